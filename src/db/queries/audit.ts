@@ -1,0 +1,39 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { Db } from './db.ts';
+
+export type AuditEvent = {
+  runId: string | null;
+  actor: string;
+  action: string;
+  fromStatus?: string | null;
+  toStatus?: string | null;
+  reason?: string | null;
+  correlationId?: string | null;
+  data?: Record<string, unknown>;
+};
+
+/** Append-only (a trigger forbids update/delete); written in the same transaction as the change it records. */
+export const appendAudit = async (db: Db, e: AuditEvent): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    insert into audit_events (run_id, actor, action, from_status, to_status, reason, correlation_id, data)
+    values (${e.runId}, ${e.actor}, ${e.action}, ${e.fromStatus ?? null}, ${e.toStatus ?? null}, ${e.reason ?? null},
+            ${e.correlationId ?? null}, ${sql.jsonb((e.data ?? {}) as never)})`);
+};
+
+const auditRow = z.object({
+  id: z.bigint(),
+  at: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  from_status: z.string().nullable(),
+  to_status: z.string().nullable(),
+  reason: z.string().nullable(),
+  correlation_id: z.string().nullable(),
+});
+export type AuditRow = z.infer<typeof auditRow>;
+
+export const listRunAudit = async (db: Db, runId: string): Promise<readonly AuditRow[]> =>
+  db.any(sql.type(auditRow)`
+    select id, at, actor, action, from_status, to_status, reason, correlation_id
+    from audit_events where run_id = ${runId} order by id`);

@@ -1,0 +1,46 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { Db } from './db.ts';
+
+export type ChangeRecord = {
+  number: string;
+  sysId: string | null;
+  state: string | null;
+  plannedStart: Date | null;
+  plannedEnd: Date | null;
+  assignmentGroup: string | null;
+  shortDescription: string | null;
+  verdict: string;
+};
+
+const ts = (d: Date | null) => (d ? sql.timestamp(d) : null);
+
+/** Keeps the local copy of a change current each time ServiceNow is asked. */
+export const upsertChange = async (db: Db, c: ChangeRecord): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    insert into changes (number, sys_id, state, planned_start_at, planned_end_at, assignment_group, short_description, last_verified_at, last_verdict)
+    values (${c.number}, ${c.sysId}, ${c.state}, ${ts(c.plannedStart)}, ${ts(c.plannedEnd)}, ${c.assignmentGroup}, ${c.shortDescription}, now(), ${c.verdict})
+    on conflict (number) do update set
+      sys_id = coalesce(excluded.sys_id, changes.sys_id), state = coalesce(excluded.state, changes.state),
+      planned_start_at = coalesce(excluded.planned_start_at, changes.planned_start_at),
+      planned_end_at = coalesce(excluded.planned_end_at, changes.planned_end_at),
+      assignment_group = coalesce(excluded.assignment_group, changes.assignment_group),
+      short_description = coalesce(excluded.short_description, changes.short_description),
+      last_verified_at = now(), last_verdict = excluded.last_verdict, updated_at = now()`);
+};
+
+export const getChangeSysId = async (db: Db, number: string): Promise<string | null> =>
+  db.maybeOneFirst(sql.type(z.object({ sys_id: z.string().nullable() }))`select sys_id from changes where number = ${number}`);
+
+export const insertChangeInstances = async (
+  db: Db,
+  changeNumber: string,
+  runId: string,
+  targets: readonly { instanceId: string; accountId: string; region: string }[],
+): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    insert into change_instances (change_number, run_id, instance_id, account_id, region)
+    select ${changeNumber}, ${runId}::uuid, t.instance_id, t.account_id, t.region
+    from ${sql.unnest(targets.map((t) => [t.instanceId, t.accountId, t.region]), ['text', 'text', 'text'])} as t(instance_id, account_id, region)
+    on conflict do nothing`);
+};

@@ -1,0 +1,100 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { Chunk } from '../../domain/chunkTargets.ts';
+import type { Db } from './db.ts';
+
+export const chunkRow = z.object({
+  id: z.string(),
+  run_id: z.string(),
+  seq: z.number().int(),
+  partition: z.enum(['aws', 'aws-us-gov']),
+  account_id: z.string(),
+  region: z.string(),
+  instance_ids: z.array(z.string()),
+  status: z.enum(['planned', 'sending', 'sent', 'rejected', 'complete']),
+  command_id: z.string().nullable(),
+  intent_at: z.number().nullable(),
+  sent_at: z.number().nullable(),
+});
+export type ChunkRow = z.infer<typeof chunkRow>;
+
+const cols = sql.fragment`id, run_id, seq, partition, account_id, region, instance_ids, status, command_id, intent_at, sent_at`;
+
+/**
+ * Plans a run's chunks once (idempotent on (run_id, seq)) and links each execution to its chunk.
+ * Run inside a transaction so a crash never leaves half a plan.
+ */
+export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk & { id: string })[]): Promise<void> => {
+  const inserted = await db.anyFirst(sql.type(z.object({ id: z.string() }))`
+    insert into dispatch_chunks (id, run_id, seq, partition, account_id, region, instance_ids)
+    select c.id, ${runId}::uuid, c.seq, c.partition, c.account_id, c.region, string_to_array(c.ids, ',')
+    from ${sql.unnest(
+      chunks.map((c) => [c.id, c.seq, c.partition, c.accountId, c.region, c.instanceIds.join(',')]),
+      ['uuid', 'int4', 'text', 'text', 'text', 'text'],
+    )} as c(id, seq, partition, account_id, region, ids)
+    on conflict (run_id, seq) do nothing
+    returning id`);
+  if (inserted.length === 0) return;
+  await db.query(sql.type(z.object({}))`
+    update executions e set chunk_id = c.id
+    from dispatch_chunks c
+    where c.run_id = ${runId} and e.run_id = c.run_id and e.instance_id = any(c.instance_ids) and e.chunk_id is null`);
+};
+
+export const listChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>
+  db.any(sql.type(chunkRow)`select ${cols} from dispatch_chunks where run_id = ${runId} order by seq`);
+
+/** The dispatch intent, committed before SendCommand is called. */
+export const markChunkSending = async (db: Db, id: string): Promise<ChunkRow | null> =>
+  db.maybeOne(sql.type(chunkRow)`
+    update dispatch_chunks set status = 'sending', intent_at = now()
+    where id = ${id} and status = 'planned' returning ${cols}`);
+
+/** Records the command id (guarded on 'sending') and marks the chunk's executions sent. */
+export const markChunkSent = async (db: Db, id: string, commandId: string): Promise<boolean> => {
+  const row = await db.maybeOne(sql.type(z.object({ id: z.string() }))`
+    update dispatch_chunks set status = 'sent', command_id = ${commandId}, sent_at = now()
+    where id = ${id} and status = 'sending' returning id`);
+  if (!row) return false;
+  await db.query(sql.type(z.object({}))`
+    update executions set status = 'sent', command_id = ${commandId}, updated_at = now()
+    where chunk_id = ${id} and status = 'pending'`);
+  return true;
+};
+
+/** SSM refused the chunk outright (nothing ran): its executions end as not_sent with the reason. */
+export const markChunkRejected = async (db: Db, id: string, error: string): Promise<void> => {
+  const row = await db.maybeOne(sql.type(z.object({ id: z.string() }))`
+    update dispatch_chunks set status = 'rejected', error = ${error}, completed_at = now()
+    where id = ${id} and status in ('planned', 'sending') returning id`);
+  if (!row) return;
+  await db.query(sql.type(z.object({}))`
+    update executions set status = 'not_sent', status_details = ${error.slice(0, 500)}, finished_at = now(), updated_at = now()
+    where chunk_id = ${id} and status = 'pending'`);
+};
+
+/** Reconciliation proved the command was never created: the chunk may be sent again. */
+export const revertChunkToPlanned = async (db: Db, id: string): Promise<boolean> =>
+  (await db.maybeOne(sql.type(z.object({ id: z.string() }))`
+    update dispatch_chunks set status = 'planned', intent_at = null
+    where id = ${id} and status = 'sending' and command_id is null returning id`)) !== null;
+
+export const completeChunks = async (db: Db, ids: readonly string[]): Promise<void> => {
+  if (ids.length === 0) return;
+  await db.query(sql.type(z.object({}))`
+    update dispatch_chunks set status = 'complete', completed_at = now()
+    where id = any(${sql.array([...ids], 'uuid')}) and status = 'sent'`);
+};
+
+/** Chunks not yet sent end without sending (run cancelled, change closed, deadline). */
+export const abandonUnsentChunks = async (db: Db, runId: string, reason: string): Promise<number> => {
+  const ids = await db.anyFirst(sql.type(z.object({ id: z.string() }))`
+    update dispatch_chunks set status = 'rejected', error = ${reason}, completed_at = now()
+    where run_id = ${runId} and status = 'planned' returning id`);
+  if (ids.length > 0) {
+    await db.query(sql.type(z.object({}))`
+      update executions set status = 'not_sent', status_details = ${reason}, finished_at = now(), updated_at = now()
+      where chunk_id = any(${sql.array([...ids], 'uuid')}) and status = 'pending'`);
+  }
+  return ids.length;
+};

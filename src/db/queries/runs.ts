@@ -1,0 +1,173 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { runStatuses, type RunStatus } from '../../domain/runStatus.ts';
+import type { Db } from './db.ts';
+
+export const runRow = z.object({
+  id: z.string(),
+  tool: z.string(),
+  action: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  script_sha256: z.string(),
+  requester_id: z.string(),
+  channel_id: z.string(),
+  message_ts: z.string().nullable(),
+  approval_channel_id: z.string(),
+  approval_ts: z.string().nullable(),
+  change_number: z.string(),
+  status: z.enum(runStatuses),
+  plan_digest: z.string(),
+  approvals_required: z.number().int(),
+  mutates: z.boolean(),
+  target_count: z.number().int(),
+  correlation_id: z.string(),
+  created_at: z.number(),
+  approval_expires_at: z.number(),
+  approved_at: z.number().nullable(),
+  started_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+  deadline_at: z.number().nullable(),
+  lease_owner: z.string().nullable(),
+  next_poll_at: z.number().nullable(),
+  poll_round: z.number().int(),
+  cancel_requested_by: z.string().nullable(),
+  outcome: z.unknown().nullable(),
+});
+export type RunRow = z.infer<typeof runRow>;
+
+const runColumns = sql.fragment`
+  id, tool, action, params, script_sha256, requester_id, channel_id, message_ts, approval_channel_id, approval_ts,
+  change_number, status, plan_digest, approvals_required, mutates, target_count, correlation_id, created_at,
+  approval_expires_at, approved_at, started_at, finished_at, deadline_at, lease_owner, next_poll_at, poll_round,
+  cancel_requested_by, outcome`;
+
+export type NewRun = {
+  id: string;
+  tool: string;
+  action: string;
+  params: Record<string, unknown>;
+  scriptSha256: string;
+  requesterId: string;
+  channelId: string;
+  approvalChannelId: string;
+  changeNumber: string;
+  planDigest: string;
+  approvalsRequired: number;
+  mutates: boolean;
+  targetCount: number;
+  correlationId: string;
+  approvalExpiresAt: Date;
+};
+
+export const insertRun = async (db: Db, r: NewRun): Promise<RunRow> =>
+  db.one(sql.type(runRow)`
+    insert into runs (id, tool, action, params, script_sha256, requester_id, channel_id, approval_channel_id, change_number,
+                      status, plan_digest, approvals_required, mutates, target_count, correlation_id, approval_expires_at)
+    values (${r.id}, ${r.tool}, ${r.action}, ${sql.jsonb(r.params as never)}, ${r.scriptSha256}, ${r.requesterId}, ${r.channelId},
+            ${r.approvalChannelId}, ${r.changeNumber}, 'pending_approval', ${r.planDigest}, ${r.approvalsRequired}, ${r.mutates},
+            ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)})
+    returning ${runColumns}`);
+
+export const getRun = async (db: Db, id: string): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`select ${runColumns} from runs where id = ${id}`);
+
+/** Locks the run row for the rest of the transaction (approvals serialise on it). */
+export const lockRun = async (db: Db, id: string): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`select ${runColumns} from runs where id = ${id} for update`);
+
+export const setRunMessage = async (db: Db, id: string, channelId: string, ts: string): Promise<void> => {
+  await db.query(sql.type(z.object({}))`update runs set channel_id = ${channelId}, message_ts = ${ts}, updated_at = now() where id = ${id}`);
+};
+
+export const setApprovalMessage = async (db: Db, id: string, ts: string): Promise<void> => {
+  await db.query(sql.type(z.object({}))`update runs set approval_ts = ${ts}, updated_at = now() where id = ${id}`);
+};
+
+/**
+ * The guarded transition: changes the row only if it is still in `from`. Returns the new row, or null
+ * when somebody else moved it first (a second click, another replica) — then nothing happened.
+ */
+export const transitionRun = async (
+  db: Db,
+  id: string,
+  from: readonly RunStatus[],
+  to: RunStatus,
+  extra: { owner?: string; outcome?: Record<string, unknown>; cancelRequestedBy?: string } = {},
+): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`
+    update runs set
+      status = ${to},
+      updated_at = now(),
+      approved_at = case when ${to} = 'approved' then now() else approved_at end,
+      finished_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired') then now() else finished_at end,
+      lease_owner = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_owner end,
+      lease_expires_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_expires_at end,
+      outcome = coalesce(${extra.outcome ? sql.jsonb(extra.outcome as never) : null}::jsonb, outcome),
+      cancel_requested_by = coalesce(${extra.cancelRequestedBy ?? null}, cancel_requested_by)
+    where id = ${id}
+      and status = any(${sql.array([...from], 'text')})
+      and (${extra.owner ?? null}::text is null or lease_owner = ${extra.owner ?? null})
+    returning ${runColumns}`);
+
+/**
+ * Claims work for this replica: approved runs (moving them to running) and running runs whose lease
+ * expired (a dead replica's). SKIP LOCKED lets replicas claim concurrently without waiting on each other.
+ */
+export const claimRuns = async (
+  db: Db,
+  p: { owner: string; leaseSeconds: number; limit: number; exclude: readonly string[] },
+): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    update runs set
+      status = 'running',
+      started_at = coalesce(started_at, now()),
+      lease_owner = ${p.owner},
+      lease_expires_at = now() + make_interval(secs => ${p.leaseSeconds}),
+      updated_at = now()
+    where id in (
+      select id from runs
+      where (status = 'approved' or (status = 'running' and (lease_expires_at is null or lease_expires_at < now())))
+        and id <> all(${sql.array([...p.exclude], 'uuid')})
+      order by coalesce(approved_at, created_at)
+      limit ${p.limit}
+      for update skip locked)
+    returning ${runColumns}`);
+
+/** Heartbeat: extends the leases this replica still holds and returns those ids (a lost one must be dropped). */
+export const renewLeases = async (db: Db, owner: string, ids: readonly string[], leaseSeconds: number): Promise<readonly string[]> => {
+  if (ids.length === 0) return [];
+  return db.anyFirst(sql.type(z.object({ id: z.string() }))`
+    update runs set lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    where id = any(${sql.array([...ids], 'uuid')}) and lease_owner = ${owner} and status = 'running'
+    returning id`);
+};
+
+/** Gives a run back (e.g. at shutdown) so another replica can take it over at once. */
+export const releaseRun = async (db: Db, id: string, owner: string): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    update runs set lease_owner = null, lease_expires_at = null where id = ${id} and lease_owner = ${owner}`);
+};
+
+export const setRunDeadline = async (db: Db, id: string, deadline: Date): Promise<void> => {
+  await db.query(sql.type(z.object({}))`update runs set deadline_at = coalesce(deadline_at, ${sql.timestamp(deadline)}) where id = ${id}`);
+};
+
+export const recordPollRound = async (db: Db, id: string, nextPollAt: Date): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    update runs set poll_round = poll_round + 1, next_poll_at = ${sql.timestamp(nextPollAt)} where id = ${id}`);
+};
+
+/** Pending requests past their approval deadline, moved to expired (guarded). */
+export const expireRuns = async (db: Db): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    update runs set status = 'expired', finished_at = now(), updated_at = now()
+    where status = 'pending_approval' and approval_expires_at < now()
+    returning ${runColumns}`);
+
+export const listRunsByRequester = async (db: Db, requesterId: string, limit: number): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs where requester_id = ${requesterId} order by created_at desc limit ${limit}`);
+
+export const listPendingApprovals = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs where status = 'pending_approval' order by created_at desc limit ${limit}`);

@@ -1,0 +1,28 @@
+import type { Partition } from '../config/targetsSchema.ts';
+
+export type Target = { readonly instanceId: string; readonly accountId: string; readonly region: string; readonly partition: Partition };
+export type Chunk = { readonly seq: number; readonly partition: Partition; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };
+
+/** SSM accepts at most 50 InstanceIds per SendCommand. */
+export const MAX_IDS_PER_COMMAND = 50;
+
+/** Groups targets by partition, account and region, then cuts each group into chunks of ≤ 50. Deterministic. */
+export const chunkTargets = (targets: readonly Target[], size: number = MAX_IDS_PER_COMMAND): Chunk[] => {
+  const groups = new Map<string, Target[]>();
+  for (const t of targets) {
+    const key = `${t.partition}|${t.accountId}|${t.region}`;
+    const group = groups.get(key) ?? [];
+    group.push(t);
+    groups.set(key, group);
+  }
+  const chunks: Chunk[] = [];
+  for (const key of [...groups.keys()].sort()) {
+    const group = (groups.get(key) ?? []).map((t) => t.instanceId).sort();
+    const first = groups.get(key)?.[0];
+    if (!first) continue;
+    for (let i = 0; i < group.length; i += size) {
+      chunks.push({ seq: chunks.length, partition: first.partition, accountId: first.accountId, region: first.region, instanceIds: group.slice(i, i + size) });
+    }
+  }
+  return chunks;
+};

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+
+export type Plan = {
+  readonly tool: string;
+  readonly action: string;
+  readonly scriptSha256: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly changeNumber: string;
+  readonly targets: readonly { readonly instanceId: string; readonly accountId: string; readonly region: string }[];
+};
+
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+};
+
+/**
+ * sha256 over exactly what an approver approves: script version, parameters, sorted targets, change.
+ * An approval binds to this digest; anything different is a different request.
+ */
+export const planDigest = (plan: Plan): string => {
+  const targets = [...plan.targets]
+    .map((t) => `${t.accountId}/${t.region}/${t.instanceId}`)
+    .sort();
+  const body = JSON.stringify(
+    canonical({ v: 1, tool: plan.tool, action: plan.action, script: plan.scriptSha256, params: plan.params, change: plan.changeNumber, targets }),
+  );
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+};

@@ -1,0 +1,9 @@
+/**
+ * A refusal is an expected "no" shown to the person (with what to do next); it is data, never thrown.
+ * Faults (bugs, outages) are thrown errors, logged with a correlation id.
+ */
+export type Refusal = { readonly ok: false; readonly code: string; readonly message: string };
+
+export type Decision<T = undefined> = ({ readonly ok: true } & (T extends undefined ? unknown : { readonly value: T })) | Refusal;
+
+export const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });

@@ -1,0 +1,22 @@
+export const runStatuses = [
+  'pending_approval', 'approved', 'rejected', 'expired', 'running',
+  'succeeded', 'failed', 'partially_failed', 'cancelled',
+] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+/** The run state machine: the only transitions the database layer will perform. */
+export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  pending_approval: ['approved', 'rejected', 'expired', 'cancelled'],
+  approved: ['running', 'cancelled', 'failed'],
+  running: ['succeeded', 'failed', 'partially_failed', 'cancelled'],
+  rejected: [],
+  expired: [],
+  succeeded: [],
+  failed: [],
+  partially_failed: [],
+  cancelled: [],
+};
+
+export const isTerminalRunStatus = (s: RunStatus): boolean => runTransitions[s].length === 0;
+
+export const canTransition = (from: RunStatus, to: RunStatus): boolean => runTransitions[from].includes(to);

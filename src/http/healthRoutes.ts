@@ -1,0 +1,16 @@
+import type { CustomRoute } from '@slack/bolt';
+
+export type Readiness = { ready: boolean; reasons: string[] };
+
+/** /healthz answers 200 once the bot is ready (database migrated, Slack reachable), 503 before. */
+export const healthRoutes = (readiness: () => Readiness): CustomRoute[] => [
+  {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req, res) => {
+      const state = readiness();
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: state.ready ? 'ok' : 'starting', reasons: state.reasons }));
+    },
+  },
+];

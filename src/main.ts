@@ -1,0 +1,132 @@
+// Composition root: config → logger → database → clients → executor → Slack app; and shutdown.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebClient } from '@slack/web-api';
+import { createCredentialBroker } from './aws/credentialBroker.ts';
+import { createInstanceLocator } from './aws/instanceLocator.ts';
+import { createSsmClients } from './aws/ssmClients.ts';
+import { createChangeVerifier } from './changes/changeVerifier.ts';
+import { createServiceNowClient } from './changes/serviceNowClient.ts';
+import { loadConfig } from './config/loadConfig.ts';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { upsertScripts } from './db/queries/scripts.ts';
+import { createExecutor } from './executor/createExecutor.ts';
+import { createWorkQueues } from './executor/workQueues.ts';
+import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
+import { createLogger } from './logger.ts';
+import { createRunDecider } from './runs/decideRun.ts';
+import { createRunSubmitter } from './runs/submitRun.ts';
+import { createApproverDirectory } from './slack/approverDirectory.ts';
+import { createSlackApp } from './slack/createSlackApp.ts';
+import { createSender } from './slack/sender.ts';
+import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
+import { loadRegistry } from './tools/registry.ts';
+
+const loaded = await loadConfig(process.env);
+if (!loaded.ok) {
+  process.stderr.write(`pcm-ops-bot cannot start; fix these settings:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+const config = loaded.config;
+const logger = createLogger(config.LOG_LEVEL);
+const readiness: Readiness = { ready: false, reasons: ['starting'] };
+
+let embedded: EmbeddedDatabase | undefined;
+let databaseUrl = config.DATABASE_URL;
+if (!databaseUrl) {
+  embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT);
+  databaseUrl = embedded.url;
+  logger.info({ dataDir: config.DATA_DIR, port: config.EMBEDDED_DB_PORT }, 'DATABASE_URL is not set: using an embedded PostgreSQL (data kept in DATA_DIR); set DATABASE_URL in production');
+}
+const applied = await migrate(databaseUrl);
+if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+const pool = await createPool(databaseUrl);
+
+const registry = await loadRegistry();
+await upsertScripts(pool, registry.tools.flatMap((t) => t.actions.map((a) => ({
+  sha256: a.scriptSha256, tool: t.id, action: a.id, name: `${t.id}/${a.script}`, interpreter: a.interpreter, content: a.scriptContent,
+}))));
+logger.info({ tools: registry.tools.map((t) => `${t.command} (${t.actions.length} actions)`) }, 'tools loaded');
+
+const broker = createCredentialBroker({ targets: config.targets });
+const ssm = createSsmClients(broker);
+const accounts = new Map(config.targets.accounts.map((a) => [a.id, a]));
+const serviceNow = createServiceNowClient({
+  url: config.SERVICENOW_URL, user: config.SERVICENOW_USER, password: config.SERVICENOW_PASSWORD, timeoutMs: config.SERVICENOW_TIMEOUT_MS,
+});
+const changes = createChangeVerifier({
+  client: serviceNow, pool, rules: { allowedStates: config.CHANGE_ALLOWED_STATES, graceMinutes: config.CHANGE_WINDOW_GRACE_MINUTES },
+});
+const slack = new WebClient(config.SLACK_BOT_TOKEN, {
+  ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+  retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
+});
+const sender = createSender(slack, logger);
+const approvers = createApproverDirectory({ client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, logger });
+const notifier = createSlackRunNotifier({ pool, registry, sender, logger });
+
+const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+const executor = createExecutor({
+  pool, registry, ssm, accounts, notifier, changes, logger: logger.child({ component: 'executor' }), owner,
+  queues: createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION }),
+  settings: {
+    pollIntervalMs: config.POLL_INTERVAL_MS, pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS, tickMs: config.EXECUTOR_TICK_MS,
+    leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: Math.max(30_000, config.LEASE_SECONDS * 1000),
+    runWindow: Math.max(1, Math.ceil(config.MAX_CONCURRENT_EXECUTIONS / 2)), maxActiveRuns: 50,
+  },
+});
+
+const submitter = createRunSubmitter({
+  pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
+  locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
+});
+const decider = createRunDecider({ pool, changes, approvers: approvers.members, onApproved: () => executor.wake() });
+
+const app = createSlackApp(
+  config,
+  { pool, registry, submitter, decider, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500 },
+  healthRoutes(() => readiness),
+  logger,
+);
+await app.start(config.PORT);
+executor.start();
+logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
+
+// Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
+void (async () => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const auth = await slack.auth.test();
+      readiness.ready = true;
+      readiness.reasons = [];
+      logger.info({ team: auth.team, botUserId: auth.user_id }, 'ready');
+      return;
+    } catch (error) {
+      readiness.reasons = [`slack auth.test failed: ${(error as Error).message}`];
+      logger.warn({ err: error, attempt }, 'Slack not reachable yet; retrying');
+      await sleep(Math.min(30_000, 1_000 * attempt));
+    }
+  }
+})();
+
+let stopping = false;
+const shutdown = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  readiness.ready = false;
+  readiness.reasons = ['shutting down'];
+  await executor.stop();
+  await sender.flush();
+  await app.stop().catch(() => {});
+  broker.destroy();
+  ssm.destroy();
+  await pool.end();
+  await embedded?.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabasePool } from 'slonik';
+import type { InstanceLocator } from '../aws/instanceLocator.ts';
+import type { ChangeVerifier } from '../changes/changeVerifier.ts';
+import type { Partition } from '../config/targetsSchema.ts';
+import { CHANGE_NUMBER } from '../domain/changeRules.ts';
+import { parseInstanceIds } from '../domain/instanceIds.ts';
+import { planDigest } from '../domain/planDigest.ts';
+import { appendAudit } from '../db/queries/audit.ts';
+import { insertChangeInstances } from '../db/queries/changes.ts';
+import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
+import { insertRun, type RunRow } from '../db/queries/runs.ts';
+import { upsertScripts } from '../db/queries/scripts.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+
+export type SubmitInput = {
+  readonly toolId: string;
+  readonly actionId: string;
+  readonly params: Record<string, unknown>;
+  readonly instanceText: string;
+  readonly changeNumber: string;
+  readonly requesterId: string;
+  readonly channelId: string;
+};
+
+export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
+
+/** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
+export type SubmitResult =
+  | { readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[] }
+  | { readonly ok: false; readonly errors: Readonly<Record<string, string>> };
+
+export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
+
+const list = (ids: readonly string[], max = 10) => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
+
+export const createRunSubmitter = (deps: {
+  readonly pool: DatabasePool;
+  readonly registry: ToolRegistry;
+  readonly locator: InstanceLocator;
+  readonly changes: ChangeVerifier;
+  readonly approvalChannelId: string;
+  readonly approvalTtlMinutes: number;
+}): RunSubmitter => ({
+  submit: async (input) => {
+    const action = deps.registry.action(input.toolId, input.actionId);
+    if (!action) return { ok: false, errors: { action: 'Choose one of the listed actions.' } };
+
+    const errors: Record<string, string> = {};
+    const params = action.params.safeParse(input.params);
+    if (!params.success) {
+      for (const issue of params.error.issues) {
+        const field = String(issue.path[0] ?? '');
+        errors[field ? `param:${field}` : 'action'] ??= issue.message;
+      }
+    }
+    const parsedIds = parseInstanceIds(input.instanceText);
+    if (parsedIds.invalid.length > 0) errors.instances = `Not instance ids: ${list(parsedIds.invalid, 5)}. Use i-xxxxxxxx or mi-xxxxxxxxxxxxxxxxx.`;
+    else if (parsedIds.ids.length < action.targets.min) errors.instances = `This action needs at least ${action.targets.min} instance(s).`;
+    else if (parsedIds.ids.length > action.targets.max) errors.instances = `This action takes at most ${action.targets.max} instance(s); you gave ${parsedIds.ids.length}.`;
+    const changeNumber = input.changeNumber.trim().toUpperCase();
+    if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
+    if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
+
+    const located = await deps.locator.locate(parsedIds.ids, input.requesterId);
+    if (located.unknown.length > 0) {
+      const why = located.unreachable.length > 0 ? ` (some accounts could not be asked: ${list(located.unreachable, 3)})` : '';
+      return { ok: false, errors: { instances: `Not found in any configured account/region: ${list(located.unknown)}${why}.` } };
+    }
+    const byId = new Map(located.found.map((f) => [f.instanceId, f]));
+    const targets: SubmitTarget[] = parsedIds.ids.flatMap((id) => {
+      const f = byId.get(id);
+      return f ? [{ instanceId: id, accountId: f.accountId, region: f.region, partition: f.partition, computerName: f.computerName }] : [];
+    });
+    const wrongPlatform = located.found.filter((f) => f.platformType && f.platformType !== action.platform).map((f) => f.instanceId);
+    if (wrongPlatform.length > 0) return { ok: false, errors: { instances: `These are not ${action.platform} instances: ${list(wrongPlatform)}.` } };
+
+    if (action.requires) {
+      const done = new Set(
+        await findInstancesWithSuccess(deps.pool, { tool: action.requires.tool, action: action.requires.action, changeNumber, instanceIds: parsedIds.ids }),
+      );
+      const lacking = parsedIds.ids.filter((id) => !done.has(id));
+      if (lacking.length > 0) {
+        return { ok: false, errors: { instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first.` } };
+      }
+    }
+
+    const change = await deps.changes.verify(changeNumber);
+    if (!change.ok) return { ok: false, errors: { change: change.message } };
+
+    const runId = randomUUID();
+    const digest = planDigest({
+      tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params: params.data, changeNumber, targets,
+    });
+    const run = await deps.pool.transaction(async (tx) => {
+      await upsertScripts(tx, [{
+        sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`,
+        interpreter: action.interpreter, content: action.scriptContent,
+      }]);
+      const row = await insertRun(tx, {
+        id: runId, tool: action.toolId, action: action.id, params: params.data, scriptSha256: action.scriptSha256,
+        requesterId: input.requesterId, channelId: input.channelId, approvalChannelId: deps.approvalChannelId, changeNumber,
+        planDigest: digest, approvalsRequired: action.approval.approvals, mutates: action.mutates, targetCount: targets.length,
+        correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+      });
+      await insertExecutions(tx, runId, action.scriptSha256, targets);
+      await insertChangeInstances(tx, changeNumber, runId, targets);
+      await appendAudit(tx, {
+        runId, actor: input.requesterId, action: 'requested', toStatus: 'pending_approval', correlationId: row.correlation_id,
+        data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber },
+      });
+      return row;
+    });
+    return { ok: true, run, targets };
+  },
+});

@@ -1,0 +1,79 @@
+import type { KnownBlock } from '@slack/types';
+import type { RunView, TargetGroup } from './runView.ts';
+import { label } from './statusEmoji.ts';
+
+export const APPROVE_ACTION_ID = 'approve_run';
+export const REJECT_ACTION_ID = 'reject_run';
+
+const MAX_GROUP_LINES = 20;
+
+const paramsText = (params: Readonly<Record<string, unknown>>): string => {
+  const entries = Object.entries(params);
+  return entries.length === 0 ? '_none_' : entries.map(([k, v]) => `\`${k}\` = \`${String(v)}\``).join(', ');
+};
+
+export const groupsText = (groups: readonly TargetGroup[]): string => {
+  const lines = groups.slice(0, MAX_GROUP_LINES).map((g) => {
+    const ids = g.instanceIds.slice(0, 6).join(', ') + (g.instanceIds.length > 6 ? ` +${g.instanceIds.length - 6}` : '');
+    return `• \`${g.accountId}\` ${g.region}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: *${g.instanceIds.length}* — ${ids}`;
+  });
+  if (groups.length > MAX_GROUP_LINES) lines.push(`• …and ${groups.length - MAX_GROUP_LINES} more account/regions`);
+  return lines.join('\n');
+};
+
+export type ApprovalState = {
+  readonly approvedBy: readonly string[];
+  readonly decided?: { readonly status: string; readonly by?: string; readonly reason?: string };
+  readonly freeze?: { readonly on: boolean; readonly reason?: string };
+};
+
+/**
+ * The request an approver decides on: everything that is bound by the plan digest is shown. Buttons
+ * carry the run id and the digest, so an approval applies to exactly this plan.
+ */
+export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], state: ApprovalState): { text: string; blocks: KnownBlock[] } => {
+  const text = `Approval requested by <@${run.requesterId}>: ${run.toolTitle} — ${run.actionTitle} on ${run.targetCount} instance(s) under ${run.changeNumber}`;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Approval: ${run.toolTitle}`.slice(0, 150) } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Action*\n${run.actionTitle}${run.mutates ? ' (changes hosts)' : ''}` },
+        { type: 'mrkdwn', text: `*Requester*\n<@${run.requesterId}>` },
+        { type: 'mrkdwn', text: `*Change*\n${run.changeNumber}` },
+        { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
+        { type: 'mrkdwn', text: `*Parameters*\n${paramsText(run.params)}`.slice(0, 2000) },
+        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Targets by account/region*\n${groupsText(groups)}`.slice(0, 3000) } },
+    {
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\`` },
+        { type: 'mrkdwn', text: `plan digest \`${run.planDigest}\` · run \`${run.id}\`` },
+      ],
+    },
+  ];
+  if (state.freeze?.on) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${state.freeze.reason}` : ''}. Approvals are blocked.` } });
+  }
+  if (state.approvedBy.length > 0) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approved by ${state.approvedBy.map((u) => `<@${u}>`).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})` }] });
+  }
+  if (state.decided) {
+    const by = state.decided.by ? ` by <@${state.decided.by}>` : '';
+    const reason = state.decided.reason ? `: ${state.decided.reason}` : '';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${label(state.decided.status)}*${by}${reason}`.slice(0, 3000) } });
+  } else {
+    blocks.push({
+      type: 'actions',
+      block_id: 'decision',
+      elements: [
+        { type: 'button', style: 'primary', action_id: APPROVE_ACTION_ID, text: { type: 'plain_text', text: 'Approve' }, value: `${run.id}:${run.planDigest}` },
+        { type: 'button', style: 'danger', action_id: REJECT_ACTION_ID, text: { type: 'plain_text', text: 'Reject' }, value: run.id },
+      ],
+    });
+  }
+  return { text, blocks };
+};

@@ -1,0 +1,121 @@
+import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
+import { z } from 'zod';
+import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
+
+export const REQUEST_CALLBACK_ID = 'run_request';
+export const SELECT_ACTION_ID = 'select_action';
+
+export const requestMetadataSchema = z.object({ tool: z.string(), channel: z.string() });
+export type RequestMetadata = z.infer<typeof requestMetadataSchema>;
+
+export type RequestValues = { instances?: string; change?: string };
+
+const plain = (text: string, max = 75): { type: 'plain_text'; text: string } => ({ type: 'plain_text', text: text.slice(0, max) });
+
+type FieldMeta = { title?: string; description?: string; placeholder?: string };
+
+/** zod 4 keeps `.meta()` in the global registry; unwrap optional/default to reach the described schema. */
+const fieldInfo = (schema: z.ZodType): { meta: FieldMeta; inner: z.ZodType; optional: boolean; defaultValue: unknown } => {
+  let current: z.ZodType = schema;
+  let optional = false;
+  let defaultValue: unknown;
+  let meta: FieldMeta = (z.globalRegistry.get(current) as FieldMeta | undefined) ?? {};
+  for (;;) {
+    if (current instanceof z.ZodDefault) {
+      defaultValue = current.def.defaultValue;
+      optional = true;
+      current = current.def.innerType as z.ZodType;
+    } else if (current instanceof z.ZodOptional) {
+      optional = true;
+      current = current.def.innerType as z.ZodType;
+    } else break;
+    meta = { ...(z.globalRegistry.get(current) as FieldMeta | undefined), ...meta };
+  }
+  return { meta, inner: current, optional, defaultValue };
+};
+
+/** One Block Kit input per parameter, chosen by the zod type: enum → select, boolean → checkbox, number → number input, string → text. */
+export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
+  Object.entries(action.params.shape).map(([name, schema]): KnownBlock => {
+    const { meta, inner, optional, defaultValue } = fieldInfo(schema as z.ZodType);
+    const label = plain(meta.title ?? name, 2000);
+    const hint = meta.description ? plain(meta.description, 2000) : undefined;
+    const blockId = `param:${name}`;
+    if (inner instanceof z.ZodEnum) {
+      const options: PlainTextOption[] = (inner.options as string[]).map((o) => ({ text: plain(o), value: o }));
+      const initial = options.find((o) => o.value === defaultValue);
+      return {
+        type: 'input', block_id: blockId, label, hint, optional,
+        element: { type: 'static_select', action_id: 'value', options, ...(initial ? { initial_option: initial } : {}) },
+      };
+    }
+    if (inner instanceof z.ZodBoolean) {
+      const option: Option = { text: plain(meta.title ?? name), value: 'true' };
+      return {
+        type: 'input', block_id: blockId, label, hint, optional: true,
+        element: { type: 'checkboxes', action_id: 'value', options: [option], ...(defaultValue === true ? { initial_options: [option] } : {}) },
+      };
+    }
+    if (inner instanceof z.ZodNumber) {
+      return {
+        type: 'input', block_id: blockId, label, hint, optional,
+        element: {
+          type: 'number_input', action_id: 'value', is_decimal_allowed: !inner.isInt,
+          ...(typeof defaultValue === 'number' ? { initial_value: String(defaultValue) } : {}),
+          ...(inner.minValue !== null && Number.isFinite(inner.minValue) ? { min_value: String(inner.minValue) } : {}),
+          ...(inner.maxValue !== null && Number.isFinite(inner.maxValue) ? { max_value: String(inner.maxValue) } : {}),
+        },
+      };
+    }
+    return {
+      type: 'input', block_id: blockId, label, hint, optional,
+      element: {
+        type: 'plain_text_input', action_id: 'value',
+        ...(meta.placeholder ? { placeholder: plain(meta.placeholder, 150) } : {}),
+        ...(typeof defaultValue === 'string' ? { initial_value: defaultValue } : {}),
+      },
+    };
+  });
+
+/** The request modal, built from the tool's definition; choosing an action rebuilds it (views.update). */
+export const requestModal = (tool: LoadedTool, action: LoadedAction, metadata: RequestMetadata, values: RequestValues = {}): ModalView => {
+  const actionOptions: PlainTextOption[] = tool.actions.map((a) => ({ text: plain(a.title), value: a.id }));
+  const selected = actionOptions.find((o) => o.value === action.id);
+  const limits = action.targets.max === 1 ? 'one instance' : `${action.targets.min}–${action.targets.max} instances`;
+  return {
+    type: 'modal',
+    callback_id: REQUEST_CALLBACK_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: plain(tool.title, 24),
+    submit: plain('Request approval'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'input', block_id: 'action', label: plain('Action'), dispatch_action: true,
+        element: { type: 'static_select', action_id: SELECT_ACTION_ID, options: actionOptions, ...(selected ? { initial_option: selected } : {}) },
+      },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `${action.description}${action.mutates ? ' *Changes the host.*' : ''} (${limits}; script \`${action.scriptSha256.slice(0, 12)}\`)`.slice(0, 3000) }],
+      },
+      {
+        type: 'input', block_id: 'instances', label: plain('Instance IDs'),
+        hint: plain('Paste ids separated by spaces, commas or new lines (i-… or mi-…).', 2000),
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true, ...(values.instances ? { initial_value: values.instances } : {}) },
+      },
+      {
+        type: 'input', block_id: 'change', label: plain('ServiceNow change'),
+        element: { type: 'plain_text_input', action_id: 'value', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
+      },
+      ...paramBlocks(action),
+    ],
+  };
+};
+
+/** A modal state after submission when the checks took longer than Slack's 3 seconds. */
+export const noticeModal = (title: string, text: string): ModalView => ({
+  type: 'modal',
+  title: plain(title, 24),
+  close: plain('Close'),
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }],
+});

@@ -1,0 +1,47 @@
+import type { KnownBlock } from '@slack/types';
+import type { FinishedExecution } from '../../domain/runNotifier.ts';
+import type { StatusCounts } from '../../domain/runOutcome.ts';
+import type { RunView } from './runView.ts';
+import { label } from './statusEmoji.ts';
+
+const countsText = (counts: StatusCounts, total: number): string => {
+  const parts = Object.entries(counts)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([status, n]) => `${label(status)}: *${n}*`);
+  return `${parts.join(' · ') || 'no results yet'} (of ${total})`;
+};
+
+/** The parent message in the requester's channel: one message, kept up to date with chat.update. */
+export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: string; blocks: KnownBlock[] } => ({
+  text: `${run.toolTitle} — ${run.actionTitle} (${run.changeNumber}): ${run.status.replace(/_/gu, ' ')}`,
+  blocks: [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${run.toolTitle} — ${run.actionTitle}*  ${label(run.status)}\nRequested by <@${run.requesterId}> under *${run.changeNumber}* on *${run.targetCount}* instance(s)`,
+      },
+    },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: countsText(counts, run.targetCount) }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${run.id}\` · script \`${run.scriptSha256.slice(0, 12)}\`` }] },
+  ],
+});
+
+const MAX_LINES = 40;
+
+/** The final thread reply: counts, then the instances worth reading (failures first), bounded in size. */
+export const summaryMessage = (run: RunView, status: string, counts: StatusCounts, notable: readonly FinishedExecution[]): { text: string; blocks: KnownBlock[] } => {
+  const lines = notable.slice(0, MAX_LINES).map((e) => {
+    const detail = e.summary ?? e.statusDetails ?? '';
+    return `${label(e.status)} \`${e.instanceId}\` ${e.accountId}/${e.region}${detail ? ` — ${detail.slice(0, 120)}` : ''}`;
+  });
+  const more = run.targetCount - lines.length;
+  const body = lines.join('\n') + (more > 0 ? `\n…and ${more} more (see \`/ops show ${run.id}\`)` : '');
+  return {
+    text: `Run ${status.replace(/_/gu, ' ')}: ${countsText(counts, run.targetCount)}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*Finished: ${label(status)}*\n${countsText(counts, run.targetCount)}` } },
+      ...(lines.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } } as KnownBlock] : []),
+    ],
+  };
+};

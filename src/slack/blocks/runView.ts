@@ -1,0 +1,20 @@
+/** What the Slack builders need to know about a run (a plain projection of the database row). */
+export type RunView = {
+  readonly id: string;
+  readonly tool: string;
+  readonly toolTitle: string;
+  readonly action: string;
+  readonly actionTitle: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly requesterId: string;
+  readonly changeNumber: string;
+  readonly status: string;
+  readonly scriptSha256: string;
+  readonly planDigest: string;
+  readonly mutates: boolean;
+  readonly approvalsRequired: number;
+  readonly targetCount: number;
+  readonly correlationId: string;
+};
+
+export type TargetGroup = { readonly partition: string; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import bolt, { type App as AppType, type CustomRoute } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Config } from '../config/loadConfig.ts';
+import { boltLogger } from './boltLogger.ts';
+import { registerActions } from './listeners/actions/register.ts';
+import { registerCommands } from './listeners/commands/register.ts';
+import { registerViews } from './listeners/views/register.ts';
+import type { SlackDeps } from './slackDeps.ts';
+
+const { App, HTTPReceiver, SocketModeReceiver } = bolt;
+
+/**
+ * Bolt wiring. The receiver is transport only (HTTP at POST /slack/events with signature and
+ * timestamp checks, or Socket Mode when SLACK_APP_TOKEN is set). Token verification at construction is
+ * off on purpose: Bolt would call auth.test and crash when Slack is briefly unreachable; main.ts calls
+ * auth.test itself and keeps /healthz at 503 until it succeeds.
+ */
+export const createSlackApp = (config: Config, deps: SlackDeps, routes: CustomRoute[], logger: Logger): AppType => {
+  const blog = boltLogger(logger);
+  const receiver = config.SLACK_APP_TOKEN
+    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN, customRoutes: routes, installerOptions: { port: config.PORT }, logger: blog })
+    : new HTTPReceiver({
+        signingSecret: config.SLACK_SIGNING_SECRET,
+        endpoints: '/slack/events',
+        customRoutes: routes,
+        logger: blog,
+        // Dispatch every request; listeners ack themselves within Slack's 3 s.
+        processBeforeResponse: false,
+        unhandledRequestTimeoutMillis: 2_900,
+      });
+  const app = new App({
+    receiver,
+    token: config.SLACK_BOT_TOKEN,
+    tokenVerificationEnabled: false,
+    logger: blog,
+    clientOptions: { ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500 } },
+  });
+  registerCommands(app, deps);
+  registerViews(app, deps);
+  registerActions(app, deps);
+
+  // The one error handler: a fault is logged with a correlation id the person also sees.
+  app.error(async (error) => {
+    const correlationId = randomUUID();
+    const e = error as Error & { original?: unknown; code?: string };
+    logger.error({ err: e.original ?? e, code: e.code, correlationId }, 'slack listener fault');
+  });
+  return app;
+};

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { LoadedAction } from '../../../tools/registry.ts';
+
+// The subset of view.state.values entries the request modal produces.
+const element = z
+  .object({
+    type: z.string(),
+    value: z.string().nullable().optional(),
+    selected_option: z.object({ value: z.string() }).nullable().optional(),
+    selected_options: z.array(z.object({ value: z.string() })).optional(),
+  })
+  .loose();
+export const stateValuesSchema = z.record(z.string(), z.record(z.string(), element));
+export type StateValues = z.infer<typeof stateValuesSchema>;
+
+const read = (values: StateValues, blockId: string, actionId = 'value') => values[blockId]?.[actionId];
+
+export type RequestState = { actionId: string; instances: string; change: string; params: Record<string, unknown> };
+
+/** Turns the modal's state into plain data; type coercion per input kind, validation is the action's schema. */
+export const readRequestState = (values: StateValues, action?: LoadedAction): RequestState => {
+  const params: Record<string, unknown> = {};
+  for (const [name] of Object.entries(action?.params.shape ?? {})) {
+    const el = read(values, `param:${name}`);
+    if (!el) continue;
+    if (el.type === 'checkboxes') params[name] = (el.selected_options ?? []).some((o) => o.value === 'true');
+    else if (el.type === 'static_select') {
+      if (el.selected_option) params[name] = el.selected_option.value;
+    } else if (el.type === 'number_input') {
+      if (el.value !== null && el.value !== undefined && el.value !== '') params[name] = Number(el.value);
+    } else if (el.value !== null && el.value !== undefined && el.value !== '') params[name] = el.value;
+  }
+  return {
+    actionId: read(values, 'action', 'select_action')?.selected_option?.value ?? '',
+    instances: read(values, 'instances')?.value ?? '',
+    change: read(values, 'change')?.value ?? '',
+    params,
+  };
+};

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import type { RunDecider } from '../runs/decideRun.ts';
+import type { RunSubmitter } from '../runs/submitRun.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import type { Sender } from './sender.ts';
+
+/** What the listeners get from the composition root; they never see the executor. */
+export type SlackDeps = {
+  readonly pool: DatabasePool;
+  readonly registry: ToolRegistry;
+  readonly submitter: RunSubmitter;
+  readonly decider: RunDecider;
+  readonly sender: Sender;
+  readonly logger: Logger;
+  readonly approvalChannelId: string;
+  /** Slack allows 3 s to answer a view submission; checks longer than this finish in an updated view. */
+  readonly submitBudgetMs: number;
+};

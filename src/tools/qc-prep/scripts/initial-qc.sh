@@ -1,0 +1,673 @@
+#!/usr/bin/env bash
+# SC2317 ("unreachable") is disabled file-wide on purpose: the shared library blocks below must stay
+# byte-identical across scripts, so they hold helpers this script never calls, and the trap
+# handlers are only invoked indirectly; shellcheck 0.9 reports both as unreachable.
+# shellcheck disable=SC2317
+# pcm-ops  qc-prep / initial-qc — pre-patching QC of one Linux host.
+#
+# Checks OS, running and installed kernels, uptime, free space on / and /boot, pending updates and
+# the package-manager lock, then snapshots running services, failed units and mounts to
+# /var/lib/pcm-ops/qc/<change>/ so /qc-post can compare after patching. Besides that snapshot it
+# only refreshes package metadata (dnf/yum check-update, apt-get update).
+#
+# Inputs (environment only): PCM_CHANGE_NUMBER, PCM_RUN_ID, PCM_PARAM_MIN_ROOT_FREE_MB,
+# PCM_PARAM_MIN_BOOT_FREE_MB. PCM_ROOT prefixes every file the script itself opens (tests only).
+# Output: a few human lines, then exactly one last line `PCM_RESULT {json}`.
+# Exit codes: 0 ok/warn (ready), 1 fail (not ready), 2 unsupported OS, 3 unexpected script error.
+set -Eeuo pipefail
+
+# ---- pcm-lib begin (shared helpers: keep byte-identical in every pcm-ops script; a unit test checks) ----
+export LC_ALL=C
+# Tests run scripts against a temporary root; in production PCM_ROOT is unset, so ROOT is "".
+ROOT=${PCM_ROOT:-}
+# SSM's PATH may omit the sbin directories (grubby, update-grub, fuser live there on some distros).
+PATH="$PATH:$ROOT/usr/local/sbin:$ROOT/usr/sbin:$ROOT/sbin"
+PCM_FINISHED=0
+PCM_ERR_LINE=''
+PCM_ERR_CMD=''
+PCM_WORK=''
+PCM_HOSTNAME=''
+OS_ID=''
+OS_VERSION_ID=''
+OS_PRETTY=''
+OS_FAMILY=''
+declare -A PCM_DETAILS=()
+PCM_DETAIL_KEYS=()
+
+pcm_have() { command -v "$1" >/dev/null 2>&1; }
+pcm_log() { printf '%s\n' "$*"; }
+
+# Sets REPLY to $1 as a JSON string literal. Pure bash, so host values (unit names, log lines)
+# can never break the result line.
+pcm_json_str() {
+  local s=${1-} out='' ch i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      ch=${s:i:1}
+      if [[ $ch == [[:cntrl:]] ]]; then printf -v ch '\\u%04x' "'$ch"; fi
+      out+=$ch
+    done
+    s=$out
+  fi
+  REPLY="\"$s\""
+}
+
+# details: insertion-ordered map of key -> JSON literal.
+pcm_detail_raw() {
+  if [[ -z ${PCM_DETAILS[$1]+x} ]]; then PCM_DETAIL_KEYS+=("$1"); fi
+  PCM_DETAILS[$1]=$2
+}
+pcm_d_str() { pcm_json_str "${2-}"; pcm_detail_raw "$1" "$REPLY"; }
+pcm_d_num() {
+  local re='^-?(0|[1-9][0-9]*)(\.[0-9]+)?$'
+  if [[ ${2-} =~ $re ]]; then pcm_detail_raw "$1" "$2"; else pcm_detail_raw "$1" null; fi
+}
+pcm_d_bool() { if [[ ${2-} == true ]]; then pcm_detail_raw "$1" true; else pcm_detail_raw "$1" false; fi; }
+# String array, capped at 50 items so the result line stays far below SSM's 24,000-char output window.
+pcm_d_arr() {
+  local key=$1 json='' n=0 item
+  shift
+  for item in "$@"; do
+    n=$((n + 1))
+    if ((n <= 50)); then
+      pcm_json_str "$item"
+      json+="${json:+,}$REPLY"
+    fi
+  done
+  if ((n > 50)); then
+    pcm_json_str "... and $((n - 50)) more"
+    json+=",$REPLY"
+  fi
+  pcm_detail_raw "$key" "[$json]"
+}
+
+# Prints the one machine-readable line; always the last line on stdout.
+pcm_emit() {
+  local status=$1 summary=${2-} body='' key status_json
+  summary=${summary//[[:cntrl:]]/ }
+  if ((${#summary} > 200)); then summary="${summary:0:197}..."; fi
+  for key in ${PCM_DETAIL_KEYS[@]+"${PCM_DETAIL_KEYS[@]}"}; do
+    pcm_json_str "$key"
+    body+="${body:+,}$REPLY:${PCM_DETAILS[$key]}"
+  done
+  pcm_json_str "$status"
+  status_json=$REPLY
+  pcm_json_str "$summary"
+  PCM_FINISHED=1
+  printf 'PCM_RESULT {"status":%s,"summary":%s,"details":{%s}}\n' "$status_json" "$REPLY" "$body"
+}
+# Exit codes: 0 ok/warn, 1 fail, 2 unsupported, 3 unexpected error (set by the traps below).
+pcm_finish() {
+  pcm_emit "$1" "${2-}"
+  case $1 in
+    ok | warn) exit 0 ;;
+    fail) exit 1 ;;
+    unsupported) exit 2 ;;
+    *) exit 3 ;;
+  esac
+}
+pcm_on_exit() {
+  local rc=$?
+  if [[ -n $PCM_WORK && -d $PCM_WORK ]]; then rm -rf -- "$PCM_WORK" || true; fi
+  if [[ $PCM_FINISHED != 1 ]]; then
+    pcm_d_num exitCode "$rc"
+    pcm_d_str errorLine "$PCM_ERR_LINE"
+    pcm_d_str errorCommand "${PCM_ERR_CMD:0:160}"
+    pcm_emit fail "Unexpected script error (exit $rc) at line ${PCM_ERR_LINE:-?}: ${PCM_ERR_CMD:0:120}"
+    exit 3
+  fi
+}
+pcm_on_signal() {
+  pcm_d_str signal "$1"
+  pcm_emit fail "Interrupted by SIG$1 (execution timeout or cancel); check the host, it may be mid-change"
+  exit 3
+}
+trap 'PCM_ERR_LINE=$LINENO; PCM_ERR_CMD=$BASH_COMMAND' ERR
+trap pcm_on_exit EXIT
+trap 'pcm_on_signal TERM' TERM
+trap 'pcm_on_signal INT' INT
+trap 'pcm_on_signal HUP' HUP
+
+# REPLY = last non-empty line of a file (command error output), trimmed for the result line.
+pcm_last_line() {
+  REPLY=''
+  if [[ -r $1 ]]; then REPLY=$(awk 'NF { l = $0 } END { print l }' "$1"); fi
+  REPLY=${REPLY//[[:cntrl:]]/ }
+  REPLY=${REPLY:0:160}
+}
+pcm_timeout() {
+  local secs=$1
+  shift
+  if pcm_have timeout; then timeout "$secs" "$@"; else "$@"; fi
+}
+# Number of lines in a newline-separated string (0 for "").
+pcm_count_lines() {
+  local nl
+  if [[ -z $1 ]]; then REPLY=0; else
+    nl=${1//[!$'\n']/}
+    REPLY=$((${#nl} + 1))
+  fi
+}
+pcm_param_int() { # env-name default min max -> REPLY; a malformed value fails the run
+  local name=$1 val
+  val=${!name:-$2}
+  if [[ ! $val =~ ^[0-9]{1,9}$ ]] || ((10#$val < $3 || 10#$val > $4)); then
+    pcm_finish fail "parameter $name must be an integer between $3 and $4"
+  fi
+  REPLY=$((10#$val))
+}
+pcm_param_bool() { # env-name default -> REPLY (true|false)
+  local name=$1 val
+  val=${!name:-$2}
+  if [[ $val != true && $val != false ]]; then pcm_finish fail "parameter $name must be true or false"; fi
+  REPLY=$val
+}
+
+# Contract checks shared by every script, plus a private scratch directory (removed on exit).
+# /run and /dev/shm are tried first: they are tmpfs, so a full root filesystem cannot break the QC
+# that is meant to report it.
+pcm_start() {
+  local uid d
+  if [[ -n $ROOT && ($ROOT != /* || ! -d $ROOT) ]]; then pcm_finish fail "PCM_ROOT must be an existing absolute directory"; fi
+  uid=$(id -u 2>/dev/null) || uid=unknown
+  if [[ $uid != 0 ]]; then pcm_finish fail "must run as root (uid $uid); SSM Run Command runs scripts as root"; fi
+  PCM_HOSTNAME=$(uname -n 2>/dev/null) || PCM_HOSTNAME=''
+  pcm_d_str hostname "$PCM_HOSTNAME"
+  for d in "$ROOT/run" "$ROOT/dev/shm" "$ROOT/tmp"; do
+    if [[ -d $d ]] && PCM_WORK=$(mktemp -d "$d/pcm-ops.XXXXXXXX" 2>/dev/null); then return 0; fi
+  done
+  PCM_WORK=''
+  pcm_finish fail "cannot create a scratch directory in /run, /dev/shm or /tmp"
+}
+
+# REPLY = value of KEY in an os-release file, one level of quotes removed. The file is parsed,
+# never sourced, so its content cannot run code.
+pcm_os_release_get() {
+  local line val
+  REPLY=''
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line == "$1="* ]]; then
+      val=${line#*=}
+      if [[ ${#val} -ge 2 && ($val == \"*\" || $val == \'*\') ]]; then val=${val:1:${#val}-2}; fi
+      REPLY=$val
+    fi
+  done <"$2"
+}
+# Sets OS_ID, OS_VERSION_ID, OS_PRETTY, OS_FAMILY (rhel | debian | unsupported) and their details.
+# Only the IDs below are accepted (not ID_LIKE): patching a distribution nobody tested is worse than
+# saying "unsupported".
+pcm_detect_os() {
+  local f="$ROOT/etc/os-release"
+  if [[ ! -r $f ]]; then f="$ROOT/usr/lib/os-release"; fi
+  if [[ -r $f ]]; then
+    pcm_os_release_get ID "$f"
+    OS_ID=${REPLY,,}
+    pcm_os_release_get VERSION_ID "$f"
+    OS_VERSION_ID=$REPLY
+    pcm_os_release_get PRETTY_NAME "$f"
+    OS_PRETTY=${REPLY:-$OS_ID $OS_VERSION_ID}
+  else
+    OS_ID=unknown
+    OS_PRETTY='unknown (no /etc/os-release)'
+  fi
+  case $OS_ID in
+    rhel | centos | rocky | almalinux | ol | amzn | fedora) OS_FAMILY=rhel ;;
+    debian | ubuntu) OS_FAMILY=debian ;;
+    *) OS_FAMILY=unsupported ;;
+  esac
+  pcm_d_str osId "$OS_ID"
+  pcm_d_str osVersionId "$OS_VERSION_ID"
+  pcm_d_str osPrettyName "$OS_PRETTY"
+  pcm_d_str osFamily "$OS_FAMILY"
+}
+pcm_require_supported_os() {
+  pcm_detect_os
+  if [[ $OS_FAMILY == unsupported ]]; then
+    pcm_finish unsupported "Unsupported OS '${OS_PRETTY:0:60}' (ID=${OS_ID:0:30}): only RHEL-family and Debian-family Linux are handled"
+  fi
+}
+# ---- pcm-lib end ----
+
+# ---- pcm-qc-lib begin (shared by the qc-prep and qc-post scripts; keep byte-identical) ----
+export DEBIAN_FRONTEND=noninteractive
+QC_DIR=''
+KERNEL_RE='^[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z._+~-]+$'
+PKG_MGR=''
+PENDING_STATE=''
+PENDING_COUNT=''
+PENDING_MSG=''
+LOCK_HELD=false
+LOCK_METHOD=''
+LOCK_HOLDERS=()
+DISK_AVAIL_MB=''
+DISK_MOUNT=''
+DEFAULT_KERNEL=''
+DEFAULT_ENTRY=''
+
+# The change number names the snapshot directory, so it must be a plain token (no path tricks).
+qc_init_change() {
+  local chg=${PCM_CHANGE_NUMBER:-} re='^[A-Z]{2,10}[0-9]{3,12}$'
+  if [[ ! $chg =~ $re ]]; then
+    pcm_d_str changeNumber "${chg:0:40}"
+    pcm_finish fail "PCM_CHANGE_NUMBER is missing or malformed (expected e.g. CHG0012345)"
+  fi
+  pcm_d_str changeNumber "$chg"
+  QC_DIR="$ROOT/var/lib/pcm-ops/qc/$chg"
+  pcm_d_str snapshotDir "${QC_DIR#"$ROOT"}"
+}
+
+# Installed kernels in `uname -r` form, one per line, version-sorted.
+qc_installed_kernels() {
+  case $OS_FAMILY in
+    rhel)
+      if pcm_have rpm; then
+        rpm -qa --qf '%{VERSION}-%{RELEASE}.%{ARCH}\n' kernel kernel-core kernel-uek kernel-uek-core 2>/dev/null | sort -uV || true
+      fi
+      ;;
+    debian)
+      if pcm_have dpkg-query; then
+        dpkg-query -W -f="\${Package} \${Status}\n" 'linux-image-[0-9]*' 2>/dev/null |
+          awk '($2 == "install" || $2 == "hold") && $4 == "installed" { sub(/^linux-image-/, "", $1); print $1 }' |
+          sort -uV || true
+      fi
+      ;;
+  esac
+}
+
+# Free space of the filesystem holding $1: DISK_AVAIL_MB and DISK_MOUNT ('' when unknown).
+qc_disk() {
+  local out avail mount
+  DISK_AVAIL_MB=''
+  DISK_MOUNT=''
+  pcm_have df || return 0
+  out=$(df -P -k -- "$1" 2>/dev/null) || return 0
+  read -r avail mount < <(printf '%s\n' "$out" | awk 'NR == 2 { print $4, $6 }') || true
+  if [[ ${avail:-} =~ ^[0-9]+$ ]]; then
+    DISK_AVAIL_MB=$((avail / 1024))
+    DISK_MOUNT=${mount:-}
+  fi
+}
+
+qc_pkg_mgr() {
+  PKG_MGR=''
+  case $OS_FAMILY in
+    rhel) if pcm_have dnf; then PKG_MGR=dnf; elif pcm_have yum; then PKG_MGR=yum; fi ;;
+    debian) if pcm_have apt-get; then PKG_MGR=apt-get; fi ;;
+  esac
+}
+
+# Pending updates: PENDING_STATE ok|error, PENDING_COUNT, PENDING_MSG. Refreshes repository metadata
+# first (dnf does it implicitly; apt-get update explicitly) so the count is current, and counts
+# `dist-upgrade` on Debian because kernel updates need new packages (plain `upgrade` keeps them back).
+qc_pending_updates() {
+  local out="$PCM_WORK/pending.out" err="$PCM_WORK/pending.err" rc=0
+  PENDING_STATE=error
+  PENDING_COUNT=''
+  PENDING_MSG=''
+  qc_pkg_mgr
+  case $PKG_MGR in
+    dnf | yum)
+      pcm_timeout 900 "$PKG_MGR" -q check-update >"$out" 2>"$err" || rc=$?
+      case $rc in
+        0 | 100)
+          PENDING_STATE=ok
+          # Package lines are "name.arch version repo"; yum wraps long names onto two lines.
+          PENDING_COUNT=$(awk '/^Obsoleting Packages/ { stop = 1 }
+            !stop && /^[^ \t]/ && $1 ~ /\.[A-Za-z0-9_]+$/ && (NF == 1 || NF == 3) { n++ }
+            END { print n + 0 }' "$out")
+          ;;
+        124) PENDING_MSG="$PKG_MGR check-update timed out" ;;
+        *)
+          pcm_last_line "$err"
+          PENDING_MSG="$PKG_MGR check-update failed (exit $rc): $REPLY"
+          ;;
+      esac
+      ;;
+    apt-get)
+      if ! pcm_timeout 600 apt-get -q update >"$out" 2>"$err"; then
+        pcm_last_line "$err"
+        PENDING_MSG="apt-get update failed: $REPLY"
+        return 0
+      fi
+      if pcm_timeout 300 apt-get -s -q -o Debug::NoLocking=1 dist-upgrade >"$out" 2>"$err"; then
+        PENDING_STATE=ok
+        PENDING_COUNT=$(grep -c '^Inst ' "$out" || true)
+      else
+        pcm_last_line "$err"
+        PENDING_MSG="apt-get -s dist-upgrade failed: $REPLY"
+      fi
+      ;;
+    *) PENDING_MSG="no package manager found (dnf, yum or apt-get)" ;;
+  esac
+}
+
+# Package-manager lock: LOCK_HELD true|false, LOCK_METHOD, LOCK_HOLDERS. Uses fuser on the lock
+# files when installed, yum's pid file, and a /proc scan for package-manager processes.
+# unattended-upgrades is deliberately not matched by name: its idle shutdown helper has the same
+# comm; when it really upgrades it holds the dpkg lock, which fuser sees.
+qc_lock_check() {
+  local f pid comm pids names='' files=()
+  LOCK_HELD=false
+  LOCK_METHOD=proc-scan
+  LOCK_HOLDERS=()
+  case $OS_FAMILY in
+    rhel)
+      names=' yum dnf dnf-automatic '
+      files=(/var/lib/rpm/.rpm.lock)
+      for f in /var/run/yum.pid /run/yum.pid; do
+        [[ -r $ROOT$f ]] || continue
+        pid=''
+        read -r pid 2>/dev/null <"$ROOT$f" || true
+        if [[ $pid =~ ^[0-9]+$ && -d $ROOT/proc/$pid ]]; then
+          LOCK_HELD=true
+          LOCK_HOLDERS+=("$f: pid $pid")
+        fi
+      done
+      ;;
+    debian)
+      names=' apt apt-get aptitude dpkg '
+      files=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+      ;;
+  esac
+  for f in "$ROOT"/proc/[0-9]*/comm; do
+    [[ -r $f ]] || continue
+    comm=''
+    read -r comm 2>/dev/null <"$f" || true
+    if [[ -n $comm && $names == *" $comm "* ]]; then
+      pid=${f%/comm}
+      LOCK_HELD=true
+      LOCK_HOLDERS+=("$comm (pid ${pid##*/})")
+    fi
+  done
+  if pcm_have fuser; then
+    LOCK_METHOD=fuser+proc-scan
+    for f in ${files[@]+"${files[@]}"}; do
+      [[ -e $ROOT$f ]] || continue
+      if pids=$(fuser "$f" 2>/dev/null); then
+        pids=${pids//[!0-9 ]/}
+        LOCK_HELD=true
+        LOCK_HOLDERS+=("$f held by pid(s) ${pids# }")
+      fi
+    done
+  fi
+}
+
+# Unit names from `systemctl list-units <filters>`, sorted; returns 1 when systemctl cannot answer
+# (no systemd). Older systemd prints a status bullet before failed units: skip a first field
+# without a dot.
+qc_units() {
+  local out
+  pcm_have systemctl || return 1
+  out=$(systemctl list-units "$@" --no-legend --plain --no-pager 2>/dev/null) || return 1
+  printf '%s\n' "$out" | awk '{ u = $1; if (index(u, ".") == 0) u = $2; if (u != "") print u }' | sort -u
+}
+
+# Mounts as "TARGET SOURCE FSTYPE" lines (findmnt raw escaping), sorted.
+qc_mounts_source() { if pcm_have findmnt; then REPLY=findmnt; elif [[ -r $ROOT/proc/mounts ]]; then REPLY=proc-mounts; else REPLY=none; fi; }
+qc_mounts() {
+  qc_mounts_source
+  case $REPLY in
+    findmnt) findmnt -rn -o TARGET,SOURCE,FSTYPE | sort -u ;;
+    proc-mounts) awk '{ gsub(/\\040/, "\\x20"); print $2, $1, $3 }' "$ROOT/proc/mounts" | sort -u ;;
+    *) return 1 ;;
+  esac
+}
+
+# REPLY = boot time as epoch seconds ('' when unknown).
+qc_boot_time() {
+  local up='' now
+  REPLY=''
+  if [[ -r $ROOT/proc/uptime ]]; then
+    read -r up _ <"$ROOT/proc/uptime" || true
+    up=${up%%.*}
+    if [[ $up =~ ^[0-9]+$ ]]; then
+      now=$(date +%s)
+      REPLY=$((now - up))
+      return 0
+    fi
+  fi
+  if pcm_have uptime; then REPLY=$(date -d "$(uptime -s 2>/dev/null)" +%s 2>/dev/null) || REPLY=''; fi
+}
+
+qc_iso() { REPLY=$(date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) || REPLY=''; }
+
+# DEFAULT_KERNEL (uname -r form, '' when unknown) and DEFAULT_ENTRY (what the boot loader says).
+# RHEL: grubby. Debian: the GRUB saved_entry when grub.cfg boots it (GRUB_DEFAULT=saved), else the
+# kernel of the first menu entry (GRUB_DEFAULT=0, the distribution default).
+qc_default_kernel() {
+  local cfg="$ROOT/boot/grub/grub.cfg" env="$ROOT/boot/grub/grubenv" saved='' id
+  DEFAULT_KERNEL=''
+  DEFAULT_ENTRY=''
+  case $OS_FAMILY in
+    rhel)
+      pcm_have grubby || return 0
+      DEFAULT_ENTRY=$(grubby --default-kernel 2>/dev/null) || DEFAULT_ENTRY=''
+      if [[ $DEFAULT_ENTRY == /boot/vmlinuz-* ]]; then DEFAULT_KERNEL=${DEFAULT_ENTRY#/boot/vmlinuz-}; fi
+      ;;
+    debian)
+      [[ -r $cfg ]] || return 0
+      if [[ -r $env ]]; then saved=$(awk 'index($0, "saved_entry=") == 1 { v = substr($0, 13) } END { print v }' "$env"); fi
+      if [[ -n $saved ]] && grep -qF "set default=\"\${saved_entry}\"" "$cfg"; then
+        DEFAULT_ENTRY=$saved
+        id=${saved##*>}
+        id=${id#gnulinux-}
+        id=${id%-advanced-*}
+        if [[ $id =~ $KERNEL_RE ]]; then DEFAULT_KERNEL=$id; fi
+      else
+        DEFAULT_ENTRY='first menu entry'
+        DEFAULT_KERNEL=$(awk '$1 == "linux" { sub(/^.*\/vmlinuz-/, "", $2); print $2; exit }' "$cfg")
+      fi
+      ;;
+  esac
+  if [[ -n $DEFAULT_KERNEL && ! $DEFAULT_KERNEL =~ $KERNEL_RE ]]; then DEFAULT_KERNEL=''; fi
+}
+
+# REPLY = value of a key in the prep.json this tool writes (one "key": value per line).
+qc_prep_get() {
+  local f="$QC_DIR/prep.json" line
+  REPLY=''
+  [[ -r $f ]] || return 0
+  while IFS= read -r line; do
+    if [[ $line == "  \"$1\": "* ]]; then
+      line=${line#*\": }
+      line=${line%,}
+      if [[ $line == \"*\" ]]; then line=${line:1:${#line}-2}; fi
+      REPLY=$line
+      return 0
+    fi
+  done <"$f"
+}
+
+# REPLY = staged kernel recorded by kernel-staging ('' when none or malformed).
+qc_staged_kernel() {
+  REPLY=''
+  if [[ -r $QC_DIR/staged-kernel ]]; then read -r REPLY <"$QC_DIR/staged-kernel" || true; fi
+  if [[ ! $REPLY =~ $KERNEL_RE ]]; then REPLY=''; fi
+}
+
+# Writes stdin to $1 atomically (temp file + rename in the same directory).
+qc_write_file() {
+  local dest=$1 tmp
+  tmp=$(mktemp "${dest%/*}/.${dest##*/}.XXXXXX") || return 1
+  if cat >"$tmp" && chmod 0644 "$tmp" && mv -f -- "$tmp" "$dest"; then return 0; fi
+  rm -f -- "$tmp"
+  return 1
+}
+
+# Joins arguments with "; " into REPLY (for summaries).
+qc_join() {
+  local item
+  REPLY=''
+  for item in "$@"; do REPLY+="${REPLY:+; }$item"; done
+}
+# ---- pcm-qc-lib end ----
+
+main() {
+  local min_root min_boot running now boot_time='' uptime_s='' services='' failed='' mounts='' mounts_src
+  local root_free boot_free boot_mount svc_ok=true snap_ok=true ready status k
+  local -a reasons=() warnings=() kernels=() failed_list=()
+
+  pcm_start
+  qc_init_change
+  pcm_require_supported_os
+  pcm_param_int PCM_PARAM_MIN_ROOT_FREE_MB 2048 100 102400
+  min_root=$REPLY
+  pcm_param_int PCM_PARAM_MIN_BOOT_FREE_MB 200 50 10240
+  min_boot=$REPLY
+
+  running=$(uname -r)
+  mapfile -t kernels < <(qc_installed_kernels)
+  pcm_d_str runningKernel "$running"
+  pcm_d_arr installedKernels ${kernels[@]+"${kernels[@]}"}
+  local running_installed=false
+  for k in ${kernels[@]+"${kernels[@]}"}; do
+    if [[ $k == "$running" ]]; then running_installed=true; fi
+  done
+  pcm_d_bool runningKernelInstalled "$running_installed"
+  if ((${#kernels[@]} == 0)); then
+    warnings+=("could not list installed kernels")
+  elif [[ $running_installed == false ]]; then
+    warnings+=("running kernel $running is not among the installed kernel packages")
+  fi
+  pcm_log "OS: $OS_PRETTY ($OS_FAMILY family); running kernel $running; ${#kernels[@]} kernel(s) installed"
+
+  now=$(date +%s)
+  qc_boot_time
+  if [[ -n $REPLY ]]; then
+    boot_time=$REPLY
+    uptime_s=$((now - boot_time))
+    qc_iso "$boot_time"
+    pcm_d_str bootTime "$REPLY"
+  else
+    warnings+=("could not determine boot time")
+  fi
+  pcm_d_num uptimeSeconds "$uptime_s"
+
+  qc_disk /
+  root_free=$DISK_AVAIL_MB
+  qc_disk /boot
+  boot_free=$DISK_AVAIL_MB
+  boot_mount=$DISK_MOUNT
+  pcm_d_num rootFreeMb "$root_free"
+  pcm_d_num bootFreeMb "$boot_free"
+  pcm_d_str bootFilesystem "$boot_mount"
+  pcm_d_num minRootFreeMb "$min_root"
+  pcm_d_num minBootFreeMb "$min_boot"
+  if [[ -z $root_free ]]; then
+    reasons+=("cannot determine free space on /")
+  elif ((root_free < min_root)); then
+    reasons+=("/ has ${root_free} MB free (< ${min_root} MB)")
+  fi
+  if [[ -z $boot_free ]]; then
+    reasons+=("cannot determine free space on /boot")
+  elif ((boot_free < min_boot)); then
+    reasons+=("/boot has ${boot_free} MB free (< ${min_boot} MB)")
+  fi
+  pcm_log "Disk: / ${root_free:-?} MB free (min $min_root), /boot ${boot_free:-?} MB free on ${boot_mount:-?} (min $min_boot)"
+
+  qc_lock_check
+  pcm_d_bool lockHeld "$LOCK_HELD"
+  pcm_d_str lockCheck "$LOCK_METHOD"
+  pcm_d_arr lockHolders ${LOCK_HOLDERS[@]+"${LOCK_HOLDERS[@]}"}
+  if [[ $LOCK_HELD == true ]]; then
+    qc_join ${LOCK_HOLDERS[@]+"${LOCK_HOLDERS[@]}"}
+    reasons+=("package manager busy: $REPLY")
+    qc_pkg_mgr
+    PENDING_STATE=skipped
+    PENDING_COUNT=''
+  else
+    qc_pending_updates
+    if [[ $PENDING_STATE != ok ]]; then reasons+=("cannot query repositories: $PENDING_MSG"); fi
+  fi
+  pcm_d_str packageManager "$PKG_MGR"
+  pcm_d_str pendingUpdatesState "$PENDING_STATE"
+  pcm_d_num pendingUpdates "$PENDING_COUNT"
+  pcm_log "Package manager: ${PKG_MGR:-none}; lock held: $LOCK_HELD; pending updates: ${PENDING_COUNT:-unknown} ($PENDING_STATE)"
+
+  if ! services=$(qc_units --type=service --state=running); then
+    svc_ok=false
+    reasons+=("systemd not available: running services cannot be snapshotted")
+  elif ! failed=$(qc_units --state=failed); then
+    svc_ok=false
+    reasons+=("systemctl could not list failed units")
+  fi
+  pcm_count_lines "$services"
+  pcm_d_num runningServiceCount "$REPLY"
+  if [[ -n $failed ]]; then mapfile -t failed_list < <(printf '%s\n' "$failed"); fi
+  pcm_d_arr failedUnits ${failed_list[@]+"${failed_list[@]}"}
+  if ((${#failed_list[@]} > 0)); then
+    qc_join ${failed_list[@]+"${failed_list[@]}"}
+    warnings+=("${#failed_list[@]} unit(s) already failed before patching: $REPLY")
+  fi
+
+  qc_mounts_source
+  mounts_src=$REPLY
+  mounts=$(qc_mounts) || mounts=''
+  pcm_count_lines "$mounts"
+  pcm_d_num mountCount "$REPLY"
+  pcm_d_str mountsSource "$mounts_src"
+  if [[ -z $mounts ]]; then reasons+=("cannot list mounts (no findmnt or /proc/mounts)"); fi
+  pcm_log "Services running: ${PCM_DETAILS[runningServiceCount]}; failed units: ${#failed_list[@]}; mounts: ${PCM_DETAILS[mountCount]} (via $mounts_src)"
+
+  ready=true
+  if ((${#reasons[@]} > 0)); then ready=false; fi
+
+  # Snapshot for /qc-post. prep.json is written last: its presence marks a complete snapshot.
+  if [[ $svc_ok == true && -n $mounts ]]; then
+    if mkdir -p -- "$QC_DIR" 2>/dev/null; then
+      if [[ -f $QC_DIR/prep.json ]]; then
+        qc_prep_get timestampIso
+        warnings+=("replaced the earlier snapshot of this change taken at ${REPLY:-unknown time} (kept in previous/)")
+        mkdir -p -- "$QC_DIR/previous" || true
+        for k in prep.json services.txt failed-units.txt mounts.txt; do
+          if [[ -f $QC_DIR/$k ]]; then cp -p -- "$QC_DIR/$k" "$QC_DIR/previous/$k" || true; fi
+        done
+      fi
+      qc_iso "$now"
+      local iso=$REPLY prep='' j_kernels='' kv
+      for k in ${kernels[@]+"${kernels[@]}"}; do
+        pcm_json_str "$k"
+        j_kernels+="${j_kernels:+, }$REPLY"
+      done
+      prep='{'$'\n''  "schema": 1,'$'\n'
+      for kv in "changeNumber=$PCM_CHANGE_NUMBER" "runId=${PCM_RUN_ID:-}" "timestampIso=$iso" "hostname=$PCM_HOSTNAME" \
+        "osId=$OS_ID" "osVersionId=$OS_VERSION_ID" "osFamily=$OS_FAMILY" "runningKernel=$running" "mountsSource=$mounts_src"; do
+        pcm_json_str "${kv#*=}"
+        prep+="  \"${kv%%=*}\": $REPLY,"$'\n'
+      done
+      prep+="  \"timestamp\": $now,"$'\n'"  \"bootTime\": ${boot_time:-null},"$'\n'
+      prep+="  \"installedKernels\": [$j_kernels],"$'\n'"  \"ready\": $ready"$'\n''}'
+      { if [[ -n $services ]]; then printf '%s\n' "$services"; fi; } | qc_write_file "$QC_DIR/services.txt" || snap_ok=false
+      { if [[ -n $failed ]]; then printf '%s\n' "$failed"; fi; } | qc_write_file "$QC_DIR/failed-units.txt" || snap_ok=false
+      printf '%s\n' "$mounts" | qc_write_file "$QC_DIR/mounts.txt" || snap_ok=false
+      if [[ $snap_ok == true ]]; then printf '%s\n' "$prep" | qc_write_file "$QC_DIR/prep.json" || snap_ok=false; fi
+    else
+      snap_ok=false
+    fi
+    if [[ $snap_ok == false ]]; then
+      reasons+=("could not write the snapshot to ${QC_DIR#"$ROOT"} (disk full or read-only?)")
+      ready=false
+    fi
+  else
+    snap_ok=false
+  fi
+  pcm_d_bool snapshotWritten "$snap_ok"
+
+  pcm_d_bool ready "$ready"
+  pcm_d_arr reasons ${reasons[@]+"${reasons[@]}"}
+  pcm_d_arr warnings ${warnings[@]+"${warnings[@]}"}
+  if [[ $ready == true ]]; then
+    status=ok
+    if ((${#warnings[@]} > 0)); then status=warn; fi
+    pcm_finish "$status" "Ready for patching: $OS_PRETTY, kernel $running, / ${root_free} MB, /boot ${boot_free} MB free, ${PENDING_COUNT} pending update(s); snapshot saved"
+  fi
+  qc_join "${reasons[@]}"
+  pcm_finish fail "Not ready: $REPLY"
+}
+
+main "$@"

@@ -1,0 +1,131 @@
+// SSM over awsJson1_1: POST / with X-Amz-Target: AmazonSSM.<Operation>, JSON in and out,
+// errors as HTTP 4xx/5xx {"__type": code, "message": ...} plus x-amzn-ErrorType.
+import { randomUUID } from 'node:crypto';
+import { AwsError, DropConnection } from './awsError.ts';
+import { cancelCommand } from './cancelCommand.ts';
+import { describeInstanceInformation } from './describeInstanceInformation.ts';
+import type { FakeState } from './fakeState.ts';
+import { getCommandInvocation } from './getCommandInvocation.ts';
+import type { CallInfo, RawRequest, Reply } from './httpTypes.ts';
+import { header } from './httpTypes.ts';
+import { listCommandInvocations } from './listCommandInvocations.ts';
+import { listCommands } from './listCommands.ts';
+import { partitionOfRegion } from './partition.ts';
+import { sendCommand } from './sendCommand.ts';
+import { parseAuthorization, verifySignature } from './sigv4.ts';
+import type { SsmContext } from './ssmContext.ts';
+import type { SendCommandFailureMode } from './types.ts';
+
+export type SsmDeps = {
+  state: FakeState;
+  verifySignatures: boolean;
+  deliveryMs: number;
+  defaultRunMs: number;
+  timeScale: number;
+  invocationVisibleAfterMs: number;
+  shouldThrottle: (operation: string) => boolean;
+  takeSendCommandFailure: () => SendCommandFailureMode | undefined;
+};
+
+const OPERATIONS: Record<string, (ctx: SsmContext, body: unknown) => unknown> = {
+  SendCommand: sendCommand,
+  ListCommands: listCommands,
+  ListCommandInvocations: listCommandInvocations,
+  GetCommandInvocation: getCommandInvocation,
+  CancelCommand: cancelCommand,
+  DescribeInstanceInformation: describeInstanceInformation,
+};
+
+// Raised by the authentication front end, which answers only a lowercase "message"; SSM's modeled errors
+// carry a "Message" member, so those get both spellings.
+const FRONT_END_ERRORS = new Set([
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'InvalidSignatureException',
+  'UnrecognizedClientException',
+  'ExpiredTokenException',
+  'UnknownOperationException',
+  'SerializationException',
+]);
+
+const unrecognized = (): AwsError => new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+
+const authenticate = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: number): Pick<SsmContext, 'session' | 'region'> => {
+  const auth = parseAuthorization(header(req, 'authorization'));
+  if (auth === undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  if (auth === 'malformed') {
+    throw new AwsError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.');
+  }
+  info.accessKeyId = auth.accessKeyId;
+  info.region = auth.region;
+  const base = deps.state.baseKeys.get(auth.accessKeyId);
+  if (base) {
+    // Base keys exist only to assume roles; the product must never run commands with them.
+    info.accountId = base.accountId;
+    info.partition = base.partition;
+    throw unrecognized();
+  }
+  const session = deps.state.sessions.get(auth.accessKeyId);
+  if (!session) throw unrecognized();
+  info.accountId = session.accountId;
+  info.partition = session.partition;
+  if (header(req, 'x-amz-security-token') !== session.sessionToken) throw unrecognized();
+  if (auth.service !== 'ssm') throw new AwsError('InvalidSignatureException', "Credential should be scoped to correct service: 'ssm'.");
+  if (deps.verifySignatures && !verifySignature(auth, session.secretAccessKey, req.method, req.path, req.headers, req.body)) {
+    throw new AwsError(
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+  }
+  if (now >= session.expiresAt) throw new AwsError('ExpiredTokenException', 'The security token included in the request is expired');
+  // Credentials never cross partitions.
+  if (partitionOfRegion(auth.region) !== session.partition) throw unrecognized();
+  return { session, region: auth.region };
+};
+
+const json = (status: number, body: unknown, extra: Record<string, string> = {}): Reply => ({
+  status,
+  contentType: 'application/x-amz-json-1.1',
+  body: JSON.stringify(body),
+  headers: { 'x-amzn-RequestId': randomUUID(), ...extra },
+});
+
+export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: number): Reply => {
+  info.operation = (header(req, 'x-amz-target') ?? '').slice('AmazonSSM.'.length);
+  try {
+    let body: unknown;
+    try {
+      body = req.body.length === 0 ? {} : JSON.parse(req.body.toString('utf8'));
+    } catch {
+      throw new AwsError('SerializationException', 'Request body is not valid JSON.');
+    }
+    info.request = body;
+    const auth = authenticate(deps, req, info, now);
+    const operation = OPERATIONS[info.operation];
+    if (!operation) throw new AwsError('UnknownOperationException', `Operation ${info.operation} is not supported by this fake.`);
+    // A throttled call has no effect at all.
+    if (deps.shouldThrottle(info.operation)) throw new AwsError('ThrottlingException', 'Rate exceeded');
+    const ctx: SsmContext = {
+      state: deps.state,
+      ...auth,
+      now,
+      deliveryMs: deps.deliveryMs,
+      defaultRunMs: deps.defaultRunMs,
+      timeScale: deps.timeScale,
+      invocationVisibleAfterMs: deps.invocationVisibleAfterMs,
+      takeSendCommandFailure: deps.takeSendCommandFailure,
+    };
+    return json(200, operation(ctx, body));
+  } catch (error) {
+    if (error instanceof DropConnection) {
+      info.errorCode = 'dropped';
+      return { status: 0, contentType: '', body: '', drop: true };
+    }
+    if (!(error instanceof AwsError)) throw error;
+    info.errorCode = error.code;
+    const payload = FRONT_END_ERRORS.has(error.code)
+      ? { __type: error.code, message: error.message }
+      : { __type: error.code, message: error.message, Message: error.message };
+    return json(error.status, payload, { 'x-amzn-ErrorType': error.code });
+  }
+};

@@ -1,0 +1,239 @@
+// A fake Slack Web API on a real HTTP server, for the bot's real WebClient (slackApiUrl = fake.url).
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  FakeEphemeral,
+  FakeMessage,
+  FakeSlackOptions,
+  IssueTriggerOptions,
+  RecordedCall,
+  ResponseUrlOptions,
+  ResponseUrlPost,
+  SlackView,
+  WaitForOptions,
+} from './fakeSlackTypes.ts';
+import { handleResponseUrlPost } from './handleResponseUrlPost.ts';
+import { parseWebApiRequest, readBody } from './parseWebApiRequest.ts';
+import { SlackState } from './slackState.ts';
+import { webApiMethods } from './webApiMethods.ts';
+import type { SlackResult } from './webApiMethods.ts';
+
+export class FakeSlack {
+  /** Web API base, for `slackApiUrl` (ends with `/api/`). */
+  readonly url: string;
+  /** Server origin, e.g. http://127.0.0.1:54321 */
+  readonly baseUrl: string;
+  readonly #state: SlackState;
+  readonly #server: Server;
+
+  constructor(server: Server, state: SlackState) {
+    const { port } = server.address() as AddressInfo;
+    this.#server = server;
+    this.#state = state;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.url = `${this.baseUrl}/api/`;
+  }
+
+  get botToken(): string {
+    return this.#state.config.botToken;
+  }
+
+  get botUserId(): string {
+    return this.#state.config.botUserId;
+  }
+
+  get teamId(): string {
+    return this.#state.config.teamId;
+  }
+
+  /** Every Web API call, in arrival order, including refused ones. */
+  get calls(): readonly RecordedCall[] {
+    return this.#state.calls;
+  }
+
+  callsOf(method: string): RecordedCall[] {
+    return this.#state.calls.filter((c) => c.method === method);
+  }
+
+  /** Current (non-deleted) messages, top-level and replies, in posting order; all channels when omitted. */
+  messages(channel?: string): FakeMessage[] {
+    return this.#state.messages.filter((m) => !m.deleted && (channel === undefined || m.channel === channel));
+  }
+
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.#state.findMessage(channel, ts);
+  }
+
+  /** Replies in the thread under `ts` (without the parent). */
+  thread(channel: string, ts: string): FakeMessage[] {
+    return this.messages(channel).filter((m) => m.thread_ts === ts && m.ts !== ts);
+  }
+
+  /** The DM channel id conversations.open/postMessage use for a user. */
+  dmChannelOf(userId: string): string {
+    return this.#state.dmChannelFor(userId);
+  }
+
+  /** Current state of every view (modals and homes) by id. */
+  get views(): ReadonlyMap<string, SlackView> {
+    return this.#state.views;
+  }
+
+  /** Modals opened with a trigger issued for `userId`, oldest first. */
+  modalsOf(userId: string): SlackView[] {
+    return [...this.#state.views.values()].filter((v) => v.type === 'modal' && this.#state.viewUsers.get(v.id) === userId);
+  }
+
+  homeOf(userId: string): SlackView | undefined {
+    const id = this.#state.homes.get(userId);
+    return id === undefined ? undefined : this.#state.views.get(id);
+  }
+
+  ephemerals(user?: string): FakeEphemeral[] {
+    return this.#state.ephemerals.filter((e) => user === undefined || e.user === user);
+  }
+
+  /** Posts to response URLs (all, or of one URL id: the last path segment). */
+  responses(urlId?: string): ResponseUrlPost[] {
+    return this.#state.responses.filter((r) => urlId === undefined || r.urlId === urlId);
+  }
+
+  /** A trigger_id views.open/push will accept once, within 3 s (what a click gives the bot). */
+  issueTriggerId(options?: IssueTriggerOptions): string {
+    return this.#state.issueTriggerId(options);
+  }
+
+  /** A fresh response_url on this fake: `${baseUrl}/response/<id>`. */
+  responseUrl(options: ResponseUrlOptions = {}): string {
+    const id = this.#state.nextResponseUrlId();
+    this.#state.responseUrls.set(id, { ...options, uses: 0 });
+    return `${this.baseUrl}/response/${id}`;
+  }
+
+  setUsergroup(id: string, users: string[]): void {
+    this.#state.usergroups.set(id, [...users]);
+  }
+
+  /** The next `times` calls of `method` ('*' = any) get HTTP 429 with Retry-After. */
+  rateLimit(method: string, { times = 1, retryAfterSeconds = 1 }: { times?: number; retryAfterSeconds?: number } = {}): void {
+    this.#state.rateLimits.set(method, { remaining: times, retryAfterSeconds });
+  }
+
+  /** The next `times` calls of `method` ('*' = any) answer `{ok:false, error}` (or a bare HTTP `status` when not 200). */
+  failNext(method: string, error: string, { times = 1, status = 200 }: { times?: number; status?: number } = {}): void {
+    this.#state.failures.set(method, { remaining: times, error, status });
+  }
+
+  /** Polls until `predicate(this)` returns something truthy and resolves with it. */
+  async waitFor<T>(predicate: (fake: FakeSlack) => T | undefined | null | false, { timeoutMs = 2000, intervalMs = 10 }: WaitForOptions = {}): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate(this);
+      if (value) return value;
+      if (Date.now() > deadline) {
+        const recent = this.#state.calls.slice(-10).map((c) => `${c.method} → ${c.ok ? 'ok' : c.error}`);
+        throw new Error(`fake Slack: condition not met within ${timeoutMs} ms. Last calls: ${recent.join(', ') || 'none'}`);
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** Forgets recorded calls, messages, views, triggers and injected faults; keeps configuration. */
+  reset(): void {
+    this.#state.reset();
+  }
+
+  /** A JSON-friendly dump of the recorded state (used by main.ts's /_fake/state). */
+  snapshot(): Record<string, unknown> {
+    const s = this.#state;
+    return { calls: s.calls, messages: s.messages, ephemerals: s.ephemerals, responses: s.responses, views: [...s.views.values()] };
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+}
+
+function takeInjection<T extends { remaining: number }>(map: Map<string, T>, method: string): T | undefined {
+  for (const key of [method, '*']) {
+    const entry = map.get(key);
+    if (entry && entry.remaining > 0) {
+      entry.remaining -= 1;
+      if (entry.remaining === 0) map.delete(key);
+      return entry;
+    }
+  }
+  return undefined;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function handleWebApi(state: SlackState, method: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const parsed = parseWebApiRequest(req, await readBody(req), query);
+  const args = 'args' in parsed ? parsed.args : {};
+  const record = (status: number, response: SlackResult): void => {
+    const call: RecordedCall = { method, args, at: new Date(), contentType: req.headers['content-type'] ?? '', status, ok: response.ok, response };
+    if (typeof response['error'] === 'string') call.error = response['error'];
+    state.calls.push(call);
+  };
+  const answer = (response: SlackResult, status = 200, headers: Record<string, string> = {}): void => {
+    record(status, response);
+    sendJson(res, status, response, headers);
+  };
+
+  const handler = webApiMethods[method];
+  if ('error' in parsed) return answer({ ok: false, error: parsed.error });
+  if (!handler) return answer({ ok: false, error: 'unknown_method', req_method: method });
+  if (parsed.token === undefined) return answer({ ok: false, error: 'not_authed' });
+  if (parsed.token !== state.config.botToken) return answer({ ok: false, error: 'invalid_auth' });
+
+  const limited = takeInjection(state.rateLimits, method);
+  if (limited) return answer({ ok: false, error: 'ratelimited' }, 429, { 'retry-after': String(limited.retryAfterSeconds) });
+  const failure = takeInjection(state.failures, method);
+  if (failure) return answer({ ok: false, error: failure.error }, failure.status);
+
+  answer(handler(state, args));
+}
+
+// Sandbox helpers for main.ts: a human cannot click in a fake Slack, so these stand in for clicks.
+function handleControl(fake: FakeSlack, path: string, query: URLSearchParams, res: ServerResponse): void {
+  const userId = query.get('user') ?? undefined;
+  if (path === '/_fake/state') return sendJson(res, 200, fake.snapshot());
+  if (path === '/_fake/trigger_id') return sendJson(res, 200, { trigger_id: fake.issueTriggerId(userId !== undefined ? { userId } : {}) });
+  if (path === '/_fake/response_url') return sendJson(res, 200, { response_url: fake.responseUrl(userId !== undefined ? { user: userId } : {}) });
+  sendJson(res, 404, { ok: false, error: 'not_found' });
+}
+
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const state = new SlackState(options);
+  const ref: { fake?: FakeSlack } = {}; // the control endpoints need the instance created after listen()
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const api = url.pathname.match(/^\/api\/([\w.]+)$/);
+    const response = url.pathname.match(/^\/response\/(\w+)$/);
+    const work = async (): Promise<void> => {
+      if (api?.[1] !== undefined) return handleWebApi(state, api[1], req, res, url.searchParams);
+      if (response?.[1] !== undefined && req.method === 'POST') {
+        const answer = handleResponseUrlPost(state, response[1], await readBody(req));
+        return sendJson(res, answer.status, answer.json);
+      }
+      if (url.pathname.startsWith('/_fake/') && ref.fake) return handleControl(ref.fake, url.pathname, url.searchParams, res);
+      sendJson(res, 404, { ok: false, error: 'not_found' });
+    };
+    work().catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'fake_internal_error', detail: String(error) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  ref.fake = new FakeSlack(server, state);
+  return ref.fake;
+}

@@ -1,0 +1,93 @@
+# Shared by every simHost stub. The generated header defines S (state dir), R (simulated root),
+# STUB (command name), LOG (invocation log) and REAL_DATE.
+sim_log() {
+  local IFS=$'\x1f'
+  printf '%s\x1f%d\x1f%s\x1e' "$STUB" "$#" "$*" >>"$LOG"
+}
+sim_log "$@"
+sim_cat() { if [[ -f $S/$1 ]]; then cat "$S/$1"; fi; }
+sim_has() { [[ -e $S/$1 ]]; }
+sim_line_in() { [[ -f $S/$2 ]] && grep -qxF -- "$1" "$S/$2"; }
+sim_add_line() { if ! sim_line_in "$1" "$2"; then printf '%s\n' "$1" >>"$S/$2"; fi; }
+sim_arch() { cat "$S/uname_m"; }
+
+# Installs a kernel the way the distro packages do: image + initramfs in /boot, package recorded.
+sim_install_kernel() {
+  local k=$1
+  sim_add_line "$k" kernels_installed
+  mkdir -p "$R/boot"
+  printf 'vmlinuz %s\n' "$k" >"$R/boot/vmlinuz-$k"
+  if ! sim_has breaks_initramfs; then
+    if [[ $(cat "$S/family") == debian ]]; then printf 'initrd\n' >"$R/boot/initrd.img-$k"; else printf 'initramfs\n' >"$R/boot/initramfs-$k.img"; fi
+  fi
+}
+
+# Writes /boot/grub/grub.cfg like grub-mkconfig on Debian/Ubuntu (submenu with per-kernel ids).
+sim_gen_grub_cfg() {
+  local default=0 f v k uuid dist first
+  uuid=$(cat "$S/root_uuid")
+  dist=$(cat "$S/grub_distributor")
+  for f in "$R/etc/default/grub" "$R"/etc/default/grub.d/*.cfg; do
+    [[ -r $f ]] || continue
+    v=$(sed -n 's/^GRUB_DEFAULT=//p' "$f" | tail -n 1)
+    if [[ -n $v ]]; then default=${v//\"/}; fi
+  done
+  mkdir -p "$R/boot/grub"
+  first=$(grep -v '^$' "$S/kernels_installed" | sort -rV | head -n 1)
+  {
+    echo '### BEGIN /etc/grub.d/00_header ###'
+    echo 'if [ -s $prefix/grubenv ]; then'
+    echo '  set have_grubenv=true'
+    echo '  load_env'
+    echo 'fi'
+    echo 'if [ "${next_entry}" ] ; then'
+    echo '   set default="${next_entry}"'
+    echo '   set next_entry='
+    echo '   save_env next_entry'
+    echo 'else'
+    if [[ $default == saved ]]; then echo '   set default="${saved_entry}"'; else echo "   set default=\"$default\""; fi
+    echo 'fi'
+    echo '### END /etc/grub.d/00_header ###'
+    echo '### BEGIN /etc/grub.d/10_linux ###'
+    echo "menuentry '$dist' --class gnu-linux --class os \$menuentry_id_option 'gnulinux-simple-$uuid' {"
+    echo "	linux	/boot/vmlinuz-$first root=UUID=$uuid ro"
+    echo "	initrd	/boot/initrd.img-$first"
+    echo '}'
+    echo "submenu 'Advanced options for $dist' \$menuentry_id_option 'gnulinux-advanced-$uuid' {"
+    while read -r k; do
+      [[ -n $k ]] || continue
+      echo "	menuentry '$dist, with Linux $k' --class gnu-linux --class os \$menuentry_id_option 'gnulinux-$k-advanced-$uuid' {"
+      echo "		linux	/boot/vmlinuz-$k root=UUID=$uuid ro"
+      echo '	}'
+      echo "	menuentry '$dist, with Linux $k (recovery mode)' --class gnu-linux --class os \$menuentry_id_option 'gnulinux-$k-recovery-$uuid' {"
+      echo "		linux	/boot/vmlinuz-$k root=UUID=$uuid ro single"
+      echo '	}'
+    done < <(grep -v '^$' "$S/kernels_installed" | sort -rV)
+    echo '}'
+    echo '### END /etc/grub.d/10_linux ###'
+  } >"$R/boot/grub/grub.cfg"
+}
+
+# sftd consumes /var/lib/sftd/enrollment.token when it starts unenrolled.
+sim_sft_start() {
+  local tok="$R/var/lib/sftd/enrollment.token" content
+  if ! sim_has sft_start_ok; then
+    rm -f "$S/sft_active"
+    : >"$S/sft_failed"
+    return 1
+  fi
+  : >"$S/sft_active"
+  rm -f "$S/sft_failed"
+  if [[ -f $tok && ! -s $R/var/lib/sftd/device.token ]]; then
+    stat -c '%a' "$tok" >"$S/sft_token_mode_seen"
+    content=$(cat "$tok")
+    if sim_has sft_enroll_ok && [[ $content == "$(cat "$S/sft_accepted_token")" ]]; then
+      printf 'sim-device-token-%s\n' "$RANDOM" >"$R/var/lib/sftd/device.token"
+      chmod 600 "$R/var/lib/sftd/device.token"
+      if sim_has sft_consumes_token; then rm -f "$tok"; fi
+    else
+      printf 'sftd: enrollment failed: server rejected the enrollment token\n' >>"$S/journal_errors"
+    fi
+  fi
+  return 0
+}

@@ -1,0 +1,32 @@
+fmt='${binary:Package}\t${Version}\n' pats=()
+while (($#)); do
+  case $1 in
+    -W | --show) ;;
+    -f | --showformat) fmt=$2; shift ;;
+    -f=* | --showformat=*) fmt=${1#*=} ;;
+    -*) ;;
+    *) pats+=("$1") ;;
+  esac
+  shift
+done
+packages() { # "name version"
+  local k
+  while read -r k; do [[ -n $k ]] && echo "linux-image-$k $k.1"; done <"$S/kernels_installed"
+  if sim_has sft_installed; then echo "scaleft-server-tools $(cat "$S/sft_version")"; fi
+}
+rc=0
+for pat in "${pats[@]}"; do
+  hit=0
+  while read -r n v; do
+    # shellcheck disable=SC2053 # glob match is the point
+    [[ $n == $pat ]] || continue
+    hit=1
+    out=${fmt//'${Package}'/$n}
+    out=${out//'${binary:Package}'/$n}
+    out=${out//'${Version}'/$v}
+    out=${out//'${Status}'/install ok installed}
+    printf '%b' "$out"
+  done < <(packages)
+  if ((!hit)); then echo "dpkg-query: no packages found matching $pat" >&2; rc=1; fi
+done
+exit "$rc"

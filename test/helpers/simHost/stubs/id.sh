@@ -1,0 +1,5 @@
+uid=$(cat "$S/uid")
+case ${1:-} in
+  -u) echo "$uid" ;;
+  *) echo "uid=$uid gid=$uid groups=$uid" ;;
+esac

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { paramEnvName, settingEnvName } from '../../src/tools/paramEnvName.ts';
+import { loadRegistry } from '../../src/tools/registry.ts';
+
+const fixtures = (relative: string): string => fileURLToPath(new URL(`../fixtures/${relative}`, import.meta.url));
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+describe('loadRegistry on a folder of tools', () => {
+  it('finds the fixture tool from its folder alone, with its action, script text and sha256', async () => {
+    const registry = await loadRegistry(fixtures('tools'));
+    expect(registry.tools.map((t) => t.id)).toEqual(['echo-tool']);
+
+    const tool = registry.byId('echo-tool');
+    expect(tool).toBeDefined();
+    expect(registry.byCommand('/echo-tool')).toBe(tool);
+    expect(tool?.settings).toEqual({ tokenParameter: '/pcm/test/echo-token', region: 'eu-west-1' });
+    expect(tool?.actions.map((a) => a.id)).toEqual(['echo-params']);
+
+    const action = registry.action('echo-tool', 'echo-params');
+    const onDisk = readFileSync(fixtures('tools/echo-tool/scripts/echo-params.sh'), 'utf8');
+    expect(action?.toolId).toBe('echo-tool');
+    expect(action?.script).toBe('echo-params.sh');
+    expect(action?.scriptContent).toBe(onDisk);
+    expect(action?.scriptSha256).toBe(sha256(onDisk));
+    expect(action?.scriptSha256).toMatch(/^[0-9a-f]{64}$/u);
+    expect(Object.keys(action?.params.shape ?? {}).sort()).toEqual(['count', 'dryRun', 'exitCode', 'hostname', 'logPath', 'mode', 'note', 'targetKernel']);
+  });
+
+  it('answers undefined for unknown tools, commands and actions', async () => {
+    const registry = await loadRegistry(fixtures('tools'));
+    expect(registry.byId('nope')).toBeUndefined();
+    expect(registry.byCommand('/nope')).toBeUndefined();
+    expect(registry.action('echo-tool', 'nope')).toBeUndefined();
+    expect(registry.action('nope', 'echo-params')).toBeUndefined();
+  });
+
+  it('freezes what it loaded', async () => {
+    const registry = await loadRegistry(fixtures('tools'));
+    expect(Object.isFrozen(registry)).toBe(true);
+    expect(Object.isFrozen(registry.tools)).toBe(true);
+    expect(Object.isFrozen(registry.byId('echo-tool'))).toBe(true);
+    expect(Object.isFrozen(registry.byId('echo-tool')?.actions)).toBe(true);
+  });
+});
+
+describe('loadRegistry fails loudly on a malformed tool folder', () => {
+  it.each([
+    ['duplicate-action', /bad or duplicate action id "run"/u],
+    ['bad-action-id', /bad or duplicate action id "Run It"/u],
+    ['script-path', /script must be a plain file name/u],
+    ['id-mismatch', /tool id "other-name" must equal its folder name "folder-name"/u],
+    ['missing-script', /ENOENT.*absent\.sh/u],
+    ['duplicate-command', /two tools claim \/same/u],
+    ['no-default', /has no default export in definition\.ts/u],
+  ])('%s', async (folder, message) => {
+    await expect(loadRegistry(fixtures(`tools-bad/${folder}`))).rejects.toThrow(message);
+  });
+});
+
+describe('the real tools (src/tools)', () => {
+  it('load, and every action has a script matching its sha256 and keys that map to environment names', async () => {
+    const registry = await loadRegistry();
+    const problems: string[] = [];
+    for (const tool of registry.tools) {
+      for (const key of Object.keys(tool.settings ?? {})) {
+        try {
+          settingEnvName(key);
+        } catch (error) {
+          problems.push(`${tool.id}: ${(error as Error).message}`);
+        }
+      }
+      for (const action of tool.actions) {
+        const label = `${tool.id}/${action.id}`;
+        if (action.scriptSha256 !== sha256(action.scriptContent)) problems.push(`${label}: sha256 mismatch`);
+        if (action.scriptContent.trim() === '') problems.push(`${label}: empty script`);
+        if (action.scriptContent.includes('\0')) problems.push(`${label}: NUL in script`);
+        for (const key of Object.keys(action.params.shape)) {
+          try {
+            paramEnvName(key);
+          } catch (error) {
+            problems.push(`${label}: ${(error as Error).message}`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
