@@ -20,7 +20,7 @@ import { createLogger } from './logger.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRunSubmitter } from './runs/submitRun.ts';
 import { createApproverDirectory } from './slack/approverDirectory.ts';
-import { createSlackApp } from './slack/createSlackApp.ts';
+import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
 import { loadRegistry } from './tools/registry.ts';
@@ -85,11 +85,21 @@ const submitter = createRunSubmitter({
 });
 const decider = createRunDecider({ pool, changes, approvers: approvers.members, onApproved: () => executor.wake() });
 
+let identity: BotIdentity | undefined;
+const learnIdentity = async (): Promise<BotIdentity> => {
+  if (identity) return identity;
+  const auth = await slack.auth.test();
+  if (!auth.bot_id || !auth.user_id) throw new Error('auth.test did not return a bot identity; is SLACK_BOT_TOKEN a bot token?');
+  identity = { botId: auth.bot_id, botUserId: auth.user_id };
+  return identity;
+};
+
 const app = createSlackApp(
   config,
   { pool, registry, submitter, decider, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500 },
   healthRoutes(() => readiness),
   logger,
+  learnIdentity,
 );
 await app.start(config.PORT);
 executor.start();
@@ -99,10 +109,10 @@ logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', ow
 void (async () => {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const auth = await slack.auth.test();
+      const me = await learnIdentity();
       readiness.ready = true;
       readiness.reasons = [];
-      logger.info({ team: auth.team, botUserId: auth.user_id }, 'ready');
+      logger.info({ botUserId: me.botUserId }, 'ready');
       return;
     } catch (error) {
       readiness.reasons = [`slack auth.test failed: ${(error as Error).message}`];

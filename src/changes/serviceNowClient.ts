@@ -35,7 +35,8 @@ const snDate = z
     return d;
   });
 
-const reference = z.union([z.literal(''), z.object({ value: z.string() }).loose()]);
+// With sysparm_exclude_reference_link=true a reference is its sys_id string; tolerate the object form too.
+const reference = z.union([z.string(), z.object({ value: z.string() }).loose()]);
 
 const changeRecord = z
   .object({
@@ -120,7 +121,10 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
         sysparm_fields: 'sys_id,number,state,start_date,end_date,assignment_group,short_description',
       });
       const parsed = tableAnswer.safeParse(await request('GET', `/api/now/table/change_request?${query.toString()}`));
-      if (!parsed.success) throw new ServiceNowError(`ServiceNow's answer was malformed: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ServiceNowError(`ServiceNow's answer was malformed (${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'unknown'})`);
+      }
       const record = parsed.data.result[0];
       if (!record || record.number !== number) return null;
       const group = record.assignment_group;
@@ -130,7 +134,7 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
         state: record.state,
         plannedStart: record.start_date ?? null,
         plannedEnd: record.end_date ?? null,
-        assignmentGroup: group && typeof group === 'object' ? group.value : null,
+        assignmentGroup: (typeof group === 'object' ? group.value : group) || null,
         shortDescription: record.short_description ?? null,
       };
     },

@@ -20,6 +20,10 @@ export const loadConfig = async (env: NodeJS.ProcessEnv): Promise<ConfigResult> 
   const problems: string[] = [];
   const parsedEnv = envSchema.safeParse(env);
   if (!parsedEnv.success) problems.push(...describe('', parsedEnv.error));
+  // The schema's cross-field check only runs once every field parses; say it now so the list is complete.
+  if (!parsedEnv.success && !env.APPROVER_USER_IDS?.trim() && !env.APPROVER_USERGROUP_ID?.trim()) {
+    problems.push('APPROVER_USER_IDS: or APPROVER_USERGROUP_ID must name at least one approver');
+  }
 
   let targets: Targets | undefined;
   const file = env.OPS_TARGETS_FILE;
@@ -34,7 +38,7 @@ export const loadConfig = async (env: NodeJS.ProcessEnv): Promise<ConfigResult> 
       problems.push(`OPS_TARGETS_FILE: cannot read ${file}: ${(error as Error).message}`);
     }
   }
-  if (problems.length > 0 || !parsedEnv.success || !targets) return { ok: false, problems };
+  if (problems.length > 0 || !parsedEnv.success || !targets) return { ok: false, problems: [...new Set(problems)] };
   const config = Object.freeze({ ...parsedEnv.data, targets, socketMode: Boolean(parsedEnv.data.SLACK_APP_TOKEN) });
   return { ok: true, config };
 };

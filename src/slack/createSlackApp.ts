@@ -12,11 +12,20 @@ const { App, HTTPReceiver, SocketModeReceiver } = bolt;
 
 /**
  * Bolt wiring. The receiver is transport only (HTTP at POST /slack/events with signature and
- * timestamp checks, or Socket Mode when SLACK_APP_TOKEN is set). Token verification at construction is
- * off on purpose: Bolt would call auth.test and crash when Slack is briefly unreachable; main.ts calls
- * auth.test itself and keeps /healthz at 503 until it succeeds.
+ * timestamp checks, or Socket Mode when SLACK_APP_TOKEN is set). No `token` is given to App on purpose:
+ * with one, Bolt calls auth.test at construction and crashes when Slack is briefly unreachable (and
+ * without token verification it would call auth.test on every request). `authorize` answers from the
+ * identity main.ts learns once; /healthz stays 503 until then.
  */
-export const createSlackApp = (config: Config, deps: SlackDeps, routes: CustomRoute[], logger: Logger): AppType => {
+export type BotIdentity = { readonly botId: string; readonly botUserId: string };
+
+export const createSlackApp = (
+  config: Config,
+  deps: SlackDeps,
+  routes: CustomRoute[],
+  logger: Logger,
+  identity: () => Promise<BotIdentity>,
+): AppType => {
   const blog = boltLogger(logger);
   const receiver = config.SLACK_APP_TOKEN
     ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN, customRoutes: routes, installerOptions: { port: config.PORT }, logger: blog })
@@ -31,8 +40,8 @@ export const createSlackApp = (config: Config, deps: SlackDeps, routes: CustomRo
       });
   const app = new App({
     receiver,
-    token: config.SLACK_BOT_TOKEN,
-    tokenVerificationEnabled: false,
+    // Single workspace: the token is fixed and its identity is learned once (main.ts), not per request.
+    authorize: async () => ({ botToken: config.SLACK_BOT_TOKEN, ...(await identity()) }),
     logger: blog,
     clientOptions: { ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500 } },
   });

@@ -65,20 +65,31 @@ const envValue = (key: string, value: unknown): string | undefined => {
 };
 
 /**
+ * The fixed bootstrap the outer shell execs: a first bash reads the script from its stdin (the
+ * heredoc), then replaces itself with the bash that runs it, with /dev/null as stdin and
+ * `<tool>/<action>` as `$0`. An empty or unreadable script runs nothing and fails.
+ */
+const BOOTSTRAP = 'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
+
+/**
  * Builds the `commands` list of an AWS-RunShellScript invocation for one action.
  *
  * The SSM agent joins the list with "\n" into a file and runs it with `sh` (dash on Debian/Ubuntu,
- * bash in POSIX mode on Amazon Linux/RHEL). That outer shell does exactly three things:
- *   1. exports the run context, settings and parameters, each value as one single-quoted word;
- *   2. reads the script through a quoted heredoc (`<<'DELIM'`: no expansion of any kind) into a
- *      variable;
- *   3. replaces itself with `/bin/bash -c "$PCM_SCRIPT" <tool>/<action> </dev/null`, so the exit
- *      code of the invocation is the script's exit code.
+ * bash in POSIX mode on Amazon Linux/RHEL). That outer shell only:
+ *   1. unsets the test-only PCM_ROOT and exports the run context, settings and parameters, each
+ *      value as one single-quoted word (an absent optional parameter is unset);
+ *   2. execs `/bin/bash -c BOOTSTRAP <tool>/<action> <<'PCM_SCRIPT_<sha256 prefix>'` followed by the
+ *      script lines verbatim: a quoted heredoc, so the outer shell expands nothing in them. Because
+ *      of `exec`, the exit code of the invocation is the script's.
  *
- * Why not `/bin/bash <<'DELIM'` directly: bash would then read the script from stdin, and any
- * command in it that reads stdin (`read`, `ssh`, a prompting package manager) would swallow the rest
- * of the script, which would then silently not run and still exit 0. Here the script gets /dev/null
- * as stdin, as it would when run as a file.
+ * Why not simpler forms:
+ * - `/bin/bash <<'DELIM'`: bash would read the script from stdin while running it, so any command
+ *   that reads stdin (`read`, `ssh`, a prompting package manager) would swallow the rest of the
+ *   script, which would then silently not run, and the run would still exit 0.
+ * - `PCM_SCRIPT=$(cat <<'DELIM' … DELIM)`: bash before 5.2 (the `sh` of Amazon Linux 2 and RHEL 7–9)
+ *   mis-parses a quoted heredoc inside `$(…)` (a backslash at the end of a line joins two lines), so
+ *   the script run would differ from the script hashed. A heredoc on a plain command is literal in
+ *   every POSIX shell.
  *
  * Deterministic: same inputs, same list (settings and parameters sorted by key). Throws on invalid
  * parameters or context, a script whose text does not match its recorded sha256, a script line equal
@@ -114,6 +125,9 @@ export const buildCommands = ({ action, params, context }: BuildCommandsInput): 
   if (scriptLines.includes(delimiter)) throw new Error(`${label}: script contains the heredoc delimiter line ${delimiter}`);
 
   const commands = [
+    // PCM_ROOT re-roots every file the scripts open; it exists for tests only and must never be
+    // inherited from the agent's environment on a real host.
+    'unset PCM_ROOT',
     exportLine('PCM_RUN_ID', ctx.data.runId),
     exportLine('PCM_CHANGE_NUMBER', ctx.data.changeNumber),
     exportLine('PCM_TOOL', action.toolId),
@@ -130,13 +144,6 @@ export const buildCommands = ({ action, params, context }: BuildCommandsInput): 
     // An absent optional parameter is unset, never inherited from the agent's environment.
     commands.push(value === undefined ? `unset ${name}` : exportLine(name, value));
   }
-  commands.push(
-    `PCM_SCRIPT=$(/bin/cat <<'${delimiter}'`,
-    ...scriptLines,
-    delimiter,
-    // The command substitution strips trailing newlines only; a failed read must not run anything.
-    ') || exit 125',
-    `exec /bin/bash -c "$PCM_SCRIPT" ${shellQuote(label)} </dev/null`,
-  );
+  commands.push(`exec /bin/bash -c ${shellQuote(BOOTSTRAP)} ${shellQuote(label)} <<'${delimiter}'`, ...scriptLines, delimiter);
   return commands;
 };

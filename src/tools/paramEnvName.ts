@@ -1,11 +1,12 @@
-// Parameter and setting keys are camelCase identifiers. Underscores are refused on purpose: with
-// them, `targetKernel` and `target_kernel` would both become `TARGET_KERNEL`; without them the
-// mapping (uppercase letter → `_` + letter) is injective, so two keys can never share a variable.
+// Parameter and setting keys are camelCase identifiers, turned into names by putting `_` before each
+// capital. Underscores are refused (`target_kernel` and `targetKernel` would share TARGET_KERNEL), and
+// so are two capitals in a row: `instanceID` would become INSTANCE_I_D, which nobody would guess when
+// writing the script (write `instanceId` → INSTANCE_ID). Within these rules the mapping is injective.
 const KEY = /^[a-z][a-zA-Z0-9]*$/u;
 
 const envName = (prefix: string, kind: string, key: string): string => {
-  if (typeof key !== 'string' || !KEY.test(key)) {
-    throw new Error(`${kind} key ${JSON.stringify(key)} must match ${KEY.source} (camelCase, no underscores)`);
+  if (typeof key !== 'string' || !KEY.test(key) || /[A-Z]{2}/u.test(key)) {
+    throw new Error(`${kind} key ${JSON.stringify(key)} must match ${KEY.source} without two capitals in a row (camelCase, no underscores)`);
   }
   return prefix + key.replaceAll(/[A-Z]/gu, (c) => `_${c}`).toUpperCase();
 };

@@ -9,7 +9,7 @@ export default async function setup(): Promise<void> {
   try {
     await adminQuery('select 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${testServerUrl('postgres')}: ${(error as Error).message}`);
+    throw new Error(`PostgreSQL is not reachable at ${testServerUrl('postgres')}: ${(error as Error).message}`, { cause: error });
   }
   await adminQuery(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
   await adminQuery(`create database ${TEMPLATE_DATABASE}`);

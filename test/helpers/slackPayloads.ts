@@ -354,6 +354,7 @@ export function blockActionsPayload(o: BlockActionsOptions): Json {
     if (channel === undefined) throw new Error('slackPayloads: blockActionsPayload needs a channel, a message with a channel, or a view');
     const channelObj = channelJson(channel);
     const m = o.message;
+    // Without a message it is a click on an ephemeral message: Slack then sends no `message`.
     payload['container'] = m
       ? { type: 'message', message_ts: m.ts, channel_id: channelObj['id'], is_ephemeral: false, ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}) }
       : { type: 'message', message_ts: actionTs(), channel_id: channelObj['id'], is_ephemeral: true };

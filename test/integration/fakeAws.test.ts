@@ -3,10 +3,14 @@ import {
   CancelCommandCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  InvalidInstanceId,
+  InvocationDoesNotExist,
   ListCommandInvocationsCommand,
   ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
+  SSMServiceException,
+  ThrottlingException,
 } from '@aws-sdk/client-ssm';
 import type { DescribeInstanceInformationCommandOutput, ListCommandInvocationsCommandOutput, SendCommandCommandInput } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -187,6 +191,7 @@ describe('SSM authentication', () => {
 
     const base = await describeCall(ssm('us-east-1', BASE.aws));
     expect(base.name).toBe('UnrecognizedClientException');
+    expect(base).toBeInstanceOf(SSMServiceException); // not modeled by SSM: the service base class
     expect(base.$metadata?.httpStatusCode).toBe(400);
 
     const gov = await assume('aws-us-gov', 'us-gov-west-1');
@@ -212,7 +217,7 @@ describe('SendCommand', () => {
 
     for (const id of ['i-0deadbeefdeadbeef', I_OTHER, I_GOV]) {
       const error = await rejection(send(client, [I_OK, id]));
-      expect(error.name).toBe('InvalidInstanceId');
+      expect(error).toBeInstanceOf(InvalidInstanceId);
     }
     expect((await rejection(send(client, ['not-an-id']))).name).toBe('ValidationException');
     expect((await rejection(send(client, [I_OK, I_OK]))).name).toBe('DuplicateInstanceId');
@@ -223,8 +228,9 @@ describe('SendCommand', () => {
     expect(fake?.commands()).toEqual([]);
   });
 
+  // Transitional states last deliveryMs; 60 ms keeps them observable on a loaded machine.
   it('runs to Success with stdout, and derives the command status', async () => {
-    await start();
+    await start({ deliveryMs: 60 });
     const client = await commercialSsm();
     const sent = await client.send(
       new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [I_OK], Parameters: { commands: ['echo hello'] }, Comment: 'greet', TimeoutSeconds: 60 }),
@@ -254,7 +260,7 @@ describe('SendCommand', () => {
   });
 
   it('times out delivery to a ConnectionLost instance after TimeoutSeconds × timeScale', async () => {
-    await start();
+    await start({ deliveryMs: 60 });
     const client = await commercialSsm();
     const commandId = await send(client, [I_LOST], { TimeoutSeconds: 30 }); // 300 ms at timeScale 0.01
     expect(await untilDone(client, commandId, I_LOST)).toEqual(['Pending', 'Delayed', 'Delivery Timed Out']);
@@ -291,11 +297,11 @@ describe('SendCommand', () => {
   });
 
   it('cancels running invocations', async () => {
-    const f = await start();
+    const f = await start({ deliveryMs: 60 });
     f.setBehavior(I_OK, { status: 'Success', runMs: 60_000 });
     const client = await commercialSsm();
     const commandId = await send(client, [I_OK]);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
     expect((await invocation(client, commandId, I_OK)).Status).toBe('InProgress');
     await client.send(new CancelCommandCommand({ CommandId: commandId }));
     expect(await untilDone(client, commandId, I_OK)).toEqual(['Cancelling', 'Cancelled']);
@@ -383,7 +389,7 @@ describe('reading results', () => {
     await start({ invocationVisibleAfterMs: 150 });
     const client = await commercialSsm();
     const commandId = await send(client, [I_OK]);
-    expect((await rejection(invocation(client, commandId, I_OK))).name).toBe('InvocationDoesNotExist');
+    expect(await rejection(invocation(client, commandId, I_OK))).toBeInstanceOf(InvocationDoesNotExist);
     await new Promise((r) => setTimeout(r, 160));
     await expect(invocation(client, commandId, I_OK)).resolves.toMatchObject({ CommandId: commandId });
     expect((await rejection(invocation(client, commandId, I_FAIL))).name).toBe('InvocationDoesNotExist');
@@ -424,7 +430,7 @@ describe('fault injection', () => {
     const f = await start({ throttle: { rate: 1, operations: ['DescribeInstanceInformation'] } });
     const creds = await assume('aws', 'us-east-1');
     const once = await rejection(ssm('us-east-1', creds).send(new DescribeInstanceInformationCommand({})));
-    expect(once.name).toBe('ThrottlingException');
+    expect(once).toBeInstanceOf(ThrottlingException);
     expect(once.message).toBe('Rate exceeded');
     await expect(ssm('us-east-1', creds).send(new ListCommandsCommand({}))).resolves.toBeDefined(); // not a throttled operation
 
@@ -469,6 +475,11 @@ describe('fault injection', () => {
     const attempts = f.calls.filter((c) => c.operation === 'SendCommand');
     expect(attempts.map((c) => c.sdkAttempt)).toEqual([1, 2]);
     expect(attempts[0]?.sdkInvocationId).toBe(attempts[1]?.sdkInvocationId);
+
+    // A connection reset (ECONNRESET) is retried the same way.
+    f.failNextSendCommands(1, 'accept-then-drop');
+    await send(client, [I_OK]);
+    expect(f.commands()).toHaveLength(4);
   });
 
   it('keeps counting calls with recordCalls: false', async () => {

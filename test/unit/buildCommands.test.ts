@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,7 @@ const probe = (script: string, params: z.ZodObject = z.object({}), overrides: Pa
   approval: { approvals: 1 },
   scriptContent: script,
   scriptSha256: sha256(script),
+  toolSettings: {},
   ...overrides,
 });
 
@@ -189,11 +191,13 @@ describe('paramEnvName / settingEnvName', () => {
     expect(paramEnvName('targetKernel')).toBe('PCM_PARAM_TARGET_KERNEL');
     expect(paramEnvName('count')).toBe('PCM_PARAM_COUNT');
     expect(paramEnvName('ipv4Address')).toBe('PCM_PARAM_IPV4_ADDRESS');
+    expect(paramEnvName('sizeM')).toBe('PCM_PARAM_SIZE_M');
+    expect(paramEnvName('minRootFreeMb')).toBe('PCM_PARAM_MIN_ROOT_FREE_MB');
     expect(settingEnvName('tokenParameter')).toBe('PCM_SETTING_TOKEN_PARAMETER');
   });
 
-  it('refuses keys that are not ^[a-z][a-zA-Z0-9]*$', () => {
-    for (const key of ['', 'Target', 'target_kernel', '1x', 'a-b', 'a b', 'x;y', 'ä', 'a\n']) {
+  it('refuses keys that are not ^[a-z][a-zA-Z0-9]*$ or have two capitals in a row', () => {
+    for (const key of ['', 'Target', 'target_kernel', '1x', 'a-b', 'a b', 'x;y', 'ä', 'a\n', 'instanceID', 'minRootFreeMB']) {
       expect(() => paramEnvName(key), key).toThrow(/must match/u);
       expect(() => settingEnvName(key), key).toThrow(/must match/u);
     }
@@ -204,8 +208,10 @@ describe('buildCommands', () => {
   it('produces the documented layout', () => {
     const commands = buildCommands({ action: echo, params: validParams, context });
     const delimiter = `PCM_SCRIPT_${echo.scriptSha256.slice(0, 16)}`;
+    const BOOTSTRAP = 'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
     const scriptLines = echo.scriptContent.replace(/\n$/u, '').split('\n');
     expect(commands).toEqual([
+      'unset PCM_ROOT',
       `export PCM_RUN_ID='${context.runId}'`,
       `export PCM_CHANGE_NUMBER='CHG0012345'`,
       `export PCM_TOOL='echo-tool'`,
@@ -221,18 +227,18 @@ describe('buildCommands', () => {
       `export PCM_PARAM_MODE='safe'`,
       `unset PCM_PARAM_NOTE`,
       `export PCM_PARAM_TARGET_KERNEL='6.1.0-18-cloud-amd64'`,
-      `PCM_SCRIPT=$(/bin/cat <<'${delimiter}'`,
+      `exec /bin/bash -c '${BOOTSTRAP}' 'echo-tool/echo-params' <<'${delimiter}'`,
       ...scriptLines,
       delimiter,
-      ') || exit 125',
-      `exec /bin/bash -c "$PCM_SCRIPT" 'echo-tool/echo-params' </dev/null`,
     ]);
   });
 
   it.each(OUTERS)('round-trips every value exactly under $name, with nothing else leaking in', (outer) => {
     const params = { ...validParams, note: 'maintenance window 3', dryRun: false, count: 100 };
-    // A stale PCM_PARAM_* in the agent's environment must not reach the script.
-    const result = run(outer, buildCommands({ action: echo, params, context }), { env: { PCM_PARAM_NOTE: 'stale', PCM_PARAM_OTHER: 'x' } });
+    // Neither the test-only PCM_ROOT nor a stale declared PCM_PARAM_* may reach the script from the
+    // agent's environment.
+    const env = { PCM_ROOT: '/tmp/sim-root', PCM_PARAM_NOTE: 'stale', PCM_PARAM_OTHER: 'x', PCM_SCRIPT: 'stale' };
+    const result = run(outer, buildCommands({ action: echo, params, context }), { env });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const out = fixtureOutput(result.stdout);
@@ -274,8 +280,11 @@ describe('buildCommands', () => {
   });
 
   describe.each(OUTERS)('exit code under $name', (outer) => {
-    it.each([0, 1, 42, 125])('is the script exit code (%i)', (code) => {
-      expect(run(outer, buildCommands({ action: echo, params: { ...validParams, exitCode: code }, context })).status).toBe(code);
+    it.each([0, 1, 42, 125, 255])('is the script exit code (%i)', (code) => {
+      const action = probe('echo start\nexit "$PCM_PARAM_CODE"\necho unreachable\n', z.object({ code: z.int().min(0).max(255) }));
+      const result = run(outer, buildCommands({ action, params: { code }, context }));
+      expect(result.stdout.toString()).toBe('start\n');
+      expect(result.status).toBe(code);
     });
 
     it('is the status of the last command when the script does not call exit', () => {
@@ -296,6 +305,17 @@ describe('buildCommands', () => {
       const result = run(outer, buildCommands({ action: probe(script), params: {}, context }));
       expect(result.stdout.toString(), outer.name).toBe('before\nread hit EOF\nafter\n');
       expect(result.status, outer.name).toBe(3);
+    }
+  });
+
+  it('passes the script verbatim: line continuations, backticks, $( and quotes are not touched by sh', () => {
+    // Inside `$(cat <<'EOF' …)` bash < 5.2 would join the continued lines; a plain heredoc never does.
+    const script = ["x='a \\", "b'", 'printf \'[%s]\\n\' "$x" `echo tick` "$(echo sub)" "dq\\"" $\'\\t\'', ''].join('\n');
+    const expected = '[a \\\nb]\n[tick]\n[sub]\n[dq"]\n[\t]\n';
+    for (const outer of OUTERS) {
+      const result = run(outer, buildCommands({ action: probe(script), params: {}, context }));
+      expect(result.stderr, outer.name).toBe('');
+      expect(result.stdout.toString(), outer.name).toBe(expected);
     }
   });
 
@@ -414,7 +434,7 @@ describe('buildCommands', () => {
       const fake = 'f'.repeat(64);
       vi.resetModules();
       vi.doMock('node:crypto', async (importOriginal) => {
-        const real = await importOriginal<typeof import('node:crypto')>();
+        const real = await importOriginal<typeof NodeCrypto>();
         return { ...real, createHash: () => ({ update: () => ({ digest: () => fake }) }) };
       });
       try {
@@ -423,7 +443,7 @@ describe('buildCommands', () => {
         expect(() => build({ action: colliding, params: {}, context })).toThrow(/heredoc delimiter line PCM_SCRIPT_ffffffffffffffff/u);
         // Near misses are fine: only an exact line ends a heredoc.
         const nearMiss = probe('echo a\nPCM_SCRIPT_ffffffffffffffff \n\tPCM_SCRIPT_ffffffffffffffff\n', z.object({}), { scriptSha256: fake });
-        expect(build({ action: nearMiss, params: {}, context }).at(-3)).toBe('PCM_SCRIPT_ffffffffffffffff');
+        expect(build({ action: nearMiss, params: {}, context }).at(-1)).toBe('PCM_SCRIPT_ffffffffffffffff');
       } finally {
         vi.doUnmock('node:crypto');
         vi.resetModules();
@@ -498,7 +518,7 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
         const lines: string[] = [];
         for (const values of cases) {
           const commands = buildCommands({ action: permissive(values.length), params: paramsOf(values), context });
-          lines.push(...commands.slice(0, commands.findIndex((c) => c.startsWith('PCM_SCRIPT=$('))));
+          lines.push(...commands.slice(0, commands.findIndex((c) => c.startsWith('exec /bin/bash'))));
           for (const name of values.map((_, i) => paramEnvName(`v${i}`))) lines.push(`printf '%s=%s\\0' ${name} "$${name}"`);
           lines.push(String.raw`printf 'END\0'`);
         }

@@ -201,9 +201,12 @@ const PAYLOADS: readonly (readonly [name: string, value: string])[] = [
   ['format string', '%s%n%x'],
 ];
 
-/** Hostile variations of a value the field accepts: the weak spot of unanchored or multiline regexes. */
-const SUFFIXES = [';reboot', ' ', '\n', '\nreboot', '\r', "'", '"', '$(reboot)', '`reboot`', '\0', ' --force', '\uff1b', '\u200d', '/../../etc', 'a'.repeat(10_000)];
-const PREFIXES = ['-', '--', ' ', '\n', '../', '\u202e', '$(reboot)'];
+/**
+ * Hostile variations of a value the field accepts: the weak spot of unanchored or multiline regexes.
+ * Only characters no parameter needs (spaces are left out: free-text fields may allow them).
+ */
+const SUFFIXES = [';reboot', '\n', '\nreboot', '\r', "'", '"', '$(reboot)', '`reboot`', '\0', '\uff1b', '\u200d', '/../../etc', 'a'.repeat(10_000)];
+const PREFIXES = ['-', '--', '\n', '../', '\u202e', '$(reboot)'];
 
 /** Values the field accepts, from its enum or literal values and its `.meta({ placeholder, examples })`. */
 const examplesOf = (field: Schema): string[] => {

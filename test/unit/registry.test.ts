@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { buildCommands } from '../../src/tools/buildCommands.ts';
 import { paramEnvName, settingEnvName } from '../../src/tools/paramEnvName.ts';
 import { loadRegistry } from '../../src/tools/registry.ts';
 
@@ -87,5 +89,24 @@ describe('the real tools (src/tools)', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('build into commands (never run here) from their defaults and placeholders', async () => {
+    const registry = await loadRegistry();
+    const context = { runId: '0b7e6c0e-6f1a-4a57-9a5e-3f0b1f2a9c11', changeNumber: 'CHG0012345' };
+    for (const tool of registry.tools) {
+      for (const action of tool.actions) {
+        // An example value per field: its placeholder when valid, else nothing (defaults fill in).
+        const example = Object.fromEntries(
+          Object.entries(action.params.shape).flatMap(([key, field]) => {
+            const placeholder = (z.globalRegistry.get(field as z.ZodType) as { placeholder?: unknown } | undefined)?.placeholder;
+            return (field as z.ZodType).safeParse(placeholder).success ? [[key, placeholder]] : [];
+          }),
+        );
+        if (!action.params.safeParse(example).success) continue;
+        const commands = buildCommands({ action, params: example, context: { ...context, settings: action.toolSettings } });
+        expect(commands.at(-1), `${tool.id}/${action.id}`).toBe(`PCM_SCRIPT_${action.scriptSha256.slice(0, 16)}`);
+      }
+    }
   });
 });

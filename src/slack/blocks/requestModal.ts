@@ -46,21 +46,21 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
       const initial = options.find((o) => o.value === defaultValue);
       return {
         type: 'input', block_id: blockId, label, hint, optional,
-        element: { type: 'static_select', action_id: 'value', options, ...(initial ? { initial_option: initial } : {}) },
+        element: { type: 'static_select', action_id: blockId, options, ...(initial ? { initial_option: initial } : {}) },
       };
     }
     if (inner instanceof z.ZodBoolean) {
       const option: Option = { text: plain(meta.title ?? name), value: 'true' };
       return {
         type: 'input', block_id: blockId, label, hint, optional: true,
-        element: { type: 'checkboxes', action_id: 'value', options: [option], ...(defaultValue === true ? { initial_options: [option] } : {}) },
+        element: { type: 'checkboxes', action_id: blockId, options: [option], ...(defaultValue === true ? { initial_options: [option] } : {}) },
       };
     }
     if (inner instanceof z.ZodNumber) {
       return {
         type: 'input', block_id: blockId, label, hint, optional,
         element: {
-          type: 'number_input', action_id: 'value', is_decimal_allowed: !inner.isInt,
+          type: 'number_input', action_id: blockId, is_decimal_allowed: !inner.isInt,
           ...(typeof defaultValue === 'number' ? { initial_value: String(defaultValue) } : {}),
           ...(inner.minValue !== null && Number.isFinite(inner.minValue) ? { min_value: String(inner.minValue) } : {}),
           ...(inner.maxValue !== null && Number.isFinite(inner.maxValue) ? { max_value: String(inner.maxValue) } : {}),
@@ -70,7 +70,7 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
     return {
       type: 'input', block_id: blockId, label, hint, optional,
       element: {
-        type: 'plain_text_input', action_id: 'value',
+        type: 'plain_text_input', action_id: blockId,
         ...(meta.placeholder ? { placeholder: plain(meta.placeholder, 150) } : {}),
         ...(typeof defaultValue === 'string' ? { initial_value: defaultValue } : {}),
       },
@@ -101,11 +101,11 @@ export const requestModal = (tool: LoadedTool, action: LoadedAction, metadata: R
       {
         type: 'input', block_id: 'instances', label: plain('Instance IDs'),
         hint: plain('Paste ids separated by spaces, commas or new lines (i-… or mi-…).', 2000),
-        element: { type: 'plain_text_input', action_id: 'value', multiline: true, ...(values.instances ? { initial_value: values.instances } : {}) },
+        element: { type: 'plain_text_input', action_id: 'instances', multiline: true, ...(values.instances ? { initial_value: values.instances } : {}) },
       },
       {
         type: 'input', block_id: 'change', label: plain('ServiceNow change'),
-        element: { type: 'plain_text_input', action_id: 'value', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
+        element: { type: 'plain_text_input', action_id: 'change', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
       },
       ...paramBlocks(action),
     ],

@@ -22,6 +22,8 @@ export type InvocationEntry = {
   readonly startAt: number | undefined;
   readonly endAt: number;
   readonly outcome: Outcome;
+  /** The agent cannot be reached: the service keeps retrying delivery (status Delayed). */
+  readonly unreachable: boolean;
   cancelledAt: number | undefined;
 };
 
@@ -94,7 +96,7 @@ export const scheduleInvocations = (commandId: string, plan: PlannedInvocation[]
       if (slot >= 0) busyUntil[slot] = until;
       else busyUntil.push(until);
     };
-    const entry = (startAt: number | undefined, endAt: number, outcome: Outcome): InvocationEntry => ({
+    const entry = (startAt: number | undefined, endAt: number, outcome: Outcome, unreachable = false): InvocationEntry => ({
       commandId,
       instanceId: p.instanceId,
       instanceName: p.instanceName,
@@ -102,13 +104,14 @@ export const scheduleInvocations = (commandId: string, plan: PlannedInvocation[]
       startAt,
       endAt,
       outcome,
+      unreachable,
       cancelledAt: undefined,
     });
     if (errorEnds.filter((e) => e <= dispatchAt).length > t.maxErrors) return entry(undefined, dispatchAt, terminated);
     const { behavior } = p;
     if (!p.reachable || behavior.status === 'DeliveryTimedOut') {
       occupy(deliveryDeadline);
-      return entry(undefined, deliveryDeadline, deliveryTimedOut);
+      return entry(undefined, deliveryDeadline, deliveryTimedOut, true);
     }
     if (behavior.status === 'Undeliverable' || behavior.status === 'Terminated') {
       return entry(undefined, dispatchAt + t.deliveryMs, outcomeOf(behavior, t.killedExitCode));
@@ -150,8 +153,10 @@ export const viewInvocation = (inv: InvocationEntry, now: number, deliveryMs: nu
     if (now >= inv.cancelledAt) return pending('Cancelling', 'Cancelling');
   }
   if (now < inv.endAt) {
-    if (inv.startAt === undefined) return now < inv.requestedAt + deliveryMs ? pending('Pending', 'Pending') : pending('Delayed', 'Delayed');
-    return now < inv.startAt ? pending('Pending', 'Pending') : pending('InProgress', 'In Progress');
+    if (inv.startAt === undefined || now < inv.startAt) {
+      return inv.unreachable && now >= inv.requestedAt + deliveryMs ? pending('Delayed', 'Delayed') : pending('Pending', 'Pending');
+    }
+    return pending('InProgress', 'In Progress');
   }
   const o = inv.outcome;
   return {

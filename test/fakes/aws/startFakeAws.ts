@@ -127,7 +127,7 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
         instanceIds: [...c.instanceIds],
         commands: [...c.commands],
         comment: c.comment,
-        parameters: c.parameters,
+        parameters: structuredClone(c.parameters),
         timeoutSeconds: c.timeoutSeconds,
         maxConcurrency: c.maxConcurrency,
         maxErrors: c.maxErrors,

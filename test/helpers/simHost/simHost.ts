@@ -271,7 +271,10 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
       if (p.osRelease === null) await rm(inRoot('/etc/os-release'), { force: true });
       else await put(inRoot('/etc/os-release'), p.osRelease);
     }
-    if (want('hostname')) await putState('hostname', `${p.hostname}\n`);
+    if (want('hostname')) {
+      await putState('hostname', `${p.hostname}\n`);
+      await put(inRoot('/proc/sys/kernel/hostname'), `${p.hostname}\n`);
+    }
     if (want('arch')) await putState('uname_m', `${p.arch}\n`);
     if (want('uid')) await putState('uid', `${p.uid}\n`);
     if (want('runningKernel')) await putState('uname_r', `${p.runningKernel}\n`);

@@ -13,7 +13,8 @@ const element = z
 export const stateValuesSchema = z.record(z.string(), z.record(z.string(), element));
 export type StateValues = z.infer<typeof stateValuesSchema>;
 
-const read = (values: StateValues, blockId: string, actionId = 'value') => values[blockId]?.[actionId];
+// Every input's action_id equals its block_id (unique across the modal).
+const read = (values: StateValues, blockId: string, actionId = blockId) => values[blockId]?.[actionId];
 
 export type RequestState = { actionId: string; instances: string; change: string; params: Record<string, unknown> };
 

@@ -18,6 +18,8 @@ set -Eeuo pipefail
 
 # ---- pcm-lib begin (shared helpers: keep byte-identical in every pcm-ops script; a unit test checks) ----
 export LC_ALL=C
+# Every time the scripts print is UTC (bash's printf %(...)T follows TZ).
+export TZ=UTC
 # Tests run scripts against a temporary root; in production PCM_ROOT is unset, so ROOT is "".
 ROOT=${PCM_ROOT:-}
 # SSM's PATH may omit the sbin directories (grubby, update-grub, fuser live there on some distros).
@@ -27,12 +29,15 @@ PCM_ERR_LINE=''
 PCM_ERR_CMD=''
 PCM_WORK=''
 PCM_HOSTNAME=''
+PCM_NOW=''
 OS_ID=''
 OS_VERSION_ID=''
 OS_PRETTY=''
 OS_FAMILY=''
 declare -A PCM_DETAILS=()
 PCM_DETAIL_KEYS=()
+# Files removed on any exit (e.g. a temp file holding a secret).
+PCM_CLEANUP_FILES=()
 
 pcm_have() { command -v "$1" >/dev/null 2>&1; }
 pcm_log() { printf '%s\n' "$*"; }
@@ -112,7 +117,8 @@ pcm_finish() {
   esac
 }
 pcm_on_exit() {
-  local rc=$?
+  local rc=$? f
+  for f in ${PCM_CLEANUP_FILES[@]+"${PCM_CLEANUP_FILES[@]}"}; do rm -f -- "$f" || true; done
   if [[ -n $PCM_WORK && -d $PCM_WORK ]]; then rm -rf -- "$PCM_WORK" || true; fi
   if [[ $PCM_FINISHED != 1 ]]; then
     pcm_d_num exitCode "$rc"
@@ -139,6 +145,12 @@ pcm_last_line() {
   if [[ -r $1 ]]; then REPLY=$(awk 'NF { l = $0 } END { print l }' "$1"); fi
   REPLY=${REPLY//[[:cntrl:]]/ }
   REPLY=${REPLY:0:160}
+}
+# Joins arguments with "; " into REPLY (for summaries).
+pcm_join() {
+  local item
+  REPLY=''
+  for item in "$@"; do REPLY+="${REPLY:+; }$item"; done
 }
 pcm_timeout() {
   local secs=$1
@@ -171,13 +183,17 @@ pcm_param_bool() { # env-name default -> REPLY (true|false)
 # Contract checks shared by every script, plus a private scratch directory (removed on exit).
 # /run and /dev/shm are tried first: they are tmpfs, so a full root filesystem cannot break the QC
 # that is meant to report it.
+# shellcheck disable=SC2034 # sets output globals for the caller; not every script reads all of them
 pcm_start() {
   local uid d
   if [[ -n $ROOT && ($ROOT != /* || ! -d $ROOT) ]]; then pcm_finish fail "PCM_ROOT must be an existing absolute directory"; fi
   uid=$(id -u 2>/dev/null) || uid=unknown
   if [[ $uid != 0 ]]; then pcm_finish fail "must run as root (uid $uid); SSM Run Command runs scripts as root"; fi
-  PCM_HOSTNAME=$(uname -n 2>/dev/null) || PCM_HOSTNAME=''
+  if [[ -r $ROOT/proc/sys/kernel/hostname ]]; then read -r PCM_HOSTNAME <"$ROOT/proc/sys/kernel/hostname" || true; fi
+  if [[ -z $PCM_HOSTNAME ]]; then PCM_HOSTNAME=$(uname -n 2>/dev/null) || PCM_HOSTNAME=''; fi
   pcm_d_str hostname "$PCM_HOSTNAME"
+  # One clock read per run: every age and boot-time comparison uses the same "now".
+  PCM_NOW=$(date +%s)
   for d in "$ROOT/run" "$ROOT/dev/shm" "$ROOT/tmp"; do
     if [[ -d $d ]] && PCM_WORK=$(mktemp -d "$d/pcm-ops.XXXXXXXX" 2>/dev/null); then return 0; fi
   done
@@ -280,16 +296,20 @@ qc_installed_kernels() {
 }
 
 # Free space of the filesystem holding $1: DISK_AVAIL_MB and DISK_MOUNT ('' when unknown).
+# Parsed with a bash regex, not a here-string: bash < 5.1 backs those with a temp file, which fails
+# on the full disk this check exists to report.
+# shellcheck disable=SC2034 # sets output globals for the caller; not every script reads all of them
 qc_disk() {
-  local out avail mount
+  local out line re='^[^ ]+ +[0-9]+ +[0-9]+ +([0-9]+) +[0-9]+% +(.+)$'
   DISK_AVAIL_MB=''
   DISK_MOUNT=''
   pcm_have df || return 0
   out=$(df -P -k -- "$1" 2>/dev/null) || return 0
-  read -r avail mount < <(printf '%s\n' "$out" | awk 'NR == 2 { print $4, $6 }') || true
-  if [[ ${avail:-} =~ ^[0-9]+$ ]]; then
-    DISK_AVAIL_MB=$((avail / 1024))
-    DISK_MOUNT=${mount:-}
+  line=${out#*$'\n'}
+  line=${line%%$'\n'*}
+  if [[ $line =~ $re ]]; then
+    DISK_AVAIL_MB=$((BASH_REMATCH[1] / 1024))
+    DISK_MOUNT=${BASH_REMATCH[2]}
   fi
 }
 
@@ -304,8 +324,20 @@ qc_pkg_mgr() {
 # Pending updates: PENDING_STATE ok|error, PENDING_COUNT, PENDING_MSG. Refreshes repository metadata
 # first (dnf does it implicitly; apt-get update explicitly) so the count is current, and counts
 # `dist-upgrade` on Debian because kernel updates need new packages (plain `upgrade` keeps them back).
+# REPLY = package lines in `dnf/yum check-update` output ("name.arch version repo"; yum wraps a
+# long name onto a line of its own). The "Obsoleting Packages" section is not counted.
+qc_count_rpm_updates() {
+  local line re='^[^ ]+\.[A-Za-z0-9_]+( +[^ ]+ +[^ ]+)? *$'
+  REPLY=0
+  while IFS= read -r line; do
+    if [[ $line == 'Obsoleting Packages'* ]]; then break; fi
+    if [[ $line =~ $re ]]; then REPLY=$((REPLY + 1)); fi
+  done <"$1"
+}
+
+# shellcheck disable=SC2034 # sets output globals for the caller; not every script reads all of them
 qc_pending_updates() {
-  local out="$PCM_WORK/pending.out" err="$PCM_WORK/pending.err" rc=0
+  local out="$PCM_WORK/pending.out" err="$PCM_WORK/pending.err" rc=0 line
   PENDING_STATE=error
   PENDING_COUNT=''
   PENDING_MSG=''
@@ -316,10 +348,8 @@ qc_pending_updates() {
       case $rc in
         0 | 100)
           PENDING_STATE=ok
-          # Package lines are "name.arch version repo"; yum wraps long names onto two lines.
-          PENDING_COUNT=$(awk '/^Obsoleting Packages/ { stop = 1 }
-            !stop && /^[^ \t]/ && $1 ~ /\.[A-Za-z0-9_]+$/ && (NF == 1 || NF == 3) { n++ }
-            END { print n + 0 }' "$out")
+          qc_count_rpm_updates "$out"
+          PENDING_COUNT=$REPLY
           ;;
         124) PENDING_MSG="$PKG_MGR check-update timed out" ;;
         *)
@@ -336,7 +366,10 @@ qc_pending_updates() {
       fi
       if pcm_timeout 300 apt-get -s -q -o Debug::NoLocking=1 dist-upgrade >"$out" 2>"$err"; then
         PENDING_STATE=ok
-        PENDING_COUNT=$(grep -c '^Inst ' "$out" || true)
+        PENDING_COUNT=0
+        while IFS= read -r line; do
+          if [[ $line == 'Inst '* ]]; then PENDING_COUNT=$((PENDING_COUNT + 1)); fi
+        done <"$out"
       else
         pcm_last_line "$err"
         PENDING_MSG="apt-get -s dist-upgrade failed: $REPLY"
@@ -350,8 +383,9 @@ qc_pending_updates() {
 # files when installed, yum's pid file, and a /proc scan for package-manager processes.
 # unattended-upgrades is deliberately not matched by name: its idle shutdown helper has the same
 # comm; when it really upgrades it holds the dpkg lock, which fuser sees.
+# shellcheck disable=SC2034 # sets output globals for the caller; not every script reads all of them
 qc_lock_check() {
-  local f pid comm pids names='' files=()
+  local f pid comm pids names='' files=() existing=()
   LOCK_HELD=false
   LOCK_METHOD=proc-scan
   LOCK_HOLDERS=()
@@ -386,14 +420,17 @@ qc_lock_check() {
   done
   if pcm_have fuser; then
     LOCK_METHOD=fuser+proc-scan
+    existing=()
     for f in ${files[@]+"${files[@]}"}; do
-      [[ -e $ROOT$f ]] || continue
-      if pids=$(fuser "$f" 2>/dev/null); then
-        pids=${pids//[!0-9 ]/}
-        LOCK_HELD=true
-        LOCK_HOLDERS+=("$f held by pid(s) ${pids# }")
-      fi
+      if [[ -e $ROOT$f ]]; then existing+=("$f"); fi
     done
+    # fuser exits 0 when any process has one of the files open.
+    if ((${#existing[@]} > 0)) && pids=$(fuser "${existing[@]}" 2>/dev/null); then
+      pids=${pids//[!0-9 ]/}
+      pids=${pids#"${pids%%[! ]*}"}
+      LOCK_HELD=true
+      LOCK_HOLDERS+=("lock files in use by pid(s) ${pids:-?}")
+    fi
   fi
 }
 
@@ -401,10 +438,19 @@ qc_lock_check() {
 # (no systemd). Older systemd prints a status bullet before failed units: skip a first field
 # without a dot.
 qc_units() {
-  local out
+  local out line u rest
   pcm_have systemctl || return 1
   out=$(systemctl list-units "$@" --no-legend --plain --no-pager 2>/dev/null) || return 1
-  printf '%s\n' "$out" | awk '{ u = $1; if (index(u, ".") == 0) u = $2; if (u != "") print u }' | sort -u
+  while IFS= read -r line; do
+    line=${line#"${line%%[! ]*}"}
+    u=${line%% *}
+    if [[ $u != *.* ]]; then
+      rest=${line#"$u"}
+      rest=${rest#"${rest%%[! ]*}"}
+      u=${rest%% *}
+    fi
+    if [[ -n $u ]]; then printf '%s\n' "$u"; fi
+  done < <(printf '%s\n' "$out")
 }
 
 # Mounts as "TARGET SOURCE FSTYPE" lines (findmnt raw escaping), sorted.
@@ -412,29 +458,28 @@ qc_mounts_source() { if pcm_have findmnt; then REPLY=findmnt; elif [[ -r $ROOT/p
 qc_mounts() {
   qc_mounts_source
   case $REPLY in
-    findmnt) findmnt -rn -o TARGET,SOURCE,FSTYPE | sort -u ;;
-    proc-mounts) awk '{ gsub(/\\040/, "\\x20"); print $2, $1, $3 }' "$ROOT/proc/mounts" | sort -u ;;
+    findmnt) findmnt -rn -o TARGET,SOURCE,FSTYPE ;;
+    proc-mounts) awk '{ gsub(/\\040/, "\\x20"); print $2, $1, $3 }' "$ROOT/proc/mounts" ;;
     *) return 1 ;;
   esac
 }
 
 # REPLY = boot time as epoch seconds ('' when unknown).
 qc_boot_time() {
-  local up='' now
+  local up=''
   REPLY=''
   if [[ -r $ROOT/proc/uptime ]]; then
     read -r up _ <"$ROOT/proc/uptime" || true
     up=${up%%.*}
     if [[ $up =~ ^[0-9]+$ ]]; then
-      now=$(date +%s)
-      REPLY=$((now - up))
+      REPLY=$((PCM_NOW - up))
       return 0
     fi
   fi
   if pcm_have uptime; then REPLY=$(date -d "$(uptime -s 2>/dev/null)" +%s 2>/dev/null) || REPLY=''; fi
 }
 
-qc_iso() { REPLY=$(date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) || REPLY=''; }
+qc_iso() { printf -v REPLY '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
 
 # DEFAULT_KERNEL (uname -r form, '' when unknown) and DEFAULT_ENTRY (what the boot loader says).
 # RHEL: grubby. Debian: the GRUB saved_entry when grub.cfg boots it (GRUB_DEFAULT=saved), else the
@@ -490,21 +535,17 @@ qc_staged_kernel() {
   if [[ ! $REPLY =~ $KERNEL_RE ]]; then REPLY=''; fi
 }
 
-# Writes stdin to $1 atomically (temp file + rename in the same directory).
+# Writes $2 to $1 atomically: temp file + rename in the same (root-owned) directory.
 qc_write_file() {
-  local dest=$1 tmp
-  tmp=$(mktemp "${dest%/*}/.${dest##*/}.XXXXXX") || return 1
-  if cat >"$tmp" && chmod 0644 "$tmp" && mv -f -- "$tmp" "$dest"; then return 0; fi
-  rm -f -- "$tmp"
+  local tmp="${1%/*}/.${1##*/}.tmp.$$"
+  if printf '%s' "$2" 2>/dev/null >"$tmp" && mv -f -- "$tmp" "$1"; then return 0; fi
+  rm -f -- "$tmp" || true
   return 1
 }
 
-# Joins arguments with "; " into REPLY (for summaries).
-qc_join() {
-  local item
-  REPLY=''
-  for item in "$@"; do REPLY+="${REPLY:+; }$item"; done
-}
+# Prints the arguments sorted, one per line (nothing for none).
+qc_sorted() { if (($# > 0)); then printf '%s\n' "$@" | sort; fi; }
+
 # ---- pcm-qc-lib end ----
 
 main() {
@@ -536,7 +577,7 @@ main() {
   fi
   pcm_log "OS: $OS_PRETTY ($OS_FAMILY family); running kernel $running; ${#kernels[@]} kernel(s) installed"
 
-  now=$(date +%s)
+  now=$PCM_NOW
   qc_boot_time
   if [[ -n $REPLY ]]; then
     boot_time=$REPLY
@@ -575,7 +616,7 @@ main() {
   pcm_d_str lockCheck "$LOCK_METHOD"
   pcm_d_arr lockHolders ${LOCK_HOLDERS[@]+"${LOCK_HOLDERS[@]}"}
   if [[ $LOCK_HELD == true ]]; then
-    qc_join ${LOCK_HOLDERS[@]+"${LOCK_HOLDERS[@]}"}
+    pcm_join ${LOCK_HOLDERS[@]+"${LOCK_HOLDERS[@]}"}
     reasons+=("package manager busy: $REPLY")
     qc_pkg_mgr
     PENDING_STATE=skipped
@@ -601,7 +642,7 @@ main() {
   if [[ -n $failed ]]; then mapfile -t failed_list < <(printf '%s\n' "$failed"); fi
   pcm_d_arr failedUnits ${failed_list[@]+"${failed_list[@]}"}
   if ((${#failed_list[@]} > 0)); then
-    qc_join ${failed_list[@]+"${failed_list[@]}"}
+    pcm_join ${failed_list[@]+"${failed_list[@]}"}
     warnings+=("${#failed_list[@]} unit(s) already failed before patching: $REPLY")
   fi
 
@@ -642,10 +683,11 @@ main() {
       done
       prep+="  \"timestamp\": $now,"$'\n'"  \"bootTime\": ${boot_time:-null},"$'\n'
       prep+="  \"installedKernels\": [$j_kernels],"$'\n'"  \"ready\": $ready"$'\n''}'
-      { if [[ -n $services ]]; then printf '%s\n' "$services"; fi; } | qc_write_file "$QC_DIR/services.txt" || snap_ok=false
-      { if [[ -n $failed ]]; then printf '%s\n' "$failed"; fi; } | qc_write_file "$QC_DIR/failed-units.txt" || snap_ok=false
-      printf '%s\n' "$mounts" | qc_write_file "$QC_DIR/mounts.txt" || snap_ok=false
-      if [[ $snap_ok == true ]]; then printf '%s\n' "$prep" | qc_write_file "$QC_DIR/prep.json" || snap_ok=false; fi
+      local nl=$'\n'
+      qc_write_file "$QC_DIR/services.txt" "${services:+$services$nl}" || snap_ok=false
+      qc_write_file "$QC_DIR/failed-units.txt" "${failed:+$failed$nl}" || snap_ok=false
+      qc_write_file "$QC_DIR/mounts.txt" "$mounts$nl" || snap_ok=false
+      if [[ $snap_ok == true ]]; then qc_write_file "$QC_DIR/prep.json" "$prep$nl" || snap_ok=false; fi
     else
       snap_ok=false
     fi
@@ -666,7 +708,7 @@ main() {
     if ((${#warnings[@]} > 0)); then status=warn; fi
     pcm_finish "$status" "Ready for patching: $OS_PRETTY, kernel $running, / ${root_free} MB, /boot ${boot_free} MB free, ${PENDING_COUNT} pending update(s); snapshot saved"
   fi
-  qc_join "${reasons[@]}"
+  pcm_join "${reasons[@]}"
   pcm_finish fail "Not ready: $REPLY"
 }
 

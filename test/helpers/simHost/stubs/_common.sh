@@ -5,11 +5,22 @@ sim_log() {
   printf '%s\x1f%d\x1f%s\x1e' "$STUB" "$#" "$*" >>"$LOG"
 }
 sim_log "$@"
-sim_cat() { if [[ -f $S/$1 ]]; then cat "$S/$1"; fi; }
+# Builtins only where possible: process creation dominates the runtime of a simulated run.
+sim_cat() {
+  local l
+  [[ -f $S/$1 ]] || return 0
+  while IFS= read -r l || [[ -n $l ]]; do printf '%s\n' "$l"; done <"$S/$1"
+}
+sim_val() { REPLY=''; if [[ -f $S/$1 ]]; then IFS= read -r REPLY <"$S/$1" || true; fi; }
 sim_has() { [[ -e $S/$1 ]]; }
-sim_line_in() { [[ -f $S/$2 ]] && grep -qxF -- "$1" "$S/$2"; }
+sim_line_in() {
+  local l
+  [[ -f $S/$2 ]] || return 1
+  while IFS= read -r l; do [[ $l == "$1" ]] && return 0; done <"$S/$2"
+  return 1
+}
 sim_add_line() { if ! sim_line_in "$1" "$2"; then printf '%s\n' "$1" >>"$S/$2"; fi; }
-sim_arch() { cat "$S/uname_m"; }
+sim_arch() { sim_val uname_m; printf '%s\n' "$REPLY"; }
 
 # Installs a kernel the way the distro packages do: image + initramfs in /boot, package recorded.
 sim_install_kernel() {
@@ -18,15 +29,18 @@ sim_install_kernel() {
   mkdir -p "$R/boot"
   printf 'vmlinuz %s\n' "$k" >"$R/boot/vmlinuz-$k"
   if ! sim_has breaks_initramfs; then
-    if [[ $(cat "$S/family") == debian ]]; then printf 'initrd\n' >"$R/boot/initrd.img-$k"; else printf 'initramfs\n' >"$R/boot/initramfs-$k.img"; fi
+    sim_val family
+    if [[ $REPLY == debian ]]; then printf 'initrd\n' >"$R/boot/initrd.img-$k"; else printf 'initramfs\n' >"$R/boot/initramfs-$k.img"; fi
   fi
 }
 
 # Writes /boot/grub/grub.cfg like grub-mkconfig on Debian/Ubuntu (submenu with per-kernel ids).
 sim_gen_grub_cfg() {
   local default=0 f v k uuid dist first
-  uuid=$(cat "$S/root_uuid")
-  dist=$(cat "$S/grub_distributor")
+  sim_val root_uuid
+  uuid=$REPLY
+  sim_val grub_distributor
+  dist=$REPLY
   for f in "$R/etc/default/grub" "$R"/etc/default/grub.d/*.cfg; do
     [[ -r $f ]] || continue
     v=$(sed -n 's/^GRUB_DEFAULT=//p' "$f" | tail -n 1)
@@ -80,8 +94,9 @@ sim_sft_start() {
   rm -f "$S/sft_failed"
   if [[ -f $tok && ! -s $R/var/lib/sftd/device.token ]]; then
     stat -c '%a' "$tok" >"$S/sft_token_mode_seen"
-    content=$(cat "$tok")
-    if sim_has sft_enroll_ok && [[ $content == "$(cat "$S/sft_accepted_token")" ]]; then
+    IFS= read -r content <"$tok" || true
+    sim_val sft_accepted_token
+    if sim_has sft_enroll_ok && [[ $content == "$REPLY" ]]; then
       printf 'sim-device-token-%s\n' "$RANDOM" >"$R/var/lib/sftd/device.token"
       chmod 600 "$R/var/lib/sftd/device.token"
       if sim_has sft_consumes_token; then rm -f "$tok"; fi

@@ -1,5 +1,5 @@
 # Only `aws ssm get-parameter` is simulated; parameters live in state/ssm/<name with / as %2F>.
-if [[ -s $S/aws_error ]]; then cat "$S/aws_error" >&2; exit 253; fi
+if [[ -s $S/aws_error ]]; then sim_cat aws_error >&2; exit 253; fi
 if [[ ${1:-} != ssm || ${2:-} != get-parameter ]]; then echo "aws: not simulated: $*" >&2; exit 252; fi
 name='' decrypt=0 query='' output=''
 shift 2

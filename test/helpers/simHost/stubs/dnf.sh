@@ -8,9 +8,11 @@ case ${args[0]:-} in
       exit 1
     fi
     n=0
+    sim_val uname_m
+    arch=$REPLY
     while read -r u; do
       [[ -n $u ]] || continue
-      printf '%-40s %-28s %s\n' "$u.$(sim_arch)" "1.0-2.el9" "baseos"
+      printf '%-40s %-28s %s\n' "$u.$arch" "1.0-2.el9" "baseos"
       n=$((n + 1))
     done <"$S/updates"
     if ((n > 0)); then exit 100; fi
@@ -22,12 +24,14 @@ case ${args[0]:-} in
       exit 1
     fi
     rc=0
+    sim_val uname_m
+    arch=$REPLY
     for p in "${args[@]:1}"; do
       k=''
       for pre in kernel-uek-core- kernel-uek- kernel-core- kernel-; do
         if [[ $p == "$pre"* ]]; then k=${p#"$pre"}; break; fi
       done
-      if [[ -n $k && $k != *."$(sim_arch)" ]]; then k="$k.$(sim_arch)"; fi
+      if [[ -n $k && $k != *."$arch" ]]; then k="$k.$arch"; fi
       if [[ -n $k ]] && sim_line_in "$k" kernels_installed; then
         echo "Package $p is already installed."
       elif [[ -n $k ]] && sim_line_in "$k" kernels_available; then

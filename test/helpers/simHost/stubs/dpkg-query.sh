@@ -9,15 +9,14 @@ while (($#)); do
   esac
   shift
 done
-packages() { # "name version"
-  local k
-  while read -r k; do [[ -n $k ]] && echo "linux-image-$k $k.1"; done <"$S/kernels_installed"
-  if sim_has sft_installed; then echo "scaleft-server-tools $(cat "$S/sft_version")"; fi
-}
+PKGS=() # "name version"
+while read -r k; do [[ -n $k ]] && PKGS+=("linux-image-$k $k.1"); done <"$S/kernels_installed"
+if sim_has sft_installed; then sim_val sft_version; PKGS+=("scaleft-server-tools $REPLY"); fi
 rc=0
 for pat in "${pats[@]}"; do
   hit=0
-  while read -r n v; do
+  for pkg in "${PKGS[@]}"; do
+    read -r n v <<<"$pkg"
     # shellcheck disable=SC2053 # glob match is the point
     [[ $n == $pat ]] || continue
     hit=1
@@ -26,7 +25,7 @@ for pat in "${pats[@]}"; do
     out=${out//'${Version}'/$v}
     out=${out//'${Status}'/install ok installed}
     printf '%b' "$out"
-  done < <(packages)
+  done
   if ((!hit)); then echo "dpkg-query: no packages found matching $pat" >&2; rc=1; fi
 done
 exit "$rc"

@@ -1,2 +1,2 @@
 # Only `findmnt -rn -o TARGET,SOURCE,FSTYPE` is simulated; state/mounts holds exactly those columns.
-cat "$S/mounts"
+sim_cat mounts

@@ -1,9 +1,10 @@
 held=0
 for a in "$@"; do
   case $a in -*) continue ;; esac
-  if [[ -s $S/lock_pid ]] && sim_line_in "$a" lock_files; then
+  sim_val lock_pid
+  if [[ -n $REPLY ]] && sim_line_in "$a" lock_files; then
     printf '%s:' "$a" >&2
-    printf ' %s' "$(cat "$S/lock_pid")"
+    printf ' %s' "$REPLY"
     held=1
   fi
 done

@@ -1,5 +1,5 @@
 case ${1:-} in
-  --default-kernel) cat "$S/grubby_default" ;;
+  --default-kernel) sim_cat grubby_default ;;
   --set-default | --set-default=*)
     if [[ $1 == --set-default ]]; then p=${2:-}; else p=${1#*=}; fi
     if [[ ! -e $R$p ]]; then echo "The param $p is incorrect" >&2; exit 1; fi

@@ -1,5 +1,5 @@
-uid=$(cat "$S/uid")
+sim_val uid
 case ${1:-} in
-  -u) echo "$uid" ;;
-  *) echo "uid=$uid gid=$uid groups=$uid" ;;
+  -u) echo "$REPLY" ;;
+  *) echo "uid=$REPLY gid=$REPLY groups=$REPLY" ;;
 esac

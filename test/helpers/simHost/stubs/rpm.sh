@@ -10,21 +10,19 @@ while (($#)); do
   esac
   shift
 done
-packages() { # "name version release arch"
-  local k v rest a r n
-  while read -r k; do
-    [[ -n $k ]] || continue
-    v=${k%%-*} rest=${k#*-} a=${k##*.} r=${rest%.*}
-    if [[ $k == *uek* ]]; then n=kernel-uek; else n=kernel; fi
-    echo "$n $v $r $a"
-    echo "$n-core $v $r $a"
-  done <"$S/kernels_installed"
-  if sim_has sft_installed; then echo "scaleft-server-tools $(cat "$S/sft_version") 1 x86_64"; fi
-}
+PKGS=() # "name version release arch"
+while read -r k; do
+  [[ -n $k ]] || continue
+  v=${k%%-*} rest=${k#*-} a=${k##*.} r=${rest%.*}
+  if [[ $k == *uek* ]]; then n=kernel-uek; else n=kernel; fi
+  PKGS+=("$n $v $r $a" "$n-core $v $r $a")
+done <"$S/kernels_installed"
+if sim_has sft_installed; then sim_val sft_version; PKGS+=("scaleft-server-tools $REPLY 1 x86_64"); fi
 rc=0
 case $mode in
   qa)
-    while read -r n v r a; do
+    for pkg in "${PKGS[@]}"; do
+      read -r n v r a <<<"$pkg"
       match=0
       if ((${#names[@]} == 0)); then match=1; fi
       for p in "${names[@]}"; do
@@ -38,14 +36,15 @@ case $mode in
         out=${out//'%{ARCH}'/$a}
         printf '%b' "$out"
       fi
-    done < <(packages)
+    done
     ;;
   q)
     for p in "${names[@]}"; do
       found=''
-      while read -r n v r a; do
+      for pkg in "${PKGS[@]}"; do
+        read -r n v r a <<<"$pkg"
         if [[ $p == "$n" || $p == "$n-$v-$r" || $p == "$n-$v-$r.$a" ]]; then found="$n-$v-$r.$a"; fi
-      done < <(packages)
+      done
       if [[ -n $found ]]; then echo "$found"; else echo "package $p is not installed"; rc=1; fi
     done
     ;;

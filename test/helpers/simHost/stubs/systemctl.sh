@@ -14,16 +14,19 @@ unit=${unit%.service}
 sft_unit() { [[ $unit == sftd ]] && sim_has sft_installed; }
 case $cmd in
   list-units)
+    # Not sorted like the real thing: the scripts must not depend on order.
     if [[ $state == running ]]; then
-      { cat "$S/services_running"; if sim_has sft_installed && sim_has sft_active; then echo sftd.service; fi; } | sort -u |
-        while read -r u; do [[ -n $u ]] && printf '%s loaded active running %s daemon\n' "$u" "${u%.service}"; done
+      while read -r u; do
+        [[ -n $u && $u != sftd.service ]] && printf '%s loaded active running %s daemon\n' "$u" "${u%.service}"
+      done <"$S/services_running"
+      if sim_has sft_installed && sim_has sft_active; then echo 'sftd.service loaded active running ScaleFT Server Agent'; fi
     elif [[ $state == failed ]]; then
-      { cat "$S/units_failed"; if sim_has sft_installed && sim_has sft_failed; then echo sftd.service; fi; } | sort -u |
-        while read -r u; do
-          [[ -n $u ]] || continue
-          if [[ -n $type && $u != *".$type" ]]; then continue; fi
-          printf '%s loaded failed failed %s\n' "$u" "${u%.*}"
-        done
+      while read -r u; do
+        [[ -n $u && $u != sftd.service ]] || continue
+        if [[ -n $type && $u != *".$type" ]]; then continue; fi
+        printf '\xe2\x97\x8f %s loaded failed failed %s\n' "$u" "${u%.*}"
+      done <"$S/units_failed"
+      if sim_has sft_installed && sim_has sft_failed; then printf '\xe2\x97\x8f sftd.service loaded failed failed ScaleFT Server Agent\n'; fi
     fi
     exit 0
     ;;

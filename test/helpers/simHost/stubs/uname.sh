@@ -1,8 +1,7 @@
 case ${1:-} in
-  -r) cat "$S/uname_r" ;;
-  -m) sim_arch ;;
-  -n) cat "$S/hostname" ;;
+  -r) sim_cat uname_r ;;
+  -m) sim_cat uname_m ;;
+  -n) sim_cat hostname ;;
   -s | '') echo Linux ;;
-  -a) echo "Linux $(cat "$S/hostname") $(cat "$S/uname_r") #1 SMP $(sim_arch) GNU/Linux" ;;
   *) echo "uname: option $1 not simulated" >&2; exit 1 ;;
 esac
