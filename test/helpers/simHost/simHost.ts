@@ -341,12 +341,16 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
     if (keys && (keys.has('missingCommands') || keys.has('packageManagers') || keys.has('sft'))) await buildBin();
   };
 
-  const runStub = (name: string, args: readonly string[]): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(path.join(binDir, name), [...args], { env: { PATH: `${binDir}:${sysDir}` }, stdio: 'ignore' });
+  // Runs a stub-library function outside the host's PATH (the profile may lack the real command).
+  const runSimFunction = async (fn: string): Promise<void> => {
+    const file = path.join(base, `sim-${fn}`);
+    await put(file, `${header(fn)}${stubSource('_common.sh')}\n${fn}\n`, 0o755);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(file, [], { env: { PATH: sysDir }, stdio: 'ignore' });
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${name} stub exited ${String(code)}`))));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${fn} exited ${String(code)}`))));
     });
+  };
 
   // --- initial layout -------------------------------------------------------------------------
   for (const dir of ['/run', '/dev/shm', '/tmp', '/boot', '/etc', '/var/lib', '/proc']) await mkdir(inRoot(dir), { recursive: true });
@@ -360,7 +364,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
   await apply(profile);
   if (profile.family === 'debian') {
     await put(inRoot('/etc/default/grub'), 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX=""\n');
-    await runStub('update-grub', []);
+    await runSimFunction('sim_gen_grub_cfg');
     await putState('invocations.log', '');
   }
 

@@ -385,7 +385,7 @@ qc_pending_updates() {
 # comm; when it really upgrades it holds the dpkg lock, which fuser sees.
 # shellcheck disable=SC2034 # sets output globals for the caller; not every script reads all of them
 qc_lock_check() {
-  local f pid comm pids names='' files=() existing=()
+  local f pid comm pids unique names='' files=() existing=()
   LOCK_HELD=false
   LOCK_METHOD=proc-scan
   LOCK_HOLDERS=()
@@ -426,10 +426,14 @@ qc_lock_check() {
     done
     # fuser exits 0 when any process has one of the files open.
     if ((${#existing[@]} > 0)) && pids=$(fuser "${existing[@]}" 2>/dev/null); then
-      pids=${pids//[!0-9 ]/}
-      pids=${pids#"${pids%%[! ]*}"}
+      # fuser lists a pid once per file it holds; report each pid once.
+      unique=' '
+      for pid in ${pids//[!0-9]/ }; do
+        if [[ $unique != *" $pid "* ]]; then unique+="$pid "; fi
+      done
+      unique=${unique# }
       LOCK_HELD=true
-      LOCK_HOLDERS+=("lock files in use by pid(s) ${pids:-?}")
+      LOCK_HOLDERS+=("lock files in use by pid(s) ${unique% }")
     fi
   fi
 }

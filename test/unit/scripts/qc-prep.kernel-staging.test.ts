@@ -1,0 +1,192 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  alpineUnsupported,
+  cleanupSimHosts,
+  createSimHost,
+  expectContract,
+  invoked,
+  rhel9Healthy,
+  runOnSimHost,
+  scriptPath,
+  ubuntu2204Healthy,
+  withProfile,
+} from '../../helpers/simHost/index.ts';
+import type { HostProfile, SimHost } from '../../helpers/simHost/index.ts';
+
+const prep = scriptPath('qc-prep', 'initial-qc.sh');
+const script = scriptPath('qc-prep', 'kernel-staging.sh');
+const snapshotDir = '/var/lib/pcm-ops/qc/CHG0012345';
+const UUID = '1c2e0b6a-7d1f-4f3e-9a57-3b0f2a9d8e41';
+
+afterAll(cleanupSimHosts);
+
+const preparedHost = async (profile: HostProfile): Promise<SimHost> => {
+  const host = await createSimHost(profile);
+  expectContract(await host.run(prep), 'ok');
+  return host;
+};
+
+describe('qc-prep kernel-staging (RHEL family)', () => {
+  it('installs the kernel, makes it the grubby default and records it; a re-run changes nothing', async () => {
+    const host = await preparedHost(rhel9Healthy());
+    // No .arch suffix: the host's uname -m is appended.
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4' } });
+    const r = expectContract(run, 'ok');
+    const kver = '5.14.0-427.13.1.el9_4.x86_64';
+    expect(r.details).toMatchObject({
+      targetKernel: '5.14.0-427.13.1.el9_4',
+      kernel: kver,
+      package: `kernel-${kver}`,
+      packageManager: 'dnf',
+      installAction: 'installed',
+      defaultKernelBefore: '5.14.0-362.8.1.el9_3.x86_64',
+      defaultKernelAfter: kver,
+      bootEntry: `/boot/vmlinuz-${kver}`,
+      changed: true,
+      rebootRequired: true,
+      runningKernel: '5.14.0-362.8.1.el9_3.x86_64',
+      stagedKernelFile: `${snapshotDir}/staged-kernel`,
+      warnings: [],
+    });
+    expect(r.summary).toBe(`Kernel ${kver} staged (installed) and set as default boot entry; reboot to activate (running 5.14.0-362.8.1.el9_3.x86_64)`);
+    expect(invoked(run, 'dnf', '-y', 'install', `kernel-${kver}`)).toBe(true);
+    expect(invoked(run, 'grubby', '--set-default', `/boot/vmlinuz-${kver}`)).toBe(true);
+    expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBe(`${kver}\n`);
+    expect(await host.state('grubby_default')).toBe(`/boot/vmlinuz-${kver}\n`);
+    // Package-manager chatter goes to the log, not to stdout.
+    expect(run.stdout).not.toContain('Complete!');
+    expect(await host.readFile(`${snapshotDir}/kernel-staging.log`)).toContain('Complete!');
+
+    const again = await host.run(script, { params: { targetKernel: kver } });
+    expect(expectContract(again, 'ok').details).toMatchObject({ installAction: 'already-installed', changed: false });
+    expect(again.invocations.some((i) => i.command === 'dnf')).toBe(false);
+    expect(invoked(again, 'grubby', '--set-default')).toBe(false);
+  });
+
+  it('an installed, non-default kernel is only made default', async () => {
+    const host = await preparedHost(rhel9Healthy());
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-284.30.1.el9_2.x86_64' } });
+    expect(expectContract(run, 'ok').details).toMatchObject({ installAction: 'already-installed', changed: true });
+    expect(run.invocations.some((i) => i.command === 'dnf')).toBe(false);
+  });
+
+  it('uses yum where dnf is missing (Amazon Linux 2 style)', async () => {
+    const host = await preparedHost(withProfile(rhel9Healthy(), { packageManagers: ['yum'] }));
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'ok').details['packageManager']).toBe('yum');
+    expect(invoked(run, 'yum', '-y', 'install')).toBe(true);
+  });
+
+  it('a kernel the repositories do not have: fail with the log tail, nothing staged', async () => {
+    const host = await preparedHost(rhel9Healthy());
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-999.1.1.el9_9.x86_64' } });
+    const r = expectContract(run, 'fail');
+    expect(r.summary).toBe('dnf -y install kernel-5.14.0-999.1.1.el9_9.x86_64 failed (exit 1)');
+    expect(run.stderr).toContain('Unable to find a match: kernel-5.14.0-999.1.1.el9_9.x86_64');
+    expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBeUndefined();
+    expect(await host.state('grubby_default')).toBe('/boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64\n');
+  });
+
+  it('a kernel installed without initramfs is never made the default', async () => {
+    const host = await preparedHost(withProfile(rhel9Healthy(), { breakInitramfs: true }));
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'fail').summary).toContain('initramfs /boot/initramfs-5.14.0-427.13.1.el9_4.x86_64.img is missing or empty');
+    expect(invoked(run, 'grubby', '--set-default')).toBe(false);
+    expect(await host.state('grubby_default')).toBe('/boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64\n');
+  });
+
+  it('verifies the default after grubby --set-default', async () => {
+    const host = await preparedHost(withProfile(rhel9Healthy(), { grubbyIgnoresSetDefault: true }));
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'fail').summary).toBe(
+      'grubby --default-kernel reports /boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64, expected /boot/vmlinuz-5.14.0-427.13.1.el9_4.x86_64',
+    );
+  });
+
+  it('without grubby nothing is installed', async () => {
+    const host = await preparedHost(withProfile(rhel9Healthy(), { missingCommands: ['grubby'] }));
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'fail').summary).toContain('grubby not found');
+    expect(run.invocations.some((i) => i.command === 'dnf')).toBe(false);
+  });
+
+  it('a failing install (e.g. /boot full) fails', async () => {
+    const host = await preparedHost(withProfile(rhel9Healthy(), { installFails: true }));
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'fail').summary).toContain('failed (exit 1)');
+    expect(run.stderr).toContain('needs 48MB more space on the /boot filesystem');
+  });
+
+  it('warns when no initial-qc snapshot exists for the change', async () => {
+    const run = await runOnSimHost(script, { profile: rhel9Healthy(), params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
+    expect(expectContract(run, 'warn').details['warnings']).toEqual(['no initial-qc snapshot for this change on this host']);
+  });
+
+  it.each([['5.14.0; rm -rf /'], ['$(reboot)'], ['../../../etc/passwd'], [''], ['5.14.0-1'.padEnd(101, 'x')]])(
+    'rejects targetKernel %j before touching anything',
+    async (targetKernel) => {
+      const run = await runOnSimHost(script, { profile: rhel9Healthy(), params: { targetKernel } });
+      expect(expectContract(run, 'fail').summary).toContain('parameter targetKernel is missing or not a kernel release');
+      expect(run.invocations.map((i) => i.command).filter((c) => !['id', 'date'].includes(c))).toEqual([]);
+    },
+  );
+});
+
+describe('qc-prep kernel-staging (Debian family)', () => {
+  it('installs linux-image, sets GRUB_DEFAULT=saved via drop-in and the saved entry; a re-run changes nothing', async () => {
+    const host = await preparedHost(ubuntu2204Healthy());
+    const run = await host.run(script, { params: { targetKernel: '5.15.0-97-generic' } });
+    const r = expectContract(run, 'ok');
+    const entry = `gnulinux-advanced-${UUID}>gnulinux-5.15.0-97-generic-advanced-${UUID}`;
+    expect(r.details).toMatchObject({
+      kernel: '5.15.0-97-generic',
+      package: 'linux-image-5.15.0-97-generic',
+      packageManager: 'apt-get',
+      installAction: 'installed',
+      defaultKernelBefore: '5.15.0-91-generic',
+      defaultKernelAfter: '5.15.0-97-generic',
+      bootEntry: entry,
+      changed: true,
+      rebootRequired: true,
+    });
+    expect(run.invocations.some((i) => i.command === 'apt-get' && i.args.at(-2) === 'install' && i.args.at(-1) === 'linux-image-5.15.0-97-generic')).toBe(true);
+    expect(invoked(run, 'update-grub')).toBe(true);
+    expect(invoked(run, 'grub-set-default', entry)).toBe(true);
+    expect(await host.readFile('/etc/default/grub.d/99-pcm-ops-saved-default.cfg')).toContain('\nGRUB_DEFAULT=saved\n');
+    expect(await host.readFile('/etc/default/grub')).toBe('GRUB_DEFAULT=0\nGRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX=""\n');
+    expect(await host.readFile('/boot/grub/grubenv')).toContain(`saved_entry=${entry}\n`);
+    expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBe('5.15.0-97-generic\n');
+
+    const again = await host.run(script, { params: { targetKernel: '5.15.0-97-generic' } });
+    expect(expectContract(again, 'ok').details).toMatchObject({ installAction: 'already-installed', changed: false });
+    expect(again.invocations.map((i) => i.command)).not.toEqual(expect.arrayContaining(['apt-get']));
+    expect(invoked(again, 'update-grub')).toBe(false);
+    expect(invoked(again, 'grub-set-default')).toBe(false);
+  });
+
+  it('can stage an older installed kernel (GRUB would otherwise boot the newest)', async () => {
+    const host = await preparedHost(ubuntu2204Healthy());
+    const run = await host.run(script, { params: { targetKernel: '5.15.0-88-generic' } });
+    expect(expectContract(run, 'ok').details).toMatchObject({ installAction: 'already-installed', defaultKernelAfter: '5.15.0-88-generic' });
+    expect(await host.reboot()).toBe('5.15.0-88-generic');
+  });
+
+  it('a kernel apt cannot find: fail, GRUB untouched', async () => {
+    const host = await preparedHost(ubuntu2204Healthy());
+    const run = await host.run(script, { params: { targetKernel: '5.15.0-1000-generic' } });
+    expect(expectContract(run, 'fail').summary).toBe('apt-get install linux-image-5.15.0-1000-generic failed (exit 100)');
+    expect(await host.readFile('/etc/default/grub.d/99-pcm-ops-saved-default.cfg')).toBeUndefined();
+  });
+
+  it('without GRUB tooling: fail before installing', async () => {
+    const host = await preparedHost(withProfile(ubuntu2204Healthy(), { missingCommands: ['update-grub'] }));
+    const run = await host.run(script, { params: { targetKernel: '5.15.0-97-generic' } });
+    expect(expectContract(run, 'fail').summary).toContain('only GRUB 2 hosts');
+    expect(run.invocations.some((i) => i.command === 'apt-get')).toBe(false);
+  });
+});
+
+it('unsupported OS', async () => {
+  const run = await runOnSimHost(script, { profile: alpineUnsupported(), params: { targetKernel: '6.6.20-0-virt' } });
+  expectContract(run, 'unsupported');
+});
