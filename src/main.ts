@@ -8,6 +8,8 @@ import { createInstanceLocator } from './aws/instanceLocator.ts';
 import { createSsmClients } from './aws/ssmClients.ts';
 import { createChangeVerifier } from './changes/changeVerifier.ts';
 import { createServiceNowClient } from './changes/serviceNowClient.ts';
+import { createWorkNoteNotifier } from './changes/workNoteNotifier.ts';
+import { createWorkNoteWriter } from './changes/workNoteWriter.ts';
 import { loadConfig } from './config/loadConfig.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
@@ -17,11 +19,15 @@ import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
 import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
 import { createLogger } from './logger.ts';
+import { combineNotifiers } from './domain/combineNotifiers.ts';
+import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRunSubmitter } from './runs/submitRun.ts';
+import { createFreezeSwitch } from './runs/switchFreeze.ts';
 import { createApproverDirectory } from './slack/approverDirectory.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createSender } from './slack/sender.ts';
+import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
 import { loadRegistry } from './tools/registry.ts';
 
@@ -60,18 +66,39 @@ const broker = createCredentialBroker({ targets: config.targets });
 const ssm = createSsmClients(broker);
 const accounts = new Map(config.targets.accounts.map((a) => [a.id, a]));
 const serviceNow = createServiceNowClient({
-  url: config.SERVICENOW_URL, user: config.SERVICENOW_USER, password: config.SERVICENOW_PASSWORD, timeoutMs: config.SERVICENOW_TIMEOUT_MS,
+  url: config.SERVICENOW_URL,
+  // OAuth client credentials when configured, else basic auth (the schema requires one of the two).
+  auth: config.SERVICENOW_CLIENT_ID && config.SERVICENOW_CLIENT_SECRET
+    ? { kind: 'oauth', clientId: config.SERVICENOW_CLIENT_ID, clientSecret: config.SERVICENOW_CLIENT_SECRET }
+    : { kind: 'basic', user: config.SERVICENOW_USER ?? '', password: config.SERVICENOW_PASSWORD ?? '' },
+  timeoutMs: config.SERVICENOW_TIMEOUT_MS,
 });
 const changes = createChangeVerifier({
-  client: serviceNow, pool, rules: { allowedStates: config.CHANGE_ALLOWED_STATES, graceMinutes: config.CHANGE_WINDOW_GRACE_MINUTES },
+  client: serviceNow, pool,
+  rules: {
+    allowedStates: config.CHANGE_ALLOWED_STATES, graceMinutes: config.CHANGE_WINDOW_GRACE_MINUTES,
+    requiredAssignmentGroups: config.CHANGE_ASSIGNMENT_GROUPS, requireCiCoverage: config.CHANGE_REQUIRE_CI_COVERAGE,
+  },
 });
 const slack = new WebClient(config.SLACK_BOT_TOKEN, {
   ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
   retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
 });
 const sender = createSender(slack, logger);
-const approvers = createApproverDirectory({ client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, logger });
-const notifier = createSlackRunNotifier({ pool, registry, sender, logger });
+const unknownApproverTools = Object.keys(config.TOOL_APPROVER_GROUPS).filter((id) => !registry.byId(id));
+if (unknownApproverTools.length > 0) {
+  logger.fatal({ unknownApproverTools, tools: registry.tools.map((t) => t.id) }, 'TOOL_APPROVER_GROUPS names tools that do not exist; fix the tool ids');
+  process.exit(1);
+}
+const approvers = createApproverDirectory({
+  client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, toolApprovers: config.TOOL_APPROVER_GROUPS, logger,
+});
+// ServiceNow work notes: the notifier queues them (never blocks a run), the writer sends and retries.
+const workNotes = createWorkNoteWriter({ pool, client: serviceNow, registry, links: createSlackLinks(slack), logger });
+const notifier = combineNotifiers(
+  createSlackRunNotifier({ pool, registry, sender, logger }),
+  createWorkNoteNotifier({ pool, logger, onQueued: () => workNotes.wake() }),
+);
 
 const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const executor = createExecutor({
@@ -79,16 +106,19 @@ const executor = createExecutor({
   queues: createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION }),
   settings: {
     pollIntervalMs: config.POLL_INTERVAL_MS, pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS, tickMs: config.EXECUTOR_TICK_MS,
-    leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: Math.max(30_000, config.LEASE_SECONDS * 1000),
-    runWindow: Math.max(1, Math.ceil(config.MAX_CONCURRENT_EXECUTIONS / 2)), maxActiveRuns: 50,
+    leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
+    detailRefreshMs: config.POLL_DETAIL_INTERVAL_SECONDS * 1000, maxActiveRuns: config.MAX_ACTIVE_RUNS,
   },
 });
 
 const submitter = createRunSubmitter({
   pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
+  secondApproval: config.SECOND_APPROVAL,
   locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
-const decider = createRunDecider({ pool, changes, approvers: approvers.members, onApproved: () => executor.wake() });
+const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
+const canceller = createRunCanceller({ pool, approversFor: approvers.forTool });
+const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
 
 let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
@@ -101,13 +131,16 @@ const learnIdentity = async (): Promise<BotIdentity> => {
 
 const app = createSlackApp(
   config,
-  { pool, registry, submitter, decider, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500 },
+  {
+    pool, registry, submitter, decider, canceller, freezer, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
+  },
   healthRoutes(() => readiness),
   logger,
   learnIdentity,
 );
 await app.start(config.PORT);
 executor.start();
+workNotes.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
 
 // Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
@@ -135,6 +168,7 @@ const shutdown = async (signal: string): Promise<void> => {
   readiness.ready = false;
   readiness.reasons = ['shutting down'];
   await executor.stop();
+  await workNotes.stop();
   await sender.flush();
   await app.stop().catch(() => {});
   broker.destroy();

@@ -20,6 +20,8 @@ export type CredentialBrokerOptions = {
   readonly now?: () => number;
   /** Test seam: base credentials per partition instead of the profile/default chain. */
   readonly baseCredentials?: Partial<Record<Partition, AwsCredentialIdentityProvider>>;
+  /** Test/bench seam: one STS endpoint for both partitions (production resolves the partition's own, or AWS_ENDPOINT_URL_STS). */
+  readonly endpoint?: string;
 };
 
 const sessionName = (runId: string) => `pcm-ops-${runId}`.slice(0, 64);
@@ -40,7 +42,7 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
     if (!client) {
       const profile = options.targets.partitions[partition]?.profile;
       const credentials = options.baseCredentials?.[partition] ?? fromNodeProviderChain(profile ? { profile } : {});
-      client = new STSClient({ region: stsRegionOf[partition], credentials, maxAttempts: 5 });
+      client = new STSClient({ region: stsRegionOf[partition], credentials, maxAttempts: 5, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       sts.set(partition, client);
     }
     return client;

@@ -19,7 +19,14 @@ export type SsmClients = {
  * config enforces it), and the credentials come from that account's AssumeRole, so an endpoint of one
  * partition is never called with credentials of the other. AWS_ENDPOINT_URL_SSM is honoured by the SDK.
  */
-export const createSsmClients = (broker: CredentialBroker, options: { readonly readerMaxAttempts?: number } = {}): SsmClients => {
+export type SsmClientOptions = {
+  /** SDK attempts for reads (adaptive retry mode: backoff plus client-side rate limiting); default 8. */
+  readonly readerMaxAttempts?: number;
+  /** Test/bench seam: one endpoint for every region (production resolves each region's own endpoint, or AWS_ENDPOINT_URL_SSM). */
+  readonly endpoint?: string;
+};
+
+export const createSsmClients = (broker: CredentialBroker, options: SsmClientOptions = {}): SsmClients => {
   const clients = new Map<string, SSMClient>();
   const get = (kind: 'r' | 's', account: TargetAccount, region: string, session: SessionTag): SSMClient => {
     if (!account.regions.includes(region)) throw new Error(`region ${region} is not configured for account ${account.id}`);
@@ -29,7 +36,8 @@ export const createSsmClients = (broker: CredentialBroker, options: { readonly r
       client = new SSMClient({
         region,
         credentials: () => broker.forAccount(account, session),
-        ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 8, retryMode: 'adaptive' } : { maxAttempts: 1 }),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 8, retryMode: process.env.PROBE_MODE ?? 'adaptive' } : { maxAttempts: 1 }),
       });
       clients.set(key, client);
     }

@@ -1,39 +1,77 @@
 import type { DatabasePool } from 'slonik';
-import { checkChange, type ChangeRuleOptions } from '../domain/changeRules.ts';
+import { checkChange, checkCiCoverage, type ChangeRuleOptions, type CoverageTarget } from '../domain/changeRules.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
-import { upsertChange } from '../db/queries/changes.ts';
+import { listActiveChangeTargets, upsertChange } from '../db/queries/changes.ts';
 import { ServiceNowError, type ServiceNowChange, type ServiceNowClient } from './serviceNowClient.ts';
 
+export type ChangeVerdict = { ok: true; change: ServiceNowChange } | Refusal;
+
 export type ChangeVerifier = {
-  /** Asks ServiceNow now and applies the change rules; records what it saw. Fails closed. */
-  readonly verify: (number: string) => Promise<{ ok: true; change: ServiceNowChange } | Refusal>;
+  /**
+   * Asks ServiceNow now and applies the change rules; records what it saw. Fails closed: an unreachable,
+   * slow, rate-limited, unauthorised or malformed ServiceNow is a refusal, never a pass.
+   * `targets` are the instances the work will touch (for CI coverage); without them (the executor's
+   * pre-dispatch check) coverage is checked for the targets of every approved or running run under the change.
+   */
+  readonly verify: (number: string, targets?: readonly CoverageTarget[]) => Promise<ChangeVerdict>;
 };
+
+export type ChangeVerifierRules = Omit<ChangeRuleOptions, 'now'> & {
+  /** Every target must be an affected CI (task_ci) of the change. Off by default. */
+  readonly requireCiCoverage?: boolean;
+};
+
+const unavailable = (number: string, error: ServiceNowError): Refusal =>
+  error.kind === 'auth'
+    ? refuse(
+        'servicenow_auth',
+        `ServiceNow refused the bot's credentials, so ${number} cannot be confirmed and nothing will run. Tell the bot's operators (ServiceNow settings); try again once it is fixed.`,
+      )
+    : refuse('servicenow_unavailable', `ServiceNow could not confirm ${number} (${error.message}). Nothing will run until it can; try again in a few minutes.`);
 
 export const createChangeVerifier = (deps: {
   readonly client: ServiceNowClient;
   readonly pool: DatabasePool;
-  readonly rules: Omit<ChangeRuleOptions, 'now'>;
+  readonly rules: ChangeVerifierRules;
   readonly now?: () => Date;
-}): ChangeVerifier => ({
-  verify: async (number) => {
-    let change: ServiceNowChange | null;
-    try {
-      change = await deps.client.getChange(number);
-    } catch (error) {
-      if (error instanceof ServiceNowError) {
-        return refuse('servicenow_unavailable', `ServiceNow could not confirm ${number} (${error.message}). Nothing will run until it can; try again shortly.`);
+}): ChangeVerifier => {
+  const record = async (number: string, change: ServiceNowChange | null, verdict: string): Promise<void> => {
+    await upsertChange(deps.pool, {
+      number, sysId: change?.sysId ?? null, state: change?.state ?? null, plannedStart: change?.plannedStart ?? null,
+      plannedEnd: change?.plannedEnd ?? null, assignmentGroup: change?.assignmentGroup ?? null,
+      shortDescription: change?.shortDescription ?? null, verdict,
+    });
+  };
+
+  return {
+    verify: async (number, targets) => {
+      let change: ServiceNowChange | null;
+      try {
+        change = await deps.client.getChange(number);
+      } catch (error) {
+        if (!(error instanceof ServiceNowError)) throw error;
+        const refusal = unavailable(number, error);
+        await record(number, null, refusal.code);
+        return refusal;
       }
-      throw error;
-    }
-    const verdict = checkChange(change, { ...deps.rules, now: deps.now?.() ?? new Date() });
-    if (change) {
-      await upsertChange(deps.pool, {
-        number: change.number, sysId: change.sysId, state: change.state, plannedStart: change.plannedStart, plannedEnd: change.plannedEnd,
-        assignmentGroup: change.assignmentGroup, shortDescription: change.shortDescription, verdict: verdict.ok ? 'ok' : verdict.code,
-      });
-    }
-    if (!verdict.ok) return verdict;
-    // checkChange refuses a missing change, so `change` is set here; the guard keeps the types honest.
-    return change ? { ok: true, change } : refuse('change_not_found', `${number} was not found`);
-  },
-});
+      const { requireCiCoverage, ...rules } = deps.rules;
+      let verdict: { ok: true } | Refusal = checkChange(
+        change ? { ...change, assignmentGroup: { id: change.assignmentGroup, name: change.assignmentGroupName } } : null,
+        { ...rules, now: deps.now?.() ?? new Date() },
+      );
+      if (change && verdict.ok && requireCiCoverage) {
+        const covered = targets ?? (await listActiveChangeTargets(deps.pool, number));
+        try {
+          verdict = checkCiCoverage(number, covered, await deps.client.getAffectedCis(change.sysId));
+        } catch (error) {
+          if (!(error instanceof ServiceNowError)) throw error;
+          verdict = unavailable(number, error);
+        }
+      }
+      if (change) await record(number, change, verdict.ok ? 'ok' : verdict.code);
+      if (!verdict.ok) return verdict;
+      // checkChange refuses a missing change, so `change` is set here; the guard keeps the types honest.
+      return change ? { ok: true, change } : refuse('change_not_found', `${number} was not found in ServiceNow. Check the number and try again.`);
+    },
+  };
+};

@@ -9,6 +9,8 @@ const intFrom = (def: number, min: number, max: number) => z.coerce.number().int
 
 const slackId = (prefix: string) => new RegExp(`^${prefix}[A-Z0-9]{2,30}$`, 'u');
 
+const approverRef = z.string().regex(slackId('[SUW]'), 'must be a Slack user group id (S…) or user id (U…)');
+
 /** Environment variables: names are a public contract (README configuration table). */
 export const envSchema = z
   .object({
@@ -26,13 +28,50 @@ export const envSchema = z
     APPROVER_USERGROUP_ID: z.string().regex(slackId('S'), 'must be a Slack user group id (S…)').optional(),
     ADMIN_USER_IDS: csv.pipe(z.array(z.string().regex(slackId('[UW]'), 'must be Slack user ids (U…)'))),
     SERVICENOW_URL: z.url({ error: 'is required (https://<instance>.service-now.com)' }),
-    SERVICENOW_USER: z.string({ error: 'is required' }).min(1),
-    SERVICENOW_PASSWORD: z.string({ error: 'is required' }).min(1),
+    // Basic auth; required unless OAuth client credentials are set (checked below).
+    SERVICENOW_USER: z.string().min(1).optional(),
+    SERVICENOW_PASSWORD: z.string().min(1).optional(),
+    // OAuth client credentials (POST /oauth_token.do); when set they are used instead of basic auth.
+    SERVICENOW_CLIENT_ID: z.string().min(1).optional(),
+    SERVICENOW_CLIENT_SECRET: z.string().min(1).optional(),
     SERVICENOW_TIMEOUT_MS: intFrom(10_000, 100, 120_000),
     CHANGE_ALLOWED_STATES: csv
       .pipe(z.array(z.enum(['implement', 'scheduled'])))
       .transform((v) => (v.length ? v : (['implement', 'scheduled'] as const))),
     CHANGE_WINDOW_GRACE_MINUTES: intFrom(0, 0, 1440),
+    // The change must be assigned to one of these groups (sys_ids or names); empty = not checked.
+    CHANGE_ASSIGNMENT_GROUPS: csv,
+    // Every target must be an affected CI of the change (task_ci: instance id or host name).
+    CHANGE_REQUIRE_CI_COVERAGE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+    // A second, different approver for mutating actions (all, or only those touching GovCloud).
+    SECOND_APPROVAL: z.enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' }).default('off'),
+    // Tool id → its own approvers (a user group id or a list of group/user ids), replacing the global ones for that tool.
+    TOOL_APPROVER_GROUPS: z
+      .string()
+      .optional()
+      .transform((v, ctx): unknown => {
+        if (!v?.trim()) return {};
+        try {
+          return JSON.parse(v);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"sft-fix":"S0123ABCD"}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z
+          .record(
+            z.string(),
+            z
+              .union([approverRef, z.array(approverRef).min(1)], { error: 'values must be a user group id (S…) or a list of group/user ids' })
+              .transform((v) => (Array.isArray(v) ? v : [v])),
+          )
+          .superRefine((groups, ctx) => {
+            for (const key of Object.keys(groups)) {
+              if (!/^[a-z0-9][a-z0-9-]{0,40}$/u.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a tool id (the tool folder name, e.g. sft-fix)' });
+            }
+          }),
+      ),
     APPROVAL_TTL_MINUTES: intFrom(60, 1, 10_080),
     MAX_CONCURRENT_EXECUTIONS: intFrom(10, 1, 500),
     MAX_CONCURRENT_PER_REGION: intFrom(4, 1, 100),
@@ -40,6 +79,12 @@ export const envSchema = z
     POLL_MAX_INTERVAL_MS: intFrom(15_000, 10, 600_000),
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
     LEASE_SECONDS: intFrom(30, 2, 3_600),
+    // How old an unanswered SendCommand's intent must be before "not in ListCommands" means "never created" (then it is sent again).
+    RECONCILE_GRACE_SECONDS: intFrom(60, 1, 3_600),
+    // How often a still-running command's per-instance statuses are read (long runs); finished commands are read at once.
+    POLL_DETAIL_INTERVAL_SECONDS: intFrom(60, 1, 3_600),
+    // Runs one replica drives at once; the rest wait for a free slot here or on another replica.
+    MAX_ACTIVE_RUNS: intFrom(50, 1, 1_000),
     INVENTORY_TTL_MINUTES: intFrom(60, 0, 10_080),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -47,6 +92,22 @@ export const envSchema = z
     if (env.APPROVER_USER_IDS.length === 0 && !env.APPROVER_USERGROUP_ID) {
       ctx.addIssue({ code: 'custom', path: ['APPROVER_USER_IDS'], message: 'or APPROVER_USERGROUP_ID must name at least one approver' });
     }
-  });
+  })
+  // ServiceNow credentials: runs even when other settings failed, so every problem is listed at once.
+  .superRefine(
+    (env, ctx) => {
+      const oauth = Boolean(env.SERVICENOW_CLIENT_ID) || Boolean(env.SERVICENOW_CLIENT_SECRET);
+      if (oauth) {
+        for (const key of ['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET'] as const) {
+          if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when the other OAuth client setting is set' });
+        }
+        return;
+      }
+      for (const key of ['SERVICENOW_USER', 'SERVICENOW_PASSWORD'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required (or set SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET for OAuth)' });
+      }
+    },
+    { when: () => true },
+  );
 
 export type Env = z.infer<typeof envSchema>;

@@ -22,10 +22,12 @@ export type ApprovalContext = {
 
 export type ApprovalVerdict = { readonly ok: true; readonly final: boolean } | Refusal;
 
+const statusText = (s: RunStatus): string => s.replace(/_/gu, ' ');
+
 /** Four-eyes: may this person approve this exact plan now? Pure, so every rule is table-tested. */
 export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
   if (c.run.status !== 'pending_approval') {
-    return refuse('not_pending', `This request is already ${c.run.status.replace('_', ' ')}; nothing to approve.`);
+    return refuse('not_pending', `This request is already ${statusText(c.run.status)}; nothing to approve. Its thread shows what happened.`);
   }
   if (c.now.getTime() > c.run.approvalExpiresAt.getTime()) {
     return refuse('expired', 'This request has expired. Ask the requester to submit it again.');
@@ -43,7 +45,48 @@ export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
     return refuse('already_approved', 'You already approved this request; a second approval must come from a different person.');
   }
   if (c.frozen.on) {
-    return refuse('frozen', `A change freeze is on${c.frozen.reason ? ` (${c.frozen.reason})` : ''}: no approvals until it is lifted.`);
+    return refuse(
+      'frozen',
+      `A change freeze is on${c.frozen.reason ? ` (${c.frozen.reason})` : ''}: no approvals until it is lifted. Approve again once an admin runs \`/ops freeze off\`.`,
+    );
   }
   return { ok: true, final: c.priorApprovers.length + 1 >= c.run.approvalsRequired };
+};
+
+/** When a second, different approver is required on top of the action's own setting. */
+export const secondApprovalPolicies = ['off', 'mutating', 'govcloud-mutating'] as const;
+export type SecondApprovalPolicy = (typeof secondApprovalPolicies)[number];
+
+/**
+ * How many distinct approvers a new run needs: the action's own `approval.approvals`, raised to two
+ * when the policy asks for a second approval (every mutating action, or mutating actions that touch
+ * GovCloud). Never lowered.
+ */
+export const requiredApprovals = (p: {
+  readonly actionApprovals: number;
+  readonly mutates: boolean;
+  readonly partitions: readonly string[];
+  readonly policy: SecondApprovalPolicy;
+}): 1 | 2 => {
+  const second =
+    p.mutates && (p.policy === 'mutating' || (p.policy === 'govcloud-mutating' && p.partitions.includes('aws-us-gov')));
+  return second || p.actionApprovals >= 2 ? 2 : 1;
+};
+
+/** Where the approvers of a tool come from: Slack user ids and user groups (their members). */
+export type ApproverSources = { readonly userIds: readonly string[]; readonly groupIds: readonly string[] };
+
+/**
+ * A tool with its own approvers (TOOL_APPROVER_GROUPS) is approved only by them; every other tool by the
+ * global approvers (APPROVER_USER_IDS / APPROVER_USERGROUP_ID). Entries are user group ids (S…) or user
+ * ids (U…/W…).
+ */
+export const approverSourcesFor = (
+  toolId: string,
+  global: ApproverSources,
+  perTool: Readonly<Record<string, readonly string[]>>,
+): ApproverSources => {
+  const own = perTool[toolId];
+  if (!own || own.length === 0) return global;
+  return { userIds: own.filter((id) => !id.startsWith('S')), groupIds: own.filter((id) => id.startsWith('S')) };
 };

@@ -10,12 +10,19 @@ export type ChangeFacts = {
   readonly state: string;
   readonly plannedStart: Date | null;
   readonly plannedEnd: Date | null;
+  /** The change's assignment group as ServiceNow reports it (sys_id and name); only read when groups are required. */
+  readonly assignmentGroup?: { readonly id: string | null; readonly name: string | null };
 };
 
 export type ChangeRuleOptions = {
   readonly now: Date;
   readonly allowedStates: readonly ('implement' | 'scheduled')[];
   readonly graceMinutes: number;
+  /**
+   * When non-empty, the change must be assigned to one of these groups (sys_id or name, case-insensitive).
+   * Empty (the default) turns the check off.
+   */
+  readonly requiredAssignmentGroups?: readonly string[];
 };
 
 const stateCodes = { implement: '-1', scheduled: '-2' } as const;
@@ -42,5 +49,50 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
   if (now > change.plannedEnd.getTime() + graceMs) {
     return refuse('change_window_over', `${change.number}'s planned window ended ${change.plannedEnd.toISOString()}; extend the change or raise a new one.`);
   }
+  const groups = options.requiredAssignmentGroups ?? [];
+  if (groups.length > 0) {
+    const wanted = new Set(groups.map((g) => g.trim().toLowerCase()));
+    const id = change.assignmentGroup?.id?.toLowerCase();
+    const name = change.assignmentGroup?.name?.toLowerCase();
+    if (!(id && wanted.has(id)) && !(name && wanted.has(name))) {
+      const current = change.assignmentGroup?.name ?? change.assignmentGroup?.id ?? 'no group';
+      return refuse(
+        'change_wrong_group',
+        `${change.number} is assigned to ${current}, not to ${groups.join(' or ')}. Ask for the change to be assigned to that group in ServiceNow, then resubmit.`,
+      );
+    }
+  }
   return { ok: true };
+};
+
+/** A target as CI coverage sees it: its instance id and the host name SSM reported (if any). */
+export type CoverageTarget = { readonly instanceId: string; readonly computerName: string | null };
+
+const shortName = (name: string): string => name.trim().toLowerCase().split('.')[0] ?? '';
+
+const list = (ids: readonly string[], max = 10): string => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
+
+/**
+ * Every target must be an affected CI of the change (task_ci), matched by instance id or by host name
+ * (case-insensitive; a fully qualified name also matches its short name). Pure; table-tested.
+ */
+export const checkCiCoverage = (changeNumber: string, targets: readonly CoverageTarget[], ciNames: readonly string[]): { ok: true } | Refusal => {
+  const cis = new Set<string>();
+  for (const ci of ciNames) {
+    if (!ci.trim()) continue;
+    cis.add(ci.trim().toLowerCase());
+    cis.add(shortName(ci));
+  }
+  const uncovered = targets
+    .filter((t) => {
+      const keys = [t.instanceId.toLowerCase(), ...(t.computerName ? [t.computerName.trim().toLowerCase(), shortName(t.computerName)] : [])];
+      return !keys.some((k) => k && cis.has(k));
+    })
+    .map((t) => (t.computerName ? `${t.instanceId} (${t.computerName})` : t.instanceId));
+  if (uncovered.length === 0) return { ok: true };
+  return refuse(
+    'change_ci_not_covered',
+    `${changeNumber} does not list ${uncovered.length === 1 ? 'this instance' : 'these instances'} as affected CIs: ${list(uncovered)}. ` +
+      'Add them to the change in ServiceNow (Affected CIs, by instance id or host name), then try again.',
+  );
 };

@@ -1,19 +1,27 @@
-import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { SendCommandCommand, type SendCommandCommandInput, type SendCommandCommandOutput } from '@aws-sdk/client-ssm';
 import { appendAudit } from '../db/queries/audit.ts';
-import { markChunkRejected, markChunkSending, markChunkSent, type ChunkRow } from '../db/queries/chunks.ts';
+import { markChunkRejected, markChunkSending, markChunkSent, revertChunkToPlanned, type ChunkRow } from '../db/queries/chunks.ts';
 import { buildCommands } from '../tools/buildCommands.ts';
-import { commentFor, type RunContext } from './executorDeps.ts';
+import { outputParameters } from './actionOutput.ts';
+import { commentFor, jobFor, type RunContext } from './executorDeps.ts';
 import { isDefiniteRejection, isThrottle } from './ssmErrors.ts';
 
-const THROTTLE_RETRIES = 8;
+// A chunk SSM keeps throttling goes back to 'planned' and is tried again next round.
+const THROTTLE_ATTEMPTS = 6;
+
+export type DispatchOutcome = 'sent' | 'rejected' | 'ambiguous' | 'skipped' | 'throttled';
+
+type Attempt = { readonly kind: 'skipped' } | { readonly kind: 'answer'; readonly answer: SendCommandCommandOutput } | { readonly kind: 'error'; readonly error: unknown };
 
 /**
- * Sends one chunk exactly once: the intent ('sending') is committed first, then SendCommand (no SDK
- * retries), then the command id. A throttle means nothing was created, so only then is the call
- * repeated. An ambiguous failure leaves the intent for reconcileChunk, which asks SSM before any resend.
+ * Sends one chunk at most once. Inside the queue slot, immediately before the call, the intent
+ * ('sending', fenced by this replica's lease) is committed; then SendCommand (no SDK retries: it has
+ * no idempotency token); then the command id. A throttle means SSM created nothing, so the intent
+ * goes back to 'planned', the account+region pauses and the send is tried again. Any other failure
+ * but a definite 4xx rejection is ambiguous: the intent stays for reconcileChunks, which asks SSM
+ * before anything is sent again.
  */
-export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow): Promise<'sent' | 'rejected' | 'ambiguous' | 'skipped'> => {
+export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow): Promise<DispatchOutcome> => {
   const { deps, run, action } = ctx;
   const account = deps.accounts.get(chunk.account_id);
   const log = ctx.log.child({ chunk: chunk.seq, accountId: chunk.account_id, region: chunk.region });
@@ -21,59 +29,79 @@ export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow): Promise<'
     await markChunkRejected(deps.pool, chunk.id, `account ${chunk.account_id} is no longer configured`);
     return 'rejected';
   }
-  let commands: string[];
+  let input: SendCommandCommandInput;
   try {
-    commands = buildCommands({ action, params: run.params, context: { runId: run.id, changeNumber: run.change_number, settings: action.toolSettings } });
+    const commands = buildCommands({ action, params: run.params, context: { runId: run.id, changeNumber: run.change_number, settings: action.toolSettings } });
+    input = {
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: chunk.instance_ids,
+      Comment: commentFor(run.id, chunk.seq),
+      TimeoutSeconds: action.timeouts.deliverySeconds,
+      MaxConcurrency: action.rate?.maxConcurrency ?? '50',
+      MaxErrors: action.rate?.maxErrors ?? '100%',
+      Parameters: { commands, executionTimeout: [String(action.timeouts.executionSeconds)] },
+      ...outputParameters(action, run.id),
+    };
   } catch (error) {
     await markChunkRejected(deps.pool, chunk.id, `refused to build the command: ${(error as Error).message}`);
     return 'rejected';
   }
-  const intent = await markChunkSending(deps.pool, chunk.id);
-  if (!intent) return 'skipped';
 
   const client = deps.ssm.sender(account, chunk.region, ctx.session);
   for (let attempt = 1; ; attempt += 1) {
-    try {
-      const answer = await deps.queues.run(chunk.account_id, chunk.region, () =>
-        client.send(
-          new SendCommandCommand({
-            DocumentName: 'AWS-RunShellScript',
-            InstanceIds: chunk.instance_ids,
-            Comment: commentFor(run.id, chunk.seq),
-            TimeoutSeconds: action.timeouts.deliverySeconds,
-            MaxConcurrency: action.rate?.maxConcurrency ?? '50',
-            MaxErrors: action.rate?.maxErrors ?? '100%',
-            Parameters: { commands, executionTimeout: [String(action.timeouts.executionSeconds)] },
-          }),
-          { abortSignal: ctx.signal },
-        ),
-      );
-      const commandId = answer.Command?.CommandId;
-      if (!commandId) throw new Error('SendCommand answered without a CommandId');
-      await deps.pool.transaction(async (tx) => {
-        await markChunkSent(tx, chunk.id, commandId);
+    const result = await deps.queues.run(
+      jobFor(ctx, chunk.account_id, chunk.region),
+      async (): Promise<Attempt> => {
+        if (!(await markChunkSending(deps.pool, chunk.id, deps.owner))) return { kind: 'skipped' };
+        try {
+          return { kind: 'answer', answer: await client.send(new SendCommandCommand(input), { abortSignal: ctx.signal }) };
+        } catch (error) {
+          return { kind: 'error', error };
+        }
+      },
+      { retryThrottles: false },
+    );
+    if (result.kind === 'skipped') return 'skipped';
+
+    if (result.kind === 'answer') {
+      const commandId = result.answer.Command?.CommandId;
+      if (!commandId) {
+        log.warn('SendCommand answered without a CommandId; will reconcile');
+        return 'ambiguous';
+      }
+      const recorded = await deps.pool.transaction(async (tx) => {
+        if (!(await markChunkSent(tx, chunk.id, commandId))) return false;
         await appendAudit(tx, {
           runId: run.id, actor: 'executor', action: 'command_sent', correlationId: run.correlation_id,
           data: { chunk: chunk.seq, commandId, accountId: chunk.account_id, region: chunk.region, instances: chunk.instance_ids.length, scriptSha256: action.scriptSha256 },
         });
+        return true;
       });
-      log.info({ commandId, instances: chunk.instance_ids.length }, 'command sent');
+      if (recorded) log.info({ commandId, instances: chunk.instance_ids.length }, 'command sent');
+      else log.warn({ commandId }, 'command sent but the chunk was moved meanwhile (another replica reconciled it)');
       return 'sent';
-    } catch (error) {
-      if (isThrottle(error) && attempt < THROTTLE_RETRIES && !ctx.signal.aborted) {
-        await sleep(Math.min(200 * 2 ** attempt, 10_000) * (0.5 + Math.random()), undefined, { signal: ctx.signal }).catch(() => {});
-        continue;
-      }
-      if (isDefiniteRejection(error)) {
-        const reason = `${(error as Error).name}: ${(error as Error).message}`;
-        log.warn({ err: error }, 'SSM rejected the chunk; nothing ran');
-        await markChunkRejected(deps.pool, chunk.id, reason);
-        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'command_rejected', reason, correlationId: run.correlation_id, data: { chunk: chunk.seq } });
-        return 'rejected';
-      }
-      // 5xx, timeout, dropped connection, throttled to the end: the command may exist. Leave the intent.
-      log.warn({ err: error }, 'SendCommand outcome unknown; will reconcile before any resend');
-      return 'ambiguous';
     }
+
+    const { error } = result;
+    if (isThrottle(error)) {
+      // Nothing was created: the intent is withdrawn so the database says exactly that.
+      await revertChunkToPlanned(deps.pool, chunk.id);
+      if (attempt >= THROTTLE_ATTEMPTS || ctx.signal.aborted) {
+        log.warn({ attempts: attempt }, 'SendCommand still throttled; the chunk stays planned for the next round');
+        return 'throttled';
+      }
+      deps.queues.throttled(chunk.account_id, chunk.region);
+      continue;
+    }
+    if (isDefiniteRejection(error)) {
+      const reason = `${(error as Error).name}: ${(error as Error).message}`;
+      log.warn({ err: error }, 'SSM rejected the chunk; nothing ran');
+      await markChunkRejected(deps.pool, chunk.id, reason);
+      await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'command_rejected', reason, correlationId: run.correlation_id, data: { chunk: chunk.seq } });
+      return 'rejected';
+    }
+    // 5xx, timeout, dropped connection, abort mid-call: the command may exist. Leave the intent.
+    log.warn({ err: error }, 'SendCommand outcome unknown; will reconcile before any resend');
+    return 'ambiguous';
   }
 };

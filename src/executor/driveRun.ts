@@ -1,24 +1,25 @@
-import { CancelCommandCommand } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { chunkTargets } from '../domain/chunkTargets.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { abandonUnsentChunks, completeChunks, listChunks, planChunks, type ChunkRow } from '../db/queries/chunks.ts';
+import { abandonUnsentChunks, listChunks, planChunks, type ChunkRow } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
 import { getRun, recordPollRound, setRunDeadline } from '../db/queries/runs.ts';
+import { cancelRound, type CancelState } from './cancelRound.ts';
 import { dispatchChunk } from './dispatchChunk.ts';
+import { endAtDeadline } from './endAtDeadline.ts';
 import type { RunContext } from './executorDeps.ts';
 import { finishRun } from './finishRun.ts';
-import { pollChunks } from './pollChunks.ts';
-import { reconcileChunk } from './reconcileChunk.ts';
+import { pollChunks, type PollMemory } from './pollChunks.ts';
+import { reconcileChunks } from './reconcileChunks.ts';
 
-const DEADLINE_MARGIN_MS = 5 * 60_000;
+const DEFAULT_DEADLINE_MARGIN_MS = 5 * 60_000;
 const CHANGE_RECHECK_MS = 60_000;
 
 /**
- * Drives one run from whatever state the database says it is in: plans chunks once, dispatches the
- * planned ones, reconciles ambiguous ones, polls the sent ones, and finishes. Every step is a guarded
- * transition, so a replica that takes over after a crash simply continues.
+ * Drives one run from whatever state the database says it is in: plans chunks once, then loops in
+ * rounds: dispatch what is planned, reconcile unanswered sends, poll what was sent, report progress,
+ * finish. Every step is a guarded transition, so a replica that takes over after a crash continues
+ * where the database says. The loop stops as soon as this replica no longer holds the run's lease.
  */
 export const driveRun = async (ctx: RunContext): Promise<void> => {
   const { deps, run, action, log } = ctx;
@@ -33,121 +34,103 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
 
   let chunks = await listChunks(deps.pool, run.id);
   if (chunks.length === 0) {
-    const targets = await listRunTargets(deps.pool, run.id);
-    const planned = chunkTargets(targets).map((c) => ({ ...c, id: randomUUID() }));
-    const deadline = new Date(Date.now() + (action.timeouts.deliverySeconds + action.timeouts.executionSeconds) * 1000 + DEADLINE_MARGIN_MS);
-    await deps.pool.transaction(async (tx) => {
-      await planChunks(tx, run.id, planned);
-      await setRunDeadline(tx, run.id, deadline);
-      await appendAudit(tx, {
-        runId: run.id, actor: 'executor', action: 'started', fromStatus: 'approved', toStatus: 'running', correlationId: run.correlation_id,
-        data: { chunks: planned.length, owner: deps.owner },
-      });
-    });
-    await deps.notifier.runStarted({ runId: run.id });
-    chunks = await listChunks(deps.pool, run.id);
+    const current = await getRun(deps.pool, run.id);
+    if (current?.cancel_requested_by) {
+      await cancelBeforeStart(ctx, current.cancel_requested_by);
+      return;
+    }
+    chunks = await plan(ctx);
   } else {
-    log.info('resuming run');
+    log.info({ chunks: chunks.length }, 'resuming run');
   }
 
+  const state: { memory: PollMemory; cancel?: CancelState } = { memory: new Map() };
   let changeCheckedAt = 0;
   let interval = deps.settings.pollIntervalMs;
   let lastProgress = '';
   while (!ctx.signal.aborted) {
     const current = await getRun(deps.pool, run.id);
-    if (!current || current.status !== 'running') return;
+    if (!current || current.status !== 'running' || current.lease_owner !== deps.owner) return;
 
     if (current.cancel_requested_by) {
-      await cancelRun(ctx, chunks, current.cancel_requested_by);
-      return;
-    }
-
-    const planned = chunks.filter((c) => c.status === 'planned');
-    if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
-      // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
-      const verdict = await deps.changes.verify(run.change_number);
-      changeCheckedAt = Date.now();
-      if (!verdict.ok) {
-        const n = await abandonUnsentChunks(deps.pool, run.id, `change check failed: ${verdict.code}`);
-        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_stopped', reason: verdict.message, correlationId: run.correlation_id, data: { chunks: n } });
-        await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Further dispatch stopped: ${verdict.message}`);
-        chunks = await listChunks(deps.pool, run.id);
-        continue;
-      }
-    }
-    await inWindows(planned, deps.settings.runWindow, (c) => dispatchChunk(ctx, c));
-    await inWindows(chunks.filter((c) => c.status === 'sending'), deps.settings.runWindow, (c) => reconcileChunk(ctx, c));
-
-    chunks = await listChunks(deps.pool, run.id);
-    const sent = chunks.filter((c) => c.status === 'sent');
-    if (sent.length > 0) {
-      const progress = await pollChunks(ctx, sent);
-      const counts = await countExecutionsByStatus(deps.pool, run.id);
-      const key = JSON.stringify([counts, progress]);
-      if (key !== lastProgress) {
-        lastProgress = key;
-        await deps.notifier.runProgress({ runId: run.id }, counts, run.target_count);
-      }
+      if (await cancelRound(ctx, state, current.cancel_requested_by)) return;
+      interval = deps.settings.pollIntervalMs;
+    } else {
       chunks = await listChunks(deps.pool, run.id);
+      const planned = chunks.filter((c) => c.status === 'planned');
+      if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
+        // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
+        const verdict = await deps.changes.verify(run.change_number);
+        changeCheckedAt = Date.now();
+        if (!verdict.ok) {
+          const n = await abandonUnsentChunks(deps.pool, run.id, `change check failed: ${verdict.code}`);
+          await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_stopped', reason: verdict.message, correlationId: run.correlation_id, data: { chunks: n } });
+          await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Further dispatch stopped: ${verdict.message}`);
+          continue;
+        }
+      }
+      // Every planned chunk is handed to the shared queue at once: it bounds the calls and is fair
+      // across runs, so a big run neither floods SSM nor starves a small one.
+      await settleAll(planned.map((c) => dispatchChunk(ctx, c)));
+      await reconcileChunks(ctx, chunks, { kind: 'replan' });
+
+      chunks = await listChunks(deps.pool, run.id);
+      const sent = chunks.filter((c) => c.status === 'sent');
+      if (sent.length > 0) {
+        const progress = await pollChunks(ctx, sent, state.memory, { details: 'due' });
+        const key = JSON.stringify([progress.completed, progress.errors, progress.target]);
+        if (progress.written > 0 || key !== lastProgress) {
+          lastProgress = key;
+          await deps.notifier.runProgress({ runId: run.id }, await countExecutionsByStatus(deps.pool, run.id), run.target_count);
+        }
+        chunks = await listChunks(deps.pool, run.id);
+      }
+      if (chunks.every((c) => c.status === 'complete' || c.status === 'rejected')) {
+        await finishRun(ctx);
+        return;
+      }
+      if (current.deadline_at !== null && Date.now() > current.deadline_at) {
+        if (await endAtDeadline(ctx, state.memory)) return;
+      }
     }
-    if (chunks.every((c) => c.status === 'complete' || c.status === 'rejected')) {
-      await finishRun(ctx);
-      return;
-    }
-    if (current.deadline_at !== null && Date.now() > current.deadline_at) {
-      await endAtDeadline(ctx, chunks);
-      return;
-    }
-    // Quick at first, backing off to the cap; an ambiguous dispatch is retried on the next round.
+    // Quick at first, backing off to the cap; an ambiguous dispatch is looked at again next round.
     await recordPollRound(deps.pool, run.id, new Date(Date.now() + interval));
-    await sleep(interval, undefined, { signal: ctx.signal }).catch(() => {});
+    await ctx.pause(interval);
     interval = Math.min(Math.round(interval * 1.5), deps.settings.pollMaxIntervalMs);
   }
 };
 
-const inWindows = async <T>(items: readonly ChunkRow[], window: number, work: (c: ChunkRow) => Promise<T>): Promise<void> => {
-  for (let i = 0; i < items.length; i += window) await Promise.all(items.slice(i, i + window).map(work));
+/** Plans the chunks, the deadline and the audit event in one transaction, then reports the start. */
+const plan = async (ctx: RunContext): Promise<readonly ChunkRow[]> => {
+  const { deps, run, action } = ctx;
+  const targets = await listRunTargets(deps.pool, run.id);
+  const planned = chunkTargets(targets).map((c) => ({ ...c, id: randomUUID() }));
+  const margin = deps.settings.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+  const deadline = new Date(Date.now() + (action.timeouts.deliverySeconds + action.timeouts.executionSeconds) * 1000 + margin);
+  await deps.pool.transaction(async (tx) => {
+    await planChunks(tx, run.id, planned);
+    await setRunDeadline(tx, run.id, deadline);
+    await appendAudit(tx, {
+      runId: run.id, actor: 'executor', action: 'started', fromStatus: 'approved', toStatus: 'running', correlationId: run.correlation_id,
+      data: { chunks: planned.length, owner: deps.owner },
+    });
+  });
+  await deps.notifier.runStarted({ runId: run.id });
+  return listChunks(deps.pool, run.id);
 };
 
-const cancelCommands = async (ctx: RunContext, chunks: readonly ChunkRow[]): Promise<void> => {
-  await Promise.all(
-    chunks.filter((c) => c.status === 'sent' && c.command_id).map(async (c) => {
-      const account = ctx.deps.accounts.get(c.account_id);
-      if (!account) return;
-      try {
-        await ctx.deps.queues.run(c.account_id, c.region, () =>
-          ctx.deps.ssm.reader(account, c.region, ctx.session).send(new CancelCommandCommand({ CommandId: c.command_id ?? undefined })),
-        );
-      } catch (error) {
-        ctx.log.warn({ err: error, commandId: c.command_id }, 'CancelCommand failed');
-      }
-    }),
-  );
-};
-
-/** Cancel: no further sends, CancelCommand for what was sent, then collect what SSM recorded. */
-const cancelRun = async (ctx: RunContext, chunks: readonly ChunkRow[], by: string): Promise<void> => {
+/** Cancelled between approval and the first dispatch: nothing was sent, so nothing needs stopping. */
+const cancelBeforeStart = async (ctx: RunContext, by: string): Promise<void> => {
   const { deps, run } = ctx;
-  await abandonUnsentChunks(deps.pool, run.id, `cancelled by ${by}`);
-  await cancelCommands(ctx, chunks);
-  const sent = (await listChunks(deps.pool, run.id)).filter((c) => c.status === 'sent');
-  // Give SSM a moment to record the cancellations, then read the final invocation states.
-  await sleep(Math.min(deps.settings.pollIntervalMs, 5_000), undefined, { signal: ctx.signal }).catch(() => {});
-  if (sent.length > 0) await pollChunks(ctx, sent).catch((error: unknown) => ctx.log.warn({ err: error }, 'poll after cancel failed'));
-  await finishOpenExecutions(deps.pool, run.id, 'cancelled', `cancelled by ${by}`);
-  await completeChunks(deps.pool, sent.map((c) => c.id));
-  await appendAudit(deps.pool, { runId: run.id, actor: by, action: 'cancelled', fromStatus: 'running', toStatus: 'cancelled', correlationId: run.correlation_id });
+  await finishOpenExecutions(deps.pool, run.id, 'not_sent', `cancelled by ${by} before anything was sent`);
+  await appendAudit(deps.pool, { runId: run.id, actor: by, action: 'cancelled', fromStatus: 'running', toStatus: 'cancelled', correlationId: run.correlation_id, data: { beforeStart: true } });
+  await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Cancelled by <@${by}> before anything was sent.`);
   await finishRun(ctx, 'cancelled');
 };
 
-/** The run-level deadline ends stragglers: cancel what is still out, record them as timed out. */
-const endAtDeadline = async (ctx: RunContext, chunks: readonly ChunkRow[]): Promise<void> => {
-  const { deps, run } = ctx;
-  ctx.log.warn('run deadline reached; ending stragglers');
-  await abandonUnsentChunks(deps.pool, run.id, 'run deadline reached before dispatch');
-  await cancelCommands(ctx, chunks);
-  await finishOpenExecutions(deps.pool, run.id, 'timed_out', 'run deadline reached');
-  await completeChunks(deps.pool, chunks.filter((c) => c.status === 'sent').map((c) => c.id));
-  await deps.notifier.runNote({ runId: run.id }, ':hourglass: The run deadline was reached; instances still running were cancelled and marked timed out.');
-  await finishRun(ctx);
+/** Waits for every promise (so nothing is left running behind the driver's back), then fails with the first error. */
+const settleAll = async (promises: readonly Promise<unknown>[]): Promise<void> => {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 };

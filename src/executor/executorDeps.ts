@@ -6,18 +6,23 @@ import type { TargetAccount } from '../config/targetsSchema.ts';
 import type { RunNotifier } from '../domain/runNotifier.ts';
 import type { RunRow } from '../db/queries/runs.ts';
 import type { LoadedAction, ToolRegistry } from '../tools/registry.ts';
-import type { WorkQueues } from './workQueues.ts';
+import type { WorkJob, WorkQueues } from './workQueues.ts';
 
 export type ExecutorSettings = {
+  /** First pause between poll rounds; it grows ×1.5 per round up to pollMaxIntervalMs. */
   readonly pollIntervalMs: number;
   readonly pollMaxIntervalMs: number;
+  /** How often a still-running command's per-instance statuses are read (bounded cost for long runs). */
+  readonly detailRefreshMs: number;
   readonly tickMs: number;
   readonly leaseSeconds: number;
   /** How long a dispatch intent without a visible command must age before it may be re-sent. */
   readonly reconcileGraceMs: number;
-  /** Chunks of one run in flight at once: keeps one huge run from filling the shared queue. */
-  readonly runWindow: number;
   readonly maxActiveRuns: number;
+  /** Added to a run's delivery + execution timeouts to give its run-level deadline (default 5 minutes). */
+  readonly deadlineMarginMs?: number;
+  /** After CancelCommand, how long to wait for SSM to report the cancellations before closing the run (default 2 minutes). */
+  readonly cancelWaitMs?: number;
 };
 
 export type ExecutorDeps = {
@@ -42,6 +47,11 @@ export type RunContext = {
   readonly session: { readonly runId: string; readonly requesterId: string };
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** Waits between poll rounds; returns early when the run is nudged (e.g. a cancel was asked for) or aborted. */
+  readonly pause: (ms: number) => Promise<void>;
 };
 
 export const commentFor = (runId: string, seq: number): string => `pcm-ops ${runId} #${seq}`;
+
+/** The queue job for a call made for this run against one account+region. */
+export const jobFor = (ctx: RunContext, accountId: string, region: string): WorkJob => ({ runId: ctx.run.id, accountId, region, signal: ctx.signal });

@@ -4,6 +4,8 @@ import { decideApproval } from '../domain/approvalPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { insertApproval, listApprovers } from '../db/queries/approvals.ts';
+import { listRunCoverageTargets } from '../db/queries/changes.ts';
+import type { Db } from '../db/queries/db.ts';
 import { getRun, lockRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { getFreeze } from '../db/queries/settings.ts';
 
@@ -12,77 +14,118 @@ export type RejectResult = { readonly ok: true; readonly run: RunRow } | Refusal
 
 export type RunDecider = {
   readonly approve: (p: { runId: string; approverId: string; clickedDigest: string }) => Promise<ApproveResult>;
+  /** Whether this person may reject this run now (asked before the reason modal opens). */
+  readonly canReject: (p: { runId: string; approverId: string }) => Promise<{ readonly ok: true } | Refusal>;
   readonly reject: (p: { runId: string; approverId: string; reason: string }) => Promise<RejectResult>;
+};
+
+/** Who may approve runs of a tool (Slack user ids), e.g. the approver directory's `forTool`. */
+export type ApproversFor = (toolId: string) => Promise<ReadonlySet<string>>;
+
+const statusText = (run: RunRow): string => run.status.replace(/_/gu, ' ');
+
+const rejectRule = (run: RunRow, userId: string, allowed: ReadonlySet<string>): { ok: true } | Refusal => {
+  // The requester may withdraw their own request; anyone else must be an approver of the tool.
+  if (userId !== run.requester_id && !allowed.has(userId)) {
+    return refuse('not_approver', 'Only an approver of this tool (or the requester) can reject this request. Ask one of them.');
+  }
+  if (run.status !== 'pending_approval') {
+    return refuse('not_pending', `This request is already ${statusText(run)}; nothing to reject. Its thread shows what happened.`);
+  }
+  return { ok: true };
 };
 
 /**
  * Approvals serialise on the run row (`for update`) and end in a guarded transition, so any number of
  * concurrent clicks, on any replica, produce at most one `approved`. The change is re-checked in
- * ServiceNow before the approval is recorded (fail closed).
+ * ServiceNow before the approval is recorded (fail closed). Every refused attempt is audited too.
  */
 export const createRunDecider = (deps: {
   readonly pool: DatabasePool;
   readonly changes: ChangeVerifier;
-  readonly approvers: () => Promise<ReadonlySet<string>>;
+  readonly approversFor: ApproversFor;
   readonly onApproved?: (runId: string) => void;
-}): RunDecider => ({
-  approve: async ({ runId, approverId, clickedDigest }) => {
-    const allowed = await deps.approvers();
-    const check = async (run: RunRow, db: DatabasePool | Parameters<Parameters<DatabasePool['transaction']>[0]>[0]) =>
-      decideApproval({
-        approverId,
-        clickedDigest,
-        allowedApprovers: allowed,
-        priorApprovers: await listApprovers(db, run.id),
-        frozen: await getFreeze(db),
-        now: new Date(),
-        run: {
-          status: run.status, requesterId: run.requester_id, planDigest: run.plan_digest,
-          approvalsRequired: run.approvals_required, approvalExpiresAt: new Date(run.approval_expires_at),
-        },
-      });
-    const current = await getRun(deps.pool, runId);
-    if (!current) return refuse('not_found', 'That request no longer exists.');
-    const pre = await check(current, deps.pool);
-    if (!pre.ok) return pre;
-    const change = await deps.changes.verify(current.change_number);
-    if (!change.ok) return refuse(change.code, `Not approved: ${change.message}`);
-
-    const result = await deps.pool.transaction(async (tx): Promise<ApproveResult> => {
-      const run = await lockRun(tx, runId);
-      if (!run) return refuse('not_found', 'That request no longer exists.');
-      const verdict = await check(run, tx);
-      if (!verdict.ok) return verdict;
-      const inserted = await insertApproval(tx, { runId, approverId, decision: 'approved', reason: null, planDigest: run.plan_digest });
-      if (!inserted) return refuse('already_approved', 'You already approved this request.');
-      await appendAudit(tx, { runId, actor: approverId, action: 'approval_recorded', correlationId: run.correlation_id, data: { planDigest: run.plan_digest } });
-      const approvers = await listApprovers(tx, runId);
-      if (!verdict.final) return { ok: true, final: false, run, approvers };
-      const moved = await transitionRun(tx, runId, ['pending_approval'], 'approved');
-      if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago.');
-      await appendAudit(tx, { runId, actor: approverId, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved', correlationId: run.correlation_id });
-      return { ok: true, final: true, run: moved, approvers };
+}): RunDecider => {
+  const audited = async (run: RunRow, actor: string, attempted: string, refusal: Refusal): Promise<Refusal> => {
+    await appendAudit(deps.pool, {
+      runId: run.id, actor, action: `${attempted}_refused`, reason: refusal.message, correlationId: run.correlation_id, data: { code: refusal.code },
     });
-    if (result.ok && result.final) deps.onApproved?.(runId);
-    return result;
-  },
+    return refusal;
+  };
 
-  reject: async ({ runId, approverId, reason }) => {
-    const allowed = await deps.approvers();
-    return deps.pool.transaction(async (tx): Promise<RejectResult> => {
-      const run = await lockRun(tx, runId);
-      if (!run) return refuse('not_found', 'That request no longer exists.');
-      // The requester may withdraw their own request; anyone else must be an approver.
-      if (approverId !== run.requester_id && !allowed.has(approverId)) {
-        return refuse('not_approver', 'Only an approver (or the requester) can reject this request.');
-      }
-      const moved = await transitionRun(tx, runId, ['pending_approval'], 'rejected');
-      if (!moved) return refuse('not_pending', `This request is already ${run.status.replace('_', ' ')}.`);
-      await insertApproval(tx, { runId, approverId, decision: 'rejected', reason, planDigest: run.plan_digest });
-      await appendAudit(tx, {
-        runId, actor: approverId, action: 'rejected', fromStatus: 'pending_approval', toStatus: 'rejected', reason, correlationId: run.correlation_id,
+  return {
+    approve: async ({ runId, approverId, clickedDigest }) => {
+      const current = await getRun(deps.pool, runId);
+      if (!current) return refuse('not_found', 'That request no longer exists. Ask the requester to submit it again.');
+      const allowed = await deps.approversFor(current.tool);
+      const check = async (run: RunRow, db: Db) =>
+        decideApproval({
+          approverId,
+          clickedDigest,
+          allowedApprovers: allowed,
+          priorApprovers: await listApprovers(db, run.id),
+          frozen: await getFreeze(db),
+          now: new Date(),
+          run: {
+            status: run.status, requesterId: run.requester_id, planDigest: run.plan_digest,
+            approvalsRequired: run.approvals_required, approvalExpiresAt: new Date(run.approval_expires_at),
+          },
+        });
+      const pre = await check(current, deps.pool);
+      if (!pre.ok) return audited(current, approverId, 'approval', pre);
+      const change = await deps.changes.verify(current.change_number, await listRunCoverageTargets(deps.pool, runId));
+      if (!change.ok) return audited(current, approverId, 'approval', refuse(change.code, `Not approved: ${change.message}`));
+
+      const result = await deps.pool.transaction(async (tx): Promise<ApproveResult> => {
+        const run = await lockRun(tx, runId);
+        if (!run) return refuse('not_found', 'That request no longer exists. Ask the requester to submit it again.');
+        const verdict = await check(run, tx);
+        if (!verdict.ok) return verdict;
+        const inserted = await insertApproval(tx, { runId, approverId, decision: 'approved', reason: null, planDigest: run.plan_digest });
+        if (!inserted) return refuse('already_approved', 'You already approved this request; a second approval must come from a different person.');
+        const approvers = await listApprovers(tx, runId);
+        await appendAudit(tx, {
+          runId, actor: approverId, action: 'approval_recorded', correlationId: run.correlation_id,
+          data: { planDigest: run.plan_digest, approvals: approvers.length, required: run.approvals_required },
+        });
+        if (!verdict.final) return { ok: true, final: false, run, approvers };
+        const moved = await transitionRun(tx, runId, ['pending_approval'], 'approved');
+        if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing more to do.');
+        await appendAudit(tx, {
+          runId, actor: approverId, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved', correlationId: run.correlation_id,
+          data: { approvers },
+        });
+        return { ok: true, final: true, run: moved, approvers };
       });
-      return { ok: true, run: moved };
-    });
-  },
-});
+      if (!result.ok) return audited(current, approverId, 'approval', result);
+      if (result.final) deps.onApproved?.(runId);
+      return result;
+    },
+
+    canReject: async ({ runId, approverId }) => {
+      const run = await getRun(deps.pool, runId);
+      if (!run) return refuse('not_found', 'That request no longer exists; nothing to reject.');
+      return rejectRule(run, approverId, await deps.approversFor(run.tool));
+    },
+
+    reject: async ({ runId, approverId, reason }) => {
+      const current = await getRun(deps.pool, runId);
+      if (!current) return refuse('not_found', 'That request no longer exists; nothing to reject.');
+      const allowed = await deps.approversFor(current.tool);
+      const result = await deps.pool.transaction(async (tx): Promise<RejectResult> => {
+        const run = await lockRun(tx, runId);
+        if (!run) return refuse('not_found', 'That request no longer exists; nothing to reject.');
+        const rule = rejectRule(run, approverId, allowed);
+        if (!rule.ok) return rule;
+        const moved = await transitionRun(tx, runId, ['pending_approval'], 'rejected');
+        if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing to reject.');
+        await insertApproval(tx, { runId, approverId, decision: 'rejected', reason, planDigest: run.plan_digest });
+        await appendAudit(tx, {
+          runId, actor: approverId, action: 'rejected', fromStatus: 'pending_approval', toStatus: 'rejected', reason, correlationId: run.correlation_id,
+        });
+        return { ok: true, run: moved };
+      });
+      return result.ok ? result : audited(current, approverId, 'rejection', result);
+    },
+  };
+};

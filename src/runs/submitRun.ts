@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import type { InstanceLocator } from '../aws/instanceLocator.ts';
 import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import type { Partition } from '../config/targetsSchema.ts';
+import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { parseInstanceIds } from '../domain/instanceIds.ts';
 import { planDigest } from '../domain/planDigest.ts';
@@ -41,6 +42,8 @@ export const createRunSubmitter = (deps: {
   readonly changes: ChangeVerifier;
   readonly approvalChannelId: string;
   readonly approvalTtlMinutes: number;
+  /** When a second, different approver is required (SECOND_APPROVAL); default off. */
+  readonly secondApproval?: SecondApprovalPolicy;
 }): RunSubmitter => ({
   submit: async (input) => {
     const action = deps.registry.action(input.toolId, input.actionId);
@@ -85,12 +88,16 @@ export const createRunSubmitter = (deps: {
       }
     }
 
-    const change = await deps.changes.verify(changeNumber);
+    const change = await deps.changes.verify(changeNumber, targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })));
     if (!change.ok) return { ok: false, errors: { change: change.message } };
 
     const runId = randomUUID();
     const digest = planDigest({
       tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params: params.data, changeNumber, targets,
+    });
+    const approvalsRequired = requiredApprovals({
+      actionApprovals: action.approval.approvals, mutates: action.mutates, partitions: [...new Set(targets.map((t) => t.partition))],
+      policy: deps.secondApproval ?? 'off',
     });
     const run = await deps.pool.transaction(async (tx) => {
       await upsertScripts(tx, [{
@@ -100,14 +107,14 @@ export const createRunSubmitter = (deps: {
       const row = await insertRun(tx, {
         id: runId, tool: action.toolId, action: action.id, params: params.data, scriptSha256: action.scriptSha256,
         requesterId: input.requesterId, channelId: input.channelId, approvalChannelId: deps.approvalChannelId, changeNumber,
-        planDigest: digest, approvalsRequired: action.approval.approvals, mutates: action.mutates, targetCount: targets.length,
+        planDigest: digest, approvalsRequired, mutates: action.mutates, targetCount: targets.length,
         correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
       });
       await insertExecutions(tx, runId, action.scriptSha256, targets);
       await insertChangeInstances(tx, changeNumber, runId, targets);
       await appendAudit(tx, {
         runId, actor: input.requesterId, action: 'requested', toStatus: 'pending_approval', correlationId: row.correlation_id,
-        data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber },
+        data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber, approvalsRequired },
       });
       return row;
     });

@@ -4,11 +4,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/loadConfig.ts';
 import { boltLogger } from './boltLogger.ts';
 import { registerActions } from './listeners/actions/register.ts';
+import { faultAudience, faultText } from './faultAudience.ts';
 import { registerCommands } from './listeners/commands/register.ts';
+import { registerEvents } from './listeners/events/register.ts';
 import { registerViews } from './listeners/views/register.ts';
 import type { SlackDeps } from './slackDeps.ts';
 
 const { App, HTTPReceiver, SocketModeReceiver } = bolt;
+
+// Bolt does not export the type; the last `error` overload is the extended handler ({ error, body, context, logger }).
+type ExtendedErrorHandler = Parameters<AppType['error']>[0];
 
 /**
  * Bolt wiring. The receiver is transport only (HTTP at POST /slack/events with signature and
@@ -43,17 +48,31 @@ export const createSlackApp = (
     // Single workspace: the token is fixed and its identity is learned once (main.ts), not per request.
     authorize: async () => ({ botToken: config.SLACK_BOT_TOKEN, ...(await identity()) }),
     logger: blog,
+    // The error handler gets the request body, so the person who hit a fault can be told its reference.
+    extendedErrorHandler: true,
     clientOptions: { ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500 } },
   });
   registerCommands(app, deps);
   registerViews(app, deps);
   registerActions(app, deps);
+  registerEvents(app, deps);
 
   // The one error handler: a fault is logged with a correlation id the person also sees.
-  app.error(async (error) => {
+  const onFault: ExtendedErrorHandler = async ({ error, body }) => {
     const correlationId = randomUUID();
     const e = error as Error & { original?: unknown; code?: string };
-    logger.error({ err: e.original ?? e, code: e.code, correlationId }, 'slack listener fault');
-  });
+    const audience = faultAudience(body);
+    logger.error({ err: e.original ?? e, code: e.code, correlationId, user: audience?.user }, 'slack listener fault');
+    if (!audience) return;
+    try {
+      const text = faultText(correlationId);
+      const shown = audience.channel ? await deps.sender.ephemeral(audience.channel, audience.user, text) : false;
+      // No channel (a modal, App Home) or the ephemeral was refused: a direct message.
+      if (!shown) await deps.sender.post(audience.user, { text });
+    } catch (notifyError) {
+      logger.warn({ err: notifyError, correlationId }, 'could not tell the person about a fault');
+    }
+  };
+  app.error(onFault);
   return app;
 };

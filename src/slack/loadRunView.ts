@@ -11,6 +11,7 @@ export const toRunView = (run: RunRow, registry: ToolRegistry): RunView => {
     actionTitle: registry.action(run.tool, run.action)?.title ?? run.action, params: run.params, requesterId: run.requester_id,
     changeNumber: run.change_number, status: run.status, scriptSha256: run.script_sha256, planDigest: run.plan_digest,
     mutates: run.mutates, approvalsRequired: run.approvals_required, targetCount: run.target_count, correlationId: run.correlation_id,
+    cancelRequestedBy: run.cancel_requested_by, createdAt: run.created_at, approvalExpiresAt: run.approval_expires_at,
   };
 };
 

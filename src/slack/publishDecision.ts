@@ -5,7 +5,26 @@ import { runMessage } from './blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
 
-export type DecisionEvent = { readonly kind: 'approved' | 'approval_recorded' | 'rejected'; readonly by: string; readonly reason?: string };
+export type DecisionEvent = {
+  readonly kind: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
+  readonly by: string;
+  readonly reason?: string;
+};
+
+const threadText = (event: DecisionEvent, approvals: number, required: number): string => {
+  switch (event.kind) {
+    case 'approved':
+      return `:white_check_mark: Approved by <@${event.by}>.`;
+    case 'rejected':
+      return `:no_entry: Rejected by <@${event.by}>${event.reason ? `: ${event.reason}` : ''}.`;
+    case 'cancelled':
+      return `:no_entry_sign: Cancelled by <@${event.by}> before approval; nothing ran.`;
+    case 'cancel_requested':
+      return `:octagonal_sign: <@${event.by}> asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
+    case 'approval_recorded':
+      return `:ballot_box_with_check: Approval ${approvals} of ${required} by <@${event.by}>; waiting for a different approver.`;
+  }
+};
 
 /** Shows a decision everywhere it matters: the approval message (buttons gone once decided) and the run's thread. */
 export const publishDecision = async (deps: Pick<SlackDeps, 'pool' | 'registry' | 'sender'>, runId: string, event: DecisionEvent): Promise<void> => {
@@ -13,19 +32,14 @@ export const publishDecision = async (deps: Pick<SlackDeps, 'pool' | 'registry' 
   if (!loaded) return;
   const { row, view } = loaded;
   const approvedBy = await listApprovers(deps.pool, runId);
-  const decided = event.kind === 'approval_recorded' ? undefined : { status: event.kind, by: event.by, reason: event.reason };
-  if (row.approval_ts) {
+  // A cancel request on an approved/running run leaves the approval message as it is (already decided).
+  if (row.approval_ts && event.kind !== 'cancel_requested') {
+    const decided = event.kind === 'approval_recorded' ? undefined : { status: event.kind, by: event.by, reason: event.reason };
     const groups = await loadTargetGroups(deps.pool, runId);
     deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided, freeze: await getFreeze(deps.pool) }));
   }
   if (row.message_ts) {
     deps.sender.update(row.channel_id, row.message_ts, runMessage(view));
-    const text =
-      event.kind === 'approved'
-        ? `:white_check_mark: Approved by <@${event.by}>.`
-        : event.kind === 'rejected'
-          ? `:no_entry: Rejected by <@${event.by}>${event.reason ? `: ${event.reason}` : ''}.`
-          : `:ballot_box_with_check: Approval ${approvedBy.length} of ${row.approvals_required} by <@${event.by}>; waiting for a different approver.`;
-    await deps.sender.post(row.channel_id, { text }, row.message_ts);
+    await deps.sender.post(row.channel_id, { text: threadText(event, approvedBy.length, row.approvals_required) }, row.message_ts);
   }
 };

@@ -12,7 +12,8 @@ export type Sender = {
    * `minIntervalMs` per message, so 5,000 progress events cost a handful of chat.update calls.
    */
   readonly update: (channel: string, ts: string, content: MessageContent) => void;
-  readonly ephemeral: (channel: string, user: string, text: string) => Promise<void>;
+  /** An ephemeral message; resolves false when Slack refused it (e.g. the bot cannot see the channel). */
+  readonly ephemeral: (channel: string, user: string, text: string) => Promise<boolean>;
   /** Sends every pending update now (shutdown, tests). */
   readonly flush: () => Promise<void>;
 };
@@ -66,8 +67,10 @@ export const createSender = (client: WebClient, logger: Logger, options: { reado
     ephemeral: async (channel, user, text) => {
       try {
         await client.chat.postEphemeral({ channel, user, text });
+        return true;
       } catch (error) {
         logger.warn({ err: error, channel, user }, 'chat.postEphemeral failed');
+        return false;
       }
     },
     flush: async () => {

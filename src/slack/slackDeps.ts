@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
+import type { RunCanceller } from '../runs/cancelRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
 import type { RunSubmitter } from '../runs/submitRun.ts';
+import type { FreezeSwitch } from '../runs/switchFreeze.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
+import type { ApproverDirectory } from './approverDirectory.ts';
 import type { Sender } from './sender.ts';
 
 /** What the listeners get from the composition root; they never see the executor. */
@@ -11,6 +14,9 @@ export type SlackDeps = {
   readonly registry: ToolRegistry;
   readonly submitter: RunSubmitter;
   readonly decider: RunDecider;
+  readonly canceller: RunCanceller;
+  readonly freezer: FreezeSwitch;
+  readonly approvers: ApproverDirectory;
   readonly sender: Sender;
   readonly logger: Logger;
   readonly approvalChannelId: string;

@@ -1,4 +1,6 @@
+import { sql } from 'slonik';
 import { expect } from 'vitest';
+import { z } from 'zod';
 import type { SlackView } from '../fakes/slack/fakeSlackTypes.ts';
 import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from './slackPayloads.ts';
 import { postInteraction, postSlashCommand } from './slackRequest.ts';
@@ -39,4 +41,48 @@ export const clickDecision = async (s: Sandbox, runId: string, user: string, act
   const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
   await response.body?.cancel();
   return response.status;
+};
+
+/** Picks another action in the open request modal (block_actions on the select) and returns the updated view. */
+export const chooseAction = async (s: Sandbox, view: SlackView, user: string, actionId: string): Promise<SlackView> => {
+  const before = s.slack.callsOf('views.update').length;
+  const current = s.slack.views.get(view.id) ?? view;
+  const payload = blockActionsPayload({ user, actionId: 'select_action', value: actionId, view: current, triggerId: s.slack.issueTriggerId({ userId: user }) });
+  const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
+  expect(response.status).toBe(200);
+  await s.slack.waitFor((f) => f.callsOf('views.update')[before], { timeoutMs: 5_000 });
+  const updated = s.slack.views.get(view.id);
+  if (!updated) throw new Error('the modal disappeared');
+  return updated;
+};
+
+/** Polls the database until the run reaches one of `statuses`. */
+export const waitForRunStatus = async (s: Sandbox, runId: string, statuses: readonly string[], timeoutMs = 30_000): Promise<string> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
+    const status = rows[0];
+    if (status && statuses.includes(status)) return status;
+    if (Date.now() > deadline) throw new Error(`run ${runId} is ${status ?? 'missing'}, not ${statuses.join('/')}:\n${s.bot.output.slice(-20).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+/** The newest run's id. */
+export const latestRunId = async (s: Sandbox): Promise<string> =>
+  s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
+
+/** Full happy path: command → modal (optionally another action) → submit → approve → final status. */
+export const requestAndApprove = async (
+  s: Sandbox,
+  o: { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approver?: string },
+): Promise<{ runId: string; status: string }> => {
+  const requester = o.requester ?? 'U0REQUESTER';
+  let view = await openRequestModal(s, o.command, requester);
+  if (o.action) view = await chooseAction(s, view, requester, o.action);
+  const answer = await submitRequestModal(s, view, requester, o.values);
+  expect(answer.body).toBeUndefined();
+  const runId = await latestRunId(s);
+  expect(await clickDecision(s, runId, o.approver ?? 'U0APPROVER')).toBe(200);
+  return { runId, status: await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed']) };
 };

@@ -44,3 +44,25 @@ export const insertChangeInstances = async (
     from ${sql.unnest(targets.map((t) => [t.instanceId, t.accountId, t.region]), ['text', 'text', 'text'])} as t(instance_id, account_id, region)
     on conflict do nothing`);
 };
+
+/** Targets of the approved or running runs under a change, with the host names SSM reported (CI coverage before dispatch). */
+export const listActiveChangeTargets = async (db: Db, number: string): Promise<{ instanceId: string; computerName: string | null }[]> => {
+  const rows = await db.any(sql.type(z.object({ instance_id: z.string(), computer_name: z.string().nullable() }))`
+    select distinct ci.instance_id, i.computer_name
+    from change_instances ci
+    join runs r on r.id = ci.run_id
+    left join instances i on i.instance_id = ci.instance_id
+    where ci.change_number = ${number} and r.status in ('approved', 'running')
+    order by ci.instance_id`);
+  return rows.map((r) => ({ instanceId: r.instance_id, computerName: r.computer_name }));
+};
+
+/** A run's targets with the host names SSM reported (CI coverage at approval). */
+export const listRunCoverageTargets = async (db: Db, runId: string): Promise<{ instanceId: string; computerName: string | null }[]> => {
+  const rows = await db.any(sql.type(z.object({ instance_id: z.string(), computer_name: z.string().nullable() }))`
+    select e.instance_id, i.computer_name
+    from executions e left join instances i on i.instance_id = e.instance_id
+    where e.run_id = ${runId}
+    order by e.instance_id`);
+  return rows.map((r) => ({ instanceId: r.instance_id, computerName: r.computer_name }));
+};

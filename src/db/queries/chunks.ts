@@ -44,11 +44,16 @@ export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk 
 export const listChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>
   db.any(sql.type(chunkRow)`select ${cols} from dispatch_chunks where run_id = ${runId} order by seq`);
 
-/** The dispatch intent, committed before SendCommand is called. */
-export const markChunkSending = async (db: Db, id: string): Promise<ChunkRow | null> =>
+/**
+ * The dispatch intent, committed before SendCommand is called. Fenced by the lease: a replica that
+ * lost the run (paused, partitioned) can no longer start a send, whatever it still believes.
+ */
+export const markChunkSending = async (db: Db, id: string, owner: string): Promise<ChunkRow | null> =>
   db.maybeOne(sql.type(chunkRow)`
-    update dispatch_chunks set status = 'sending', intent_at = now()
-    where id = ${id} and status = 'planned' returning ${cols}`);
+    update dispatch_chunks c set status = 'sending', intent_at = now()
+    where c.id = ${id} and c.status = 'planned'
+      and exists (select 1 from runs r where r.id = c.run_id and r.status = 'running' and r.lease_owner = ${owner})
+    returning ${sql.fragment`c.id, c.run_id, c.seq, c.partition, c.account_id, c.region, c.instance_ids, c.status, c.command_id, c.intent_at, c.sent_at`}`);
 
 /** Records the command id (guarded on 'sending') and marks the chunk's executions sent. */
 export const markChunkSent = async (db: Db, id: string, commandId: string): Promise<boolean> => {
@@ -73,7 +78,7 @@ export const markChunkRejected = async (db: Db, id: string, error: string): Prom
     where chunk_id = ${id} and status = 'pending'`);
 };
 
-/** Reconciliation proved the command was never created: the chunk may be sent again. */
+/** Reconciliation proved the command was never created (or SSM throttled the send): the chunk may be sent again. */
 export const revertChunkToPlanned = async (db: Db, id: string): Promise<boolean> =>
   (await db.maybeOne(sql.type(z.object({ id: z.string() }))`
     update dispatch_chunks set status = 'planned', intent_at = null

@@ -38,6 +38,8 @@ export type InvocationUpdate = {
   result: unknown;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Where SSM also wrote the output (S3 / CloudWatch Logs), when the action asks for it. */
+  outputLocation?: Record<string, unknown> | null;
 };
 
 /**
@@ -53,18 +55,45 @@ export const applyInvocationUpdates = async (db: Db, updates: readonly Invocatio
       stderr = coalesce(u.stderr, e.stderr), stderr_truncated = u.stderr_truncated,
       result = coalesce(u.result::jsonb, e.result),
       started_at = coalesce(e.started_at, u.started_at), finished_at = coalesce(u.finished_at, e.finished_at),
+      output_location = coalesce(u.output_location::jsonb, e.output_location),
       updated_at = now()
     from ${sql.unnest(
       updates.map((u) => [
         u.commandId, u.instanceId, u.status, u.ssmStatus, u.statusDetails, u.responseCode, u.stdout, u.stdoutTruncated,
         u.stderr, u.stderrTruncated, u.result === undefined || u.result === null ? null : JSON.stringify(u.result),
         u.startedAt ? u.startedAt.toISOString() : null, u.finishedAt ? u.finishedAt.toISOString() : null,
+        u.outputLocation ? JSON.stringify(u.outputLocation) : null,
       ]),
-      ['text', 'text', 'text', 'text', 'text', 'int4', 'text', 'bool', 'text', 'bool', 'text', 'timestamptz', 'timestamptz'],
+      ['text', 'text', 'text', 'text', 'text', 'int4', 'text', 'bool', 'text', 'bool', 'text', 'timestamptz', 'timestamptz', 'text'],
     )} as u(command_id, instance_id, status, ssm_status, status_details, response_code, stdout, stdout_truncated, stderr,
-            stderr_truncated, result, started_at, finished_at)
+            stderr_truncated, result, started_at, finished_at, output_location)
     where e.command_id = u.command_id and e.instance_id = u.instance_id
       and e.status not in ('success', 'failed', 'timed_out', 'cancelled', 'undeliverable', 'terminated', 'not_sent')`);
+  return result.rowCount;
+};
+
+/** The executions of these chunks that have not finished yet, per chunk (what a collection still has to read). */
+export const listOpenExecutions = async (db: Db, chunkIds: readonly string[]): Promise<ReadonlyMap<string, ReadonlySet<string>>> => {
+  const open = new Map<string, Set<string>>();
+  if (chunkIds.length === 0) return open;
+  const rows = await db.any(sql.type(z.object({ chunk_id: z.string(), instance_id: z.string() }))`
+    select chunk_id, instance_id from executions
+    where chunk_id = any(${sql.array([...chunkIds], 'uuid')}) and status in ('pending', 'sent', 'in_progress')`);
+  for (const r of rows) {
+    const set = open.get(r.chunk_id) ?? new Set<string>();
+    set.add(r.instance_id);
+    open.set(r.chunk_id, set);
+  }
+  return open;
+};
+
+/** Ends named executions of one command that have not finished (e.g. SSM listed no invocation for them). */
+export const finishExecutionsOfCommand = async (db: Db, commandId: string, instanceIds: readonly string[], status: ExecutionStatus, details: string): Promise<number> => {
+  if (instanceIds.length === 0) return 0;
+  const result = await db.query(sql.type(z.object({}))`
+    update executions set status = ${status}, status_details = ${details}, finished_at = now(), updated_at = now()
+    where command_id = ${commandId} and instance_id = any(${sql.array([...instanceIds], 'text')})
+      and status in ('pending', 'sent', 'in_progress')`);
   return result.rowCount;
 };
 

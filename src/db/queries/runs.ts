@@ -171,3 +171,36 @@ export const listRunsByRequester = async (db: Db, requesterId: string, limit: nu
 export const listPendingApprovals = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`
     select ${runColumns} from runs where status = 'pending_approval' order by created_at desc limit ${limit}`);
+
+/**
+ * Asks the executor to stop an approved or running run (guarded: only once, only while it can still
+ * stop). Returns the row, or null when the run had already moved on or someone asked first.
+ */
+export const requestRunCancel = async (db: Db, id: string, by: string): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`
+    update runs set cancel_requested_by = ${by}, updated_at = now()
+    where id = ${id} and status in ('approved', 'running') and cancel_requested_by is null
+    returning ${runColumns}`);
+
+/** The newest runs, everyone's (/ops history). */
+export const listRecentRuns = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`select ${runColumns} from runs order by created_at desc limit ${limit}`);
+
+/** Runs whose id starts with `prefix` (a person types the first characters of a run id); at most `limit`. */
+export const findRunsByIdPrefix = async (db: Db, prefix: string, limit: number): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs where id::text like ${`${prefix.toLowerCase().replace(/[^0-9a-f-]/gu, '')}%`}
+    order by created_at desc limit ${limit}`);
+
+/** Pending requests that have an approval message (to refresh when the freeze toggles). */
+export const listOpenApprovalMessages = async (db: Db): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs where status = 'pending_approval' and approval_ts is not null order by created_at`);
+
+/** Pending, unexpired requests by someone else that `userId` has not approved yet (App Home). */
+export const listPendingApprovalsAwaiting = async (db: Db, userId: string, limit: number): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs r
+    where r.status = 'pending_approval' and r.approval_expires_at > now() and r.requester_id <> ${userId}
+      and not exists (select 1 from approvals a where a.run_id = r.id and a.approver_id = ${userId})
+    order by r.created_at desc limit ${limit}`);

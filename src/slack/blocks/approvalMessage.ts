@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { RunView, TargetGroup } from './runView.ts';
+import { slackDate } from './slackDate.ts';
 import { label } from './statusEmoji.ts';
 
 export const APPROVE_ACTION_ID = 'approve_run';
@@ -43,7 +44,7 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
         { type: 'mrkdwn', text: `*Change*\n${run.changeNumber}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
         { type: 'mrkdwn', text: `*Parameters*\n${paramsText(run.params)}`.slice(0, 2000) },
-        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}` },
+        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}` },
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Targets by account/region*\n${groupsText(groups)}`.slice(0, 3000) } },
@@ -52,6 +53,7 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
       elements: [
         { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\`` },
         { type: 'mrkdwn', text: `plan digest \`${run.planDigest}\` · run \`${run.id}\`` },
+        { type: 'mrkdwn', text: `expires ${slackDate(run.approvalExpiresAt)}` },
       ],
     },
   ];

@@ -11,6 +11,32 @@ const countsText = (counts: StatusCounts, total: number): string => {
   return `${parts.join(' · ') || 'no results yet'} (of ${total})`;
 };
 
+export const CANCEL_ACTION_ID = 'cancel_run';
+
+const cancellable = new Set(['pending_approval', 'approved', 'running']);
+
+/** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
+const cancelBlocks = (run: RunView): KnownBlock[] => {
+  if (run.cancelRequestedBy && cancellable.has(run.status)) {
+    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:octagonal_sign: Cancel requested by <@${run.cancelRequestedBy}>; stopping…` }] }];
+  }
+  if (!cancellable.has(run.status)) return [];
+  return [{
+    type: 'actions',
+    block_id: 'run_controls',
+    elements: [{
+      type: 'button', action_id: CANCEL_ACTION_ID, value: run.id, text: { type: 'plain_text', text: 'Cancel run' },
+      confirm: {
+        title: { type: 'plain_text', text: 'Cancel this run?' },
+        text: { type: 'mrkdwn', text: run.status === 'pending_approval' ? 'The request is withdrawn; nothing will run.' : 'Nothing more is sent; commands already sent are cancelled in SSM.' },
+        confirm: { type: 'plain_text', text: 'Cancel run' },
+        deny: { type: 'plain_text', text: 'Keep it' },
+        style: 'danger',
+      },
+    }],
+  }];
+};
+
 /** The parent message in the requester's channel: one message, kept up to date with chat.update. */
 export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: string; blocks: KnownBlock[] } => ({
   text: `${run.toolTitle} — ${run.actionTitle} (${run.changeNumber}): ${run.status.replace(/_/gu, ' ')}`,
@@ -24,6 +50,7 @@ export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: str
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: countsText(counts, run.targetCount) }] },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${run.id}\` · script \`${run.scriptSha256.slice(0, 12)}\`` }] },
+    ...cancelBlocks(run),
   ],
 });
 

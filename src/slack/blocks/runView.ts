@@ -15,6 +15,11 @@ export type RunView = {
   readonly approvalsRequired: number;
   readonly targetCount: number;
   readonly correlationId: string;
+  /** Who asked to cancel (the executor is stopping the run), if anyone. */
+  readonly cancelRequestedBy: string | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly approvalExpiresAt: number;
 };
 
 export type TargetGroup = { readonly partition: string; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };

@@ -62,6 +62,8 @@ export type HostProfile = {
   readonly mounts: readonly SimMount[];
   /** Commands absent from this host (no stub on PATH). */
   readonly missingCommands: readonly string[];
+  /** Commands that hang for a minute before answering (cancellation tests). */
+  readonly hangingCommands: readonly string[];
   readonly sft: SimSft;
   /** SSM Parameter Store as the instance role sees it. */
   readonly ssmParameters: Readonly<Record<string, string>>;
@@ -165,6 +167,7 @@ export const rhel9Healthy = (): HostProfile => ({
     ...pseudoMounts,
   ],
   missingCommands: [],
+  hangingCommands: [],
   sft: healthySft,
   ssmParameters: { [SFT_TOKEN_PARAMETER]: SIM_ENROLLMENT_TOKEN },
   awsError: null,
@@ -226,6 +229,7 @@ export const ubuntu2204Healthy = (): HostProfile => ({
     ...pseudoMounts,
   ],
   missingCommands: [],
+  hangingCommands: [],
   sft: healthySft,
   ssmParameters: { [SFT_TOKEN_PARAMETER]: SIM_ENROLLMENT_TOKEN },
   awsError: null,

@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { paramEnvName, settingEnvName } from '../../../src/tools/paramEnvName.ts';
 import { parsePcmResult } from '../../../src/tools/parseResult.ts';
 import type { PcmResult } from '../../../src/tools/parseResult.ts';
 import type { HostProfile, ProfilePatch } from './profiles.ts';
@@ -23,9 +24,9 @@ export const repoRoot = path.resolve(here, '../../..');
 /** Absolute path of a tool script: `scriptPath('qc-prep', 'initial-qc.sh')`. */
 export const scriptPath = (tool: string, script: string): string => path.join(repoRoot, 'src', 'tools', tool, 'scripts', script);
 
-/** The runtime's naming rule: `targetKernel` → `PCM_PARAM_TARGET_KERNEL`. */
+/** The runtime's own naming rule: `targetKernel` → `PCM_PARAM_TARGET_KERNEL`. */
 export const envName = (prefix: 'PCM_PARAM_' | 'PCM_SETTING_', key: string): string =>
-  prefix + key.replace(/([a-z0-9])([A-Z])/gu, '$1_$2').toUpperCase();
+  prefix === 'PCM_PARAM_' ? paramEnvName(key) : settingEnvName(key);
 
 export const paramEnv = (prefix: 'PCM_PARAM_' | 'PCM_SETTING_', values: Readonly<Record<string, string | number | boolean>>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [envName(prefix, k), String(v)]));
@@ -42,6 +43,14 @@ export type SimRunOptions = {
   readonly timeoutMs?: number;
   /** Wrap the real tools too (cp, mv, cat…) so their argv is logged; slower, for leak tests. */
   readonly traceAllCommands?: boolean;
+  /** Send this signal to the script's whole process group after a delay (like SSM cancel/timeout). */
+  readonly signal?: { readonly name: NodeJS.Signals; readonly afterMs: number };
+  /**
+   * Run this AWS-RunShellScript `commands` list (e.g. from buildCommands) the way the SSM agent
+   * does, joined with "\n" and run by /bin/sh, instead of the script file. Its `unset PCM_ROOT`
+   * line is dropped: that is the one thing the simulated host must keep.
+   */
+  readonly commands?: readonly string[];
 };
 
 export type SimRunResult = {
@@ -104,6 +113,7 @@ const awkFor = (family: HostProfile['family']): string | undefined =>
   (family === 'rhel' ? findTool('gawk') : findTool('mawk')) ?? findTool('awk');
 
 const REAL_DATE = findTool('date') ?? '/bin/date';
+const REAL_SLEEP = findTool('sleep') ?? '/bin/sleep';
 
 const stubSources = new Map<string, string>();
 const stubSource = (file: string): string => {
@@ -216,6 +226,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
       `STUB=${shq(name)}`,
       `LOG=${shq(logFile)}`,
       `REAL_DATE=${shq(REAL_DATE)}`,
+      `REAL_SLEEP=${shq(REAL_SLEEP)}`,
       '',
     ].join('\n');
 
@@ -337,6 +348,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
       for (const [name, value] of Object.entries(p.ssmParameters)) await putState(`ssm/${name.replace(/\//gu, '%2F')}`, value);
     }
     if (want('awsError')) await putState('aws_error', p.awsError ?? '');
+    if (want('hangingCommands')) await putState('hangs', lines(p.hangingCommands));
     if (want('files')) for (const [file, content] of Object.entries(p.files)) await put(inRoot(file), content);
     if (keys && (keys.has('missingCommands') || keys.has('packageManagers') || keys.has('sft'))) await buildBin();
   };
@@ -387,6 +399,8 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
         ...paramEnv('PCM_SETTING_', options.settings ?? {}),
         ...options.env,
       };
+      const commandsFile = path.join(base, '_script.sh');
+      if (options.commands) await put(commandsFile, `${options.commands.filter((c) => c !== 'unset PCM_ROOT').join('\n')}\n`);
       const started = Date.now();
       const timeoutMs = options.timeoutMs ?? 15_000;
       const { exitCode, signal, stdout, stderr, timedOut } = await new Promise<{
@@ -396,13 +410,21 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
         stderr: string;
         timedOut: boolean;
       }>((resolve, reject) => {
-        const child = spawn('/bin/bash', [script], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Own process group, so a signal can reach the script and everything it started.
+        const argv = options.commands ? ['/bin/sh', [commandsFile]] as const : ['/bin/bash', [script]] as const;
+        const child = spawn(argv[0], [...argv[1]], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        const signal = options.signal;
+        const signalTimer = signal
+          ? setTimeout(() => {
+              if (child.pid !== undefined) process.kill(-child.pid, signal.name);
+            }, signal.afterMs)
+          : undefined;
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let killed = false;
         const timer = setTimeout(() => {
           killed = true;
-          child.kill('SIGKILL');
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         }, timeoutMs);
         child.stdout.on('data', (d: Buffer) => out.push(d));
         child.stderr.on('data', (d: Buffer) => err.push(d));
@@ -412,6 +434,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
         });
         child.on('close', (code, sig) => {
           clearTimeout(timer);
+          clearTimeout(signalTimer);
           resolve({
             exitCode: code,
             signal: sig,

@@ -181,6 +181,17 @@ describe('qc-prep initial-qc', () => {
     expect(expectContract(run, 'fail').summary).toContain('must run as root (uid 1000)');
   });
 
+  it('SIGTERM to the process group (SSM cancel or execution timeout) still ends with a fail result', async () => {
+    const profile = withProfile(rhel9Healthy(), { hangingCommands: ['dnf'] });
+    const run = await runOnSimHost(script, { profile, signal: { name: 'SIGTERM', afterMs: 3000 }, timeoutMs: 30_000 });
+    const r = expectContract(run, 'fail');
+    expect(run.exitCode).toBe(3);
+    expect(r.summary).toBe('Interrupted by SIGTERM (execution timeout or cancel); check the host, it may be mid-change');
+    expect(r.details['signal']).toBe('TERM');
+    // The hanging dnf was stopped with the group rather than waited for.
+    expect(run.durationMs).toBeLessThan(20_000);
+  });
+
   it('an unexpected error still ends with a fail result (exit 3)', async () => {
     // Without uname the very first `uname -r` fails under set -e: the EXIT trap must report it.
     const run = await runOnSimHost(script, { profile: withProfile(rhel9Healthy(), { missingCommands: ['uname'] }) });

@@ -117,6 +117,14 @@ describe('qc-prep kernel-staging (RHEL family)', () => {
     expect(run.stderr).toContain('needs 48MB more space on the /boot filesystem');
   });
 
+  it('cancelled mid-install: reports fail and that the host may be mid-change', async () => {
+    const host = await preparedHost(rhel9Healthy());
+    await host.update({ hangingCommands: ['dnf'] });
+    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' }, signal: { name: 'SIGTERM', afterMs: 3000 }, timeoutMs: 30_000 });
+    expect(expectContract(run, 'fail').summary).toContain('it may be mid-change');
+    expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBeUndefined();
+  });
+
   it('warns when no initial-qc snapshot exists for the change', async () => {
     const run = await runOnSimHost(script, { profile: rhel9Healthy(), params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } });
     expect(expectContract(run, 'warn').details['warnings']).toEqual(['no initial-qc snapshot for this change on this host']);

@@ -1,12 +1,15 @@
 import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
+import { z } from 'zod';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessage.ts';
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
+import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
 import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
 import { rejectModal } from './rejectModal.ts';
 
 const APPROVE_VALUE = /^([0-9a-f-]{36}):([0-9a-f]{64})$/u;
+const runId = z.uuid();
 
 export const registerActions = (app: App, deps: SlackDeps): void => {
   // Choosing another action in the request modal rebuilds it with that action's parameters.
@@ -32,7 +35,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const channel = body.channel?.id ?? deps.approvalChannelId;
     const match = APPROVE_VALUE.exec(action.value ?? '');
     if (!match?.[1] || !match[2]) {
-      await deps.sender.ephemeral(channel, body.user.id, 'This button is malformed; nothing was approved.');
+      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was approved. Use the buttons of the current approval message.');
       return;
     }
     const log = deps.logger.child({ runId: match[1], user: body.user.id });
@@ -46,9 +49,40 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     await publishDecision(deps, result.run.id, { kind: result.final ? 'approved' : 'approval_recorded', by: body.user.id });
   });
 
+  // Reject asks for a reason in a modal; someone who may not reject is told so at once instead.
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION_ID, async ({ ack, body, action, client }) => {
     await ack();
-    if (!action.value) return;
-    await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(action.value) });
+    const channel = body.channel?.id ?? deps.approvalChannelId;
+    const id = runId.safeParse(action.value);
+    if (!id.success) {
+      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was rejected. Use the buttons of the current approval message.');
+      return;
+    }
+    const allowed = await deps.decider.canReject({ runId: id.data, approverId: body.user.id });
+    if (!allowed.ok) {
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${allowed.message}`);
+      return;
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(id.data) });
+  });
+
+  // Cancel on the run's parent message: the same rules and effects as `/ops cancel`.
+  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION_ID, async ({ ack, body, action }) => {
+    await ack();
+    const channel = body.channel?.id ?? deps.approvalChannelId;
+    const id = runId.safeParse(action.value);
+    if (!id.success) {
+      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was cancelled. Use `/ops cancel <run id>`.');
+      return;
+    }
+    const result = await deps.canceller.cancel({ runId: id.data, userId: body.user.id });
+    const log = deps.logger.child({ runId: id.data, user: body.user.id });
+    if (!result.ok) {
+      log.info({ code: result.code }, 'cancel refused');
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${result.message}`);
+      return;
+    }
+    log.info({ outcome: result.outcome }, 'cancel accepted');
+    await publishDecision(deps, result.run.id, { kind: result.outcome, by: body.user.id });
   });
 };

@@ -1,8 +1,9 @@
 import type { App } from '@slack/bolt';
 import { requestModal } from '../../blocks/requestModal.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
+import { registerOpsCommand } from './opsCommand.ts';
 
-/** One slash command per tool: ack at once, then open the request modal built from the tool definition. */
+/** One slash command per tool: ack at once, then open the request modal built from the tool definition. Plus `/ops`. */
 export const registerCommands = (app: App, deps: SlackDeps): void => {
   for (const tool of deps.registry.tools) {
     app.command(tool.command, async ({ ack, body, client }) => {
@@ -15,4 +16,5 @@ export const registerCommands = (app: App, deps: SlackDeps): void => {
       });
     });
   }
+  registerOpsCommand(app, deps);
 };

@@ -24,7 +24,10 @@ export TZ=UTC
 # Tests run scripts against a temporary root; in production PCM_ROOT is unset, so ROOT is "".
 ROOT=${PCM_ROOT:-}
 # SSM's PATH may omit the sbin directories (grubby, update-grub, fuser live there on some distros).
-PATH="$PATH:$ROOT/usr/local/sbin:$ROOT/usr/sbin:$ROOT/sbin"
+PATH="${PATH:-/usr/bin:/bin}:$ROOT/usr/local/sbin:$ROOT/usr/sbin:$ROOT/sbin"
+# The result line goes to a copy of the original stdout: a trap can fire while a function's
+# output is redirected to a file, and the result must still reach SSM.
+exec {PCM_STDOUT}>&1
 PCM_FINISHED=0
 PCM_ERR_LINE=''
 PCM_ERR_CMD=''
@@ -39,12 +42,13 @@ declare -A PCM_DETAILS=()
 PCM_DETAIL_KEYS=()
 # Files removed on any exit (e.g. a temp file holding a secret).
 PCM_CLEANUP_FILES=()
+JSON_STR=''
 
 pcm_have() { command -v "$1" >/dev/null 2>&1; }
 pcm_log() { printf '%s\n' "$*"; }
 
-# Sets REPLY to $1 as a JSON string literal. Pure bash, so host values (unit names, log lines)
-# can never break the result line.
+# Sets JSON_STR to $1 as a JSON string literal. Pure bash, so host values (unit names, log lines)
+# can never break the result line. Not REPLY: recording a detail must not clobber a caller's REPLY.
 pcm_json_str() {
   local s=${1-} out='' ch i
   s=${s//\\/\\\\}
@@ -60,7 +64,7 @@ pcm_json_str() {
     done
     s=$out
   fi
-  REPLY="\"$s\""
+  JSON_STR="\"$s\""
 }
 
 # details: insertion-ordered map of key -> JSON literal.
@@ -68,12 +72,19 @@ pcm_detail_raw() {
   if [[ -z ${PCM_DETAILS[$1]+x} ]]; then PCM_DETAIL_KEYS+=("$1"); fi
   PCM_DETAILS[$1]=$2
 }
-pcm_d_str() { pcm_json_str "${2-}"; pcm_detail_raw "$1" "$REPLY"; }
+pcm_d_str() { pcm_json_str "${2-}"; pcm_detail_raw "$1" "$JSON_STR"; }
 pcm_d_num() {
   local re='^-?(0|[1-9][0-9]*)(\.[0-9]+)?$'
   if [[ ${2-} =~ $re ]]; then pcm_detail_raw "$1" "$2"; else pcm_detail_raw "$1" null; fi
 }
 pcm_d_bool() { if [[ ${2-} == true ]]; then pcm_detail_raw "$1" true; else pcm_detail_raw "$1" false; fi; }
+# true | false | null ('' or anything else: unknown / not applicable).
+pcm_d_tri() {
+  case ${2-} in
+    true | false) pcm_detail_raw "$1" "$2" ;;
+    *) pcm_detail_raw "$1" null ;;
+  esac
+}
 # String array, capped at 50 items so the result line stays far below SSM's 24,000-char output window.
 pcm_d_arr() {
   local key=$1 json='' n=0 item
@@ -82,12 +93,12 @@ pcm_d_arr() {
     n=$((n + 1))
     if ((n <= 50)); then
       pcm_json_str "$item"
-      json+="${json:+,}$REPLY"
+      json+="${json:+,}$JSON_STR"
     fi
   done
   if ((n > 50)); then
     pcm_json_str "... and $((n - 50)) more"
-    json+=",$REPLY"
+    json+=",$JSON_STR"
   fi
   pcm_detail_raw "$key" "[$json]"
 }
@@ -99,13 +110,13 @@ pcm_emit() {
   if ((${#summary} > 200)); then summary="${summary:0:197}..."; fi
   for key in ${PCM_DETAIL_KEYS[@]+"${PCM_DETAIL_KEYS[@]}"}; do
     pcm_json_str "$key"
-    body+="${body:+,}$REPLY:${PCM_DETAILS[$key]}"
+    body+="${body:+,}$JSON_STR:${PCM_DETAILS[$key]}"
   done
   pcm_json_str "$status"
-  status_json=$REPLY
+  status_json=$JSON_STR
   pcm_json_str "$summary"
   PCM_FINISHED=1
-  printf 'PCM_RESULT {"status":%s,"summary":%s,"details":{%s}}\n' "$status_json" "$REPLY" "$body"
+  printf 'PCM_RESULT {"status":%s,"summary":%s,"details":{%s}}\n' "$status_json" "$JSON_STR" "$body" >&"$PCM_STDOUT"
 }
 # Exit codes: 0 ok/warn, 1 fail, 2 unsupported, 3 unexpected error (set by the traps below).
 pcm_finish() {
@@ -145,6 +156,7 @@ pcm_last_line() {
   REPLY=''
   if [[ -r $1 ]]; then REPLY=$(awk 'NF { l = $0 } END { print l }' "$1"); fi
   REPLY=${REPLY//[[:cntrl:]]/ }
+  REPLY=${REPLY%"${REPLY##*[! ]}"}
   REPLY=${REPLY:0:160}
 }
 # Joins arguments with "; " into REPLY (for summaries).
@@ -153,10 +165,12 @@ pcm_join() {
   REPLY=''
   for item in "$@"; do REPLY+="${REPLY:+; }$item"; done
 }
+# --foreground keeps timeout (and the command) in the script's process group, so a cancel or an
+# SSM execution timeout that signals the group stops them too, and the signal trap can report.
 pcm_timeout() {
   local secs=$1
   shift
-  if pcm_have timeout; then timeout "$secs" "$@"; else "$@"; fi
+  if pcm_have timeout; then timeout --foreground "$secs" "$@"; else "$@"; fi
 }
 # Number of lines in a newline-separated string (0 for "").
 pcm_count_lines() {
@@ -610,7 +624,7 @@ main() {
   else
     warnings+=("no kernel staged for this change (run /qc-prep kernel-staging if the change patches the kernel)")
   fi
-  pcm_d_str stagedKernelReady "$staged_ok"
+  pcm_d_tri stagedKernelReady "$staged_ok"
   pcm_log "Kernel: running $running, staged ${staged:-none}, default ${default_kernel:-unknown}"
 
   # Disk.

@@ -21,6 +21,8 @@ sim_line_in() {
 }
 sim_add_line() { if ! sim_line_in "$1" "$2"; then printf '%s\n' "$1" >>"$S/$2"; fi; }
 sim_arch() { sim_val uname_m; printf '%s\n' "$REPLY"; }
+# Profiles can make a command hang (to test timeouts and cancellation).
+if sim_line_in "$STUB" hangs; then "$REAL_SLEEP" 60; fi
 
 # Installs a kernel the way the distro packages do: image + initramfs in /boot, package recorded.
 sim_install_kernel() {

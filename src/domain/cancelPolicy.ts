@@ -1,0 +1,34 @@
+import { refuse, type Refusal } from './refusal.ts';
+import type { RunStatus } from './runStatus.ts';
+
+export type CancelContext = {
+  readonly userId: string;
+  readonly run: { readonly status: RunStatus; readonly requesterId: string; readonly cancelRequestedBy: string | null };
+  /** The approvers of the run's tool. */
+  readonly approvers: ReadonlySet<string>;
+};
+
+/**
+ * `cancel_now`: the run never started, so it moves straight to cancelled. `request`: the run is approved
+ * or running; the executor stops it (no further sends, CancelCommand for what was sent).
+ */
+export type CancelVerdict = { readonly ok: true; readonly mode: 'cancel_now' | 'request' } | Refusal;
+
+/** Who may cancel a run, and how. Pure; table-tested. */
+export const decideCancel = (c: CancelContext): CancelVerdict => {
+  if (c.userId !== c.run.requesterId && !c.approvers.has(c.userId)) {
+    return refuse('not_allowed', 'Only the requester or an approver of this tool can cancel this run. Ask one of them.');
+  }
+  switch (c.run.status) {
+    case 'pending_approval':
+      return { ok: true, mode: 'cancel_now' };
+    case 'approved':
+    case 'running':
+      if (c.run.cancelRequestedBy) {
+        return refuse('cancel_already_requested', `<@${c.run.cancelRequestedBy}> already asked to cancel this run; it is stopping. Follow its thread.`);
+      }
+      return { ok: true, mode: 'request' };
+    default:
+      return refuse('already_ended', `This run already ended (${c.run.status.replace(/_/gu, ' ')}); there is nothing to cancel.`);
+  }
+};

@@ -1,0 +1,55 @@
+import type { DatabasePool } from 'slonik';
+import { decideCancel } from '../domain/cancelPolicy.ts';
+import { refuse, type Refusal } from '../domain/refusal.ts';
+import { appendAudit } from '../db/queries/audit.ts';
+import { finishOpenExecutions } from '../db/queries/executions.ts';
+import { getRun, lockRun, requestRunCancel, transitionRun, type RunRow } from '../db/queries/runs.ts';
+import type { ApproversFor } from './decideRun.ts';
+
+/** `cancelled`: the run never started and is now cancelled. `cancel_requested`: the executor is stopping it. */
+export type CancelResult = { readonly ok: true; readonly outcome: 'cancelled' | 'cancel_requested'; readonly run: RunRow } | Refusal;
+
+export type RunCanceller = { readonly cancel: (p: { runId: string; userId: string }) => Promise<CancelResult> };
+
+/**
+ * Cancel from Slack (`/ops cancel`, the Cancel button): the requester or an approver of the tool. A pending
+ * request moves straight to cancelled (guarded transition); an approved or running run gets
+ * `cancel_requested_by` (guarded update) and the executor stops it: no further sends, CancelCommand for
+ * what was sent.
+ */
+export const createRunCanceller = (deps: { readonly pool: DatabasePool; readonly approversFor: ApproversFor }): RunCanceller => ({
+  cancel: async ({ runId, userId }) => {
+    const current = await getRun(deps.pool, runId);
+    if (!current) return refuse('not_found', 'No such run. Check the id with `/ops history`.');
+    const approvers = await deps.approversFor(current.tool);
+    const result = await deps.pool.transaction(async (tx): Promise<CancelResult> => {
+      const run = await lockRun(tx, runId);
+      if (!run) return refuse('not_found', 'No such run. Check the id with `/ops history`.');
+      const verdict = decideCancel({
+        userId, approvers, run: { status: run.status, requesterId: run.requester_id, cancelRequestedBy: run.cancel_requested_by },
+      });
+      if (!verdict.ok) return verdict;
+      if (verdict.mode === 'cancel_now') {
+        const moved = await transitionRun(tx, runId, ['pending_approval'], 'cancelled', { cancelRequestedBy: userId });
+        if (!moved) return refuse('not_pending', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
+        await finishOpenExecutions(tx, runId, 'not_sent', `cancelled by ${userId} before approval`);
+        await appendAudit(tx, {
+          runId, actor: userId, action: 'cancelled', fromStatus: 'pending_approval', toStatus: 'cancelled', correlationId: run.correlation_id,
+        });
+        return { ok: true, outcome: 'cancelled', run: moved };
+      }
+      const marked = await requestRunCancel(tx, runId, userId);
+      if (!marked) return refuse('not_running', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
+      await appendAudit(tx, {
+        runId, actor: userId, action: 'cancel_requested', fromStatus: run.status, toStatus: run.status, correlationId: run.correlation_id,
+      });
+      return { ok: true, outcome: 'cancel_requested', run: marked };
+    });
+    if (!result.ok && result.code !== 'not_found') {
+      await appendAudit(deps.pool, {
+        runId, actor: userId, action: 'cancel_refused', reason: result.message, correlationId: current.correlation_id, data: { code: result.code },
+      });
+    }
+    return result;
+  },
+});

@@ -1,0 +1,37 @@
+import type { DatabasePool } from 'slonik';
+import { refuse, type Refusal } from '../domain/refusal.ts';
+import { appendAudit } from '../db/queries/audit.ts';
+import { getFreeze, lockFreeze, setFreeze, type Freeze } from '../db/queries/settings.ts';
+
+export type FreezeResult = { readonly ok: true; readonly freeze: Freeze; readonly changed: boolean } | Refusal;
+
+export type FreezeSwitch = {
+  readonly set: (p: { userId: string; on: boolean; reason?: string }) => Promise<FreezeResult>;
+};
+
+/**
+ * The change freeze (`/ops freeze on <reason>` / `off`), by admins only. Persisted in settings (every
+ * replica sees it) and audited; while on, approvals are refused and the executor sends nothing new.
+ */
+export const createFreezeSwitch = (deps: { readonly pool: DatabasePool; readonly adminIds: readonly string[] }): FreezeSwitch => ({
+  set: async ({ userId, on, reason }) => {
+    if (!deps.adminIds.includes(userId)) {
+      return refuse('not_admin', 'Only the bot admins (ADMIN_USER_IDS) can switch the change freeze. Ask one of them.');
+    }
+    if (on && !reason?.trim()) return refuse('reason_required', 'Say why: `/ops freeze on <reason>`.');
+    return deps.pool.transaction(async (tx): Promise<FreezeResult> => {
+      // Serialise concurrent switches so the audit trail reads in order.
+      await lockFreeze(tx);
+      const before = await getFreeze(tx);
+      const freeze: Freeze = on ? { on: true, reason: reason?.trim().slice(0, 500), by: userId } : { on: false, by: userId };
+      const changed = before.on !== on || (on && before.reason !== freeze.reason);
+      if (!changed) return { ok: true, freeze: before, changed: false };
+      await setFreeze(tx, freeze);
+      await appendAudit(tx, {
+        runId: null, actor: userId, action: on ? 'freeze_on' : 'freeze_off', reason: on ? (freeze.reason ?? null) : (before.reason ?? null),
+        data: { before, after: freeze },
+      });
+      return { ok: true, freeze, changed: true };
+    });
+  },
+});

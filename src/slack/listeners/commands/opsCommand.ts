@@ -1,0 +1,116 @@
+import type { App, RespondArguments } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import { z } from 'zod';
+import { getFreeze } from '../../../db/queries/settings.ts';
+import { listRecentRuns } from '../../../db/queries/runs.ts';
+import { findRun } from '../../../runs/findRun.ts';
+import { historyMessage } from '../../blocks/historyMessage.ts';
+import { opsHelpText } from '../../blocks/opsHelp.ts';
+import { runDetailsMessage } from '../../blocks/runDetails.ts';
+import { loadRunDetails } from '../../loadRunDetails.ts';
+import { toRunView } from '../../loadRunView.ts';
+import { publishDecision } from '../../publishDecision.ts';
+import { publishFreeze } from '../../publishFreeze.ts';
+import type { SlackDeps } from '../../slackDeps.ts';
+import { parseOpsCommand } from './parseOpsCommand.ts';
+
+export const OPS_COMMAND = '/ops';
+
+const commandBody = z.object({ user_id: z.string().min(1), channel_id: z.string().min(1), text: z.string().default('') }).loose();
+
+type Reply = { readonly text: string; readonly blocks?: KnownBlock[] };
+
+/**
+ * `/ops history [n] | show <run> | cancel <run> | freeze on <reason> | freeze off`: acks at once, answers
+ * the person who typed it (ephemeral, through the command's response_url).
+ */
+export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
+  app.command(OPS_COMMAND, async ({ ack, body, respond }) => {
+    await ack();
+    const parsed = commandBody.safeParse(body);
+    if (!parsed.success) {
+      deps.logger.warn({ issues: parsed.error.issues }, '/ops payload did not parse');
+      return;
+    }
+    const { user_id: user, channel_id: channel, text } = parsed.data;
+    const reply = async (content: Reply): Promise<void> => {
+      try {
+        await respond({ response_type: 'ephemeral', text: content.text, ...(content.blocks ? { blocks: content.blocks } : {}) } as RespondArguments);
+      } catch (error) {
+        deps.logger.warn({ err: error }, '/ops response_url failed; answering with an ephemeral message');
+        await deps.sender.ephemeral(channel, user, content.text);
+      }
+    };
+    const refused = (message: string): Reply => ({ text: `:no_entry: ${message}` });
+    const command = parseOpsCommand(text);
+    const log = deps.logger.child({ user, command: command.kind });
+
+    switch (command.kind) {
+      case 'help':
+        await reply({ text: opsHelpText(command.problem) });
+        return;
+      case 'history': {
+        const runs = await listRecentRuns(deps.pool, command.limit);
+        await reply(historyMessage(runs.map((r) => toRunView(r, deps.registry))));
+        return;
+      }
+      case 'show': {
+        const found = await findRun(deps.pool, command.runRef);
+        if (!found.ok) {
+          await reply(refused(found.message));
+          return;
+        }
+        await reply(runDetailsMessage(await loadRunDetails(deps.pool, deps.registry, found.run)));
+        return;
+      }
+      case 'cancel': {
+        const found = await findRun(deps.pool, command.runRef);
+        if (!found.ok) {
+          await reply(refused(found.message));
+          return;
+        }
+        const result = await deps.canceller.cancel({ runId: found.run.id, userId: user });
+        if (!result.ok) {
+          log.info({ runId: found.run.id, code: result.code }, 'cancel refused');
+          await reply(refused(result.message));
+          return;
+        }
+        log.info({ runId: result.run.id, outcome: result.outcome }, 'cancel accepted');
+        await reply({
+          text: result.outcome === 'cancelled'
+            ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
+            : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
+        });
+        await publishDecision(deps, result.run.id, { kind: result.outcome, by: user });
+        return;
+      }
+      case 'freeze_status': {
+        const freeze = await getFreeze(deps.pool);
+        await reply({
+          text: freeze.on
+            ? `:snowflake: The change freeze is on${freeze.reason ? `: ${freeze.reason}` : ''}${freeze.by ? ` (by <@${freeze.by}>)` : ''}.`
+            : ':sunny: No change freeze is on.',
+        });
+        return;
+      }
+      case 'freeze_on':
+      case 'freeze_off': {
+        const on = command.kind === 'freeze_on';
+        const result = await deps.freezer.set({ userId: user, on, ...(command.kind === 'freeze_on' ? { reason: command.reason } : {}) });
+        if (!result.ok) {
+          log.info({ code: result.code }, 'freeze switch refused');
+          await reply(refused(result.message));
+          return;
+        }
+        if (!result.changed) {
+          await reply({ text: on ? ':snowflake: The change freeze was already on with that reason.' : ':sunny: No change freeze was on.' });
+          return;
+        }
+        log.info({ on }, 'change freeze switched');
+        await reply({ text: on ? `:snowflake: Change freeze is on: ${result.freeze.reason ?? ''}` : ':sunny: Change freeze lifted.' });
+        await publishFreeze(deps, result.freeze, user);
+        return;
+      }
+    }
+  });
+};
