@@ -68,26 +68,32 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
 /** A target as CI coverage sees it: its instance id and the host name SSM reported (if any). */
 export type CoverageTarget = { readonly instanceId: string; readonly computerName: string | null };
 
-const shortName = (name: string): string => name.trim().toLowerCase().split('.')[0] ?? '';
-
 const list = (ids: readonly string[], max = 10): string => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
 
 /**
+ * Host names match when equal (case-insensitive), or when one is a bare name (no dot) equal to the other's
+ * first label. Two fully qualified names must be equal: EC2's default names (ip-10-0-0-1.<region>.compute.internal)
+ * share first labels across regions and VPCs.
+ */
+const sameHost = (a: string, b: string): boolean => {
+  const x = a.trim().toLowerCase();
+  const y = b.trim().toLowerCase();
+  if (!x || !y) return false;
+  if (x === y) return true;
+  if (!x.includes('.')) return y.split('.')[0] === x;
+  if (!y.includes('.')) return x.split('.')[0] === y;
+  return false;
+};
+
+/**
  * Every target must be an affected CI of the change (task_ci), matched by instance id or by host name
- * (case-insensitive; a fully qualified name also matches its short name). Pure; table-tested.
+ * (case-insensitive; a bare host name also matches a fully qualified one). Pure; table-tested.
  */
 export const checkCiCoverage = (changeNumber: string, targets: readonly CoverageTarget[], ciNames: readonly string[]): { ok: true } | Refusal => {
-  const cis = new Set<string>();
-  for (const ci of ciNames) {
-    if (!ci.trim()) continue;
-    cis.add(ci.trim().toLowerCase());
-    cis.add(shortName(ci));
-  }
+  const cis = ciNames.map((c) => c.trim().toLowerCase()).filter(Boolean);
+  const ids = new Set(cis);
   const uncovered = targets
-    .filter((t) => {
-      const keys = [t.instanceId.toLowerCase(), ...(t.computerName ? [t.computerName.trim().toLowerCase(), shortName(t.computerName)] : [])];
-      return !keys.some((k) => k && cis.has(k));
-    })
+    .filter((t) => !ids.has(t.instanceId.toLowerCase()) && !(t.computerName && cis.some((ci) => sameHost(ci, t.computerName ?? ''))))
     .map((t) => (t.computerName ? `${t.instanceId} (${t.computerName})` : t.instanceId));
   if (uncovered.length === 0) return { ok: true };
   return refuse(

@@ -7,7 +7,15 @@ import { changeInWindow } from '../fakes/servicenow/changeInWindow.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
 import { launchBot, type LaunchedBot } from './launchBot.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { freePort } from './freePort.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
+
+// The embedded database belongs to the bot; the sandbox only reads it (and never drops it).
+const embeddedHandle = async (url: string): Promise<TestDatabase> => {
+  const pool = await createPool(url, { maximumPoolSize: 4 });
+  return { url, name: 'pcm_ops', pool, drop: () => pool.end() };
+};
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
@@ -40,6 +48,10 @@ export type Sandbox = {
 
 export type SandboxOptions = {
   readonly instances?: FakeInstance[];
+  /** `test` (default): a fresh database on the test server. `embedded`: the bot's own embedded PostgreSQL in `dataDir`. */
+  readonly database?: 'test' | 'embedded';
+  readonly dataDir?: string;
+  readonly botPort?: number;
   readonly aws?: Partial<FakeAwsOptions>;
   readonly env?: Record<string, string>;
 };
@@ -70,7 +82,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     channels: { [APPROVAL_CHANNEL]: { name: 'ops-approvals' }, [OPS_CHANNEL]: { name: 'ops' } },
   });
   const serviceNow = await startFakeServiceNow({ user: 'pcm-bot', password: 'sn-password', changes: [changeInWindow(CHANGE)] });
-  const db = await createTestDatabase();
+  const embeddedPort = options.database === 'embedded' ? await freePort() : 0;
+  const db = options.database === 'embedded' ? undefined : await createTestDatabase();
 
   const targetsFile = path.join(dir, 'targets.json');
   await writeFile(targetsFile, JSON.stringify({
@@ -89,7 +102,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     SLACK_BOT_TOKEN: slack.botToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.url,
-    DATABASE_URL: db.url,
+    ...(db ? { DATABASE_URL: db.url } : { DATA_DIR: options.dataDir ?? path.join(dir, 'data'), EMBEDDED_DB_PORT: String(embeddedPort) }),
+    ...(options.botPort ? { PORT: String(options.botPort) } : {}),
     OPS_TARGETS_FILE: targetsFile,
     APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
     APPROVER_USER_IDS: `${USERS.approver},${USERS.second}`,
@@ -107,9 +121,11 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     LOG_LEVEL: 'info',
     ...options.env,
   };
+  const bot = await launchBot(env, { readyTimeoutMs: db ? 30_000 : 120_000 });
+  const database = db ?? (await embeddedHandle(`postgres://postgres:postgres@127.0.0.1:${embeddedPort}/pcm_ops`));
   const sandbox: Sandbox = {
-    aws, slack, serviceNow, db, dir, env,
-    bot: await launchBot(env),
+    aws, slack, serviceNow, db: database, dir, env,
+    bot,
     restart: async (extraEnv = {}) => {
       sandbox.bot = await launchBot({ ...env, ...extraEnv });
       return sandbox.bot;
@@ -117,7 +133,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     close: async () => {
       await sandbox.bot.stop();
       await Promise.all([aws.close(), slack.close(), serviceNow.close()]);
-      await db.drop();
+      await database.drop();
     },
   };
   return sandbox;

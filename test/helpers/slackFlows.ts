@@ -1,19 +1,23 @@
 import { sql } from 'slonik';
-import { expect } from 'vitest';
 import { z } from 'zod';
 import type { SlackView } from '../fakes/slack/fakeSlackTypes.ts';
 import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from './slackPayloads.ts';
 import { postInteraction, postSlashCommand } from './slackRequest.ts';
 import { APPROVAL_CHANNEL, OPS_CHANNEL, SIGNING_SECRET, type Sandbox } from './sandbox.ts';
 
+// Plain checks (not vitest's expect) so the local sandbox and benchmarks can drive the same flows.
+const check = (condition: unknown, message: string): void => {
+  if (!condition) throw new Error(message);
+};
+
 /** Types a slash command as `user` and returns the modal the bot opened. */
 export const openRequestModal = async (s: Sandbox, command: string, user: string): Promise<SlackView> => {
   const before = s.slack.callsOf('views.open').length;
   const trigger = s.slack.issueTriggerId({ userId: user });
   const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command, text: '', user_id: user, channel_id: OPS_CHANNEL, trigger_id: trigger });
-  expect(response.status).toBe(200);
+  check(response.status === 200, `slash command answered HTTP ${response.status}`);
   const call = await s.slack.waitFor((f) => f.callsOf('views.open')[before], { timeoutMs: 5_000 });
-  expect(call.ok).toBe(true);
+  check(call.ok, `views.open failed: ${call.error ?? ''}`);
   const view = (call.response as { view: SlackView }).view;
   return view;
 };
@@ -49,7 +53,7 @@ export const chooseAction = async (s: Sandbox, view: SlackView, user: string, ac
   const current = s.slack.views.get(view.id) ?? view;
   const payload = blockActionsPayload({ user, actionId: 'select_action', value: actionId, view: current, triggerId: s.slack.issueTriggerId({ userId: user }) });
   const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
-  expect(response.status).toBe(200);
+  check(response.status === 200, `block action answered HTTP ${response.status}`);
   await s.slack.waitFor((f) => f.callsOf('views.update')[before], { timeoutMs: 5_000 });
   const updated = s.slack.views.get(view.id);
   if (!updated) throw new Error('the modal disappeared');
@@ -81,8 +85,9 @@ export const requestAndApprove = async (
   let view = await openRequestModal(s, o.command, requester);
   if (o.action) view = await chooseAction(s, view, requester, o.action);
   const answer = await submitRequestModal(s, view, requester, o.values);
-  expect(answer.body).toBeUndefined();
+  check(answer.body === undefined, `the modal was refused: ${JSON.stringify(answer.body)}`);
   const runId = await latestRunId(s);
-  expect(await clickDecision(s, runId, o.approver ?? 'U0APPROVER')).toBe(200);
+  const clicked = await clickDecision(s, runId, o.approver ?? 'U0APPROVER');
+  check(clicked === 200, `approve answered HTTP ${clicked}`);
   return { runId, status: await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed']) };
 };

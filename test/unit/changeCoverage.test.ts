@@ -32,13 +32,15 @@ describe('checkChange: assignment group (optional)', () => {
 });
 
 describe('checkCiCoverage', () => {
-  const cis = ['web-01.example.com', 'i-0abc1234', 'DB-01'];
+  const cis = ['web-01.example.com', 'i-0abc1234', 'DB-01', 'ip-10-0-0-1.us-east-1.compute.internal'];
   it.each([
     ['by instance id', [{ instanceId: 'i-0abc1234', computerName: null }], true],
     ['by instance id, case-insensitive', [{ instanceId: 'i-0ABC1234', computerName: null }], true],
     ['by exact host name', [{ instanceId: 'i-1', computerName: 'web-01.example.com' }], true],
     ['a short host name against a FQDN CI', [{ instanceId: 'i-1', computerName: 'web-01' }], true],
     ['a FQDN host name against a short CI, any case', [{ instanceId: 'i-1', computerName: 'db-01.corp.local' }], true],
+    ['not two different FQDNs sharing a first label', [{ instanceId: 'i-9', computerName: 'web-01.other.example.org' }], false],
+    ['not EC2 default names from another region', [{ instanceId: 'i-9', computerName: 'ip-10-0-0-1.us-west-2.compute.internal' }], false],
     ['every target covered', [{ instanceId: 'i-0abc1234', computerName: null }, { instanceId: 'i-2', computerName: 'web-01' }], true],
     ['one target not covered', [{ instanceId: 'i-0abc1234', computerName: null }, { instanceId: 'i-9', computerName: 'app-07' }], false],
     ['no host name and not listed', [{ instanceId: 'i-9', computerName: null }], false],
