@@ -3,7 +3,7 @@ import type { TargetAccount } from '../config/targetsSchema.ts';
 import type { CredentialBroker, SessionTag } from './credentialBroker.ts';
 
 export type SsmClients = {
-  /** For reads (List*, Get*, Describe*): SDK retries with adaptive rate limiting. */
+  /** For reads (List*, Get*, Describe*, CancelCommand): SDK retries with backoff. */
   readonly reader: (account: TargetAccount, region: string, session: SessionTag) => SSMClient;
   /**
    * For SendCommand only: no SDK retries. SendCommand has no idempotency token, so a retry after an
@@ -14,18 +14,25 @@ export type SsmClients = {
   readonly destroy: () => void;
 };
 
+export type SsmClientOptions = {
+  /** SDK attempts for reads (default 4); throttles that outlast them pause the account+region in the work queue. */
+  readonly readerMaxAttempts?: number;
+  /**
+   * Default 'standard'. 'adaptive' adds a client-side rate limiter, but per client, i.e. per run,
+   * account and region here: it sees a low request rate, floors near 0.5 request/s after a throttle,
+   * and measured 2–3× slower under 30 % throttling. The work queue's shared per-account+region pause
+   * is the adaptive part instead.
+   */
+  readonly readerRetryMode?: 'standard' | 'adaptive';
+  /** Test/bench seam: one endpoint for every region (production resolves each region's own endpoint, or AWS_ENDPOINT_URL_SSM). */
+  readonly endpoint?: string;
+};
+
 /**
  * SSM clients per account, region and run. The region always belongs to the account's partition (the
  * config enforces it), and the credentials come from that account's AssumeRole, so an endpoint of one
  * partition is never called with credentials of the other. AWS_ENDPOINT_URL_SSM is honoured by the SDK.
  */
-export type SsmClientOptions = {
-  /** SDK attempts for reads (adaptive retry mode: backoff plus client-side rate limiting); default 8. */
-  readonly readerMaxAttempts?: number;
-  /** Test/bench seam: one endpoint for every region (production resolves each region's own endpoint, or AWS_ENDPOINT_URL_SSM). */
-  readonly endpoint?: string;
-};
-
 export const createSsmClients = (broker: CredentialBroker, options: SsmClientOptions = {}): SsmClients => {
   const clients = new Map<string, SSMClient>();
   const get = (kind: 'r' | 's', account: TargetAccount, region: string, session: SessionTag): SSMClient => {
@@ -37,7 +44,7 @@ export const createSsmClients = (broker: CredentialBroker, options: SsmClientOpt
         region,
         credentials: () => broker.forAccount(account, session),
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 8, retryMode: process.env.PROBE_MODE ?? 'adaptive' } : { maxAttempts: 1 }),
+        ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 4, retryMode: options.readerRetryMode ?? 'standard' } : { maxAttempts: 1 }),
       });
       clients.set(key, client);
     }

@@ -12,6 +12,8 @@ import {
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ServiceNowClient } from './serviceNowClient.ts';
 
+const STOP_GRACE_MS = 5_000;
+
 /** What a work note links to, resolved outside this folder (main.ts wires Slack in). */
 export type WorkNoteLinks = {
   /** A permanent link to the run's Slack thread (chat.getPermalink), or undefined. */
@@ -162,8 +164,10 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
     stop: async () => {
       stopping.abort();
       wakeUp?.();
-      await loop;
-      await running;
+      // A write in flight gets a few seconds; otherwise its claim lapses and any replica retries the note.
+      const grace = new AbortController();
+      await Promise.race([Promise.all([loop, running]), sleep(STOP_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})]);
+      grace.abort();
     },
   };
 };

@@ -96,6 +96,7 @@ export const envSchema = z
   // ServiceNow credentials: runs even when other settings failed, so every problem is listed at once.
   .superRefine(
     (env, ctx) => {
+      if (typeof env !== 'object' || env === null) return;
       const oauth = Boolean(env.SERVICENOW_CLIENT_ID) || Boolean(env.SERVICENOW_CLIENT_SECRET);
       if (oauth) {
         for (const key of ['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET'] as const) {

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ActionDefinition, ToolDefinition } from './define.ts';
+import { readScript } from './readScript.ts';
 
 export type LoadedAction = ActionDefinition & {
   readonly toolId: string;
-  /** Exact script text read from disk at start; never from user input. */
+  /**
+   * Exact script text read from disk at start, its `# pcm-include` lines expanded (see
+   * expandIncludes.ts): what the host runs. Never from user input.
+   */
   readonly scriptContent: string;
   /** sha256 (hex) of `scriptContent`; every execution records it. */
   readonly scriptSha256: string;
@@ -40,7 +44,7 @@ const loadTool = async (folder: string): Promise<LoadedTool> => {
     if (!ID.test(action.id) || seen.has(action.id)) throw new Error(`tool ${tool.id}: bad or duplicate action id "${action.id}"`);
     seen.add(action.id);
     if (path.basename(action.script) !== action.script) throw new Error(`tool ${tool.id}: script must be a plain file name`);
-    const scriptContent = await readFile(path.join(folder, 'scripts', action.script), 'utf8');
+    const scriptContent = await readScript(path.dirname(folder), tool.id, action.script);
     const scriptSha256 = createHash('sha256').update(scriptContent, 'utf8').digest('hex');
     actions.push({ ...action, toolId: tool.id, scriptContent, scriptSha256, toolSettings: tool.settings ?? {} });
   }

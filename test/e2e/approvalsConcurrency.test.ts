@@ -83,6 +83,8 @@ describe('exactly once across 100 concurrent approvals and two replicas', () => 
     expect(s.aws.calls.filter((c) => c.operation === 'SendCommand' && JSON.stringify(c.request).includes(runId))).toHaveLength(3);
     await s.slack.waitFor(() => threadApprovals(runId).length === 1, { timeoutMs: 10_000 });
     expect(threadApprovals(runId)).toHaveLength(1);
+    // Both replicas really took clicks.
+    for (const bot of [s.bot, replica]) expect(bot.output.filter((l) => l.includes(runId) && /approval (refused|recorded)/u.test(l)).length).toBeGreaterThan(10);
   });
 
   it('two approvals needed: exactly two different approvers recorded, one approved transition, one set of commands', async () => {

@@ -113,8 +113,11 @@ describe('ServiceNow at submit and at approval', () => {
     expect(finished).toContain(`Run ${runId} finished: succeeded`);
     expect(finished).toContain('Results: success 4 (of 4 instance(s))');
     expect(s.serviceNow.calls.filter((c) => c.method === 'PATCH' && c.path === `/api/now/table/change_request/${sysIdFor(CHANGE)}` && c.status === 200).length).toBeGreaterThanOrEqual(2);
-    const audit = await s.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action like 'work_note%'`);
-    expect(audit).toEqual(['work_note_written', 'work_note_written']);
+    // The audit event follows the write.
+    const audited = async () => s.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action like 'work_note%'`);
+    const deadline = Date.now() + 10_000;
+    while ((await audited()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await audited()).toEqual(['work_note_written', 'work_note_written']);
   });
 });
 

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { loadRegistry } from '../../src/tools/registry.ts';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { postSlashCommand } from '../helpers/slackRequest.ts';
 import { ACCOUNTS, APPROVAL_CHANNEL, BASE_CREDENTIALS, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
@@ -17,7 +17,12 @@ const instances: FakeInstance[] = defaultInstances().map((i) => ({
   }),
 }));
 
-const scriptText = () => readFile(new URL('../../src/tools/qc-prep/scripts/initial-qc.sh', import.meta.url), 'utf8');
+// What the bot ships: the script with its libraries inlined, as the registry composes it.
+const scriptText = async (): Promise<string> => {
+  const action = (await loadRegistry()).action('qc-prep', 'initial-qc');
+  if (!action) throw new Error('qc-prep/initial-qc is not in the registry');
+  return action.scriptContent;
+};
 
 describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', () => {
   let s: Sandbox;

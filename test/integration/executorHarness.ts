@@ -57,6 +57,8 @@ export type HarnessOptions = {
   /** Rewrites actions as the registry hands them to the executor (test-only timeouts, output destinations). */
   readonly actions?: (action: LoadedAction) => LoadedAction;
   readonly readerMaxAttempts?: number;
+  /** A second replica: same fake AWS and database as this harness, its own executor (and lease owner id). */
+  readonly sharing?: Harness;
 };
 
 export type Harness = {
@@ -70,7 +72,7 @@ export type Harness = {
   changeOk: boolean;
   executor: Executor;
   /** Inserts a run for `instanceIds` (located from the fake's fleet) and approves it. */
-  readonly approveRun: (instanceIds: readonly string[], o?: { tool?: string; action?: string; params?: Record<string, unknown> }) => Promise<string>;
+  readonly approveRun: (instanceIds: readonly string[], o?: { tool?: string; action?: string; params?: Record<string, unknown>; cancelBy?: string }) => Promise<string>;
   readonly waitForRun: (runId: string, statuses?: readonly RunStatus[], timeoutMs?: number) => Promise<RunStatus>;
   readonly close: () => Promise<void>;
 };
@@ -78,7 +80,7 @@ export type Harness = {
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'partially_failed', 'cancelled'];
 
 export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
-  const aws = await startFakeAws({
+  const aws = o.sharing?.aws ?? await startFakeAws({
     partitions: BASE_CREDENTIALS,
     accounts: Object.values(ACCOUNTS).map((a) => ({ id: a.id, partition: a.partition, roleArn: a.roleArn, ...('externalId' in a ? { externalId: a.externalId } : {}) })),
     instances: o.instances,
@@ -86,7 +88,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     defaultRunMs: 100,
     ...o.aws,
   });
-  const db = await createTestDatabase();
+  const db = o.sharing?.db ?? await createTestDatabase();
   const loaded = await loadRegistry();
   const registry: ToolRegistry = o.actions
     ? { ...loaded, action: (tool, action) => { const a = loaded.action(tool, action); return a && o.actions ? o.actions(a) : a; } }
@@ -131,6 +133,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
         });
         await insertExecutions(tx, id, action.scriptSha256, targets);
         await transitionRun(tx, id, ['pending_approval'], 'approved');
+        if (r.cancelBy) await tx.query(sql.type(z.object({}))`update runs set cancel_requested_by = ${r.cancelBy} where id = ${id}`);
       });
       harness.executor.wake();
       return id;
@@ -148,6 +151,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
       await harness.executor.stop();
       ssm.destroy();
       broker.destroy();
+      if (o.sharing) return;
       await aws.close();
       await db.drop();
     },

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildCommands } from '../../src/tools/buildCommands.ts';
 import { paramEnvName, settingEnvName } from '../../src/tools/paramEnvName.ts';
@@ -107,6 +109,54 @@ describe('the real tools (src/tools)', () => {
         const commands = buildCommands({ action, params: example, context: { ...context, settings: action.toolSettings } });
         expect(commands.at(-1), `${tool.id}/${action.id}`).toBe(`PCM_SCRIPT_${action.scriptSha256.slice(0, 16)}`);
       }
+    }
+  });
+});
+
+describe('loadRegistry expands `# pcm-include` lines', () => {
+  // A throwaway tools folder: one tool whose script includes lib/greet.sh. The definition needs no
+  // imports (the registry never parses params), so it loads from anywhere.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pcm-registry-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (relative: string, text: string): void => {
+    mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    writeFileSync(path.join(dir, relative), text);
+  };
+  const definition = (id: string, script: string): string =>
+    `export default { id: '${id}', command: '/${id}', title: 't', description: 'd', actions: [{ id: 'run', title: 't', description: 'd', script: '${script}', interpreter: 'bash', platform: 'Linux', params: {}, mutates: false, targets: { min: 1, max: 1 }, timeouts: { deliverySeconds: 60, executionSeconds: 60 }, approval: { approvals: 1 } }] };\n`;
+  const library = 'greet() { echo hi; }\n';
+  const script = '#!/usr/bin/env bash\n# pcm-include: lib/greet.sh\ngreet\n';
+
+  it('hashes and ships the expanded text, and does not take lib/ for a tool', async () => {
+    put('lib/greet.sh', library);
+    put('greeter/definition.ts', definition('greeter', 'hello.sh'));
+    put('greeter/scripts/hello.sh', script);
+    const registry = await loadRegistry(dir);
+    expect(registry.tools.map((t) => t.id)).toEqual(['greeter']);
+    const action = registry.action('greeter', 'run');
+    expect(action?.scriptContent).toBe(
+      `#!/usr/bin/env bash\n# ---- pcm-include begin: lib/greet.sh sha256=${sha256(library)} ----\n${library}# ---- pcm-include end: lib/greet.sh ----\ngreet\n`,
+    );
+    expect(action?.scriptSha256).toBe(sha256(action?.scriptContent ?? ''));
+  });
+
+  it('fails at load, naming the script, when an include is refused', async () => {
+    const bad = mkdtempSync(path.join(dir, 'bad-'));
+    mkdirSync(path.join(bad, 'breaker', 'scripts'), { recursive: true });
+    writeFileSync(path.join(bad, 'breaker', 'definition.ts'), definition('breaker', 'oops.sh'));
+    writeFileSync(path.join(bad, 'breaker', 'scripts', 'oops.sh'), '#!/usr/bin/env bash\n# pcm-include: lib/../../etc/passwd\n');
+    await expect(loadRegistry(bad)).rejects.toThrow(/breaker\/scripts\/oops\.sh: bad include/u);
+  });
+});
+
+describe('the real tools and their libraries', () => {
+  it('keeps src/tools/lib out of the tools and ships every script with its libraries inlined', async () => {
+    const registry = await loadRegistry();
+    expect(registry.tools.map((t) => t.id)).not.toContain('lib');
+    const pcmLib = readFileSync(fileURLToPath(new URL('../../src/tools/lib/pcm-lib.sh', import.meta.url)), 'utf8');
+    for (const action of registry.tools.flatMap((t) => t.actions)) {
+      expect(action.scriptContent, action.script).not.toMatch(/^# pcm-include:/mu);
+      expect(action.scriptContent, action.script).toContain(`# ---- pcm-include begin: lib/pcm-lib.sh sha256=${sha256(pcmLib)} ----\n${pcmLib}`);
     }
   });
 });

@@ -186,11 +186,20 @@ export const requestRunCancel = async (db: Db, id: string, by: string): Promise<
 export const listRecentRuns = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`select ${runColumns} from runs order by created_at desc limit ${limit}`);
 
-/** Runs whose id starts with `prefix` (a person types the first characters of a run id); at most `limit`. */
-export const findRunsByIdPrefix = async (db: Db, prefix: string, limit: number): Promise<readonly RunRow[]> =>
-  db.any(sql.type(runRow)`
-    select ${runColumns} from runs where id::text like ${`${prefix.toLowerCase().replace(/[^0-9a-f-]/gu, '')}%`}
+const asUuid = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+
+/**
+ * Runs whose id starts with `prefix` (a person types the first characters of a run id); at most `limit`.
+ * A range on the primary key (prefix padded with 0s … fs), so it stays an index lookup however many runs there are.
+ */
+export const findRunsByIdPrefix = async (db: Db, prefix: string, limit: number): Promise<readonly RunRow[]> => {
+  const hex = prefix.toLowerCase().replace(/[^0-9a-f]/gu, '').slice(0, 32);
+  if (hex.length === 0) return [];
+  return db.any(sql.type(runRow)`
+    select ${runColumns} from runs
+    where id between ${asUuid(hex.padEnd(32, '0'))}::uuid and ${asUuid(hex.padEnd(32, 'f'))}::uuid
     order by created_at desc limit ${limit}`);
+};
 
 /** Pending requests that have an approval message (to refresh when the freeze toggles). */
 export const listOpenApprovalMessages = async (db: Db): Promise<readonly RunRow[]> =>

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { paramEnvName, settingEnvName } from '../../../src/tools/paramEnvName.ts';
 import { parsePcmResult } from '../../../src/tools/parseResult.ts';
 import type { PcmResult } from '../../../src/tools/parseResult.ts';
+import { readScript } from '../../../src/tools/readScript.ts';
 import type { HostProfile, ProfilePatch } from './profiles.ts';
 import { withProfile } from './profiles.ts';
 
@@ -21,7 +22,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const stubsDir = path.join(here, 'stubs');
 export const repoRoot = path.resolve(here, '../../..');
 
-/** Absolute path of a tool script: `scriptPath('qc-prep', 'initial-qc.sh')`. */
+/**
+ * Absolute path of a tool script: `scriptPath('qc-prep', 'initial-qc.sh')`. `run` executes it with its
+ * includes expanded, exactly as the registry ships it.
+ */
 export const scriptPath = (tool: string, script: string): string => path.join(repoRoot, 'src', 'tools', tool, 'scripts', script);
 
 /** The runtime's own naming rule: `targetKernel` → `PCM_PARAM_TARGET_KERNEL`. */
@@ -401,6 +405,9 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
       };
       const commandsFile = path.join(base, '_script.sh');
       if (options.commands) await put(commandsFile, `${options.commands.filter((c) => c !== 'unset PCM_ROOT').join('\n')}\n`);
+      // The file on disk has `# pcm-include` lines; run the text the registry ships, libraries inlined.
+      const expanded = path.join(base, 'scripts', tool, path.basename(script));
+      if (!options.commands) await put(expanded, await readScript(path.resolve(script, '../../..'), tool, path.basename(script)));
       const started = Date.now();
       const timeoutMs = options.timeoutMs ?? 15_000;
       const { exitCode, signal, stdout, stderr, timedOut } = await new Promise<{
@@ -411,7 +418,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
         timedOut: boolean;
       }>((resolve, reject) => {
         // Own process group, so a signal can reach the script and everything it started.
-        const argv = options.commands ? ['/bin/sh', [commandsFile]] as const : ['/bin/bash', [script]] as const;
+        const argv = options.commands ? ['/bin/sh', [commandsFile]] as const : ['/bin/bash', [expanded]] as const;
         const child = spawn(argv[0], [...argv[1]], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         const signal = options.signal;
         const signalTimer = signal
