@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chunkTargets } from '../domain/chunkTargets.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { abandonUnsentChunks, listChunks, planChunks, type ChunkRow } from '../db/queries/chunks.ts';
+import { abandonUnsentChunks, listChunks, planChunks } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
 import { getRun, recordPollRound, setRunDeadline } from '../db/queries/runs.ts';
 import { cancelRound, type CancelState } from './cancelRound.ts';
@@ -32,16 +32,16 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     return;
   }
 
-  let chunks = await listChunks(deps.pool, run.id);
-  if (chunks.length === 0) {
+  const existing = await listChunks(deps.pool, run.id);
+  if (existing.length === 0) {
     const current = await getRun(deps.pool, run.id);
     if (current?.cancel_requested_by) {
       await cancelBeforeStart(ctx, current.cancel_requested_by);
       return;
     }
-    chunks = await plan(ctx);
+    await plan(ctx);
   } else {
-    log.info({ chunks: chunks.length }, 'resuming run');
+    log.info({ chunks: existing.length }, 'resuming run');
   }
 
   const state: { memory: PollMemory; cancel?: CancelState } = { memory: new Map() };
@@ -56,7 +56,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       if (await cancelRound(ctx, state, current.cancel_requested_by)) return;
       interval = deps.settings.pollIntervalMs;
     } else {
-      chunks = await listChunks(deps.pool, run.id);
+      let chunks = await listChunks(deps.pool, run.id);
       const planned = chunks.filter((c) => c.status === 'planned');
       if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
         // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
@@ -101,7 +101,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
 };
 
 /** Plans the chunks, the deadline and the audit event in one transaction, then reports the start. */
-const plan = async (ctx: RunContext): Promise<readonly ChunkRow[]> => {
+const plan = async (ctx: RunContext): Promise<void> => {
   const { deps, run, action } = ctx;
   const targets = await listRunTargets(deps.pool, run.id);
   const planned = chunkTargets(targets).map((c) => ({ ...c, id: randomUUID() }));
@@ -116,7 +116,6 @@ const plan = async (ctx: RunContext): Promise<readonly ChunkRow[]> => {
     });
   });
   await deps.notifier.runStarted({ runId: run.id });
-  return listChunks(deps.pool, run.id);
 };
 
 /** Cancelled between approval and the first dispatch: nothing was sent, so nothing needs stopping. */

@@ -29,7 +29,11 @@ const submit = async (action: string | undefined, values: Record<string, InputVa
   let view = await openRequestModal(s, '/qc-prep', USERS.requester);
   if (action) view = await chooseAction(s, view, USERS.requester, action);
   const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE, ...values });
-  expect(answer.body).toBeUndefined();
+  if (answer.body !== undefined) {
+    // The checks outlasted Slack's 3 s: the modal said "Checking…" and is updated with the outcome.
+    expect(answer.body).toMatchObject({ response_action: 'update' });
+    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), { timeoutMs: 30_000 });
+  }
   return latestRunId(s);
 };
 

@@ -17,4 +17,8 @@ export const adminQuery = async (text: string): Promise<void> => {
   }
 };
 
-export const TEMPLATE_DATABASE = 'pcm_ops_test_template';
+/**
+ * The migrated template of this test run. globalSetup names it per run (the variable is inherited by the
+ * worker processes), so two test runs on one server never rebuild each other's template.
+ */
+export const templateDatabase = (): string => process.env.PCM_TEST_TEMPLATE ?? 'pcm_ops_test_template';

@@ -35,10 +35,11 @@ export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk 
     on conflict (run_id, seq) do nothing
     returning id`);
   if (inserted.length === 0) return;
+  // Joined on the unnested ids (a hash join), not `= any(instance_ids)` (instances × chunks comparisons).
   await db.query(sql.type(z.object({}))`
     update executions e set chunk_id = c.id
-    from dispatch_chunks c
-    where c.run_id = ${runId} and e.run_id = c.run_id and e.instance_id = any(c.instance_ids) and e.chunk_id is null`);
+    from (select id, unnest(instance_ids) as instance_id from dispatch_chunks where run_id = ${runId}) c
+    where e.run_id = ${runId} and e.instance_id = c.instance_id and e.chunk_id is null`);
 };
 
 export const listChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>

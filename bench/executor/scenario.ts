@@ -1,0 +1,159 @@
+// One benchmark scenario in its own process (so peak RSS is the executor's, not the fakes'): inserts a
+// run for N instances through the product's query functions, then, on the parent's signal, approves it
+// and drives it to the final summary with the product executor or the baseline. Reports over IPC.
+import { WebClient } from '@slack/web-api';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
+import { createSsmClients } from '../../src/aws/ssmClients.ts';
+import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
+import type { ServiceNowChange } from '../../src/changes/serviceNowClient.ts';
+import type { RunNotifier } from '../../src/domain/runNotifier.ts';
+import { countExecutionsByStatus, insertExecutions } from '../../src/db/queries/executions.ts';
+import { getRun, insertRun, setRunMessage, transitionRun } from '../../src/db/queries/runs.ts';
+import { upsertScripts } from '../../src/db/queries/scripts.ts';
+import { createExecutor } from '../../src/executor/createExecutor.ts';
+import { createWorkQueues } from '../../src/executor/workQueues.ts';
+import { createSender } from '../../src/slack/sender.ts';
+import { createSlackRunNotifier } from '../../src/slack/slackRunNotifier.ts';
+import { buildCommands } from '../../src/tools/buildCommands.ts';
+import { loadRegistry } from '../../src/tools/registry.ts';
+import { runBaseline } from './baseline.ts';
+import { createCountingPool } from './countingPool.ts';
+import { BASE_CREDENTIALS, benchFleet, TARGETS } from './fleet.ts';
+
+export type ScenarioInput = {
+  readonly mode: 'product' | 'baseline';
+  readonly n: number;
+  readonly databaseUrl: string;
+  readonly awsUrl: string;
+  readonly slackUrl: string;
+  readonly slackToken: string;
+  readonly pollIntervalMs: number;
+  readonly pollMaxIntervalMs: number;
+};
+
+export type ScenarioResult = {
+  readonly wallMs: number;
+  readonly dbRoundTrips: number;
+  /** Round trips between consecutive poll rounds (the product executor's rounds only). */
+  readonly perRound: readonly number[];
+  readonly pollRounds: number;
+  readonly peakRssMb: number;
+  readonly succeeded: number;
+};
+
+const CHANNEL = 'C0BENCH001';
+
+const input = JSON.parse(process.env.BENCH_SCENARIO ?? '{}') as ScenarioInput;
+const send = (message: unknown): void => {
+  process.send?.(message);
+};
+const waitFor = (kind: string): Promise<void> =>
+  new Promise((resolve) => {
+    const on = (m: { kind?: string }): void => {
+      if (m.kind === kind) {
+        process.off('message', on);
+        resolve();
+      }
+    };
+    process.on('message', on);
+  });
+
+const logger = pino({ level: process.env.BENCH_LOG ?? 'silent' });
+const { pool, roundTrips, roundMarks } = await createCountingPool(input.databaseUrl);
+const registry = await loadRegistry();
+const action = registry.action('qc-prep', 'initial-qc');
+if (!action) throw new Error('qc-prep/initial-qc is missing');
+await upsertScripts(pool, [{ sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`, interpreter: action.interpreter, content: action.scriptContent }]);
+await pool.query(sql.type(z.object({}))`insert into changes (number, state) values ('CHG0012345', '-1') on conflict do nothing`);
+
+const accounts = new Map(TARGETS.accounts.map((a) => [a.id, a]));
+const fleet = benchFleet(input.n);
+const runId = randomUUID();
+const params = action.params.parse({}) as Record<string, unknown>;
+await pool.transaction(async (tx) => {
+  await insertRun(tx, {
+    id: runId, tool: action.toolId, action: action.id, params, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER', channelId: CHANNEL,
+    approvalChannelId: 'C0APPROVALS', changeNumber: 'CHG0012345', planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false,
+    targetCount: fleet.length, correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 3_600_000),
+  });
+  await insertExecutions(tx, runId, action.scriptSha256, fleet.map((i) => ({
+    instanceId: i.instanceId, accountId: i.accountId, region: i.region, partition: accounts.get(i.accountId)?.partition ?? 'aws',
+  })));
+});
+
+const broker = createCredentialBroker({
+  targets: TARGETS, endpoint: input.awsUrl,
+  baseCredentials: { aws: async () => BASE_CREDENTIALS.aws, 'aws-us-gov': async () => BASE_CREDENTIALS['aws-us-gov'] },
+});
+const ssm = createSsmClients(broker, { endpoint: input.awsUrl });
+const slack = new WebClient(input.slackToken, { slackApiUrl: input.slackUrl, retryConfig: { retries: 0 } });
+const sender = createSender(slack, logger);
+let finished: () => void = () => {};
+const done = new Promise<void>((resolve) => {
+  finished = resolve;
+});
+const slackNotifier = createSlackRunNotifier({ pool, registry, sender, logger });
+const notifier: RunNotifier = {
+  ...slackNotifier,
+  runFinished: async (...args) => {
+    await slackNotifier.runFinished(...args);
+    await sender.flush();
+    finished();
+  },
+};
+// The parent message of the run's thread, as the Slack side posts it at submission.
+const parentTs = await sender.post(CHANNEL, { text: `Run ${runId}` });
+if (parentTs) await setRunMessage(pool, runId, CHANNEL, parentTs);
+
+const changes: ChangeVerifier = { verify: async (number) => ({ ok: true, change: { number } as unknown as ServiceNowChange }) };
+const executor = createExecutor({
+  pool, registry, ssm, accounts, notifier, changes, logger, owner: `bench:${process.pid}`,
+  queues: createWorkQueues({ global: 10, perRegion: 4 }),
+  settings: {
+    pollIntervalMs: input.pollIntervalMs, pollMaxIntervalMs: input.pollMaxIntervalMs, detailRefreshMs: 60_000, tickMs: 1_000,
+    leaseSeconds: 30, reconcileGraceMs: 60_000, maxActiveRuns: 50,
+  },
+});
+if (input.mode === 'product') executor.start();
+
+send({ kind: 'ready' });
+await waitFor('go');
+
+const startedAt = Date.now();
+logger.debug('T go');
+logger.debug('T go');
+const tripsBefore = roundTrips();
+let pollRounds: number;
+if (input.mode === 'product') {
+  // What the decider does on the final approval: the guarded transition, then wake the executor.
+  await transitionRun(pool, runId, ['pending_approval'], 'approved');
+  executor.wake();
+  await done;
+  pollRounds = (await getRun(pool, runId))?.poll_round ?? 0;
+} else {
+  await transitionRun(pool, runId, ['pending_approval'], 'approved');
+  const run = await getRun(pool, runId);
+  if (!run) throw new Error('run vanished');
+  const commands = buildCommands({ action, params, context: { runId, changeNumber: 'CHG0012345', settings: action.toolSettings } });
+  pollRounds = await runBaseline({ pool, ssm, accounts, notifier, run, commands, pollIntervalMs: input.pollIntervalMs });
+  await done;
+}
+const wallMs = Date.now() - startedAt;
+logger.debug('T done');
+logger.debug('T done');
+const dbRoundTrips = roundTrips() - tripsBefore;
+const succeeded = (await countExecutionsByStatus(pool, runId)).success ?? 0;
+const marks = roundMarks();
+const perRound = marks.slice(1).map((m, i) => m - (marks[i] ?? 0));
+const result: ScenarioResult = { wallMs, dbRoundTrips, perRound, pollRounds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), succeeded };
+send({ kind: 'result', result });
+
+await executor.stop();
+ssm.destroy();
+broker.destroy();
+await pool.end();
+process.exit(0);
