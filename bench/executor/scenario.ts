@@ -38,10 +38,16 @@ export type ScenarioInput = {
 export type ScenarioResult = {
   readonly wallMs: number;
   readonly dbRoundTrips: number;
-  /** Round trips between consecutive poll rounds (the product executor's rounds only). */
+  /**
+   * Round trips per poll round of the product executor: the first (planning, dispatch, first poll),
+   * the ones in between, and the last (collection, finish, summary). Empty for the baseline.
+   */
   readonly perRound: readonly number[];
   readonly pollRounds: number;
+  /** Highest RSS sampled (every 20 ms) from approval to the final summary. */
   readonly peakRssMb: number;
+  /** The process's maximum RSS over its whole life, setup (inserting the run) included. */
+  readonly lifetimeMaxRssMb: number;
   readonly succeeded: number;
 };
 
@@ -123,9 +129,12 @@ if (input.mode === 'product') executor.start();
 send({ kind: 'ready' });
 await waitFor('go');
 
+// Peak RSS while the run is driven, sampled (the process's lifetime maximum also counts the setup).
+let runPeakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  runPeakRss = Math.max(runPeakRss, process.memoryUsage.rss());
+}, 20);
 const startedAt = Date.now();
-logger.debug('T go');
-logger.debug('T go');
 const tripsBefore = roundTrips();
 let pollRounds: number;
 if (input.mode === 'product') {
@@ -143,13 +152,16 @@ if (input.mode === 'product') {
   await done;
 }
 const wallMs = Date.now() - startedAt;
-logger.debug('T done');
-logger.debug('T done');
+clearInterval(sampler);
 const dbRoundTrips = roundTrips() - tripsBefore;
 const succeeded = (await countExecutionsByStatus(pool, runId)).success ?? 0;
-const marks = roundMarks();
-const perRound = marks.slice(1).map((m, i) => m - (marks[i] ?? 0));
-const result: ScenarioResult = { wallMs, dbRoundTrips, perRound, pollRounds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), succeeded };
+const bounds = input.mode === 'product' ? [tripsBefore, ...roundMarks().filter((m) => m > tripsBefore), roundTrips()] : [];
+const perRound = bounds.slice(1).map((m, i) => m - (bounds[i] ?? 0));
+const result: ScenarioResult = {
+  wallMs, dbRoundTrips, perRound, pollRounds, succeeded,
+  peakRssMb: Math.round(Math.max(runPeakRss, process.memoryUsage.rss()) / 2 ** 20),
+  lifetimeMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+};
 send({ kind: 'result', result });
 
 await executor.stop();

@@ -1,10 +1,10 @@
 import { CancelCommandCommand } from '@aws-sdk/client-ssm';
-import type { ChunkRow } from '../db/queries/chunks.ts';
+import type { ChunkState } from '../db/queries/chunks.ts';
 import { jobFor, type RunContext } from './executorDeps.ts';
 import { isAbort } from './ssmErrors.ts';
 
 /** CancelCommand for each sent chunk's command; returns the command ids SSM accepted the cancel for. */
-export const cancelCommands = async (ctx: RunContext, chunks: readonly ChunkRow[]): Promise<string[]> => {
+export const cancelCommands = async (ctx: RunContext, chunks: readonly ChunkState[]): Promise<string[]> => {
   const accepted: string[] = [];
   await Promise.all(
     chunks.map(async (c) => {

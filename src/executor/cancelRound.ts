@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/queries/audit.ts';
-import { abandonUnsentChunks, completeChunks, listChunks } from '../db/queries/chunks.ts';
+import { abandonUnsentChunks, completeChunks, listChunkStates } from '../db/queries/chunks.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
 import { cancelCommands } from './cancelCommands.ts';
 import type { RunContext } from './executorDeps.ts';
@@ -25,16 +25,16 @@ export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState
   const cancel = (state.cancel ??= { since: Date.now(), cancelled: new Set(), notSent: 0 });
 
   cancel.notSent += await abandonUnsentChunks(deps.pool, run.id, reason);
-  let chunks = await listChunks(deps.pool, run.id);
+  let chunks = await listChunkStates(deps.pool, run.id);
   if (chunks.some((c) => c.status === 'sending')) {
     await reconcileChunks(ctx, chunks, { kind: 'reject', reason });
-    chunks = await listChunks(deps.pool, run.id);
+    chunks = await listChunkStates(deps.pool, run.id);
   }
   const sent = chunks.filter((c) => c.status === 'sent');
   for (const id of await cancelCommands(ctx, sent.filter((c) => c.command_id && !cancel.cancelled.has(c.command_id)))) cancel.cancelled.add(id);
   if (sent.length > 0) await pollChunks(ctx, sent, state.memory, { details: 'due' });
 
-  chunks = await listChunks(deps.pool, run.id);
+  chunks = await listChunkStates(deps.pool, run.id);
   // An intent not yet known to exist or not keeps the run open until reconciliation decides (grace period).
   if (chunks.some((c) => c.status === 'sending')) return false;
   const open = chunks.filter((c) => c.status === 'sent');

@@ -68,6 +68,9 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
         await releaseRun(deps.pool, run.id, deps.owner).catch(() => {});
       } finally {
         drivers.delete(run.id);
+        // Finished, failed or taken over: this replica no longer needs the run's clients or queue state.
+        deps.ssm.forget(run.id);
+        deps.queues.forget(run.id);
       }
     })();
   };

@@ -1,9 +1,8 @@
 import { SendCommandCommand, type SendCommandCommandInput, type SendCommandCommandOutput } from '@aws-sdk/client-ssm';
 import { appendAudit } from '../db/queries/audit.ts';
 import { markChunkRejected, markChunkSending, markChunkSent, revertChunkToPlanned, type ChunkRow } from '../db/queries/chunks.ts';
-import { buildCommands } from '../tools/buildCommands.ts';
-import { outputParameters } from './actionOutput.ts';
 import { commentFor, jobFor, type RunContext } from './executorDeps.ts';
+import type { SendBase } from './prepareSend.ts';
 import { isDefiniteRejection, isThrottle } from './ssmErrors.ts';
 
 // A chunk SSM keeps throttling goes back to 'planned' and is tried again next round.
@@ -21,29 +20,12 @@ type Attempt = { readonly kind: 'skipped' } | { readonly kind: 'answer'; readonl
  * but a definite 4xx rejection is ambiguous: the intent stays for reconcileChunks, which asks SSM
  * before anything is sent again.
  */
-export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow): Promise<DispatchOutcome> => {
+export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow, base: SendBase): Promise<DispatchOutcome> => {
   const { deps, run, action } = ctx;
   const account = deps.accounts.get(chunk.account_id);
   const log = ctx.log.child({ chunk: chunk.seq, accountId: chunk.account_id, region: chunk.region });
   if (!account) {
     await markChunkRejected(deps.pool, chunk.id, `account ${chunk.account_id} is no longer configured`);
-    return 'rejected';
-  }
-  let input: SendCommandCommandInput;
-  try {
-    const commands = buildCommands({ action, params: run.params, context: { runId: run.id, changeNumber: run.change_number, settings: action.toolSettings } });
-    input = {
-      DocumentName: 'AWS-RunShellScript',
-      InstanceIds: chunk.instance_ids,
-      Comment: commentFor(run.id, chunk.seq),
-      TimeoutSeconds: action.timeouts.deliverySeconds,
-      MaxConcurrency: action.rate?.maxConcurrency ?? '50',
-      MaxErrors: action.rate?.maxErrors ?? '100%',
-      Parameters: { commands, executionTimeout: [String(action.timeouts.executionSeconds)] },
-      ...outputParameters(action, run.id),
-    };
-  } catch (error) {
-    await markChunkRejected(deps.pool, chunk.id, `refused to build the command: ${(error as Error).message}`);
     return 'rejected';
   }
 
@@ -54,6 +36,7 @@ export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow): Promise<D
       async (): Promise<Attempt> => {
         if (!(await markChunkSending(deps.pool, chunk.id, deps.owner))) return { kind: 'skipped' };
         try {
+          const input: SendCommandCommandInput = { ...base, InstanceIds: chunk.instance_ids, Comment: commentFor(run.id, chunk.seq) };
           return { kind: 'answer', answer: await client.send(new SendCommandCommand(input), { abortSignal: ctx.signal }) };
         } catch (error) {
           return { kind: 'error', error };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chunkTargets } from '../domain/chunkTargets.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { abandonUnsentChunks, listChunks, planChunks } from '../db/queries/chunks.ts';
+import { abandonUnsentChunks, listChunkStates, listPlannedChunks, markChunkRejected, planChunks } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
 import { getRun, recordPollRound, setRunDeadline } from '../db/queries/runs.ts';
 import { cancelRound, type CancelState } from './cancelRound.ts';
@@ -10,10 +10,12 @@ import { endAtDeadline } from './endAtDeadline.ts';
 import type { RunContext } from './executorDeps.ts';
 import { finishRun } from './finishRun.ts';
 import { pollChunks, type PollMemory } from './pollChunks.ts';
+import { prepareSend, type SendBase } from './prepareSend.ts';
 import { reconcileChunks } from './reconcileChunks.ts';
 
 const DEFAULT_DEADLINE_MARGIN_MS = 5 * 60_000;
 const CHANGE_RECHECK_MS = 60_000;
+const SCRIPT_CHANGED = 'the script changed since approval';
 
 /**
  * Drives one run from whatever state the database says it is in: plans chunks once, then loops in
@@ -23,16 +25,26 @@ const CHANGE_RECHECK_MS = 60_000;
  */
 export const driveRun = async (ctx: RunContext): Promise<void> => {
   const { deps, run, action, log } = ctx;
-  if (action.scriptSha256 !== run.script_sha256) {
-    // The approved plan named an exact script version; never run a different one.
-    await abandonUnsentChunks(deps.pool, run.id, 'script changed since approval');
-    await finishOpenExecutions(deps.pool, run.id, 'not_sent', 'the script changed since approval; submit the request again');
-    await deps.notifier.runNote({ runId: run.id }, ':no_entry: The script changed since this run was approved; nothing was sent. Submit the request again.');
-    await finishRun(ctx);
-    return;
+  const existing = await listChunkStates(deps.pool, run.id);
+  // The approved plan named an exact script version; a different one is never sent. What was already
+  // sent (before a deploy changed the script) runs the approved version and is still followed to its end.
+  const scriptChanged = action.scriptSha256 !== run.script_sha256;
+  if (scriptChanged) {
+    const unsent = await abandonUnsentChunks(deps.pool, run.id, SCRIPT_CHANGED);
+    const nothingSent = existing.every((c) => c.status === 'planned' || c.status === 'rejected');
+    if (nothingSent) await finishOpenExecutions(deps.pool, run.id, 'not_sent', `${SCRIPT_CHANGED}; submit the request again`);
+    await deps.notifier.runNote(
+      { runId: run.id },
+      nothingSent
+        ? ':no_entry: The script changed since this run was approved; nothing was sent. Submit the request again.'
+        : `:no_entry: The script changed since this run was approved: ${unsent} batch(es) not yet sent will not be; what was sent is followed to its end.`,
+    );
+    if (nothingSent) {
+      await finishRun(ctx);
+      return;
+    }
   }
 
-  const existing = await listChunks(deps.pool, run.id);
   if (existing.length === 0) {
     const current = await getRun(deps.pool, run.id);
     if (current?.cancel_requested_by) {
@@ -47,8 +59,11 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
   const state: { memory: PollMemory; cancel?: CancelState } = { memory: new Map() };
   let changeCheckedAt = 0;
   let interval = deps.settings.pollIntervalMs;
+  let nextInterval: number | undefined;
   let lastProgress = '';
+  let send: ReturnType<typeof prepareSend> | undefined;
   while (!ctx.signal.aborted) {
+    const roundStartedAt = Date.now();
     const current = await getRun(deps.pool, run.id);
     if (!current || current.status !== 'running' || current.lease_owner !== deps.owner) return;
 
@@ -56,8 +71,9 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       if (await cancelRound(ctx, state, current.cancel_requested_by)) return;
       interval = deps.settings.pollIntervalMs;
     } else {
-      let chunks = await listChunks(deps.pool, run.id);
-      const planned = chunks.filter((c) => c.status === 'planned');
+      let chunks = await listChunkStates(deps.pool, run.id);
+      if (scriptChanged && chunks.some((c) => c.status === 'planned')) await abandonUnsentChunks(deps.pool, run.id, SCRIPT_CHANGED);
+      const planned = !scriptChanged && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
       if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
         // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
         const verdict = await deps.changes.verify(run.change_number);
@@ -71,10 +87,18 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       }
       // Every planned chunk is handed to the shared queue at once: it bounds the calls and is fair
       // across runs, so a big run neither floods SSM nor starves a small one.
-      await settleAll(planned.map((c) => dispatchChunk(ctx, c)));
-      await reconcileChunks(ctx, chunks, { kind: 'replan' });
+      if (planned.length > 0) {
+        send ??= prepareSend(ctx);
+        if (send.ok) {
+          const base: SendBase = send.base;
+          await settleAll(planned.map((c) => dispatchChunk(ctx, c, base)));
+        } else {
+          for (const c of planned) await markChunkRejected(deps.pool, c.id, send.reason);
+        }
+      }
+      await reconcileChunks(ctx, chunks, scriptChanged ? { kind: 'reject', reason: SCRIPT_CHANGED } : { kind: 'replan' });
 
-      chunks = await listChunks(deps.pool, run.id);
+      chunks = await listChunkStates(deps.pool, run.id);
       const sent = chunks.filter((c) => c.status === 'sent');
       if (sent.length > 0) {
         const progress = await pollChunks(ctx, sent, state.memory, { details: 'due' });
@@ -83,7 +107,11 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
           lastProgress = key;
           await deps.notifier.runProgress({ runId: run.id }, await countExecutionsByStatus(deps.pool, run.id), run.target_count);
         }
-        chunks = await listChunks(deps.pool, run.id);
+        chunks = await listChunkStates(deps.pool, run.id);
+        // Commands sent together finish together: once some have, look again soon for the rest
+        // (one quick round per wave of completions, then the interval grows again).
+        const stillOut = chunks.filter((c) => c.status === 'sent').length;
+        if (stillOut > 0 && stillOut < sent.length) nextInterval = deps.settings.pollIntervalMs;
       }
       if (chunks.every((c) => c.status === 'complete' || c.status === 'rejected')) {
         await finishRun(ctx);
@@ -93,10 +121,14 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
         if (await endAtDeadline(ctx, state.memory)) return;
       }
     }
-    // Quick at first, backing off to the cap; an ambiguous dispatch is looked at again next round.
-    await recordPollRound(deps.pool, run.id, new Date(Date.now() + interval));
-    await ctx.pause(interval);
-    interval = Math.min(Math.round(interval * 1.5), deps.settings.pollMaxIntervalMs);
+    // Quick at first, backing off to the cap; an ambiguous dispatch is looked at again next round. The
+    // interval runs from the start of the round, so a long round (collecting 200 pages) is not added to it.
+    const wait = nextInterval ?? interval;
+    const pause = Math.max(wait - (Date.now() - roundStartedAt), Math.round(deps.settings.pollIntervalMs / 4));
+    await recordPollRound(deps.pool, run.id, new Date(Date.now() + pause));
+    await ctx.pause(pause);
+    interval = Math.min(Math.round(wait * 1.5), deps.settings.pollMaxIntervalMs);
+    nextInterval = undefined;
   }
 };
 

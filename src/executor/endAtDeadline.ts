@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/queries/audit.ts';
-import { abandonUnsentChunks, completeChunks, listChunks } from '../db/queries/chunks.ts';
+import { abandonUnsentChunks, completeChunks, listChunkStates } from '../db/queries/chunks.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
 import { cancelCommands } from './cancelCommands.ts';
 import type { RunContext } from './executorDeps.ts';
@@ -18,15 +18,15 @@ const REASON = 'run deadline reached';
 export const endAtDeadline = async (ctx: RunContext, memory: PollMemory): Promise<boolean> => {
   const { deps, run } = ctx;
   const notSent = await abandonUnsentChunks(deps.pool, run.id, `${REASON} before dispatch`);
-  let chunks = await listChunks(deps.pool, run.id);
+  let chunks = await listChunkStates(deps.pool, run.id);
   if (chunks.some((c) => c.status === 'sending')) {
     await reconcileChunks(ctx, chunks, { kind: 'reject', reason: `${REASON} before dispatch` });
-    chunks = await listChunks(deps.pool, run.id);
+    chunks = await listChunkStates(deps.pool, run.id);
     if (chunks.some((c) => c.status === 'sending')) return false;
   }
   const sent = chunks.filter((c) => c.status === 'sent');
   if (sent.length > 0) await pollChunks(ctx, sent, memory, { details: 'all' });
-  const stragglers = (await listChunks(deps.pool, run.id)).filter((c) => c.status === 'sent');
+  const stragglers = (await listChunkStates(deps.pool, run.id)).filter((c) => c.status === 'sent');
   const cancelled = await cancelCommands(ctx, stragglers);
   const timedOut = await finishOpenExecutions(deps.pool, run.id, 'timed_out', REASON);
   await completeChunks(deps.pool, stragglers.map((c) => c.id));

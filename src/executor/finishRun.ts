@@ -35,6 +35,4 @@ export const finishRun = async (ctx: RunContext, forced?: 'cancelled'): Promise<
   }));
   ctx.log.info({ status, counts }, 'run finished');
   await deps.notifier.runFinished({ runId: run.id }, status, counts, notable);
-  deps.ssm.forget(run.id);
-  deps.queues.forget(run.id);
 };

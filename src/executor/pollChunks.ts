@@ -1,15 +1,19 @@
 import { ListCommandsCommand, type Command, type ListCommandsCommandInput, type SSMClient } from '@aws-sdk/client-ssm';
-import { completeChunks, type ChunkRow } from '../db/queries/chunks.ts';
+import { completeChunks, type ChunkState } from '../db/queries/chunks.ts';
 import { finishExecutionsOfCommand, listOpenExecutions } from '../db/queries/executions.ts';
 import { byScope } from './byScope.ts';
 import { collectInvocations } from './collectInvocations.ts';
 import { jobFor, type RunContext } from './executorDeps.ts';
+import { forEachLimit } from './forEachLimit.ts';
 import { isAbort, isUnknownCommand } from './ssmErrors.ts';
+import { ssmTimestamp } from './ssmTimestamp.ts';
 
 // Command-level statuses after which no invocation changes any more (Cancelling and Pending/InProgress do).
 const TERMINAL_COMMAND = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 // With this many commands or fewer in an account+region, ask for each by id; above, one paged listing.
 const BY_ID_MAX = 2;
+// Commands of one account+region whose invocations are read at the same time.
+const COLLECT_PARALLEL = 4;
 
 export type PollProgress = { readonly completed: number; readonly errors: number; readonly target: number; readonly written: number };
 
@@ -28,7 +32,7 @@ export type PollOptions = {
  * finished, plus, for long-running commands, at most once per detailRefreshMs. A chunk is complete
  * once every one of its executions holds a final status.
  */
-export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkRow[], memory: PollMemory, options: PollOptions): Promise<PollProgress> => {
+export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkState[], memory: PollMemory, options: PollOptions): Promise<PollProgress> => {
   const progress = { completed: 0, errors: 0, target: 0, written: 0 };
   await Promise.all(
     byScope(chunks).map(async (group) => {
@@ -46,7 +50,7 @@ export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkRow[], m
 
 const pollScope = async (
   ctx: RunContext,
-  group: readonly ChunkRow[],
+  group: readonly ChunkState[],
   memory: PollMemory,
   options: PollOptions,
   progress: { completed: number; errors: number; target: number; written: number },
@@ -59,14 +63,14 @@ const pollScope = async (
   const seen = await listCommands(ctx, client, first, wanted);
 
   const now = Date.now();
-  const finished: ChunkRow[] = [];
-  const refresh: ChunkRow[] = [];
+  const finished: ChunkState[] = [];
+  const refresh: ChunkState[] = [];
   for (const [commandId, chunk] of wanted) {
     const command = seen.get(commandId);
     if (!command) continue;
     progress.completed += command.CompletedCount ?? 0;
     progress.errors += command.ErrorCount ?? 0;
-    progress.target += command.TargetCount ?? chunk.instance_ids.length;
+    progress.target += command.TargetCount ?? chunk.instance_count;
     if (command.Status && TERMINAL_COMMAND.has(command.Status)) finished.push(chunk);
     else if (options.details === 'all' || now - (memory.get(chunk.id) ?? chunk.sent_at ?? now) >= ctx.deps.settings.detailRefreshMs) refresh.push(chunk);
   }
@@ -74,36 +78,35 @@ const pollScope = async (
 
   const open = await listOpenExecutions(ctx.deps.pool, [...finished, ...refresh].map((c) => c.id));
   const complete: string[] = [];
-  await Promise.all([
-    ...finished.map(async (chunk) => {
-      const commandId = chunk.command_id ?? '';
-      const waiting = open.get(chunk.id) ?? new Set<string>();
-      if (waiting.size > 0) {
-        const got = await collectInvocations(ctx, client, { accountId: chunk.account_id, region: chunk.region, commandId }, waiting);
-        progress.written += got.written;
-        // A finished command lists every target; one it does not list never got an invocation.
-        const unlisted = [...waiting].filter((id) => !got.listed.has(id));
-        if (unlisted.length > 0) {
-          ctx.log.warn({ commandId, instances: unlisted }, 'finished command lists no invocation for some targets');
-          progress.written += await finishExecutionsOfCommand(ctx.deps.pool, commandId, unlisted, 'failed', 'SSM reported no invocation for this instance');
-        }
-        if ([...waiting].some((id) => got.listed.has(id) && !got.finished.has(id))) return;
-      }
-      complete.push(chunk.id);
-      memory.delete(chunk.id);
-    }),
-    ...refresh.map(async (chunk) => {
-      const waiting = open.get(chunk.id);
+  const collect = async (chunk: ChunkState, isFinished: boolean): Promise<void> => {
+    const target = { accountId: chunk.account_id, region: chunk.region, commandId: chunk.command_id ?? '' };
+    const waiting = open.get(chunk.id) ?? new Set<string>();
+    if (!isFinished) {
       memory.set(chunk.id, now);
-      if (!waiting || waiting.size === 0) return;
-      const got = await collectInvocations(ctx, client, { accountId: chunk.account_id, region: chunk.region, commandId: chunk.command_id ?? '' }, waiting);
+      if (waiting.size > 0) progress.written += (await collectInvocations(ctx, client, target, waiting)).written;
+      return;
+    }
+    if (waiting.size > 0) {
+      const got = await collectInvocations(ctx, client, target, waiting);
       progress.written += got.written;
-    }),
-  ]);
+      // A finished command lists every target; one it does not list never got an invocation.
+      const unlisted = [...waiting].filter((id) => !got.listed.has(id));
+      if (unlisted.length > 0) {
+        ctx.log.warn({ commandId: target.commandId, instances: unlisted }, 'finished command lists no invocation for some targets');
+        progress.written += await finishExecutionsOfCommand(ctx.deps.pool, target.commandId, unlisted, 'failed', 'SSM reported no invocation for this instance');
+      }
+      // Still open (full output not readable yet): the chunk is read again next round.
+      if ([...waiting].some((id) => got.listed.has(id) && !got.finished.has(id))) return;
+    }
+    complete.push(chunk.id);
+    memory.delete(chunk.id);
+  };
+  // A few commands at a time per account+region: each holds at most one page until it is written.
+  await forEachLimit([...finished.map((c) => [c, true] as const), ...refresh.map((c) => [c, false] as const)], COLLECT_PARALLEL, ([c, f]) => collect(c, f));
   await completeChunks(ctx.deps.pool, complete);
 };
 
-const listCommands = async (ctx: RunContext, client: SSMClient, first: ChunkRow, wanted: ReadonlyMap<string, ChunkRow>): Promise<Map<string, Command>> => {
+const listCommands = async (ctx: RunContext, client: SSMClient, first: ChunkState, wanted: ReadonlyMap<string, ChunkState>): Promise<Map<string, Command>> => {
   const seen = new Map<string, Command>();
   const job = jobFor(ctx, first.account_id, first.region);
   const call = (input: ListCommandsCommandInput) => ctx.deps.queues.run(job, () => client.send(new ListCommandsCommand(input), { abortSignal: ctx.signal }));
@@ -123,7 +126,7 @@ const listCommands = async (ctx: RunContext, client: SSMClient, first: ChunkRow,
   const earliest = Math.min(...[...wanted.values()].map((c) => c.sent_at ?? Date.now()));
   let nextToken: string | undefined;
   do {
-    const page = await call({ Filters: [{ key: 'InvokedAfter', value: new Date(earliest - 60_000).toISOString() }], MaxResults: 50, NextToken: nextToken });
+    const page = await call({ Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliest - 60_000) }], MaxResults: 50, NextToken: nextToken });
     for (const c of page.Commands ?? []) if (c.CommandId && wanted.has(c.CommandId)) seen.set(c.CommandId, c);
     nextToken = page.NextToken;
   } while (nextToken && seen.size < wanted.size);

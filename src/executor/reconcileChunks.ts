@@ -1,9 +1,10 @@
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { appendAudit } from '../db/queries/audit.ts';
-import { markChunkRejected, markChunkSent, revertChunkToPlanned, type ChunkRow } from '../db/queries/chunks.ts';
+import { markChunkRejected, markChunkSent, revertChunkToPlanned, type ChunkState } from '../db/queries/chunks.ts';
 import { byScope } from './byScope.ts';
 import { commentFor, jobFor, type RunContext } from './executorDeps.ts';
 import { isAbort } from './ssmErrors.ts';
+import { ssmTimestamp } from './ssmTimestamp.ts';
 
 // Commands are looked for from this long before the oldest intent (clock skew between us and SSM).
 const LOOKBACK_MS = 5 * 60_000;
@@ -21,7 +22,7 @@ export type AbsentPolicy = { readonly kind: 'replan' } | { readonly kind: 'rejec
  * once the intent is older than the grace period (SSM lists a new command within seconds): it never
  * ran, and `onAbsent` decides. Younger intents wait for the next round.
  */
-export const reconcileChunks = async (ctx: RunContext, chunks: readonly ChunkRow[], onAbsent: AbsentPolicy): Promise<void> => {
+export const reconcileChunks = async (ctx: RunContext, chunks: readonly ChunkState[], onAbsent: AbsentPolicy): Promise<void> => {
   await Promise.all(
     byScope(chunks.filter((c) => c.status === 'sending')).map(async (group) => {
       try {
@@ -34,7 +35,7 @@ export const reconcileChunks = async (ctx: RunContext, chunks: readonly ChunkRow
   );
 };
 
-const reconcileScope = async (ctx: RunContext, group: readonly ChunkRow[], onAbsent: AbsentPolicy): Promise<void> => {
+const reconcileScope = async (ctx: RunContext, group: readonly ChunkState[], onAbsent: AbsentPolicy): Promise<void> => {
   const { deps, run } = ctx;
   const first = group[0];
   const account = first ? deps.accounts.get(first.account_id) : undefined;
@@ -72,8 +73,8 @@ const reconcileScope = async (ctx: RunContext, group: readonly ChunkRow[], onAbs
 const findByComment = async (
   ctx: RunContext,
   client: SSMClient,
-  first: ChunkRow,
-  wanted: ReadonlyMap<string, ChunkRow>,
+  first: ChunkState,
+  wanted: ReadonlyMap<string, ChunkState>,
   earliestIntent: number,
 ): Promise<Map<string, string[]>> => {
   const found = new Map<string, string[]>();
@@ -82,7 +83,7 @@ const findByComment = async (
   do {
     const page = await ctx.deps.queues.run(job, () =>
       client.send(
-        new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(earliestIntent - LOOKBACK_MS).toISOString() }], MaxResults: 50, NextToken: nextToken }),
+        new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliestIntent - LOOKBACK_MS) }], MaxResults: 50, NextToken: nextToken }),
         { abortSignal: ctx.signal },
       ),
     );

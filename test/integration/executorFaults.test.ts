@@ -103,3 +103,39 @@ describe('executor: throttling', () => {
     expect(h.aws.calls.some((c) => c.service === 'ssm' && (c.sdkAttempt ?? 1) > 1)).toBe(true);
   });
 });
+
+describe('executor: a deploy changes the script while a run is half sent', () => {
+  let a: Harness;
+  let b: Harness | undefined;
+  const fleet = withOwnOutput(makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 200 }));
+  beforeAll(async () => {
+    // One SendCommand at a time, 60 ms each: four chunks take a quarter of a second to send.
+    a = await startHarness({ instances: fleet, limits: { global: 1, perRegion: 1 }, aws: { latencyMs: { min: 60, max: 60 }, defaultRunMs: 300 } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('the new version sends nothing more, follows what was sent to its end, and closes the rest as not sent', async () => {
+    const runId = await a.approveRun(fleet.map((i) => i.instanceId));
+    const deadline = Date.now() + 10_000;
+    while (commandsOf(a, runId).length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    // The old version shuts down (gives the lease back); the new one, with another script, takes over.
+    await a.executor.stop();
+    const sentByOld = commandsOf(a, runId).length;
+    expect(sentByOld).toBeGreaterThan(0);
+    expect(sentByOld).toBeLessThan(4);
+    b = await startHarness({ instances: fleet, sharing: a, actions: (x) => ({ ...x, scriptSha256: 'f'.repeat(64) }) });
+
+    expect(await b.waitForRun(runId)).toBe('partially_failed');
+    expect(commandsOf(a, runId)).toHaveLength(sentByOld);
+    const rows = await executionsOf(a, runId);
+    const sentIds = new Set(commandsOf(a, runId).flatMap((c) => c.instanceIds));
+    for (const r of rows) {
+      if (sentIds.has(r.instance_id)) expect([r.instance_id, r.status]).toEqual([r.instance_id, 'success']);
+      else expect([r.status, r.status_details]).toEqual(['not_sent', 'the script changed since approval']);
+    }
+    expect(b.notifier.calls.some((c) => c.kind === 'note' && c.text.includes('what was sent is followed to its end'))).toBe(true);
+  });
+});

@@ -119,14 +119,15 @@ describe('executor: fairness across runs', () => {
     const smallCommand = commandsOf(h, smallRun)[0];
 
     // Between the small run's planning and its SendCommand, how many of the big run's went out?
-    // With FIFO it would wait for all of the big run's queued SendCommands; round-robin, for about one.
+    // With FIFO it would wait for all of the big run's queued SendCommands; round-robin, for the one in
+    // flight plus those sent while the small run was still planning (a few under CPU load).
     const events = await h.db.pool.any(sql.type(z.object({ run_id: z.string(), action: z.string() }))`
       select run_id, action from audit_events where action in ('started', 'command_sent') order by id`);
     const planned = events.findIndex((e) => e.run_id === smallRun && e.action === 'started');
     const sent = events.findIndex((e) => e.run_id === smallRun && e.action === 'command_sent');
     const bigBetween = events.slice(planned, sent).filter((e) => e.run_id === bigRun && e.action === 'command_sent').length;
     expect(planned).toBeGreaterThan(0);
-    expect(bigBetween).toBeLessThanOrEqual(3);
+    expect(bigBetween).toBeLessThanOrEqual(6);
     expect(await h.waitForRun(bigRun)).toBe('succeeded');
     expect(commandsOf(h, bigRun)).toHaveLength(20);
     // …while most of the big run's SendCommands were still queued (FIFO would have made it wait for them).

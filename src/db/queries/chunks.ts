@@ -35,15 +35,30 @@ export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk 
     on conflict (run_id, seq) do nothing
     returning id`);
   if (inserted.length === 0) return;
-  // Joined on the unnested ids (a hash join), not `= any(instance_ids)` (instances × chunks comparisons).
+  // Joined on (instance id, chunk id) pairs passed in: the planner knows their number and hashes them
+  // (5,000 instances: ~80 ms). Joining on `= any(c.instance_ids)` compared every instance with every chunk.
+  const pairs = chunks.flatMap((c) => c.instanceIds.map((instanceId) => [instanceId, c.id] as const));
   await db.query(sql.type(z.object({}))`
-    update executions e set chunk_id = c.id
-    from (select id, unnest(instance_ids) as instance_id from dispatch_chunks where run_id = ${runId}) c
-    where e.run_id = ${runId} and e.instance_id = c.instance_id and e.chunk_id is null`);
+    update executions e set chunk_id = u.chunk_id
+    from unnest(${sql.array(pairs.map((p) => p[0]), 'text')}, ${sql.array(pairs.map((p) => p[1]), 'uuid')}) as u(instance_id, chunk_id)
+    where e.run_id = ${runId} and e.instance_id = u.instance_id and e.chunk_id is null`);
 };
 
 export const listChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>
   db.any(sql.type(chunkRow)`select ${cols} from dispatch_chunks where run_id = ${runId} order by seq`);
+
+export const chunkState = chunkRow.omit({ instance_ids: true }).extend({ instance_count: z.number().int() });
+/** A chunk without its instance ids: what a poll round needs (200 chunks × 50 ids are not read every round). */
+export type ChunkState = z.infer<typeof chunkState>;
+
+export const listChunkStates = async (db: Db, runId: string): Promise<readonly ChunkState[]> =>
+  db.any(sql.type(chunkState)`
+    select id, run_id, seq, partition, account_id, region, cardinality(instance_ids) as instance_count, status, command_id, intent_at, sent_at
+    from dispatch_chunks where run_id = ${runId} order by seq`);
+
+/** The chunks still to be sent, with their instance ids. */
+export const listPlannedChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>
+  db.any(sql.type(chunkRow)`select ${cols} from dispatch_chunks where run_id = ${runId} and status = 'planned' order by seq`);
 
 /**
  * The dispatch intent, committed before SendCommand is called. Fenced by the lease: a replica that
