@@ -117,7 +117,7 @@ const submitter = createRunSubmitter({
   locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
-const canceller = createRunCanceller({ pool, approversFor: approvers.forTool });
+const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
 const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
 
 let identity: BotIdentity | undefined;

@@ -2,8 +2,7 @@ import type { CloudWatchOutputConfig } from '@aws-sdk/client-ssm';
 import type { LoadedAction } from '../tools/registry.ts';
 
 /**
- * Optional per-action output destinations (`output` on the action definition, when the definition
- * type carries it): SSM then also writes every invocation's full output to S3 and/or CloudWatch Logs,
+ * Optional per-action output destinations (`output` on the action definition): SSM then also writes every invocation's full output to S3 and/or CloudWatch Logs,
  * beyond the 24,000/8,000 characters GetCommandInvocation returns.
  */
 export type ActionOutput = {
@@ -22,7 +21,7 @@ export type OutputParameters = {
   CloudWatchOutputConfig?: CloudWatchOutputConfig;
 };
 
-export const actionOutputOf = (action: LoadedAction): ActionOutput | undefined => (action as LoadedAction & { readonly output?: ActionOutput }).output;
+export const actionOutputOf = (action: LoadedAction): ActionOutput | undefined => action.output;
 
 /** The SendCommand fields for the action's output destinations (none when it has none). */
 export const outputParameters = (action: LoadedAction, runId: string): OutputParameters => {

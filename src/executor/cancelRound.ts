@@ -1,4 +1,3 @@
-import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks, completeChunks, listChunkStates } from '../db/queries/chunks.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
 import { cancelCommands } from './cancelCommands.ts';
@@ -43,15 +42,11 @@ export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState
   const leftover = await finishOpenExecutions(deps.pool, run.id, 'cancelled', reason);
   await completeChunks(deps.pool, open.map((c) => c.id));
   if (leftover > 0) ctx.log.warn({ leftover }, 'SSM did not report every cancellation in time; recorded as cancelled');
-  await appendAudit(deps.pool, {
-    runId: run.id, actor: by, action: 'cancelled', fromStatus: 'running', toStatus: 'cancelled', correlationId: run.correlation_id,
-    data: { commandsCancelled: cancel.cancelled.size, chunksNotSent: cancel.notSent },
-  });
   await deps.notifier.runNote(
     { runId: run.id },
     `:octagonal_sign: Cancelled by <@${by}>: ${cancel.cancelled.size} command(s) cancelled in SSM` +
       (cancel.notSent > 0 ? `; ${cancel.notSent} batch(es) were never sent.` : '.'),
   );
-  await finishRun(ctx, 'cancelled');
+  await finishRun(ctx, { by, data: { commandsCancelled: cancel.cancelled.size, chunksNotSent: cancel.notSent } });
   return true;
 };

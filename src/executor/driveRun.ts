@@ -4,6 +4,7 @@ import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks, listChunkStates, listPlannedChunks, markChunkRejected, planChunks } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
 import { getRun, recordPollRound, setRunDeadline } from '../db/queries/runs.ts';
+import { isFrozen } from '../db/queries/settings.ts';
 import { cancelRound, type CancelState } from './cancelRound.ts';
 import { dispatchChunk } from './dispatchChunk.ts';
 import { endAtDeadline } from './endAtDeadline.ts';
@@ -58,6 +59,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
 
   const state: { memory: PollMemory; cancel?: CancelState } = { memory: new Map() };
   let changeCheckedAt = 0;
+  let frozenNoted = false;
   let interval = deps.settings.pollIntervalMs;
   let nextInterval: number | undefined;
   let lastProgress = '';
@@ -73,7 +75,15 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     } else {
       let chunks = await listChunkStates(deps.pool, run.id);
       if (scriptChanged && chunks.some((c) => c.status === 'planned')) await abandonUnsentChunks(deps.pool, run.id, SCRIPT_CHANGED);
-      const planned = !scriptChanged && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
+      // A change freeze holds dispatch: nothing new is sent until it is lifted (or the run deadline ends
+      // the run); what was already sent is still reconciled and polled.
+      const frozen = chunks.some((c) => c.status === 'planned') && (await isFrozen(deps.pool));
+      if (frozen && !frozenNoted) {
+        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_held', reason: 'change freeze', correlationId: run.correlation_id });
+        await deps.notifier.runNote({ runId: run.id }, ':snowflake: A change freeze is on: nothing more is sent until an admin lifts it (`/ops freeze off`).');
+      }
+      frozenNoted = frozen;
+      const planned = !scriptChanged && !frozen && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
       if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
         // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
         const verdict = await deps.changes.verify(run.change_number);
@@ -154,9 +164,8 @@ const plan = async (ctx: RunContext): Promise<void> => {
 const cancelBeforeStart = async (ctx: RunContext, by: string): Promise<void> => {
   const { deps, run } = ctx;
   await finishOpenExecutions(deps.pool, run.id, 'not_sent', `cancelled by ${by} before anything was sent`);
-  await appendAudit(deps.pool, { runId: run.id, actor: by, action: 'cancelled', fromStatus: 'running', toStatus: 'cancelled', correlationId: run.correlation_id, data: { beforeStart: true } });
   await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Cancelled by <@${by}> before anything was sent.`);
-  await finishRun(ctx, 'cancelled');
+  await finishRun(ctx, { by, data: { beforeStart: true } });
 };
 
 /** Waits for every promise (so nothing is left running behind the driver's back), then fails with the first error. */

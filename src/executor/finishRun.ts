@@ -12,15 +12,24 @@ const summaryOf = (result: unknown): string | null => {
   return r && typeof r.summary === 'string' ? r.summary : null;
 };
 
-/** Moves a running run to its outcome (guarded on status and lease) and reports it once. */
-export const finishRun = async (ctx: RunContext, forced?: 'cancelled'): Promise<void> => {
+/** A cancel ends the run as `cancelled`, recorded as the canceller's act (one audit event, not two). */
+export type Cancelled = { readonly by: string; readonly data?: Record<string, unknown> };
+
+/**
+ * Moves a running run to its outcome (guarded on status and lease) and reports it once. The audit event
+ * is written in the same transaction as the transition, so it exists exactly when the transition does.
+ */
+export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise<void> => {
   const { deps, run } = ctx;
   const counts = await countExecutionsByStatus(deps.pool, run.id);
-  const status = forced ?? runOutcome(counts);
+  const status = cancelled ? 'cancelled' : runOutcome(counts);
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
-      await appendAudit(tx, { runId: run.id, actor: 'executor', action: 'finished', fromStatus: 'running', toStatus: status, correlationId: run.correlation_id, data: { counts } });
+      await appendAudit(tx, {
+        runId: run.id, actor: cancelled?.by ?? 'executor', action: cancelled ? 'cancelled' : 'finished', fromStatus: 'running', toStatus: status,
+        correlationId: run.correlation_id, data: { counts, ...cancelled?.data },
+      });
     }
     return row;
   });

@@ -17,7 +17,12 @@ export type RunCanceller = { readonly cancel: (p: { runId: string; userId: strin
  * `cancel_requested_by` (guarded update) and the executor stops it: no further sends, CancelCommand for
  * what was sent.
  */
-export const createRunCanceller = (deps: { readonly pool: DatabasePool; readonly approversFor: ApproversFor }): RunCanceller => ({
+export const createRunCanceller = (deps: {
+  readonly pool: DatabasePool;
+  readonly approversFor: ApproversFor;
+  /** Lets the replica driving the run react now instead of at its next poll round (wired in main.ts). */
+  readonly onCancelRequested?: (runId: string) => void;
+}): RunCanceller => ({
   cancel: async ({ runId, userId }) => {
     const current = await getRun(deps.pool, runId);
     if (!current) return refuse('not_found', 'No such run. Check the id with `/ops history`.');
@@ -45,6 +50,7 @@ export const createRunCanceller = (deps: { readonly pool: DatabasePool; readonly
       });
       return { ok: true, outcome: 'cancel_requested', run: marked };
     });
+    if (result.ok && result.outcome === 'cancel_requested') deps.onCancelRequested?.(runId);
     if (!result.ok && result.code !== 'not_found') {
       await appendAudit(deps.pool, {
         runId, actor: userId, action: 'cancel_refused', reason: result.message, correlationId: current.correlation_id, data: { code: result.code },
