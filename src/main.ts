@@ -44,7 +44,7 @@ let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.DATABASE_URL;
 if (!databaseUrl) {
   try {
-    embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT);
+    embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT, (message, dirs) => logger.warn({ dirs }, message));
   } catch (error) {
     logger.fatal({ err: error, dataDir: config.DATA_DIR }, 'the embedded PostgreSQL could not start; set DATABASE_URL or fix DATA_DIR');
     process.exit(1);
