@@ -4,6 +4,4 @@
  */
 export type Refusal = { readonly ok: false; readonly code: string; readonly message: string };
 
-export type Decision<T = undefined> = ({ readonly ok: true } & (T extends undefined ? unknown : { readonly value: T })) | Refusal;
-
 export const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });

@@ -17,6 +17,4 @@ export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> =
   cancelled: [],
 };
 
-export const isTerminalRunStatus = (s: RunStatus): boolean => runTransitions[s].length === 0;
-
 export const canTransition = (from: RunStatus, to: RunStatus): boolean => runTransitions[from].includes(to);

@@ -44,8 +44,6 @@ export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk 
     where e.run_id = ${runId} and e.instance_id = u.instance_id and e.chunk_id is null`);
 };
 
-export const listChunks = async (db: Db, runId: string): Promise<readonly ChunkRow[]> =>
-  db.any(sql.type(chunkRow)`select ${cols} from dispatch_chunks where run_id = ${runId} order by seq`);
 
 export const chunkState = chunkRow.omit({ instance_ids: true }).extend({ instance_count: z.number().int() });
 /** A chunk without its instance ids: what a poll round needs (200 chunks × 50 ids are not read every round). */

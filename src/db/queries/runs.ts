@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { runStatuses, type RunStatus } from '../../domain/runStatus.ts';
+import { canTransition, runStatuses, type RunStatus } from '../../domain/runStatus.ts';
 import type { Db } from './db.ts';
 
 export const runRow = z.object({
@@ -93,8 +93,11 @@ export const transitionRun = async (
   from: readonly RunStatus[],
   to: RunStatus,
   extra: { owner?: string; outcome?: Record<string, unknown>; cancelRequestedBy?: string } = {},
-): Promise<RunRow | null> =>
-  db.maybeOne(sql.type(runRow)`
+): Promise<RunRow | null> => {
+  // The domain's state machine is the one list of legal moves; asking for another one is a bug (a fault).
+  const illegal = from.filter((f) => !canTransition(f, to));
+  if (illegal.length > 0) throw new Error(`illegal run transition ${illegal.join('|')} → ${to}`);
+  return db.maybeOne(sql.type(runRow)`
     update runs set
       status = ${to},
       updated_at = now(),
@@ -108,6 +111,7 @@ export const transitionRun = async (
       and status = any(${sql.array([...from], 'text')})
       and (${extra.owner ?? null}::text is null or lease_owner = ${extra.owner ?? null})
     returning ${runColumns}`);
+};
 
 /**
  * Claims work for this replica: approved runs (moving them to running) and running runs whose lease
@@ -168,9 +172,6 @@ export const listRunsByRequester = async (db: Db, requesterId: string, limit: nu
   db.any(sql.type(runRow)`
     select ${runColumns} from runs where requester_id = ${requesterId} order by created_at desc limit ${limit}`);
 
-export const listPendingApprovals = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
-  db.any(sql.type(runRow)`
-    select ${runColumns} from runs where status = 'pending_approval' order by created_at desc limit ${limit}`);
 
 /**
  * Asks the executor to stop an approved or running run (guarded: only once, only while it can still
