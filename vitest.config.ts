@@ -1,11 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects so that unit tests never wait for a database: only integration and end-to-end tests get the
+// global setup that finds (or starts) PostgreSQL and builds the migrated template.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/helpers/globalSetup.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'db', include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'], globalSetup: ['test/helpers/globalSetup.ts'] },
+      },
+    ],
   },
 });

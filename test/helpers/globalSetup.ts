@@ -1,15 +1,29 @@
 import { migrate } from '../../src/db/migrate.ts';
 import { adminQuery, templateDatabase, testServerUrl } from './pgAdmin.ts';
+import { startTestServer, type TestServer } from './startTestServer.ts';
+
+const withoutPassword = (url: string): string => {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+};
 
 /**
- * Builds a migrated template database once per test run; each test file then gets its own fresh
- * copy (`create database … template …`), which takes milliseconds.
+ * Finds a PostgreSQL for the run (TEST_DATABASE_URL, else the local server, else an embedded one started
+ * here) and builds a migrated template database once; each test file then gets its own fresh copy
+ * (`create database … template …`), which takes milliseconds.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  let server: TestServer | undefined;
   try {
     await adminQuery('select 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${testServerUrl('postgres')}: ${(error as Error).message}`, { cause: error });
+    process.stdout.write(
+      `PostgreSQL is not reachable at ${withoutPassword(testServerUrl('postgres'))} (${(error as Error).message}); ` +
+        'starting an embedded PostgreSQL for this test run (set TEST_DATABASE_URL to use another server)\n',
+    );
+    server = await startTestServer();
+    process.env.TEST_DATABASE_URL = server.url;
   }
   process.env.PCM_TEST_TEMPLATE = `pcm_ops_test_template_${process.pid}`;
   const template = templateDatabase();
@@ -18,5 +32,6 @@ export default async function setup(): Promise<() => Promise<void>> {
   await migrate(testServerUrl(template));
   return async () => {
     await adminQuery(`drop database if exists ${template} with (force)`);
+    await server?.stop();
   };
 }

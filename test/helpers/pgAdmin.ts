@@ -1,14 +1,22 @@
 import pg from 'pg';
 
-/** Server the tests use: the machine's PostgreSQL (trust auth). Overridable for other setups. */
+/** The default test server: the machine's PostgreSQL with trust authentication. */
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * URL of `database` on the server the tests use: TEST_DATABASE_URL (an admin connection, any database),
+ * or the local server. When neither answers, globalSetup starts an embedded PostgreSQL and points
+ * TEST_DATABASE_URL at it (the variable is inherited by the worker processes).
+ */
 export const testServerUrl = (database: string): string => {
-  const base = process.env.TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-  return `${base}/${database}`;
+  const url = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
 };
 
 /** Runs admin statements (create/drop database) outside any transaction. */
 export const adminQuery = async (text: string): Promise<void> => {
-  const client = new pg.Client({ connectionString: testServerUrl('postgres') });
+  const client = new pg.Client({ connectionString: testServerUrl('postgres'), connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
     await client.query(text);

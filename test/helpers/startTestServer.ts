@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
+import { freePort } from './freePort.ts';
+
+export type TestServer = { readonly url: string; readonly stop: () => Promise<void> };
+
+/**
+ * A throw-away PostgreSQL for a machine that has none: the same embedded server `npm start` uses, in a
+ * temporary directory on a free port, removed when the test run ends.
+ */
+export const startTestServer = async (): Promise<TestServer> => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pcm-ops-test-pg-'));
+  const port = await freePort();
+  try {
+    const db = await startEmbeddedDatabase(dir, port);
+    const url = new URL(db.url);
+    url.pathname = '/postgres';
+    return {
+      url: url.toString(),
+      stop: async () => {
+        await db.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+};
