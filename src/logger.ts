@@ -4,8 +4,8 @@ import { createSecretScrubber, type SecretScrubber } from './logging/secretScrub
 
 /**
  * Root logger: JSON to stdout (or `destination`). Two layers keep secrets out: values of secret-named keys
- * are redacted at any depth of a logged object, and every finished line (message, nested strings, error
- * messages and stacks, child bindings) is scrubbed of the known secret values and of token-shaped strings.
+ * are redacted at any depth of a logged object and of child bindings, and every finished line (message,
+ * nested strings, error messages and stacks) is scrubbed of the known secret values and token-shaped strings.
  */
 export const createLogger = (level: string, scrubber: SecretScrubber = createSecretScrubber(), destination?: DestinationStream): Logger => {
   const options: LoggerOptions = {
@@ -15,7 +15,15 @@ export const createLogger = (level: string, scrubber: SecretScrubber = createSec
       bindings: (bindings) => redactNested(bindings),
       log: (record) => redactNested(record),
     },
+    // redactNested already turned every Error into pino's serialized form (a second pass would lose its type).
+    serializers: { err: (value: unknown) => value },
     hooks: { streamWrite: (line) => scrubber.scrub(line) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const root = destination ? pino(options, destination) : pino(options);
+  // pino applies formatters.bindings to the root only; children inherit this wrapper through the prototype.
+  const child = root.child;
+  root.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactNested(bindings), childOptions);
+  } as typeof root.child;
+  return root;
 };

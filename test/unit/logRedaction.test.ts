@@ -63,6 +63,13 @@ describe('log redaction: nested keys', () => {
     expect(out.err.stack).toMatch(/Error: boom/u);
     expect(out.err.config).toEqual({ headers: { authorization: '[redacted]' } });
   });
+
+  it('redacts secret-named keys in child bindings and keeps an error\'s type', () => {
+    const { logger, text } = capture();
+    logger.child({ component: 'c', auth: { clientSecret: 'child-secret-value' } }).child({ token: 'grandchild-token' }).error(new TypeError('bad'));
+    const line = JSON.parse(text()) as { component: string; auth: unknown; token: string; err: { type: string; message: string } };
+    expect(line).toMatchObject({ component: 'c', auth: { clientSecret: '[redacted]' }, token: '[redacted]', err: { type: 'TypeError', message: 'bad' } });
+  });
 });
 
 describe('log redaction: secret values in any string', () => {
