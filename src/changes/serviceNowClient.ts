@@ -25,7 +25,7 @@ export type ServiceNowClient = {
 /** Why ServiceNow could not give a trustworthy answer. */
 export type ServiceNowErrorKind = 'unreachable' | 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'malformed' | 'http' | 'redirect' | 'too_large';
 
-/** ServiceNow could not give a trustworthy answer (down, timeout, malformed, auth). Callers fail closed. */
+/** ServiceNow could not give a trustworthy answer (down, timeout, malformed, auth, redirect, too large). Callers fail closed. */
 export class ServiceNowError extends Error {
   override readonly name = 'ServiceNowError';
   readonly kind: ServiceNowErrorKind;
@@ -91,8 +91,9 @@ export type ServiceNowClientOptions = {
 };
 
 const CI_PAGE = 1000;
-const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 const CI_MAX_PAGES = 20;
+// A change record or a page of CI names is a few KB; anything near this is not a Table API answer.
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** Retry-After is seconds or an HTTP date. */
 const retryAfterMs = (header: string | null, now: number): number | undefined => {
