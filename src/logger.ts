@@ -1,16 +1,29 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactNested } from './logging/redactNested.ts';
+import { createSecretScrubber, type SecretScrubber } from './logging/secretScrubber.ts';
 
-/** Root logger: JSON to stdout, secrets redacted wherever they might appear in logged objects. */
-export const createLogger = (level: string): Logger =>
-  pino({
+/**
+ * Root logger: JSON to stdout (or `destination`). Two layers keep secrets out: values of secret-named keys
+ * are redacted at any depth of a logged object and of child bindings, and every finished line (message,
+ * nested strings, error messages and stacks) is scrubbed of the known secret values and token-shaped strings.
+ */
+export const createLogger = (level: string, scrubber: SecretScrubber = createSecretScrubber(), destination?: DestinationStream): Logger => {
+  const options: LoggerOptions = {
     level,
     base: { service: 'pcm-ops-bot' },
-    redact: {
-      paths: [
-        '*.SLACK_BOT_TOKEN', '*.SLACK_SIGNING_SECRET', '*.SLACK_APP_TOKEN', '*.SERVICENOW_PASSWORD', '*.DATABASE_URL',
-        'config.*.token', '*.password', '*.secretAccessKey', '*.sessionToken', '*.SecretAccessKey', '*.SessionToken',
-        'headers.authorization', '*.headers.authorization', 'err.config.headers.Authorization', '*.token',
-      ],
-      censor: '[redacted]',
+    formatters: {
+      bindings: (bindings) => redactNested(bindings),
+      log: (record) => redactNested(record),
     },
-  });
+    // redactNested already turned every Error into pino's serialized form (a second pass would lose its type).
+    serializers: { err: (value: unknown) => value },
+    hooks: { streamWrite: (line) => scrubber.scrub(line) },
+  };
+  const root = destination ? pino(options, destination) : pino(options);
+  // pino applies formatters.bindings to the root only; children inherit this wrapper through the prototype.
+  const child = root.child;
+  root.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactNested(bindings), childOptions);
+  } as typeof root.child;
+  return root;
+};

@@ -20,11 +20,14 @@ import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
 import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
 import { createLogger } from './logger.ts';
+import { configuredSecrets } from './logging/configuredSecrets.ts';
+import { createSecretScrubber } from './logging/secretScrubber.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRunSubmitter } from './runs/submitRun.ts';
 import { createFreezeSwitch } from './runs/switchFreeze.ts';
 import { createApproverDirectory } from './slack/approverDirectory.ts';
+import { boltLogger } from './slack/boltLogger.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
@@ -37,7 +40,9 @@ if (!loaded.ok) {
   process.exit(1);
 }
 const config = loaded.config;
-const logger = createLogger(config.LOG_LEVEL);
+// Every configured secret (and each OAuth token ServiceNow issues) is scrubbed from every log line.
+const secrets = createSecretScrubber(configuredSecrets(config, process.env));
+const logger = createLogger(config.LOG_LEVEL, secrets);
 const readiness: Readiness = { ready: false, reasons: ['starting'] };
 
 let embedded: EmbeddedDatabase | undefined;
@@ -72,6 +77,7 @@ const serviceNow = createServiceNowClient({
     ? { kind: 'oauth', clientId: config.SERVICENOW_CLIENT_ID, clientSecret: config.SERVICENOW_CLIENT_SECRET }
     : { kind: 'basic', user: config.SERVICENOW_USER ?? '', password: config.SERVICENOW_PASSWORD ?? '' },
   timeoutMs: config.SERVICENOW_TIMEOUT_MS,
+  registerSecret: secrets.add,
 });
 const changes = createChangeVerifier({
   client: serviceNow, pool,
@@ -83,6 +89,7 @@ const changes = createChangeVerifier({
 const slack = new WebClient(config.SLACK_BOT_TOKEN, {
   ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
   retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
+  logger: boltLogger(logger, 'slack-web-api'),
 });
 const sender = createSender(slack, logger);
 const unknownApproverTools = Object.keys(config.TOOL_APPROVER_GROUPS).filter((id) => !registry.byId(id));

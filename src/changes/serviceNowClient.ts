@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { isSecureServiceUrl } from '../config/secureServiceUrl.ts';
 
 export type ServiceNowChange = {
   readonly sysId: string;
@@ -22,9 +23,9 @@ export type ServiceNowClient = {
 };
 
 /** Why ServiceNow could not give a trustworthy answer. */
-export type ServiceNowErrorKind = 'unreachable' | 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'malformed' | 'http';
+export type ServiceNowErrorKind = 'unreachable' | 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'malformed' | 'http' | 'redirect' | 'too_large';
 
-/** ServiceNow could not give a trustworthy answer (down, timeout, malformed, auth). Callers fail closed. */
+/** ServiceNow could not give a trustworthy answer (down, timeout, malformed, auth, redirect, too large). Callers fail closed. */
 export class ServiceNowError extends Error {
   override readonly name = 'ServiceNowError';
   readonly kind: ServiceNowErrorKind;
@@ -81,12 +82,18 @@ export type ServiceNowClientOptions = {
   readonly attempts?: number;
   /** Longest Retry-After honoured before giving up (default 30 s). */
   readonly maxRetryAfterMs?: number;
+  /** Largest answer read, in bytes (default 5 MB); a bigger one is refused without reading it all. */
+  readonly maxResponseBytes?: number;
+  /** Told each OAuth access token as it is obtained, so the logger can scrub it. */
+  readonly registerSecret?: (secret: string) => void;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
 };
 
 const CI_PAGE = 1000;
 const CI_MAX_PAGES = 20;
+// A change record or a page of CI names is a few KB; anything near this is not a Table API answer.
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** Retry-After is seconds or an HTTP date. */
 const retryAfterMs = (header: string | null, now: number): number | undefined => {
@@ -103,7 +110,10 @@ const retryAfterMs = (header: string | null, now: number): number | undefined =>
  * ServiceNowError (the verifier turns it into a refusal: fail closed).
  */
 export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowClient => {
+  // The configuration refuses it first; this guards any other caller (credentials must not cross in clear text).
+  if (!isSecureServiceUrl(o.url)) throw new Error('the ServiceNow URL must be https:// (http:// only for a loopback host)');
   const doFetch = o.fetch ?? fetch;
+  const maxBytes = o.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const now = o.now ?? Date.now;
   const base = o.url.replace(/\/+$/u, '');
   const attempts = o.attempts ?? 3;
@@ -116,7 +126,8 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       let response: Response;
       try {
-        response = await doFetch(`${base}${path}`, { method, headers: { accept: 'application/json', ...headers }, body, signal: AbortSignal.timeout(o.timeoutMs) });
+        // Never follow a redirect: it would re-send the credentials (or the OAuth body) to wherever it points.
+        response = await doFetch(`${base}${path}`, { method, headers: { accept: 'application/json', ...headers }, body, redirect: 'manual', signal: AbortSignal.timeout(o.timeoutMs) });
       } catch (error) {
         const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
         last = timedOut
@@ -124,6 +135,10 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
           : new ServiceNowError('unreachable', `ServiceNow is unreachable (${(error as Error).message})`);
         if (attempt < attempts) await sleep(250 * 2 ** attempt);
         continue;
+      }
+      if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+        await response.body?.cancel();
+        throw new ServiceNowError('redirect', `ServiceNow answered with a redirect (HTTP ${response.status}); the bot does not follow redirects, check SERVICENOW_URL`);
       }
       if (response.status === 429 || response.status >= 500) {
         await response.body?.cancel();
@@ -144,6 +159,43 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
     throw last;
   };
 
+  /** The answer as JSON, read as a stream and abandoned past maxBytes (a change record is small). */
+  const readJson = async (response: Response): Promise<unknown> => {
+    const tooLarge = () => new ServiceNowError('too_large', `ServiceNow's answer is larger than ${maxBytes} bytes; refused`);
+    if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > maxBytes) {
+            await reader.cancel();
+            throw tooLarge();
+          }
+          chunks.push(value);
+        }
+      } catch (error) {
+        if (error instanceof ServiceNowError) throw error;
+        const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+        throw timedOut
+          ? new ServiceNowError('timeout', `ServiceNow did not answer within ${seconds(o.timeoutMs)}`)
+          : new ServiceNowError('unreachable', `ServiceNow's answer was cut off (${(error as Error).message})`);
+      }
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new ServiceNowError('malformed', 'ServiceNow answered with something that is not JSON');
+    }
+  };
+
   let token: { value: string; expiresAt: number } | undefined;
   let tokenRequest: Promise<string> | undefined;
 
@@ -154,8 +206,12 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
       await response.body?.cancel();
       throw new ServiceNowError('auth', `ServiceNow refused the bot's OAuth client credentials (HTTP ${response.status})`);
     }
-    const parsed = tokenAnswer.safeParse(await response.json().catch(() => undefined));
+    const parsed = tokenAnswer.safeParse(await readJson(response).catch((error: unknown) => {
+      if (error instanceof ServiceNowError && error.kind !== 'malformed') throw error;
+      return undefined;
+    }));
     if (!parsed.success) throw new ServiceNowError('malformed', 'ServiceNow answered the OAuth token request with something unusable');
+    o.registerSecret?.(parsed.data.access_token);
     const ttlMs = (parsed.data.expires_in ?? 1800) * 1000;
     // Renew a little before it expires (a tenth of its life, at most a minute) so no request carries a dying token.
     token = { value: parsed.data.access_token, expiresAt: now() + ttlMs - Math.min(60_000, ttlMs / 10) };
@@ -190,11 +246,7 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
       await response.body?.cancel();
       throw new ServiceNowError('http', `ServiceNow answered HTTP ${response.status}`);
     }
-    try {
-      return await response.json();
-    } catch {
-      throw new ServiceNowError('malformed', 'ServiceNow answered with something that is not JSON');
-    }
+    return readJson(response);
   };
 
   const malformed = (error: z.ZodError): ServiceNowError => {

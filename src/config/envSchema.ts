@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecureServiceUrl } from './secureServiceUrl.ts';
 
 const csv = z
   .string()
@@ -27,7 +28,9 @@ export const envSchema = z
     APPROVER_USER_IDS: csv.pipe(z.array(z.string().regex(slackId('[UW]'), 'must be Slack user ids (U…)'))),
     APPROVER_USERGROUP_ID: z.string().regex(slackId('S'), 'must be a Slack user group id (S…)').optional(),
     ADMIN_USER_IDS: csv.pipe(z.array(z.string().regex(slackId('[UW]'), 'must be Slack user ids (U…)'))),
-    SERVICENOW_URL: z.url({ error: 'is required (https://<instance>.service-now.com)' }),
+    SERVICENOW_URL: z
+      .url({ error: 'is required (https://<instance>.service-now.com)' })
+      .refine(isSecureServiceUrl, 'must be https:// (http:// only for a loopback host: 127.0.0.1, ::1, localhost)'),
     // Basic auth; required unless OAuth client credentials are set (checked below).
     SERVICENOW_USER: z.string().min(1).optional(),
     SERVICENOW_PASSWORD: z.string().min(1).optional(),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { makeInstances, startFakeAws } from '../fakes/aws/index.ts';
 import type { FakeAws, FakeAwsOptions, FakeInstance } from '../fakes/aws/index.ts';
 import { changeInWindow } from '../fakes/servicenow/changeInWindow.ts';
+import type { FakeServiceNowOptions } from '../fakes/servicenow/fakeServiceNowTypes.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
 import { launchBot, type LaunchedBot } from './launchBot.ts';
@@ -53,6 +54,8 @@ export type SandboxOptions = {
   readonly dataDir?: string;
   readonly botPort?: number;
   readonly aws?: Partial<FakeAwsOptions>;
+  /** Extra fake ServiceNow options (e.g. `oauth`); the bot still gets only the basic-auth env unless `env` adds OAuth. */
+  readonly serviceNow?: Partial<FakeServiceNowOptions>;
   readonly env?: Record<string, string>;
 };
 
@@ -81,7 +84,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     users: Object.fromEntries(Object.values(USERS).map((u) => [u, { name: u.toLowerCase() }])),
     channels: { [APPROVAL_CHANNEL]: { name: 'ops-approvals' }, [OPS_CHANNEL]: { name: 'ops' } },
   });
-  const serviceNow = await startFakeServiceNow({ user: 'pcm-bot', password: 'sn-password', changes: [changeInWindow(CHANGE)] });
+  const serviceNow = await startFakeServiceNow({ user: 'pcm-bot', password: 'sn-password', changes: [changeInWindow(CHANGE)], ...options.serviceNow });
   const embeddedPort = options.database === 'embedded' ? await freePort() : 0;
   const db = options.database === 'embedded' ? undefined : await createTestDatabase();
 

@@ -1,4 +1,6 @@
 // The ServiceNow client against the fake ServiceNow over HTTP: both auth modes and every fault mode.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceNowClient, ServiceNowError, type ServiceNowClientOptions } from '../../src/changes/serviceNowClient.ts';
 import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
@@ -138,5 +140,115 @@ describe('ServiceNow client: faults are errors, never answers', () => {
   it('unreachable (nothing listening)', async () => {
     const error = await failure(createServiceNowClient({ url: 'http://127.0.0.1:9', auth: { kind: 'basic', user: 'u', password: 'p' }, timeoutMs: 500, attempts: 1 }).getChange(CHANGE));
     expect(error.kind).toBe('unreachable');
+  });
+});
+
+/** A one-off HTTP server on 127.0.0.1 that records what it was asked. */
+const startServer = async (handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>) => {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method ?? '?'} ${req.url ?? '?'}`);
+    void handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+
+describe('ServiceNow client: redirects, huge answers and clear-text URLs are refused', () => {
+  // The redirect points at the real (fake) instance: following it would work, and would hand it the secret.
+  const redirector = () => startServer((req, res) => {
+    res.writeHead(307, { location: `${sn.url}${req.url ?? '/'}` });
+    res.end();
+  });
+
+  it('a 307 on the OAuth token endpoint: refused, the client secret is not re-sent anywhere', async () => {
+    const hop = await redirector();
+    try {
+      const error = await failure(oauth({ url: hop.url }).getChange(CHANGE));
+      expect(error.kind).toBe('redirect');
+      expect(error.message).toMatch(/redirect \(HTTP 307\)/u);
+      expect(hop.requests).toEqual(['POST /oauth_token.do']);
+      expect(sn.calls).toHaveLength(0);
+    } finally {
+      await hop.close();
+    }
+  });
+
+  it('a 307 on the Table API: refused, the credentials are not re-sent anywhere', async () => {
+    const hop = await redirector();
+    try {
+      const error = await failure(basic({ url: hop.url }).getChange(CHANGE));
+      expect(error.kind).toBe('redirect');
+      expect(hop.requests).toHaveLength(1);
+      expect(sn.calls).toHaveLength(0);
+      // A work note (PATCH) is not re-sent either.
+      expect((await failure(basic({ url: hop.url }).addWorkNote(sysIdFor(CHANGE), 'note'))).kind).toBe('redirect');
+      expect(sn.calls).toHaveLength(0);
+    } finally {
+      await hop.close();
+    }
+  });
+
+  it('a 120 MB answer (streamed, no length): refused without reading it all', async () => {
+    const total = 120 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let written = 0;
+    let closed: Promise<void> = Promise.resolve();
+    const huge = await startServer(async (_req, res) => {
+      closed = new Promise((resolve) => res.once('close', resolve));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"result":[{"short_description":"');
+      while (written < total && !res.destroyed) {
+        written += chunk.length;
+        if (res.write(chunk)) continue;
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go).off('close', go);
+            resolve();
+          };
+          res.once('drain', go).once('close', go);
+        });
+      }
+      res.end('"}]}');
+    });
+    try {
+      const error = await failure(basic({ url: huge.url, timeoutMs: 60_000 }).getChange(CHANGE));
+      expect(error.kind).toBe('too_large');
+      expect(error.message).toMatch(/larger than 5242880 bytes/u);
+      await closed;
+      expect(written).toBeLessThan(total / 4);
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('an answer announcing a huge Content-Length is refused before reading', async () => {
+    const huge = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(120 * 1024 * 1024) });
+      res.write('{"result":[');
+    });
+    try {
+      expect((await failure(basic({ url: huge.url }).getChange(CHANGE))).kind).toBe('too_large');
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('an http:// URL to a remote host is refused; http:// to a loopback host is fine', () => {
+    expect(() => basic({ url: 'http://servicenow.example.com' })).toThrow(/must be https:\/\//u);
+    expect(() => basic({ url: 'http://10.1.2.3:8080' })).toThrow(/must be https:\/\//u);
+    expect(() => basic({ url: 'https://servicenow.example.com' })).not.toThrow();
+    expect(sn.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/u);
+  });
+
+  it('http://127.0.0.1:<port> works end to end', async () => {
+    expect(await basic({ url: sn.url }).getChange(CHANGE)).toMatchObject({ number: CHANGE });
   });
 });

@@ -64,6 +64,21 @@ describe('loadConfig', () => {
     if (!result.ok) expect(result.problems.join('\n')).toMatch(message);
   });
 
+  it.each([
+    ['http://servicenow.example.com', false],
+    ['http://10.0.0.5:8080', false],
+    ['ftp://servicenow.example.com', false],
+    ['https://example.service-now.com', true],
+    ['http://127.0.0.1:8080', true],
+    ['http://127.9.9.9', true],
+    ['http://[::1]:8080', true],
+    ['http://localhost:3200', true],
+  ])('SERVICENOW_URL %s: accepted = %s (https, or http only to a loopback host)', async (url, ok) => {
+    const result = await loadConfig({ ...env(await writeTargets(targets)), SERVICENOW_URL: url });
+    expect(result.ok).toBe(ok);
+    if (!result.ok) expect(result.problems.join('\n')).toMatch(/SERVICENOW_URL: must be https:\/\/ \(http:\/\/ only for a loopback host/u);
+  });
+
   it('refuses an unreadable targets file with its path', async () => {
     const result = await loadConfig(env('/nonexistent/targets.json'));
     expect(result).toMatchObject({ ok: false });

@@ -60,6 +60,7 @@ export class FakeServiceNow {
   readonly #server: Server;
   readonly #changes = new Map<string, StoredChange>();
   readonly #tokens = new Map<string, number>();
+  readonly #issued: string[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #options: FakeServiceNowOptions;
   #mode: ServiceNowMode = 'up';
@@ -113,6 +114,11 @@ export class FakeServiceNow {
   /** The next `n` Table API requests get 429 with Retry-After and X-RateLimit-* headers. */
   rateLimitNext(n: number, retryAfterSeconds = 1): void {
     this.#rateLimit = { remaining: n, retryAfterSeconds };
+  }
+
+  /** Every OAuth access token issued so far (tests check that none of them leaks). */
+  get issuedTokens(): string[] {
+    return [...this.#issued];
   }
 
   /** Invalidates every issued OAuth token (the bot must fetch a new one). */
@@ -212,6 +218,7 @@ export class FakeServiceNow {
     const ttl = oauth.tokenTtlSeconds ?? 1799;
     const token = randomBytes(32).toString('base64url');
     this.#tokens.set(token, Date.now() + ttl * 1000);
+    this.#issued.push(token);
     return json(200, { access_token: token, scope: 'useraccount', token_type: 'Bearer', expires_in: ttl });
   }
 
