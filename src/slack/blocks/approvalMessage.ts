@@ -60,7 +60,7 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
     },
   ];
   if (state.freeze?.on) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${escapeText(state.freeze.reason)}` : ''}. Approvals are blocked.` } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${escapeText(state.freeze.reason)}` : ''}. Approvals are blocked.`.slice(0, 3000) } });
   }
   if (state.approvedBy.length > 0) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approved by ${state.approvedBy.map(mention).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})` }] });
