@@ -25,7 +25,7 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
     case 'approved':
     case 'running':
       if (c.run.cancelRequestedBy) {
-        return refuse('cancel_already_requested', `<@${c.run.cancelRequestedBy}> already asked to cancel this run; it is stopping. Follow its thread.`);
+        return refuse('cancel_already_requested', 'A cancel was already requested for this run; it is stopping. Its message shows who asked; follow its thread.');
       }
       return { ok: true, mode: 'request' };
     default:

@@ -20,5 +20,6 @@ export type RunNotifier = {
   readonly runStarted: (run: RunRef) => Promise<void>;
   readonly runProgress: (run: RunRef, counts: StatusCounts, total: number) => Promise<void>;
   readonly runFinished: (run: RunRef, status: RunStatus, counts: StatusCounts, notable: readonly FinishedExecution[]) => Promise<void>;
+  /** `text` is Slack mrkdwn: every value from people, hosts or ServiceNow in it is escaped (escapeText). */
   readonly runNote: (run: RunRef, text: string) => Promise<void>;
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { chunkTargets } from '../domain/chunkTargets.ts';
+import { escapeText } from '../domain/escapeText.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks, listChunkStates, listPlannedChunks, markChunkRejected, planChunks } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
@@ -91,7 +92,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
         if (!verdict.ok) {
           const n = await abandonUnsentChunks(deps.pool, run.id, `change check failed: ${verdict.code}`);
           await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_stopped', reason: verdict.message, correlationId: run.correlation_id, data: { chunks: n } });
-          await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Further dispatch stopped: ${verdict.message}`);
+          await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Further dispatch stopped: ${escapeText(verdict.message)}`);
           continue;
         }
       }

@@ -3,6 +3,7 @@ import { setApprovalMessage, setRunMessage, type RunRow } from '../db/queries/ru
 import { getFreeze } from '../db/queries/settings.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { approvalMessage } from './blocks/approvalMessage.ts';
+import { mention } from './blocks/mention.ts';
 import { runMessage } from './blocks/runMessage.ts';
 import { loadTargetGroups, toRunView } from './loadRunView.ts';
 import type { Sender } from './sender.ts';
@@ -28,7 +29,7 @@ export const announceRun = async (
   }
   if (ts) {
     await setRunMessage(deps.pool, run.id, channel, ts);
-    await deps.sender.post(channel, { text: `:memo: Submitted by <@${run.requester_id}>; waiting for approval in <#${run.approval_channel_id}>.` }, ts);
+    await deps.sender.post(channel, { text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.` }, ts);
   }
   const groups = await loadTargetGroups(deps.pool, run.id);
   const approvalTs = await deps.sender.post(run.approval_channel_id, approvalMessage(view, groups, { approvedBy: [], freeze: await getFreeze(deps.pool) }));

@@ -1,6 +1,8 @@
+import { escapeText } from '../domain/escapeText.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { getFreeze } from '../db/queries/settings.ts';
 import { approvalMessage } from './blocks/approvalMessage.ts';
+import { mention } from './blocks/mention.ts';
 import { runMessage } from './blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
@@ -8,21 +10,22 @@ import type { SlackDeps } from './slackDeps.ts';
 export type DecisionEvent = {
   readonly kind: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
   readonly by: string;
+  /** As the person typed it (plain text); escaped where it is shown. */
   readonly reason?: string;
 };
 
 const threadText = (event: DecisionEvent, approvals: number, required: number): string => {
   switch (event.kind) {
     case 'approved':
-      return `:white_check_mark: Approved by <@${event.by}>.`;
+      return `:white_check_mark: Approved by ${mention(event.by)}.`;
     case 'rejected':
-      return `:no_entry: Rejected by <@${event.by}>${event.reason ? `: ${event.reason}` : ''}.`;
+      return `:no_entry: Rejected by ${mention(event.by)}${event.reason ? `: ${escapeText(event.reason)}` : ''}.`;
     case 'cancelled':
-      return `:no_entry_sign: Cancelled by <@${event.by}> before approval; nothing ran.`;
+      return `:no_entry_sign: Cancelled by ${mention(event.by)} before approval; nothing ran.`;
     case 'cancel_requested':
-      return `:octagonal_sign: <@${event.by}> asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
+      return `:octagonal_sign: ${mention(event.by)} asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
     case 'approval_recorded':
-      return `:ballot_box_with_check: Approval ${approvals} of ${required} by <@${event.by}>; waiting for a different approver.`;
+      return `:ballot_box_with_check: Approval ${approvals} of ${required} by ${mention(event.by)}; waiting for a different approver.`;
   }
 };
 

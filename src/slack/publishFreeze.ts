@@ -1,7 +1,9 @@
+import { escapeText } from '../domain/escapeText.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { listOpenApprovalMessages } from '../db/queries/runs.ts';
 import type { Freeze } from '../db/queries/settings.ts';
 import { approvalMessage } from './blocks/approvalMessage.ts';
+import { mention } from './blocks/mention.ts';
 import { loadTargetGroups, toRunView } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
 
@@ -17,7 +19,7 @@ export const publishFreeze = async (deps: Pick<SlackDeps, 'pool' | 'registry' | 
     deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, freeze }));
   }
   const text = freeze.on
-    ? `:snowflake: <@${by}> turned the change freeze *on*${freeze.reason ? `: ${freeze.reason}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`
-    : `:sunny: <@${by}> lifted the change freeze; approvals and dispatches are open again.`;
+    ? `:snowflake: ${mention(by)} turned the change freeze *on*${freeze.reason ? `: ${escapeText(freeze.reason)}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`
+    : `:sunny: ${mention(by)} lifted the change freeze; approvals and dispatches are open again.`;
   await deps.sender.post(deps.approvalChannelId, { text });
 };

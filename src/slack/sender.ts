@@ -9,7 +9,8 @@ export type Sender = {
   readonly post: (channel: string, content: MessageContent, threadTs?: string) => Promise<string | undefined>;
   /**
    * Updates a message, coalescing bursts: only the latest content is sent, at most once per
-   * `minIntervalMs` per message, so 5,000 progress events cost a handful of chat.update calls.
+   * `minIntervalMs` per message (counted from the previous send, not from the burst), so 5,000
+   * progress events cost a handful of chat.update calls. The latest content is always sent.
    */
   readonly update: (channel: string, ts: string, content: MessageContent) => void;
   /** An ephemeral message; resolves false when Slack refused it (e.g. the bot cannot see the channel). */
@@ -18,26 +19,57 @@ export type Sender = {
   readonly flush: () => Promise<void>;
 };
 
-type Pending = { content: MessageContent; timer?: NodeJS.Timeout; inFlight?: Promise<void>; lastSentAt: number };
+type Entry = {
+  /** The newest content not yet sent (undefined when the last send carried the newest). */
+  content?: MessageContent;
+  timer?: NodeJS.Timeout;
+  inFlight?: Promise<void>;
+  /** When the last chat.update of this message started (epoch ms). */
+  lastSentAt: number;
+  /** Drops the entry once it has been idle for the interval: memory stays bounded by the busy messages. */
+  forget?: NodeJS.Timeout;
+};
 
 export const createSender = (client: WebClient, logger: Logger, options: { readonly minIntervalMs?: number } = {}): Sender => {
   const minIntervalMs = options.minIntervalMs ?? 1_000;
-  const pending = new Map<string, Pending>();
+  // Kept after a send too: the next update of the same message waits out the interval from that send.
+  const entries = new Map<string, Entry>();
 
-  const send = async (channel: string, ts: string, key: string): Promise<void> => {
-    const entry = pending.get(key);
-    if (!entry) return;
+  const forgetLater = (key: string, entry: Entry): void => {
+    if (entry.forget) clearTimeout(entry.forget);
+    entry.forget = setTimeout(() => {
+      if (entries.get(key) === entry && !entry.content && !entry.timer && !entry.inFlight) entries.delete(key);
+    }, minIntervalMs);
+    entry.forget.unref();
+  };
+
+  const schedule = (channel: string, ts: string, key: string, entry: Entry): void => {
+    if (entry.timer) return;
+    const wait = Math.max(0, entry.lastSentAt + minIntervalMs - Date.now());
+    entry.timer = setTimeout(() => void send(channel, ts, key, entry), wait);
+  };
+
+  const send = async (channel: string, ts: string, key: string, entry: Entry, force = false): Promise<void> => {
     entry.timer = undefined;
+    while (entry.inFlight) await entry.inFlight;
     const content = entry.content;
+    if (!content || (entry.timer && !force)) return;
+    // A send that ended late (or a racing timer) never shortens the interval: wait out the rest.
+    if (!force && entry.lastSentAt + minIntervalMs > Date.now()) {
+      schedule(channel, ts, key, entry);
+      return;
+    }
+    entry.content = undefined;
     entry.lastSentAt = Date.now();
-    entry.inFlight = client.chat
+    const sent = client.chat
       .update({ channel, ts, text: content.text, blocks: content.blocks ? [...content.blocks] : undefined })
       .then(() => undefined, (error: unknown) => logger.warn({ err: error, channel, ts }, 'chat.update failed'))
       .finally(() => {
-        entry.inFlight = undefined;
-        if (entry.content === content && !entry.timer) pending.delete(key);
+        if (entry.inFlight === sent) entry.inFlight = undefined;
+        if (!entry.content && !entry.timer) forgetLater(key, entry);
       });
-    await entry.inFlight;
+    entry.inFlight = sent;
+    await sent;
   };
 
   return {
@@ -55,14 +87,15 @@ export const createSender = (client: WebClient, logger: Logger, options: { reado
     },
     update: (channel, ts, content) => {
       const key = `${channel}|${ts}`;
-      const entry = pending.get(key) ?? { content, lastSentAt: 0 };
+      let entry = entries.get(key);
+      if (!entry) {
+        entry = { lastSentAt: Number.NEGATIVE_INFINITY };
+        entries.set(key, entry);
+      }
+      if (entry.forget) clearTimeout(entry.forget);
+      entry.forget = undefined;
       entry.content = content;
-      pending.set(key, entry);
-      if (entry.timer) return;
-      const wait = Math.max(0, entry.lastSentAt + minIntervalMs - Date.now());
-      entry.timer = setTimeout(() => {
-        void (entry.inFlight ?? Promise.resolve()).then(() => send(channel, ts, key));
-      }, wait);
+      schedule(channel, ts, key, entry);
     },
     ephemeral: async (channel, user, text) => {
       try {
@@ -75,11 +108,10 @@ export const createSender = (client: WebClient, logger: Logger, options: { reado
     },
     flush: async () => {
       await Promise.all(
-        [...pending.entries()].map(async ([key, entry]) => {
+        [...entries.entries()].map(async ([key, entry]) => {
           if (entry.timer) clearTimeout(entry.timer);
-          await entry.inFlight;
           const [channel, ts] = key.split('|') as [string, string];
-          await send(channel, ts, key);
+          await send(channel, ts, key, entry, true);
         }),
       );
     },

@@ -4,6 +4,7 @@ import type { RunNotifier } from '../domain/runNotifier.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { approvalMessage } from './blocks/approvalMessage.ts';
+import { mention } from './blocks/mention.ts';
 import { runMessage, summaryMessage } from './blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { Sender } from './sender.ts';
@@ -50,7 +51,7 @@ export const createSlackRunNotifier = (deps: { pool: DatabasePool; registry: Too
         if (row.message_ts) {
           deps.sender.update(row.channel_id, row.message_ts, runMessage(view, counts));
           if (status === 'expired') {
-            await deps.sender.post(row.channel_id, { text: `:alarm_clock: <@${row.requester_id}> your request expired without approval. Submit it again if it is still needed.` }, row.message_ts);
+            await deps.sender.post(row.channel_id, { text: `:alarm_clock: ${mention(row.requester_id)} your request expired without approval. Submit it again if it is still needed.` }, row.message_ts);
           } else {
             await deps.sender.post(row.channel_id, summaryMessage(view, status, counts, notable), row.message_ts);
           }

@@ -1,4 +1,6 @@
 import type { KnownBlock } from '@slack/types';
+import { escapeText } from '../../domain/escapeText.ts';
+import { mention } from './mention.ts';
 import type { RunView, TargetGroup } from './runView.ts';
 import { slackDate } from './slackDate.ts';
 import { label } from './statusEmoji.ts';
@@ -10,13 +12,13 @@ const MAX_GROUP_LINES = 20;
 
 const paramsText = (params: Readonly<Record<string, unknown>>): string => {
   const entries = Object.entries(params);
-  return entries.length === 0 ? '_none_' : entries.map(([k, v]) => `\`${k}\` = \`${String(v)}\``).join(', ');
+  return entries.length === 0 ? '_none_' : entries.map(([k, v]) => `\`${escapeText(k)}\` = \`${escapeText(String(v))}\``).join(', ');
 };
 
 export const groupsText = (groups: readonly TargetGroup[]): string => {
   const lines = groups.slice(0, MAX_GROUP_LINES).map((g) => {
-    const ids = g.instanceIds.slice(0, 6).join(', ') + (g.instanceIds.length > 6 ? ` +${g.instanceIds.length - 6}` : '');
-    return `• \`${g.accountId}\` ${g.region}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: *${g.instanceIds.length}* — ${ids}`;
+    const ids = escapeText(g.instanceIds.slice(0, 6).join(', ')) + (g.instanceIds.length > 6 ? ` +${g.instanceIds.length - 6}` : '');
+    return `• \`${escapeText(g.accountId)}\` ${escapeText(g.region)}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: *${g.instanceIds.length}* — ${ids}`;
   });
   if (groups.length > MAX_GROUP_LINES) lines.push(`• …and ${groups.length - MAX_GROUP_LINES} more account/regions`);
   return lines.join('\n');
@@ -33,15 +35,15 @@ export type ApprovalState = {
  * carry the run id and the digest, so an approval applies to exactly this plan.
  */
 export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], state: ApprovalState): { text: string; blocks: KnownBlock[] } => {
-  const text = `Approval requested by <@${run.requesterId}>: ${run.toolTitle} — ${run.actionTitle} on ${run.targetCount} instance(s) under ${run.changeNumber}`;
+  const text = `Approval requested by ${mention(run.requesterId)}: ${run.toolTitle} — ${run.actionTitle} on ${run.targetCount} instance(s) under ${escapeText(run.changeNumber)}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `Approval: ${run.toolTitle}`.slice(0, 150) } },
     {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Action*\n${run.actionTitle}${run.mutates ? ' (changes hosts)' : ''}` },
-        { type: 'mrkdwn', text: `*Requester*\n<@${run.requesterId}>` },
-        { type: 'mrkdwn', text: `*Change*\n${run.changeNumber}` },
+        { type: 'mrkdwn', text: `*Requester*\n${mention(run.requesterId)}` },
+        { type: 'mrkdwn', text: `*Change*\n${escapeText(run.changeNumber)}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
         { type: 'mrkdwn', text: `*Parameters*\n${paramsText(run.params)}`.slice(0, 2000) },
         { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}` },
@@ -58,14 +60,14 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
     },
   ];
   if (state.freeze?.on) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${state.freeze.reason}` : ''}. Approvals are blocked.` } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${escapeText(state.freeze.reason)}` : ''}. Approvals are blocked.`.slice(0, 3000) } });
   }
   if (state.approvedBy.length > 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approved by ${state.approvedBy.map((u) => `<@${u}>`).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})` }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approved by ${state.approvedBy.map(mention).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})` }] });
   }
   if (state.decided) {
-    const by = state.decided.by ? ` by <@${state.decided.by}>` : '';
-    const reason = state.decided.reason ? `: ${state.decided.reason}` : '';
+    const by = state.decided.by ? ` by ${mention(state.decided.by)}` : '';
+    const reason = state.decided.reason ? `: ${escapeText(state.decided.reason)}` : '';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${label(state.decided.status)}*${by}${reason}`.slice(0, 3000) } });
   } else {
     blocks.push({

@@ -8,7 +8,7 @@ export const historyMessage = (runs: readonly RunView[]): { text: string; blocks
   return {
     text: `The last ${runs.length} run(s)`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*The last ${runs.length} run(s)* — details: \`/ops show <run id>\`` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*The last ${runs.length} run(s)* — details: \`/ops show &lt;run id&gt;\`` } },
       ...runs.map((r): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: runLine(r).slice(0, 3000) } })),
     ],
   };

@@ -1,4 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
+import { escapeText } from '../../domain/escapeText.ts';
+import { mention } from './mention.ts';
 import { runLine } from './runLine.ts';
 import type { RunView } from './runView.ts';
 
@@ -18,7 +20,7 @@ export const homeView = (s: HomeState): HomeView => ({
   blocks: [
     { type: 'header', text: { type: 'plain_text', text: 'PCM Ops' } },
     ...(s.freeze.on
-      ? [section(`:snowflake: *Change freeze is on*${s.freeze.reason ? `: ${s.freeze.reason}` : ''}${s.freeze.by ? ` (by <@${s.freeze.by}>)` : ''}. Approvals and new dispatches are blocked.`)]
+      ? [section(`:snowflake: *Change freeze is on*${s.freeze.reason ? `: ${escapeText(s.freeze.reason)}` : ''}${s.freeze.by ? ` (by ${mention(s.freeze.by)})` : ''}. Approvals and new dispatches are blocked.`)]
       : []),
     section(`*Approvals waiting for you* (${s.awaiting.length})`),
     ...(s.awaiting.length === 0
@@ -28,6 +30,6 @@ export const homeView = (s: HomeState): HomeView => ({
     section(`*Your recent runs* (${s.mine.length})`),
     ...(s.mine.length === 0 ? [section('_You have not requested any run yet._')] : s.mine.slice(0, MAX_EACH).map((r) => section(runLine(r)))),
     { type: 'divider' },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: '`/ops history [n]` · `/ops show <run>` · `/ops cancel <run>` · `/ops freeze on <reason>` | `off`' }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: '`/ops history [n]` · `/ops show &lt;run&gt;` · `/ops cancel &lt;run&gt;` · `/ops freeze on &lt;reason&gt;` | `off`' }] },
   ],
 });

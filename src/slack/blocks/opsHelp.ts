@@ -1,10 +1,15 @@
-/** What `/ops` does, shown for `/ops`, `/ops help` and anything it does not understand. */
+import { escapeText } from '../../domain/escapeText.ts';
+
+/**
+ * What `/ops` does, shown for `/ops`, `/ops help` and anything it does not understand. `problem` is
+ * plain text (it may quote what the person typed), escaped here.
+ */
 export const opsHelpText = (problem?: string): string =>
   [
-    ...(problem ? [`:grey_question: ${problem}`] : []),
+    ...(problem ? [`:grey_question: ${escapeText(problem)}`] : []),
     '*/ops* commands:',
     '• `/ops history [n]` — the last n runs (default 10, at most 25)',
-    '• `/ops show <run id>` — everything about one run (the first 8 characters of the id are enough)',
-    '• `/ops cancel <run id>` — cancel a run (its requester or an approver)',
-    '• `/ops freeze on <reason>` / `/ops freeze off` — change freeze (admins); `/ops freeze` shows it',
+    '• `/ops show &lt;run id&gt;` — everything about one run (the first 8 characters of the id are enough)',
+    '• `/ops cancel &lt;run id&gt;` — cancel a run (its requester or an approver)',
+    '• `/ops freeze on &lt;reason&gt;` / `/ops freeze off` — change freeze (admins); `/ops freeze` shows it',
   ].join('\n');

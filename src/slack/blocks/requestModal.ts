@@ -112,7 +112,7 @@ export const requestModal = (tool: LoadedTool, action: LoadedAction, metadata: R
   };
 };
 
-/** A modal state after submission when the checks took longer than Slack's 3 seconds. */
+/** A modal state after submission when the checks took longer than Slack's 3 seconds. `text` is mrkdwn: callers escape the values in it. */
 export const noticeModal = (title: string, text: string): ModalView => ({
   type: 'modal',
   title: plain(title, 24),

@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
+import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
+import { mention } from './mention.ts';
 import { slackDate } from './slackDate.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
@@ -26,7 +28,6 @@ export type RunDetails = {
 const MAX_EXECUTIONS = 15;
 const MAX_AUDIT = 25;
 
-const who = (actor: string): string => (/^[UW][A-Z0-9]{2,30}$/u.test(actor) ? `<@${actor}>` : actor);
 const when = (ms: number | null): string => (ms === null ? '—' : slackDate(ms));
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } });
@@ -34,26 +35,26 @@ const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 
 /** `/ops show <run>`: everything about one run, bounded in size, for the person who asked (ephemeral). */
 export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownBlock[] } => {
   const { run } = d;
-  const params = Object.entries(run.params).map(([k, v]) => `\`${k}\` = \`${String(v)}\``).join(', ') || '_none_';
+  const params = Object.entries(run.params).map(([k, v]) => `\`${escapeText(k)}\` = \`${escapeText(String(v))}\``).join(', ') || '_none_';
   const counts = Object.entries(d.counts).filter(([, n]) => (n ?? 0) > 0).map(([s, n]) => `${label(s)}: *${n}*`).join(' · ') || 'no results yet';
   const executions = d.notable.slice(0, MAX_EXECUTIONS).map((e) => {
-    const detail = e.summary ?? e.statusDetails ?? '';
-    return `${label(e.status)} \`${e.instanceId}\` ${e.accountId}/${e.region}${detail ? ` — ${detail.slice(0, 100)}` : ''}`;
+    const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 100);
+    return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${detail ? ` — ${detail}` : ''}`;
   });
   const audit = d.audit.slice(-MAX_AUDIT).map((a) => {
     const move = a.fromStatus || a.toStatus ? ` (${a.fromStatus ?? '∅'} → ${a.toStatus ?? '∅'})` : '';
-    return `${slackDate(a.at, '{date_num} {time_secs}')} ${who(a.actor)} *${a.action}*${move}${a.reason ? `: ${a.reason.slice(0, 150)}` : ''}`;
+    return `${slackDate(a.at, '{date_num} {time_secs}')} ${mention(a.actor)} *${a.action}*${move}${a.reason ? `: ${escapeLine(a.reason, 150)}` : ''}`;
   });
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${run.toolTitle} — ${run.actionTitle}`.slice(0, 150) } },
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.cancelRequestedBy ? ` (cancel requested by <@${run.cancelRequestedBy}>)` : ''}` },
-        { type: 'mrkdwn', text: `*Requester*\n<@${run.requesterId}>` },
-        { type: 'mrkdwn', text: `*Change*\n${run.changeNumber}` },
+        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.cancelRequestedBy ? ` (cancel requested by ${mention(run.cancelRequestedBy)})` : ''}` },
+        { type: 'mrkdwn', text: `*Requester*\n${mention(run.requesterId)}` },
+        { type: 'mrkdwn', text: `*Change*\n${escapeText(run.changeNumber)}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
-        { type: 'mrkdwn', text: `*Approved by*\n${d.approvedBy.map((u) => `<@${u}>`).join(', ') || '—'} (${d.approvedBy.length} of ${run.approvalsRequired})` },
+        { type: 'mrkdwn', text: `*Approved by*\n${d.approvedBy.map(mention).join(', ') || '—'} (${d.approvedBy.length} of ${run.approvalsRequired})` },
         { type: 'mrkdwn', text: `*Requested*\n${when(run.createdAt)}` },
         { type: 'mrkdwn', text: `*Approved*\n${when(d.times.approvedAt)}` },
         { type: 'mrkdwn', text: `*Started*\n${when(d.times.startedAt)}` },

@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
+import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
+import { mention } from './mention.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
 
@@ -18,7 +20,7 @@ const cancellable = new Set(['pending_approval', 'approved', 'running']);
 /** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
 const cancelBlocks = (run: RunView): KnownBlock[] => {
   if (run.cancelRequestedBy && cancellable.has(run.status)) {
-    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:octagonal_sign: Cancel requested by <@${run.cancelRequestedBy}>; stopping…` }] }];
+    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:octagonal_sign: Cancel requested by ${mention(run.cancelRequestedBy)}; stopping…` }] }];
   }
   if (!cancellable.has(run.status)) return [];
   return [{
@@ -39,13 +41,13 @@ const cancelBlocks = (run: RunView): KnownBlock[] => {
 
 /** The parent message in the requester's channel: one message, kept up to date with chat.update. */
 export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: string; blocks: KnownBlock[] } => ({
-  text: `${run.toolTitle} — ${run.actionTitle} (${run.changeNumber}): ${run.status.replace(/_/gu, ' ')}`,
+  text: `${run.toolTitle} — ${run.actionTitle} (${escapeText(run.changeNumber)}): ${run.status.replace(/_/gu, ' ')}`,
   blocks: [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${run.toolTitle} — ${run.actionTitle}*  ${label(run.status)}\nRequested by <@${run.requesterId}> under *${run.changeNumber}* on *${run.targetCount}* instance(s)`,
+        text: `*${run.toolTitle} — ${run.actionTitle}*  ${label(run.status)}\nRequested by ${mention(run.requesterId)} under *${escapeText(run.changeNumber)}* on *${run.targetCount}* instance(s)`,
       },
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: countsText(counts, run.targetCount) }] },
@@ -59,8 +61,8 @@ const MAX_LINES = 40;
 /** The final thread reply: counts, then the instances worth reading (failures first), bounded in size. */
 export const summaryMessage = (run: RunView, status: string, counts: StatusCounts, notable: readonly FinishedExecution[]): { text: string; blocks: KnownBlock[] } => {
   const lines = notable.slice(0, MAX_LINES).map((e) => {
-    const detail = e.summary ?? e.statusDetails ?? '';
-    return `${label(e.status)} \`${e.instanceId}\` ${e.accountId}/${e.region}${detail ? ` — ${detail.slice(0, 120)}` : ''}`;
+    const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 120);
+    return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${detail ? ` — ${detail}` : ''}`;
   });
   const more = run.targetCount - lines.length;
   const body = lines.join('\n') + (more > 0 ? `\n…and ${more} more (see \`/ops show ${run.id}\`)` : '');

@@ -14,6 +14,7 @@ import type {
   WaitForOptions,
 } from './fakeSlackTypes.ts';
 import { handleResponseUrlPost } from './handleResponseUrlPost.ts';
+import { markupTokens, textsIn, type MarkupToken, type ShownText } from './mrkdwnMarkup.ts';
 import { parseWebApiRequest, readBody } from './parseWebApiRequest.ts';
 import { SlackState } from './slackState.ts';
 import { webApiMethods } from './webApiMethods.ts';
@@ -97,6 +98,35 @@ export class FakeSlack {
   /** Posts to response URLs (all, or of one URL id: the last path segment). */
   responses(urlId?: string): ResponseUrlPost[] {
     return this.#state.responses.filter((r) => urlId === undefined || r.urlId === urlId);
+  }
+
+  /**
+   * Everything the bot made people see, as Slack reads it: message and ephemeral `text` (parsed like
+   * mrkdwn), every text object of their blocks (earlier versions of updated messages too), response_url
+   * posts, modals and App Homes. `views.update`/`views.publish` are read from the calls, so replaced views count.
+   */
+  shownTexts(): ShownText[] {
+    const s = this.#state;
+    const out: ShownText[] = [];
+    const message = (where: string, m: { text?: string | undefined; blocks?: unknown }) => {
+      if (typeof m.text === 'string' && m.text !== '') out.push({ where: `${where}.text`, kind: 'text', text: m.text });
+      textsIn(m.blocks, `${where}.blocks`, out);
+    };
+    for (const m of s.messages) {
+      m.history.forEach((h, i) => message(`message ${m.channel}/${m.ts} v${i}`, h));
+      message(`message ${m.channel}/${m.ts}`, m);
+    }
+    for (const e of s.ephemerals) message(`ephemeral ${e.user}`, e);
+    for (const r of s.responses) message(`response ${r.urlId}`, r.body as { text?: string; blocks?: unknown });
+    for (const c of s.calls) if (c.method.startsWith('views.') && c.ok) textsIn(c.args.view, `${c.method} view`, out);
+    return out;
+  }
+
+  /** The `<…>` tokens Slack would turn into mentions, pings and links, with where they were shown (plain_text excluded). */
+  markup(): (MarkupToken & { where: string })[] {
+    return this.shownTexts()
+      .filter((t) => t.kind !== 'plain_text')
+      .flatMap((t) => markupTokens(t.text).map((token) => ({ ...token, where: t.where })));
   }
 
   /** A trigger_id views.open/push will accept once, within 3 s (what a click gives the bot). */

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import { z } from 'zod';
+import { escapeText } from '../../../domain/escapeText.ts';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessage.ts';
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
 import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
@@ -42,7 +43,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const result = await deps.decider.approve({ runId: match[1], approverId: body.user.id, clickedDigest: match[2] });
     if (!result.ok) {
       log.info({ code: result.code }, 'approval refused');
-      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${result.message}`);
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(result.message)}`);
       return;
     }
     log.info({ final: result.final }, 'approval recorded');
@@ -60,7 +61,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     }
     const allowed = await deps.decider.canReject({ runId: id.data, approverId: body.user.id });
     if (!allowed.ok) {
-      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${allowed.message}`);
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(allowed.message)}`);
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(id.data) });
@@ -72,14 +73,14 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const channel = body.channel?.id ?? deps.approvalChannelId;
     const id = runId.safeParse(action.value);
     if (!id.success) {
-      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was cancelled. Use `/ops cancel <run id>`.');
+      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was cancelled. Use `/ops cancel &lt;run id&gt;`.');
       return;
     }
     const result = await deps.canceller.cancel({ runId: id.data, userId: body.user.id });
     const log = deps.logger.child({ runId: id.data, user: body.user.id });
     if (!result.ok) {
       log.info({ code: result.code }, 'cancel refused');
-      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${result.message}`);
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(result.message)}`);
       return;
     }
     log.info({ outcome: result.outcome }, 'cancel accepted');

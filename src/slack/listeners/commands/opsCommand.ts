@@ -1,10 +1,12 @@
 import type { App, RespondArguments } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
+import { escapeText } from '../../../domain/escapeText.ts';
 import { getFreeze } from '../../../db/queries/settings.ts';
 import { listRecentRuns } from '../../../db/queries/runs.ts';
 import { findRun } from '../../../runs/findRun.ts';
 import { historyMessage } from '../../blocks/historyMessage.ts';
+import { mention } from '../../blocks/mention.ts';
 import { opsHelpText } from '../../blocks/opsHelp.ts';
 import { runDetailsMessage } from '../../blocks/runDetails.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
@@ -41,7 +43,8 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         await deps.sender.ephemeral(channel, user, content.text);
       }
     };
-    const refused = (message: string): Reply => ({ text: `:no_entry: ${message}` });
+    // Refusal messages are plain text (they may quote ServiceNow or what the person typed).
+    const refused = (message: string): Reply => ({ text: `:no_entry: ${escapeText(message)}` });
     const command = parseOpsCommand(text);
     const log = deps.logger.child({ user, command: command.kind });
 
@@ -88,7 +91,7 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         const freeze = await getFreeze(deps.pool);
         await reply({
           text: freeze.on
-            ? `:snowflake: The change freeze is on${freeze.reason ? `: ${freeze.reason}` : ''}${freeze.by ? ` (by <@${freeze.by}>)` : ''}.`
+            ? `:snowflake: The change freeze is on${freeze.reason ? `: ${escapeText(freeze.reason)}` : ''}${freeze.by ? ` (by ${mention(freeze.by)})` : ''}.`
             : ':sunny: No change freeze is on.',
         });
         return;
@@ -107,7 +110,7 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
           return;
         }
         log.info({ on }, 'change freeze switched');
-        await reply({ text: on ? `:snowflake: Change freeze is on: ${result.freeze.reason ?? ''}` : ':sunny: Change freeze lifted.' });
+        await reply({ text: on ? `:snowflake: Change freeze is on: ${escapeText(result.freeze.reason ?? '')}` : ':sunny: Change freeze lifted.' });
         await publishFreeze(deps, result.freeze, user);
         return;
       }

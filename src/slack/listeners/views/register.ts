@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
 import type { SubmitResult } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
@@ -11,8 +12,10 @@ import { REJECT_CALLBACK_ID } from '../actions/rejectModal.ts';
 
 const fieldBlock = (key: string): string => (key.startsWith('param:') || ['instances', 'change', 'action'].includes(key) ? key : 'action');
 
+// Field errors are plain text (they quote what was typed, host names and ServiceNow values): Slack shows
+// `response_action: errors` as plain text, so they are only cleaned there, and escaped for mrkdwn here.
 const errorText = (errors: Readonly<Record<string, string>>): string =>
-  Object.entries(errors).map(([k, v]) => `• *${k.replace('param:', '')}*: ${v}`).join('\n');
+  Object.entries(errors).map(([k, v]) => `• *${escapeText(k.replace('param:', ''))}*: ${escapeText(v)}`).join('\n');
 
 export const registerViews = (app: App, deps: SlackDeps): void => {
   app.view(REQUEST_CALLBACK_ID, async ({ ack, body, view, client }) => {
@@ -37,7 +40,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const finish = async (result: SubmitResult, inModal: boolean): Promise<void> => {
       if (!result.ok) {
         if (inModal) {
-          await ack({ response_action: 'errors', errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [fieldBlock(k), v.slice(0, 3000)])) });
+          await ack({ response_action: 'errors', errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [fieldBlock(k), cleanText(v).slice(0, 3000)])) });
         } else {
           await client.views.update({ view_id: view.id, view: noticeModal('Not submitted', `Your request was not submitted:\n${errorText(result.errors)}\nRun the command again with these fixed.`) });
         }
@@ -73,7 +76,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     }
     const result = await deps.decider.reject({ runId: meta.data.runId, approverId: body.user.id, reason: reason.data });
     if (!result.ok) {
-      await ack({ response_action: 'errors', errors: { reason: result.message } });
+      await ack({ response_action: 'errors', errors: { reason: cleanText(result.message) } });
       return;
     }
     await ack();
