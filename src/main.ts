@@ -24,6 +24,8 @@ import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
+import { createRequestGate } from './runs/requestGate.ts';
+import { createRunAccess } from './runs/runAccess.ts';
 import { createRunSubmitter } from './runs/submitRun.ts';
 import { createFreezeSwitch } from './runs/switchFreeze.ts';
 import { createApproverDirectory } from './slack/approverDirectory.ts';
@@ -92,14 +94,21 @@ const slack = new WebClient(config.SLACK_BOT_TOKEN, {
   logger: boltLogger(logger, 'slack-web-api'),
 });
 const sender = createSender(slack, logger);
-const unknownApproverTools = Object.keys(config.TOOL_APPROVER_GROUPS).filter((id) => !registry.byId(id));
-if (unknownApproverTools.length > 0) {
-  logger.fatal({ unknownApproverTools, tools: registry.tools.map((t) => t.id) }, 'TOOL_APPROVER_GROUPS names tools that do not exist; fix the tool ids');
-  process.exit(1);
+for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {
+  const unknownTools = Object.keys(config[setting]).filter((id) => !registry.byId(id));
+  if (unknownTools.length > 0) {
+    logger.fatal({ unknownTools, tools: registry.tools.map((t) => t.id) }, `${setting} names tools that do not exist; fix the tool ids`);
+    process.exit(1);
+  }
+}
+if (config.SECOND_APPROVAL === 'off') {
+  logger.warn('SECOND_APPROVAL=off: mutating actions run after a single approval; set SECOND_APPROVAL=mutating (the default) to require a second, different approver');
 }
 const approvers = createApproverDirectory({
-  client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, toolApprovers: config.TOOL_APPROVER_GROUPS, logger,
+  client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, toolApprovers: config.TOOL_APPROVER_GROUPS,
+  toolRequesters: config.TOOL_REQUESTER_GROUPS, logger,
 });
+const requestGate = createRequestGate({ pool, registry, requestersFor: approvers.requestersFor, allowedChannels: config.TOOL_ALLOWED_CHANNELS });
 // ServiceNow work notes: the notifier queues them (never blocks a run), the writer sends and retries.
 const workNotes = createWorkNoteWriter({ pool, client: serviceNow, registry, links: createSlackLinks(slack), logger });
 const notifier = combineNotifiers(
@@ -120,12 +129,13 @@ const executor = createExecutor({
 
 const submitter = createRunSubmitter({
   pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
-  secondApproval: config.SECOND_APPROVAL,
+  secondApproval: config.SECOND_APPROVAL, gate: requestGate,
   locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
 const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
+const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
 
 let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
@@ -139,7 +149,7 @@ const learnIdentity = async (): Promise<BotIdentity> => {
 const app = createSlackApp(
   config,
   {
-    pool, registry, submitter, decider, canceller, freezer, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
+    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
   },
   healthRoutes(() => readiness),
   logger,

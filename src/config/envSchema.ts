@@ -12,6 +12,35 @@ const slackId = (prefix: string) => new RegExp(`^${prefix}[A-Z0-9]{2,30}$`, 'u')
 
 const approverRef = z.string().regex(slackId('[SUW]'), 'must be a Slack user group id (S…) or user id (U…)');
 
+const channelRef = z.string().regex(slackId('[CG]'), 'must be a Slack channel id (C…)');
+
+/** JSON object: tool id (folder name) → one Slack id or a non-empty list of them; unset or blank = {}. */
+const toolMap = (entry: z.ZodString, what: string, example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): unknown => {
+      if (!v?.trim()) return {};
+      try {
+        return JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .record(
+          z.string(),
+          z.union([entry, z.array(entry).min(1, 'must not be an empty list')], { error: `values must be ${what}` }).transform((v) => (Array.isArray(v) ? v : [v])),
+        )
+        .superRefine((map, ctx) => {
+          for (const key of Object.keys(map)) {
+            if (!/^[a-z0-9][a-z0-9-]{0,40}$/u.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a tool id (the tool folder name, e.g. sft-fix)' });
+          }
+        }),
+    );
+
 /** Environment variables: names are a public contract (README configuration table). */
 export const envSchema = z
   .object({
@@ -46,35 +75,14 @@ export const envSchema = z
     CHANGE_ASSIGNMENT_GROUPS: csv,
     // Every target must be an affected CI of the change (task_ci: instance id or host name).
     CHANGE_REQUIRE_CI_COVERAGE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
-    // A second, different approver for mutating actions (all, or only those touching GovCloud).
-    SECOND_APPROVAL: z.enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' }).default('off'),
+    // A second, different approver for mutating actions (all, or only those touching GovCloud); `off` is logged as a warning.
+    SECOND_APPROVAL: z.enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' }).default('mutating'),
     // Tool id → its own approvers (a user group id or a list of group/user ids), replacing the global ones for that tool.
-    TOOL_APPROVER_GROUPS: z
-      .string()
-      .optional()
-      .transform((v, ctx): unknown => {
-        if (!v?.trim()) return {};
-        try {
-          return JSON.parse(v);
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"sft-fix":"S0123ABCD"}' });
-          return z.NEVER;
-        }
-      })
-      .pipe(
-        z
-          .record(
-            z.string(),
-            z
-              .union([approverRef, z.array(approverRef).min(1)], { error: 'values must be a user group id (S…) or a list of group/user ids' })
-              .transform((v) => (Array.isArray(v) ? v : [v])),
-          )
-          .superRefine((groups, ctx) => {
-            for (const key of Object.keys(groups)) {
-              if (!/^[a-z0-9][a-z0-9-]{0,40}$/u.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a tool id (the tool folder name, e.g. sft-fix)' });
-            }
-          }),
-      ),
+    TOOL_APPROVER_GROUPS: toolMap(approverRef, 'a user group id (S…) or a list of group/user ids', '{"sft-fix":"S0123ABCD"}'),
+    // Tool id → who may request it (group/user ids); a tool not listed may be requested by anyone.
+    TOOL_REQUESTER_GROUPS: toolMap(approverRef, 'a user group id (S…) or a list of group/user ids', '{"sft-fix":"S0123ABCD"}'),
+    // Tool id → the channels its slash command may be used in; a tool not listed may be used anywhere.
+    TOOL_ALLOWED_CHANNELS: toolMap(channelRef, 'a channel id (C…) or a list of channel ids', '{"sft-fix":["C0123ABCD"]}'),
     APPROVAL_TTL_MINUTES: intFrom(60, 1, 10_080),
     MAX_CONCURRENT_EXECUTIONS: intFrom(10, 1, 500),
     MAX_CONCURRENT_PER_REGION: intFrom(4, 1, 100),

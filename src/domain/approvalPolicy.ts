@@ -1,4 +1,5 @@
 import { refuse, type Refusal } from './refusal.ts';
+import type { Roster } from './roster.ts';
 import type { RunStatus } from './runStatus.ts';
 
 export type ApprovalContext = {
@@ -12,8 +13,8 @@ export type ApprovalContext = {
   };
   /** Digest shown on the button the approver clicked. */
   readonly clickedDigest: string;
-  /** Allowed approvers by Slack user id only (explicit ids plus the group's members). */
-  readonly allowedApprovers: ReadonlySet<string>;
+  /** Allowed approvers by Slack user id only (explicit ids plus the groups' members), and whether Slack confirmed the groups. */
+  readonly allowedApprovers: Roster;
   /** Who already approved this run. */
   readonly priorApprovers: readonly string[];
   readonly frozen: { readonly on: boolean; readonly reason?: string };
@@ -21,6 +22,10 @@ export type ApprovalContext = {
 };
 
 export type ApprovalVerdict = { readonly ok: true; readonly final: boolean } | Refusal;
+
+/** Said when a person is not on an approvers roster that Slack could not confirm (fail closed). */
+export const APPROVERS_UNVERIFIED =
+  'The approvers of this tool could not be verified with Slack just now, so nothing was done. Try again in a few minutes; if it keeps failing, tell the bot operators.';
 
 const statusText = (s: RunStatus): string => s.replace(/_/gu, ' ');
 
@@ -35,7 +40,8 @@ export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
   if (c.approverId === c.run.requesterId) {
     return refuse('self_approval', 'You cannot approve your own request. Ask another approver.');
   }
-  if (!c.allowedApprovers.has(c.approverId)) {
+  if (!c.allowedApprovers.members.has(c.approverId)) {
+    if (!c.allowedApprovers.verified) return refuse('approvers_unverified', APPROVERS_UNVERIFIED);
     return refuse('not_approver', 'You are not in the approvers group for this tool. Ask a member of the approvers group.');
   }
   if (c.clickedDigest !== c.run.planDigest) {

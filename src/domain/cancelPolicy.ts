@@ -1,11 +1,13 @@
+import { APPROVERS_UNVERIFIED } from './approvalPolicy.ts';
 import { refuse, type Refusal } from './refusal.ts';
+import type { Roster } from './roster.ts';
 import type { RunStatus } from './runStatus.ts';
 
 export type CancelContext = {
   readonly userId: string;
   readonly run: { readonly status: RunStatus; readonly requesterId: string; readonly cancelRequestedBy: string | null };
   /** The approvers of the run's tool. */
-  readonly approvers: ReadonlySet<string>;
+  readonly approvers: Roster;
 };
 
 /**
@@ -16,7 +18,8 @@ export type CancelVerdict = { readonly ok: true; readonly mode: 'cancel_now' | '
 
 /** Who may cancel a run, and how. Pure; table-tested. */
 export const decideCancel = (c: CancelContext): CancelVerdict => {
-  if (c.userId !== c.run.requesterId && !c.approvers.has(c.userId)) {
+  if (c.userId !== c.run.requesterId && !c.approvers.members.has(c.userId)) {
+    if (!c.approvers.verified) return refuse('approvers_unverified', APPROVERS_UNVERIFIED);
     return refuse('not_allowed', 'Only the requester or an approver of this tool can cancel this run. Ask one of them.');
   }
   switch (c.run.status) {

@@ -1,7 +1,8 @@
 import type { DatabasePool } from 'slonik';
 import type { ChangeVerifier } from '../changes/changeVerifier.ts';
-import { decideApproval } from '../domain/approvalPolicy.ts';
+import { APPROVERS_UNVERIFIED, decideApproval } from '../domain/approvalPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
+import type { Roster } from '../domain/roster.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { insertApproval, listApprovers } from '../db/queries/approvals.ts';
 import { listRunCoverageTargets } from '../db/queries/changes.ts';
@@ -20,13 +21,14 @@ export type RunDecider = {
 };
 
 /** Who may approve runs of a tool (Slack user ids), e.g. the approver directory's `forTool`. */
-export type ApproversFor = (toolId: string) => Promise<ReadonlySet<string>>;
+export type ApproversFor = (toolId: string) => Promise<Roster>;
 
 const statusText = (run: RunRow): string => run.status.replace(/_/gu, ' ');
 
-const rejectRule = (run: RunRow, userId: string, allowed: ReadonlySet<string>): { ok: true } | Refusal => {
+const rejectRule = (run: RunRow, userId: string, allowed: Roster): { ok: true } | Refusal => {
   // The requester may withdraw their own request; anyone else must be an approver of the tool.
-  if (userId !== run.requester_id && !allowed.has(userId)) {
+  if (userId !== run.requester_id && !allowed.members.has(userId)) {
+    if (!allowed.verified) return refuse('approvers_unverified', APPROVERS_UNVERIFIED);
     return refuse('not_approver', 'Only an approver of this tool (or the requester) can reject this request. Ask one of them.');
   }
   if (run.status !== 'pending_approval') {

@@ -13,6 +13,7 @@ import { findInstancesWithSuccess, insertExecutions } from '../db/queries/execut
 import { insertRun, type RunRow } from '../db/queries/runs.ts';
 import { upsertScripts } from '../db/queries/scripts.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
+import type { RequestGate } from './requestGate.ts';
 
 export type SubmitInput = {
   readonly toolId: string;
@@ -42,10 +43,14 @@ export const createRunSubmitter = (deps: {
   readonly changes: ChangeVerifier;
   readonly approvalChannelId: string;
   readonly approvalTtlMinutes: number;
-  /** When a second, different approver is required (SECOND_APPROVAL); default off. */
+  /** When a second, different approver is required (SECOND_APPROVAL); default every mutating action. */
   readonly secondApproval?: SecondApprovalPolicy;
+  /** Who may request which tool from where: checked again here, whatever the form says. */
+  readonly gate: RequestGate;
 }): RunSubmitter => ({
   submit: async (input) => {
+    const allowed = await deps.gate.check({ toolId: input.toolId, userId: input.requesterId, channelId: input.channelId, stage: 'submission' });
+    if (!allowed.ok) return { ok: false, errors: { action: allowed.message } };
     const action = deps.registry.action(input.toolId, input.actionId);
     if (!action) return { ok: false, errors: { action: 'Choose one of the listed actions.' } };
 
@@ -97,7 +102,7 @@ export const createRunSubmitter = (deps: {
     });
     const approvalsRequired = requiredApprovals({
       actionApprovals: action.approval.approvals, mutates: action.mutates, partitions: [...new Set(targets.map((t) => t.partition))],
-      policy: deps.secondApproval ?? 'off',
+      policy: deps.secondApproval ?? 'mutating',
     });
     const run = await deps.pool.transaction(async (tx) => {
       await upsertScripts(tx, [{

@@ -16,7 +16,7 @@ export const publishHome = async (
     getFreeze(deps.pool),
   ]);
   const awaiting = [];
-  for (const run of pending) if ((await deps.approvers.forTool(run.tool)).has(userId)) awaiting.push(run);
+  for (const run of pending) if ((await deps.approvers.forTool(run.tool)).members.has(userId)) awaiting.push(run);
   await publish(homeView({
     awaiting: awaiting.map((r) => toRunView(r, deps.registry)),
     mine: mine.map((r) => toRunView(r, deps.registry)),

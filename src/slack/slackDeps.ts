@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { RunCanceller } from '../runs/cancelRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
+import type { RequestGate } from '../runs/requestGate.ts';
+import type { RunAccess } from '../runs/runAccess.ts';
 import type { RunSubmitter } from '../runs/submitRun.ts';
 import type { FreezeSwitch } from '../runs/switchFreeze.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -16,6 +18,10 @@ export type SlackDeps = {
   readonly decider: RunDecider;
   readonly canceller: RunCanceller;
   readonly freezer: FreezeSwitch;
+  /** Who may request which tool from where (checked before the request form opens). */
+  readonly requestGate: RequestGate;
+  /** Which runs a person may see (`/ops history`, `/ops show`). */
+  readonly runAccess: RunAccess;
   readonly approvers: ApproverDirectory;
   readonly sender: Sender;
   readonly logger: Logger;

@@ -3,7 +3,7 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
-import { blockActionsPayload, viewSubmissionPayload, type InputValue } from '../helpers/slackPayloads.ts';
+import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from '../helpers/slackPayloads.ts';
 import { postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
 import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { approvalMessageFor, chooseAction, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
@@ -11,6 +11,9 @@ import { approvalMessageFor, chooseAction, clickDecision, latestRunId, openReque
 const instances = defaultInstances();
 const ids = instances.map((i) => i.instanceId);
 const SFT_GROUP = 'S0SFTTEAM01';
+const SFT_REQUESTERS = 'S0SFTREQS01';
+const QC_POST_REQUESTERS = 'S0QCPOSTRQ1';
+const ELSEWHERE = 'C0ELSEWHERE';
 
 let s: Sandbox;
 
@@ -19,11 +22,15 @@ beforeAll(async () => {
     instances,
     env: {
       APPROVAL_TTL_MINUTES: '5',
-      SECOND_APPROVAL: 'mutating',
+      // SECOND_APPROVAL is not set: mutating actions need a second, different approver by default.
       TOOL_APPROVER_GROUPS: JSON.stringify({ 'sft-fix': SFT_GROUP }),
+      TOOL_REQUESTER_GROUPS: JSON.stringify({ 'sft-fix': SFT_REQUESTERS, 'qc-post': QC_POST_REQUESTERS }),
+      TOOL_ALLOWED_CHANNELS: JSON.stringify({ 'sft-fix': [OPS_CHANNEL] }),
     },
   });
   s.slack.setUsergroup(SFT_GROUP, [USERS.second]);
+  s.slack.setUsergroup(SFT_REQUESTERS, [USERS.requester]);
+  s.slack.setUsergroup(QC_POST_REQUESTERS, [USERS.requester]);
 });
 afterAll(async () => {
   await s?.close();
@@ -123,6 +130,65 @@ describe('who may approve', () => {
   });
 });
 
+describe('who may request', () => {
+  /** Types a tool's command; returns the bot's ephemeral answer, or 'opened' when it opened the request form. */
+  const typeCommand = async (command: string, user: string, channel = OPS_CHANNEL): Promise<string> => {
+    const url = s.slack.responseUrl({ user, channel });
+    const id = url.split('/').pop() ?? '';
+    const opened = s.slack.callsOf('views.open').length;
+    const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+      command, text: '', user_id: user, channel_id: channel, response_url: url, trigger_id: s.slack.issueTriggerId({ userId: user }),
+    });
+    expect(response.status).toBe(200);
+    const outcome = await s.slack.waitFor((f) => f.responses(id)[0] ?? f.callsOf('views.open')[opened], { timeoutMs: 10_000 });
+    return 'method' in outcome ? 'opened' : JSON.stringify(outcome.body);
+  };
+  const runCount = async () => s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from runs`);
+  const refusals = async () =>
+    (await s.db.pool.any(sql.type(z.object({ actor: z.string(), run_id: z.string().nullable(), reason: z.string().nullable(), data: z.record(z.string(), z.unknown()) }))`
+      select actor, run_id, reason, data from audit_events where action = 'request_refused' order by id`))
+      .map((e) => [e.actor, e.data['code'], e.data['tool'], e.data['channel'], e.data['stage'], e.run_id === null && Boolean(e.reason)]);
+
+  it('only the tool\'s requesters, only in its channels: refused before the form opens and again on submission; audited', async () => {
+    const before = await runCount();
+    const outsider = await typeCommand('/sft-fix', USERS.outsider);
+    expect(outsider).toMatch(/"response_type":"ephemeral"/u);
+    expect(outsider).toMatch(/You are not in the requesters group of `\/sft-fix`\. Ask one of its approvers or a bot admin to add you\./u);
+    const elsewhere = await typeCommand('/sft-fix', USERS.requester, ELSEWHERE);
+    expect(elsewhere).toMatch(/`\/sft-fix` can only be requested in <#C0OPSCHAN>\. Run it there\./u);
+    // A tool without requesters or channels configured: anyone, anywhere (as before).
+    expect(await typeCommand('/qc-prep', USERS.outsider, ELSEWHERE)).toBe('opened');
+
+    // The server checks the submission again, whatever the form says.
+    const view = await openRequestModal(s, '/sft-fix', USERS.requester);
+    const values = { instances: ids[0] ?? '', change: CHANGE };
+    const forgedUser = await submitRequestModal(s, view, USERS.outsider, values);
+    expect(forgedUser.body).toMatchObject({ response_action: 'errors', errors: { action: expect.stringMatching(/not in the requesters group of `\/sft-fix`/u) } });
+    const moved = { ...view, private_metadata: JSON.stringify({ ...JSON.parse(view.private_metadata ?? '{}'), channel: ELSEWHERE }) };
+    const forgedChannel = await postInteraction(s.bot.url, SIGNING_SECRET, viewSubmissionPayload({ user: USERS.requester, view: moved, stateValues: stateValuesForBlocks(view.blocks, values) }));
+    expect(await forgedChannel.json()).toMatchObject({ response_action: 'errors', errors: { action: expect.stringMatching(/can only be requested in/u) } });
+    expect(await runCount()).toBe(before);
+
+    expect(await refusals()).toEqual([
+      [USERS.outsider, 'not_requester', 'sft-fix', OPS_CHANNEL, 'command', true],
+      [USERS.requester, 'wrong_channel', 'sft-fix', ELSEWHERE, 'command', true],
+      [USERS.outsider, 'not_requester', 'sft-fix', OPS_CHANNEL, 'submission', true],
+      [USERS.requester, 'wrong_channel', 'sft-fix', ELSEWHERE, 'submission', true],
+    ]);
+  });
+
+  it('refuses when Slack cannot confirm the requesters group (fail closed), and says so', async () => {
+    s.slack.failNext('usergroups.users.list', 'internal_error', { times: Number.POSITIVE_INFINITY });
+    try {
+      expect(await typeCommand('/qc-post', USERS.requester)).toMatch(/The requesters of `\/qc-post` could not be verified with Slack just now, so nothing was requested/u);
+    } finally {
+      s.slack.heal('usergroups.users.list');
+    }
+    expect(await typeCommand('/qc-post', USERS.requester)).toBe('opened');
+    expect((await refusals()).at(-1)).toEqual([USERS.requester, 'requesters_unverified', 'qc-post', OPS_CHANNEL, 'command', true]);
+  });
+});
+
 describe('plan binding', () => {
   it('an Approve button carrying another digest approves nothing', async () => {
     const runId = await submit();
@@ -148,7 +214,7 @@ describe('plan binding', () => {
   });
 });
 
-describe('second approval for mutating actions (SECOND_APPROVAL=mutating)', () => {
+describe('second approval for mutating actions (SECOND_APPROVAL=mutating, the default)', () => {
   it('needs two different approvers; the same person twice is refused; one transition, one dispatch', async () => {
     const runId = await submit({ action: 'kernel-staging', values: { 'param:targetKernel': '5.14.0-427.13.1.el9_4.x86_64' } });
     const required = await s.db.pool.oneFirst(sql.type(z.object({ approvals_required: z.number() }))`select approvals_required from runs where id = ${runId}`);

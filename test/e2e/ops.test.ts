@@ -10,6 +10,8 @@ import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submi
 
 const instances = defaultInstances();
 let s: Sandbox;
+/** A run requested by USERS.outsider (a member without any role), withdrawn at once. */
+let theirs: string;
 
 beforeAll(async () => {
   s = await startSandbox({ instances });
@@ -20,9 +22,9 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------- helpers
 
-const submit = async (): Promise<string> => {
-  const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE });
+const submit = async (requester: string = USERS.requester): Promise<string> => {
+  const view = await openRequestModal(s, '/qc-prep', requester);
+  const answer = await submitRequestModal(s, view, requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE });
   if (answer.body !== undefined) {
     // The checks outlasted Slack's 3 s: the modal said "Checking…" and is updated with the outcome.
     expect(answer.body).toMatchObject({ response_action: 'update' });
@@ -68,6 +70,9 @@ describe('/ops', () => {
   let pending: string;
 
   beforeAll(async () => {
+    // Someone without any role requests a run too (and withdraws it): theirs is the only run they may see.
+    theirs = await submit(USERS.outsider);
+    expect((await ops(USERS.outsider, `cancel ${theirs}`)).text).toMatch(/Cancelled/u);
     done = await submit();
     await clickDecision(s, done, USERS.approver);
     await waitForRunStatus(s, done, ['succeeded']);
@@ -81,24 +86,48 @@ describe('/ops', () => {
     expect(unknown.response_type).toBe('ephemeral');
   });
 
-  it('history [n]: the newest runs first, ephemeral', async () => {
-    const all = await ops(USERS.outsider, 'history');
-    expect(all.response_type).toBe('ephemeral');
-    expect(all.all.indexOf(pending)).toBeGreaterThan(-1);
-    expect(all.all.indexOf(pending)).toBeLessThan(all.all.indexOf(done));
-    const one = await ops(USERS.outsider, 'history 1');
-    expect(one.all).toContain(pending);
-    expect(one.all).not.toContain(done);
-    expect(s.slack.ephemerals(USERS.outsider).some((e) => e.source === 'response_url' && JSON.stringify(e.blocks).includes(pending))).toBe(true);
+  it('history [n]: the newest runs first, ephemeral; approvers and admins see all of their tools, others only their own', async () => {
+    for (const viewer of [USERS.approver, USERS.admin]) {
+      const all = await ops(viewer, 'history');
+      expect(all.response_type).toBe('ephemeral');
+      expect(all.all.indexOf(pending)).toBeGreaterThan(-1);
+      expect(all.all.indexOf(pending)).toBeLessThan(all.all.indexOf(done));
+      expect(all.all.indexOf(done)).toBeLessThan(all.all.indexOf(theirs));
+      const one = await ops(viewer, 'history 1');
+      expect(one.all).toContain(pending);
+      expect(one.all).not.toContain(done);
+    }
+    expect(s.slack.ephemerals(USERS.approver).some((e) => e.source === 'response_url' && JSON.stringify(e.blocks).includes(pending))).toBe(true);
+
+    const own = await ops(USERS.requester, 'history');
+    expect(own.all).toContain(pending);
+    expect(own.all).toContain(done);
+    expect(own.all).not.toContain(theirs);
+
+    // A member without a role sees their own run, and nobody else's requester, change or run id.
+    const outsider = await ops(USERS.outsider, 'history');
+    expect(outsider.response_type).toBe('ephemeral');
+    expect(outsider.all).toContain(theirs);
+    for (const hidden of [pending, done, `<@${USERS.requester}>`]) expect(outsider.all).not.toContain(hidden);
   });
 
   it('show <run>: status, people, results and the audit trail, from the first characters of the id', async () => {
-    const shown = await ops(USERS.outsider, `show ${done.slice(0, 8)}`);
-    expect(shown.response_type).toBe('ephemeral');
-    for (const part of [done, 'succeeded', `<@${USERS.requester}>`, `<@${USERS.approver}>`, '(1 of 1)', CHANGE, 'success', 'Audit trail', '*requested*', '*approved*', '*command_sent*', '*finished*', 'pending_approval → approved']) {
-      expect(shown.all).toContain(part);
+    for (const viewer of [USERS.requester, USERS.approver, USERS.admin]) {
+      const shown = await ops(viewer, `show ${done.slice(0, 8)}`);
+      expect(shown.response_type).toBe('ephemeral');
+      for (const part of [done, 'succeeded', `<@${USERS.requester}>`, `<@${USERS.approver}>`, '(1 of 1)', CHANGE, 'success', 'Audit trail', '*requested*', '*approved*', '*command_sent*', '*finished*', 'pending_approval → approved']) {
+        expect(shown.all).toContain(part);
+      }
     }
     expect((await ops(USERS.outsider, 'show deadbeef')).text).toMatch(/No run id starts with `deadbeef`\. Check it with `\/ops history`/u);
+  });
+
+  it("show <run>: someone else's run is refused to a member without a role, without its details", async () => {
+    const refused = await ops(USERS.outsider, `show ${done.slice(0, 8)}`);
+    expect(refused.response_type).toBe('ephemeral');
+    expect(refused.text).toMatch(/You can only see runs you requested or runs of tools you approve\. Ask the requester or an approver of this tool\./u);
+    for (const hidden of [done, USERS.requester, USERS.approver, CHANGE, 'Audit trail', ...instances.map((i) => i.instanceId)]) expect(refused.all).not.toContain(hidden);
+    expect((await ops(USERS.outsider, `show ${theirs}`)).all).toContain('Audit trail');
   });
 
   it('cancel <run>: the requester or an approver; a pending request is cancelled at once', async () => {
@@ -183,7 +212,8 @@ describe('App Home', () => {
 
     const outsiderHome = await open(USERS.outsider);
     expect(outsiderHome).toContain('Nothing to approve');
-    expect(outsiderHome).toContain('You have not requested any run yet');
+    expect(outsiderHome).toContain(theirs);
+    expect(outsiderHome).not.toContain(runId);
 
     await clickDecision(s, runId, USERS.approver);
     await waitForRunStatus(s, runId, ['succeeded']);

@@ -36,6 +36,24 @@ describe('startup', () => {
     expect(bot.output.join('\n')).toMatch(/roleArn: is in partition aws but the account is in aws-us-gov/u);
   });
 
+  it('stops at an unknown tool id in the per-tool settings, naming the setting', async () => {
+    for (const [setting, value] of [['TOOL_REQUESTER_GROUPS', '{"sft-fixx":"S0SFTREQS01"}'], ['TOOL_ALLOWED_CHANNELS', '{"qc-prepp":"C0OPSCHAN"}']] as const) {
+      const bot = await launchBot({ ...s.env, [setting]: value }, { waitReady: false });
+      expect(await bot.exited).toBe(1);
+      expect(bot.output.join('\n')).toMatch(new RegExp(`${setting} names tools that do not exist`, 'u'));
+    }
+  });
+
+  it('warns at start when SECOND_APPROVAL=off lets mutating actions run after one approval', async () => {
+    const bot = await launchBot({ ...s.env, SECOND_APPROVAL: 'off' });
+    try {
+      expect(await bot.waitForOutput(/SECOND_APPROVAL=off/u)).toMatch(/"level":(40|"warn")/u);
+    } finally {
+      await bot.stop();
+    }
+    expect(s.bot.output.join('\n')).not.toMatch(/SECOND_APPROVAL=off/u);
+  });
+
   it('starts an embedded PostgreSQL when DATABASE_URL is unset, keeps its data and reaches ready', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'pcm-embedded-'));
     const { DATABASE_URL: _d, ...env } = s.env;

@@ -70,7 +70,10 @@ describe('tool catalogue through the spine', () => {
     const two = await submitRequestModal(s, view, USERS.requester, { instances: `${a} ${b}`, change: CHANGE });
     expect(two.body).toMatchObject({ response_action: 'errors', errors: { instances: expect.stringMatching(/at most 1/u) } });
 
-    const run = await requestAndApprove(s, { command: '/sft-fix', action: 'enrollment', values: { instances: b, change: CHANGE, 'param:force': ['true'] } });
+    // Enrollment changes the host: two different approvers (SECOND_APPROVAL=mutating, the default).
+    const run = await requestAndApprove(s, {
+      command: '/sft-fix', action: 'enrollment', values: { instances: b, change: CHANGE, 'param:force': ['true'] }, approvers: [USERS.approver, USERS.second],
+    });
     expect(run.status).toBe('succeeded');
     const text = s.aws.commands().at(-1)?.commands.join('\n') ?? '';
     expect(text).toContain("export PCM_SETTING_ENROLLMENT_TOKEN_PARAMETER='/pcm-ops/scaleft/enrollment-token'");

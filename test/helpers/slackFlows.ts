@@ -76,10 +76,13 @@ export const waitForRunStatus = async (s: Sandbox, runId: string, statuses: read
 export const latestRunId = async (s: Sandbox): Promise<string> =>
   s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
 
-/** Full happy path: command → modal (optionally another action) → submit → approve → final status. */
+/**
+ * Full happy path: command → modal (optionally another action) → submit → approve → final status.
+ * `approvers` click in turn (a mutating action needs two different ones under SECOND_APPROVAL=mutating).
+ */
 export const requestAndApprove = async (
   s: Sandbox,
-  o: { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approver?: string },
+  o: { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approvers?: readonly string[] },
 ): Promise<{ runId: string; status: string }> => {
   const requester = o.requester ?? 'U0REQUESTER';
   let view = await openRequestModal(s, o.command, requester);
@@ -87,7 +90,22 @@ export const requestAndApprove = async (
   const answer = await submitRequestModal(s, view, requester, o.values);
   check(answer.body === undefined, `the modal was refused: ${JSON.stringify(answer.body)}`);
   const runId = await latestRunId(s);
-  const clicked = await clickDecision(s, runId, o.approver ?? 'U0APPROVER');
-  check(clicked === 200, `approve answered HTTP ${clicked}`);
+  const approvers = o.approvers ?? ['U0APPROVER'];
+  for (const [i, approver] of approvers.entries()) {
+    if (i > 0) await waitForApprovals(s, runId, i);
+    const clicked = await clickDecision(s, runId, approver);
+    check(clicked === 200, `approve answered HTTP ${clicked}`);
+  }
   return { runId, status: await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed']) };
+};
+
+/** Polls the database until `count` approvals of the run are recorded. */
+const waitForApprovals = async (s: Sandbox, runId: string, count: number, timeoutMs = 10_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from approvals where run_id = ${runId} and decision = 'approved'`);
+    if (n >= count) return;
+    if (Date.now() > deadline) throw new Error(`run ${runId} has ${n} approval(s), not ${count}:\n${s.bot.output.slice(-20).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 };

@@ -5,6 +5,7 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
+import { rosterOf } from '../../src/domain/roster.ts';
 import { canTransition, runStatuses, type RunStatus } from '../../src/domain/runStatus.ts';
 import { insertRun } from '../../src/db/queries/runs.ts';
 import { upsertChange } from '../../src/db/queries/changes.ts';
@@ -19,7 +20,7 @@ const CHANGE = 'CHG0012345';
 const DIGEST = 'd'.repeat(64);
 let db: TestDatabase;
 
-const approvers = new Set(['U0APPROVER', 'U0SECOND']);
+const approvers = rosterOf(['U0APPROVER', 'U0SECOND']);
 const okChange: ChangeVerifier = {
   verify: async (number) => ({
     ok: true,

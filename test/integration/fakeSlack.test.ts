@@ -153,6 +153,18 @@ describe('fake Slack Web API via WebClient', () => {
     await expect(rejecting.chat.update({ channel: 'C0OPS00001', ts: result.ts!, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
   });
 
+  it('fails a method on demand: a number of times, or until healed', async () => {
+    fake.setUsergroup('S0APPROVER', ['U0ALICE001']);
+    fake.failNext('usergroups.users.list', 'internal_error', { times: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 3; i += 1) expect(await slackError(client.usergroups.users.list({ usergroup: 'S0APPROVER' }))).toBe('internal_error');
+    expect((await client.auth.test()).ok).toBe(true);
+    fake.heal('usergroups.users.list');
+    expect((await client.usergroups.users.list({ usergroup: 'S0APPROVER' })).users).toEqual(['U0ALICE001']);
+    fake.failNext('usergroups.users.list', 'internal_error', { times: 1 });
+    expect(await slackError(client.usergroups.users.list({ usergroup: 'S0APPROVER' }))).toBe('internal_error');
+    expect((await client.usergroups.users.list({ usergroup: 'S0APPROVER' })).users).toEqual(['U0ALICE001']);
+  });
+
   it('records response_url posts, applies replace_original, and allows 5 uses', async () => {
     const posted = await client.chat.postMessage({ channel: 'C0OPS00001', text: 'Approve?' });
     const url = fake.responseUrl({ channel: 'C0OPS00001', messageTs: posted.ts!, user: 'U0BOB00001' });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval, type ApprovalContext } from '../../src/domain/approvalPolicy.ts';
+import { rosterOf } from '../../src/domain/roster.ts';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const base: ApprovalContext = {
   approverId: 'U0APPROVER',
   run: { status: 'pending_approval', requesterId: 'U0REQUESTER', planDigest: 'a'.repeat(64), approvalsRequired: 1, approvalExpiresAt: new Date(now.getTime() + 60_000) },
   clickedDigest: 'a'.repeat(64),
-  allowedApprovers: new Set(['U0APPROVER', 'U0SECOND', 'U0REQUESTER']),
+  allowedApprovers: rosterOf(['U0APPROVER', 'U0SECOND', 'U0REQUESTER']),
   priorApprovers: [],
   frozen: { on: false },
   now,
@@ -19,6 +20,7 @@ describe('decideApproval', () => {
   it.each([
     ['self approval, even when the requester is an approver', { approverId: 'U0REQUESTER' }, 'self_approval'],
     ['non-approver', { approverId: 'U0SOMEONE' }, 'not_approver'],
+    ['approvers group not verifiable with Slack (fail closed)', { approverId: 'U0SOMEONE', allowedApprovers: rosterOf(['U0APPROVER'], false) }, 'approvers_unverified'],
     ['digest mismatch', { clickedDigest: 'b'.repeat(64) }, 'digest_mismatch'],
     ['expired', { now: new Date(now.getTime() + 120_000) }, 'expired'],
     ['already decided', { run: { ...base.run, status: 'approved' as const } }, 'not_pending'],
@@ -29,6 +31,12 @@ describe('decideApproval', () => {
     const verdict = decideApproval({ ...base, ...over } as ApprovalContext);
     expect(verdict).toMatchObject({ ok: false, code });
     if (!verdict.ok) expect(verdict.message).toMatch(/\./u);
+  });
+  it('an approver listed by id still approves while a group cannot be verified', () => {
+    expect(decideApproval({ ...base, allowedApprovers: rosterOf(['U0APPROVER'], false) })).toEqual({ ok: true, final: true });
+    const refused = decideApproval({ ...base, allowedApprovers: rosterOf([], false) });
+    expect(refused).toMatchObject({ ok: false, code: 'approvers_unverified' });
+    if (!refused.ok) expect(refused.message).toMatch(/could not be verified with Slack/u);
   });
   it('needs a second, different approver when two approvals are required', () => {
     const two = { ...base, run: { ...base.run, approvalsRequired: 2 } };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { approverSourcesFor, requiredApprovals, type SecondApprovalPolicy } from '../../src/domain/approvalPolicy.ts';
 import { decideCancel, type CancelContext } from '../../src/domain/cancelPolicy.ts';
+import { rosterOf } from '../../src/domain/roster.ts';
 import type { RunStatus } from '../../src/domain/runStatus.ts';
 
 describe('requiredApprovals (SECOND_APPROVAL)', () => {
@@ -34,7 +35,7 @@ describe('approverSourcesFor (TOOL_APPROVER_GROUPS)', () => {
 
 describe('decideCancel', () => {
   const base = (status: RunStatus, over: Partial<CancelContext> = {}): CancelContext => ({
-    userId: 'U0REQ', run: { status, requesterId: 'U0REQ', cancelRequestedBy: null }, approvers: new Set(['U0APP']), ...over,
+    userId: 'U0REQ', run: { status, requesterId: 'U0REQ', cancelRequestedBy: null }, approvers: rosterOf(['U0APP']), ...over,
   });
   it.each<[string, CancelContext, string]>([
     ['the requester cancels a pending request at once', base('pending_approval'), 'cancel_now'],
@@ -46,6 +47,7 @@ describe('decideCancel', () => {
   });
   it.each<[string, CancelContext, string]>([
     ['someone else', base('running', { userId: 'U0OTHER' }), 'not_allowed'],
+    ['someone else while the approvers cannot be verified', base('running', { userId: 'U0OTHER', approvers: rosterOf([], false) }), 'approvers_unverified'],
     ['twice', base('running', { run: { status: 'running', requesterId: 'U0REQ', cancelRequestedBy: 'U0APP' } }), 'cancel_already_requested'],
     ...(['succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired'] as const).map((s): [string, CancelContext, string] => [`a ${s} run`, base(s), 'already_ended']),
   ])('refuses %s', (_name, context, code) => {

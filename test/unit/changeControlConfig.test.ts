@@ -35,18 +35,23 @@ describe('ServiceNow credentials', () => {
 
 describe('change control and approval settings', () => {
   const ok = { ...base, SERVICENOW_USER: 'bot', SERVICENOW_PASSWORD: 'pw' };
-  it('defaults: rules off, one approval, no per-tool approvers', () => {
+  it('defaults: rules off, a second approver for mutating actions, no per-tool approvers, requesters or channels', () => {
     const env = envSchema.parse(ok);
-    expect(env).toMatchObject({ CHANGE_ASSIGNMENT_GROUPS: [], CHANGE_REQUIRE_CI_COVERAGE: false, SECOND_APPROVAL: 'off', TOOL_APPROVER_GROUPS: {} });
+    expect(env).toMatchObject({
+      CHANGE_ASSIGNMENT_GROUPS: [], CHANGE_REQUIRE_CI_COVERAGE: false, SECOND_APPROVAL: 'mutating', TOOL_APPROVER_GROUPS: {}, TOOL_REQUESTER_GROUPS: {}, TOOL_ALLOWED_CHANNELS: {},
+    });
+    expect(envSchema.parse({ ...ok, SECOND_APPROVAL: 'off' }).SECOND_APPROVAL).toBe('off');
   });
   it('parses every setting', () => {
     const env = envSchema.parse({
       ...ok, CHANGE_ASSIGNMENT_GROUPS: 'Platform Operations, 0123456789abcdef0123456789abcdef', CHANGE_REQUIRE_CI_COVERAGE: 'true',
       SECOND_APPROVAL: 'govcloud-mutating', TOOL_APPROVER_GROUPS: '{"sft-fix":"S0SFTTEAM","qc-prep":["S0QCTEAM","U0ALICE"]}',
+      TOOL_REQUESTER_GROUPS: '{"sft-fix":["S0SFTREQ","U0BOB"]}', TOOL_ALLOWED_CHANNELS: '{"sft-fix":"C0SFTOPS","qc-prep":["C0OPS","G0PRIVATE"]}',
     });
     expect(env).toMatchObject({
       CHANGE_ASSIGNMENT_GROUPS: ['Platform Operations', '0123456789abcdef0123456789abcdef'], CHANGE_REQUIRE_CI_COVERAGE: true, SECOND_APPROVAL: 'govcloud-mutating',
       TOOL_APPROVER_GROUPS: { 'sft-fix': ['S0SFTTEAM'], 'qc-prep': ['S0QCTEAM', 'U0ALICE'] },
+      TOOL_REQUESTER_GROUPS: { 'sft-fix': ['S0SFTREQ', 'U0BOB'] }, TOOL_ALLOWED_CHANNELS: { 'sft-fix': ['C0SFTOPS'], 'qc-prep': ['C0OPS', 'G0PRIVATE'] },
     });
   });
   it.each([
@@ -55,6 +60,11 @@ describe('change control and approval settings', () => {
     [{ TOOL_APPROVER_GROUPS: '{sft-fix: S0}' }, /TOOL_APPROVER_GROUPS: must be JSON/u],
     [{ TOOL_APPROVER_GROUPS: '{"sft-fix":"#ops"}' }, /TOOL_APPROVER_GROUPS\.sft-fix: must be a Slack user group id/u],
     [{ TOOL_APPROVER_GROUPS: '{"SFT Fix":"S0SFTTEAM"}' }, /TOOL_APPROVER_GROUPS\.SFT Fix: is not a tool id/u],
+    [{ TOOL_REQUESTER_GROUPS: '{sft-fix}' }, /TOOL_REQUESTER_GROUPS: must be JSON/u],
+    [{ TOOL_REQUESTER_GROUPS: '{"sft-fix":"#ops"}' }, /TOOL_REQUESTER_GROUPS\.sft-fix: must be a Slack user group id/u],
+    [{ TOOL_REQUESTER_GROUPS: '{"sft-fix":[]}' }, /TOOL_REQUESTER_GROUPS\.sft-fix: must not be an empty list/u],
+    [{ TOOL_ALLOWED_CHANNELS: '{"sft-fix":"U0ALICE"}' }, /TOOL_ALLOWED_CHANNELS\.sft-fix: must be a Slack channel id/u],
+    [{ TOOL_ALLOWED_CHANNELS: '{"Qc Prep":"C0OPS"}' }, /TOOL_ALLOWED_CHANNELS\.Qc Prep: is not a tool id/u],
   ])('refuses %j', (extra, message) => {
     expect(problems({ ...ok, ...extra }).join('\n')).toMatch(message);
   });

@@ -187,6 +187,17 @@ export const requestRunCancel = async (db: Db, id: string, by: string): Promise<
 export const listRecentRuns = async (db: Db, limit: number): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`select ${runColumns} from runs order by created_at desc limit ${limit}`);
 
+/** The newest runs requested by `requesterId` or of one of `tools` (/ops history for a non-admin). */
+export const listRecentRunsVisibleTo = async (
+  db: Db,
+  scope: { readonly requesterId: string; readonly tools: readonly string[] },
+  limit: number,
+): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    select ${runColumns} from runs
+    where requester_id = ${scope.requesterId} or tool = any(${sql.array([...scope.tools], 'text')})
+    order by created_at desc limit ${limit}`);
+
 const asUuid = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 
 /**

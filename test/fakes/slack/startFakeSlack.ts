@@ -155,6 +155,11 @@ export class FakeSlack {
     this.#state.failures.set(method, { remaining: times, error, status });
   }
 
+  /** Ends what `failNext` injected for `method` ('*' = the wildcard entry): Slack answers normally again. */
+  heal(method: string): void {
+    this.#state.failures.delete(method);
+  }
+
   /** Polls until `predicate(this)` returns something truthy and resolves with it. */
   async waitFor<T>(predicate: (fake: FakeSlack) => T | undefined | null | false, { timeoutMs = 2000, intervalMs = 10 }: WaitForOptions = {}): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,6 @@ import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import { escapeText } from '../../../domain/escapeText.ts';
 import { getFreeze } from '../../../db/queries/settings.ts';
-import { listRecentRuns } from '../../../db/queries/runs.ts';
 import { findRun } from '../../../runs/findRun.ts';
 import { historyMessage } from '../../blocks/historyMessage.ts';
 import { mention } from '../../blocks/mention.ts';
@@ -53,13 +52,15 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         await reply({ text: opsHelpText(command.problem) });
         return;
       case 'history': {
-        const runs = await listRecentRuns(deps.pool, command.limit);
+        // Everyone's runs for admins; otherwise one's own and those of the tools one approves.
+        const runs = await deps.runAccess.history(user, command.limit);
         await reply(historyMessage(runs.map((r) => toRunView(r, deps.registry))));
         return;
       }
       case 'show': {
-        const found = await findRun(deps.pool, command.runRef);
+        const found = await deps.runAccess.find(user, command.runRef);
         if (!found.ok) {
+          if (found.code === 'not_visible') log.info({ runRef: command.runRef }, 'show refused: not visible to this person');
           await reply(refused(found.message));
           return;
         }
