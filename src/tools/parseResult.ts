@@ -23,24 +23,26 @@ export type PcmResult = z.infer<typeof pcmResultSchema>;
 export type PcmResultStatus = PcmResult['status'];
 
 /**
- * Finds the LAST line starting with `PCM_RESULT ` and validates it. Returns undefined when there is
- * no such line or it does not parse, which is what a truncated stdout (SSM keeps only the first
- * 24,000 characters) or a script killed mid-print looks like. An earlier result line is never used
- * in place of a broken last one: that would report a stale verdict.
+ * Takes the result from the LAST non-empty line of stdout only, and validates it. Anything printed
+ * before that line is human output: an earlier `PCM_RESULT …` line (a compromised host, or a log line
+ * echoing user data) is never a verdict. Returns undefined when the last non-empty line is not a
+ * valid result line, which is also what a truncated stdout looks like (SSM keeps the beginning, the
+ * agent appends a truncation marker, and the script prints its result last) or a script killed
+ * mid-print: no stale or planted verdict stands in for the real one.
  */
 export const parsePcmResult = (stdout: string): PcmResult | undefined => {
   const lines = stdout.split(/\r?\n/u);
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const line = lines[i];
-    if (line === undefined || !line.startsWith(PCM_RESULT_PREFIX)) continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line.slice(PCM_RESULT_PREFIX.length));
-    } catch {
-      return undefined;
-    }
-    const parsed = pcmResultSchema.safeParse(json);
-    return parsed.success ? parsed.data : undefined;
+  let last: string | undefined;
+  for (let i = lines.length - 1; i >= 0 && last === undefined; i -= 1) {
+    if (lines[i]?.trim()) last = lines[i];
   }
-  return undefined;
+  if (last === undefined || !last.startsWith(PCM_RESULT_PREFIX)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(last.slice(PCM_RESULT_PREFIX.length));
+  } catch {
+    return undefined;
+  }
+  const parsed = pcmResultSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { splitPluginOutput } from '../../src/executor/splitPluginOutput.ts';
 import { parsePcmResult, pcmResultSchema } from '../../src/tools/parseResult.ts';
 import type { PcmResult } from '../../src/tools/parseResult.ts';
 
@@ -25,6 +26,28 @@ describe('parsePcmResult', () => {
   it('returns undefined for a truncated result line instead of falling back to an earlier one', () => {
     const full = `${line({ ...ok, summary: 'stale' })}\n${line(ok)}\n`;
     expect(parsePcmResult(full.slice(0, full.length - 10))).toBeUndefined();
+  });
+
+  it('takes a planted earlier result line only as human output: the last non-empty line decides', () => {
+    const fake = line({ ...ok, summary: 'planted by the host' });
+    expect(parsePcmResult(`${fake}\nchecking…\n${line({ ...ok, status: 'fail', summary: 'real' })}\n\n`)).toMatchObject({ status: 'fail', summary: 'real' });
+    // A result line followed by anything else is no result (same as a missing one).
+    expect(parsePcmResult(`${fake}\nservice nginx: running\n`)).toBeUndefined();
+    expect(parsePcmResult(`human\n${line(ok)}\n  tail  \n`)).toBeUndefined();
+    expect(parsePcmResult(`human\n${line(ok)}\r\n \r\n\t\n`)).toEqual(ok);
+  });
+
+  it('a truncated stdout has no result even when an earlier line looks like one', () => {
+    const fake = line({ ...ok, summary: 'echoed user data' });
+    const full = `start\n${fake}\n${'x'.repeat(80)}\n`.repeat(400) + line({ ...ok, status: 'fail', summary: 'real' });
+    // GetCommandInvocation keeps the first 24,000 characters.
+    expect(parsePcmResult(full.slice(0, 24_000))).toBeUndefined();
+    // ListCommandInvocations' plugin Output: ~2,500 characters, then the agent's truncation marker.
+    const plugin = `${full.slice(0, 2_500)}\n---Output truncated---\n----------ERROR-------\nwarning\n`;
+    const split = splitPluginOutput(plugin);
+    expect(split.truncated).toBe(true);
+    expect(parsePcmResult(split.stdout)).toBeUndefined();
+    expect(parsePcmResult(full)).toMatchObject({ status: 'fail', summary: 'real' });
   });
 
   it('rejects unknown statuses and nested detail objects', () => {

@@ -18,13 +18,20 @@ const minBootFreeMb = z
   .default(200)
   .meta({ title: 'Minimum free space on /boot (MB)', description: 'A kernel plus its initramfs needs roughly 100–150 MB.', placeholder: '200' });
 
-/** A kernel release as `uname -r` prints it; the character set keeps it a single safe package/file name. */
-export const KERNEL_RELEASE = /^[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z._+~-]+$/u;
+/**
+ * A kernel release as `uname -r` prints it (RHEL 5.14.0-427.13.1.el9_4.x86_64, Amazon Linux
+ * 6.1.79-99.167.amzn2023.x86_64, Debian 6.1.0-18-amd64, Ubuntu 5.15.0-105-generic). It becomes a package
+ * name, and apt-get reads a name that matches no package as a regular expression (or glob), dnf/yum read
+ * * ? [ as globs, and a trailing - or + tells apt to remove/install: so no regex or glob character but
+ * `.`, and a letter or digit last. The script checks the same pattern (TARGET_RE) and installs only a
+ * package of exactly this name.
+ */
+export const KERNEL_RELEASE = /^[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z._~-]*[0-9A-Za-z]$/u;
 
 const targetKernel = z
   .string()
   .max(100)
-  .regex(KERNEL_RELEASE)
+  .regex(KERNEL_RELEASE, 'Kernel release as uname -r prints it, e.g. 5.14.0-427.13.1.el9_4.x86_64 or 6.1.0-18-amd64: letters, digits and . _ ~ - only.')
   .meta({
     title: 'Kernel to stage',
     description: 'Kernel release as `uname -r` prints it. RHEL family: the .arch suffix may be omitted (host arch is used). Debian family: e.g. 5.15.0-97-generic.',

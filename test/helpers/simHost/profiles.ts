@@ -42,6 +42,12 @@ export type HostProfile = {
   readonly installedKernels: readonly string[];
   /** Kernels the repositories offer (dnf/apt-get install succeeds for these). */
   readonly availableKernels: readonly string[];
+  /**
+   * Other packages the repositories offer, by full name (Debian, e.g. `linux-image-6.1.0-47-amd64-dbg`)
+   * or name-version-release.arch (RHEL, e.g. `kernel-debug-core-5.14.0-427.13.1.el9_4.x86_64`). They
+   * install like any package (recorded, nothing in /boot): what a pattern-matching name may select.
+   */
+  readonly extraPackages: readonly string[];
   /** RHEL: grubby's default kernel. Debian: ignored (GRUB boots the first entry until saved_entry is set). */
   readonly defaultKernel: string | null;
   readonly packageManagers: readonly ('dnf' | 'yum' | 'apt-get')[];
@@ -130,6 +136,11 @@ export const rhel9Healthy = (): HostProfile => ({
   runningKernel: '5.14.0-362.8.1.el9_3.x86_64',
   installedKernels: ['5.14.0-284.30.1.el9_2.x86_64', '5.14.0-362.8.1.el9_3.x86_64'],
   availableKernels: ['5.14.0-362.24.1.el9_3.x86_64', '5.14.0-427.13.1.el9_4.x86_64'],
+  extraPackages: [
+    'kernel-debug-5.14.0-427.13.1.el9_4.x86_64',
+    'kernel-debug-core-5.14.0-427.13.1.el9_4.x86_64',
+    'kernel-rt-5.14.0-427.13.1.el9_4.x86_64',
+  ],
   defaultKernel: '5.14.0-362.8.1.el9_3.x86_64',
   packageManagers: ['dnf', 'yum'],
   uptimeSeconds: 40 * 86_400,
@@ -194,6 +205,7 @@ export const ubuntu2204Healthy = (): HostProfile => ({
   runningKernel: '5.15.0-91-generic',
   installedKernels: ['5.15.0-88-generic', '5.15.0-91-generic'],
   availableKernels: ['5.15.0-94-generic', '5.15.0-97-generic'],
+  extraPackages: ['linux-image-unsigned-5.15.0-97-generic'],
   defaultKernel: null,
   packageManagers: ['apt-get'],
   uptimeSeconds: 25 * 86_400,
@@ -236,6 +248,38 @@ export const ubuntu2204Healthy = (): HostProfile => ({
   files: {},
 });
 
+/** Debian 12 on EC2: the debug (-dbg, ~5.6 GB each) and unsigned images sit in the same repository as the kernels. */
+export const debian12Healthy = (): HostProfile => ({
+  ...ubuntu2204Healthy(),
+  name: 'debian12-healthy',
+  osRelease: [
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+    'NAME="Debian GNU/Linux"',
+    'VERSION_ID="12"',
+    'VERSION="12 (bookworm)"',
+    'VERSION_CODENAME=bookworm',
+    'ID=debian',
+    '',
+  ].join('\n'),
+  hostname: 'ip-10-0-3-17',
+  runningKernel: '6.1.0-44-amd64',
+  installedKernels: ['6.1.0-43-amd64', '6.1.0-44-amd64'],
+  availableKernels: ['6.1.0-47-amd64', '6.1.0-47-cloud-amd64', '6.1.0-47-rt-amd64'],
+  extraPackages: [
+    'linux-image-6.1.0-47-amd64-dbg',
+    'linux-image-6.1.0-47-amd64-unsigned',
+    'linux-image-6.1.0-47-cloud-amd64-dbg',
+    'linux-image-6.1.0-47-rt-amd64-dbg',
+  ],
+  pendingUpdates: ['linux-image-amd64', 'linux-image-6.1.0-47-amd64', 'openssl', 'libssl3'],
+  runningServices: ['amazon-ssm-agent.service', 'chrony.service', 'cron.service', 'dbus.service', 'ssh.service', 'systemd-journald.service', 'systemd-logind.service', 'systemd-networkd.service', 'systemd-udevd.service'],
+  mounts: [
+    { target: '/', source: '/dev/nvme0n1p1', fstype: 'ext4' },
+    { target: '/boot/efi', source: '/dev/nvme0n1p15', fstype: 'vfat' },
+    ...pseudoMounts,
+  ],
+});
+
 export const alpineUnsupported = (): HostProfile => ({
   ...ubuntu2204Healthy(),
   name: 'alpine-unsupported',
@@ -244,6 +288,7 @@ export const alpineUnsupported = (): HostProfile => ({
   runningKernel: '6.6.14-0-virt',
   installedKernels: [],
   availableKernels: [],
+  extraPackages: [],
   packageManagers: [],
   missingCommands: ['systemctl', 'journalctl', 'findmnt', 'fuser'],
   sft: { ...healthySft, installed: false, active: false, enrolled: false },
@@ -265,5 +310,6 @@ export const suseUnsupported = (): HostProfile => ({
   runningKernel: '5.14.21-150500.55.39-default',
   installedKernels: [],
   availableKernels: [],
+  extraPackages: [],
   packageManagers: [],
 });

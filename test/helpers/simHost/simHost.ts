@@ -94,6 +94,10 @@ export type SimHost = {
   readonly fileMode: (absPath: string) => Promise<number | undefined>;
   readonly state: (name: string) => Promise<string | undefined>;
   readonly installedKernels: () => Promise<string[]>;
+  /** Packages other than kernels installed on the host (e.g. a -dbg package a pattern selected). */
+  readonly installedPackages: () => Promise<string[]>;
+  /** Runs one host command (a stub) as the scripts would, e.g. to check the fake behaves like the real tool. */
+  readonly command: (name: string, args: readonly string[]) => Promise<{ readonly exitCode: number | null; readonly stdout: string; readonly stderr: string }>;
   readonly invocations: () => Promise<SimInvocation[]>;
   readonly cleanup: () => Promise<void>;
 };
@@ -149,7 +153,10 @@ const stubsFor = (p: HostProfile): Map<string, string> => {
     stubs.set('dpkg-query', 'dpkg-query.sh');
     stubs.set('update-grub', 'update-grub.sh');
     stubs.set('grub-set-default', 'grub-set-default.sh');
-    if (p.packageManagers.includes('apt-get')) stubs.set('apt-get', 'apt-get.sh');
+    if (p.packageManagers.includes('apt-get')) {
+      stubs.set('apt-get', 'apt-get.sh');
+      stubs.set('apt-cache', 'apt-cache.sh');
+    }
   }
   for (const missing of p.missingCommands) stubs.delete(missing);
   return stubs;
@@ -298,6 +305,7 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
       await writeKernelFiles(p.installedKernels, p.family);
     }
     if (want('availableKernels')) await putState('kernels_available', lines(p.availableKernels));
+    if (want('extraPackages')) await putState('extra_packages', lines(p.extraPackages));
     if (want('defaultKernel') && p.family === 'rhel') {
       await putState('grubby_default', p.defaultKernel ? `/boot/vmlinuz-${p.defaultKernel}\n` : '');
     }
@@ -501,6 +509,17 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
     fileMode: async (absPath) => stat(inRoot(absPath)).then((s) => s.mode & 0o7777, () => undefined),
     state: readState,
     installedKernels: async () => ((await readState('kernels_installed')) ?? '').split('\n').filter(Boolean),
+    installedPackages: async () => ((await readState('packages_installed')) ?? '').split('\n').filter(Boolean),
+    command: (name, args) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(path.join(binDir, name), [...args], { env: { PATH: `${binDir}:${sysDir}` }, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      }),
     invocations: async () => parseInvocations((await readState('invocations.log')) ?? ''),
     cleanup: async () => {
       liveHosts.delete(host);

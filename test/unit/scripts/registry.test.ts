@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildCommands } from '../../../src/tools/buildCommands.ts';
+import { KERNEL_RELEASE } from '../../../src/tools/qc-prep/definition.ts';
 import { loadRegistry } from '../../../src/tools/registry.ts';
 import type { LoadedAction } from '../../../src/tools/registry.ts';
 import { cleanupSimHosts, envName, expectContract, rhel9Healthy, runOnSimHost, scriptPath, ubuntu2204Healthy, withProfile } from '../../helpers/simHost/index.ts';
@@ -71,6 +72,56 @@ describe('tool registry', () => {
     for (const bad of ['', '5.14', '5.14.0', '5.14.0-1 ', '5.14.0-1;reboot', '5.14.0-$(id)', '5.14.0-1/../x', `5.14.0-${'a'.repeat(100)}`]) {
       expect(params?.safeParse({ targetKernel: bad }).success, bad).toBe(false);
     }
+  });
+
+  it('kernel-staging accepts every distribution\'s kernel release form', () => {
+    const params = registry.action('qc-prep', 'kernel-staging')?.params;
+    const releases = [
+      '5.14.0-427.13.1.el9_4.x86_64', // RHEL 9
+      '5.14.0-427.13.1.el9_4', // RHEL without the .arch suffix (the script appends uname -m)
+      '5.14.0-427.13.1.el9_4.aarch64',
+      '4.18.0-513.24.1.el8_9.x86_64', // RHEL 8
+      '3.10.0-1160.119.1.el7.x86_64', // RHEL 7
+      '5.14.0-432.el9.x86_64', // CentOS Stream 9
+      '6.1.79-99.167.amzn2023.x86_64', // Amazon Linux 2023
+      '5.10.214-202.855.amzn2.x86_64', // Amazon Linux 2
+      '4.14.336-257.562.amzn2.x86_64',
+      '5.15.0-205.149.5.1.el9uek.x86_64', // Oracle Linux UEK
+      '6.1.0-18-amd64', // Debian 12
+      '6.1.0-18-cloud-amd64',
+      '6.1.0-18-arm64',
+      '5.10.0-28-amd64', // Debian 11
+      '6.1.0-0.deb11.17-amd64', // Debian 11 backports
+      '5.15.0-105-generic', // Ubuntu 22.04
+      '6.5.0-35-generic', // Ubuntu 22.04 HWE
+      '6.8.0-1008-aws', // Ubuntu 24.04 on EC2
+      '5.15.0-1051-aws',
+      '5.4.0-1103-azure',
+    ];
+    for (const ok of releases) expect(params?.safeParse({ targetKernel: ok }).success, ok).toBe(true);
+  });
+
+  it.each([...'+*?[]^$|(){}\\'].map((c) => [c]))('kernel-staging refuses %j, which apt/dnf would read as a pattern', (c) => {
+    const params = registry.action('qc-prep', 'kernel-staging')?.params;
+    for (const bad of [`6.1.0-47-${c}-dbg`, `6.1.0-47-amd64${c}`, `6.1.0-47-${c}amd64`, `5.14.0-427.13.1.el9_4${c}x86_64`]) {
+      const parsed = params?.safeParse({ targetKernel: bad });
+      expect(parsed?.success, bad).toBe(false);
+      expect(parsed?.error?.issues.map((i) => i.path.join('.')), bad).toEqual(['targetKernel']);
+    }
+  });
+
+  it('kernel-staging refuses the example of the review and a trailing - (apt: remove)', () => {
+    const params = registry.action('qc-prep', 'kernel-staging')?.params;
+    for (const bad of ['6.1.0-47-.+-dbg', '6.1.0-44-', '6.1.0-44-amd64.', '5.14.0-427.13.1.el9_4.x86_64+debug']) {
+      expect(params?.safeParse({ targetKernel: bad }).success, bad).toBe(false);
+    }
+  });
+
+  it('the script checks the same kernel pattern as the form', () => {
+    const action = registry.action('qc-prep', 'kernel-staging');
+    const shell = /^TARGET_RE='([^']*)'$/mu.exec(action?.scriptContent ?? '')?.[1];
+    expect(shell).toBe(KERNEL_RELEASE.source);
+    expect(KERNEL_RELEASE.source.startsWith('^') && KERNEL_RELEASE.source.endsWith('$')).toBe(true);
   });
 
   it('threshold parameters are bounded integers', () => {

@@ -18,6 +18,10 @@
 # touched: a kernel without an initramfs would not boot. The staged kernel is recorded in
 # /var/lib/pcm-ops/qc/<change>/staged-kernel; package-manager output goes to kernel-staging.log there.
 # Idempotent: an installed kernel is not reinstalled and an unchanged default is not rewritten.
+# Exact names only: apt-get/apt-cache read a name that matches no package as a regular expression
+# (or glob), and a trailing -/+ as remove/install; dnf/yum read * ? [ as globs. So the target must
+# match TARGET_RE (no such character but `.`), and nothing is installed until the repositories list
+# exactly the package `kernel-<ver>` / `linux-image-<ver>`.
 #
 # Inputs (environment only): PCM_CHANGE_NUMBER, PCM_RUN_ID, PCM_PARAM_TARGET_KERNEL.
 # Output: a few human lines, then exactly one last line `PCM_RESULT {json}`.
@@ -27,6 +31,9 @@ set -Eeuo pipefail
 # pcm-include: lib/pcm-lib.sh
 # pcm-include: lib/pcm-qc-lib.sh
 
+# The same pattern as KERNEL_RELEASE in definition.ts (submit refuses the rest): kept here as well,
+# since this script must not rely on its caller.
+TARGET_RE='^[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z._~-]*[0-9A-Za-z]$'
 STAGE_LOG=''
 KVER=''
 PKG=''
@@ -55,6 +62,22 @@ stage_check_boot_files() {
   if [[ ! -s $1 ]]; then stage_fail "initramfs ${1#"$ROOT"} is missing or empty: not making $KVER the default (it would not boot)"; fi
 }
 
+# Refuses (before anything is installed) unless dnf/yum list exactly $PKG = <base>-<version>-<release>.<arch>.
+# `list` output is "name.arch  [epoch:]version-release  repo", a long name wrapped onto a line of its own.
+stage_require_exact_rpm() {
+  local base=$1 arch=$2 vr=${KVER%."$2"} i
+  local -a words tok=()
+  printf '+ %s\n' "$PKG_MGR -q list --showduplicates available $PKG" >>"$STAGE_LOG"
+  while read -ra words; do
+    printf '%s\n' "${words[*]-}" >>"$STAGE_LOG"
+    tok+=(${words[@]+"${words[@]}"})
+  done < <("$PKG_MGR" -q list --showduplicates available "$PKG" </dev/null 2>>"$STAGE_LOG")
+  for ((i = 0; i + 1 < ${#tok[@]}; i++)); do
+    if [[ ${tok[i]} == "$base.$arch" && ${tok[i + 1]#0:} == "$vr" ]]; then return 0; fi
+  done
+  stage_fail "no package named exactly $PKG in the enabled repositories ($PKG_MGR list); nothing installed"
+}
+
 stage_rhel() {
   local arch base rc=0
   arch=$(uname -m)
@@ -74,6 +97,7 @@ stage_rhel() {
   if rpm -q "$PKG" >/dev/null 2>&1 || rpm -q "$base-core-$KVER" >/dev/null 2>&1; then
     pcm_log "$PKG is already installed"
   else
+    stage_require_exact_rpm "$base" "$arch"
     pcm_log "Installing $PKG with $PKG_MGR (output in ${STAGE_LOG#"$ROOT"})"
     stage_run "$PKG_MGR" -y install "$PKG" || rc=$?
     if ((rc != 0)); then stage_fail "$PKG_MGR -y install $PKG failed (exit $rc)"; fi
@@ -120,13 +144,38 @@ stage_grub_entry() {
   done <"$ROOT/boot/grub/grub.cfg"
 }
 
+# Refuses (before anything is installed) unless apt-cache shows exactly one package, named $PKG, and it
+# is a kernel image (Section: kernel; linux-image-<ver>-dbg exists too and is debug symbols). For a name
+# it does not know, apt-cache (like apt-get) shows whatever the name matches as a regex or glob.
+stage_require_exact_deb() {
+  local line name='' section='' other='' found=false
+  printf '+ %s\n' "apt-cache show --no-all-versions $PKG" >>"$STAGE_LOG"
+  while IFS= read -r line; do
+    case $line in
+      'Package: '*)
+        name=${line#Package: }
+        printf '%s\n' "$line" >>"$STAGE_LOG"
+        if [[ $name == "$PKG" ]]; then found=true; elif [[ -z $other ]]; then other=$name; fi
+        ;;
+      'Section: '*) if [[ $name == "$PKG" ]]; then section=${line#Section: }; fi ;;
+    esac
+  done < <(apt-cache show --no-all-versions "$PKG" </dev/null 2>>"$STAGE_LOG")
+  if [[ -n $other ]]; then
+    stage_fail "no package named exactly $PKG in the apt sources (apt would select others by pattern, e.g. ${other:0:60}); nothing installed"
+  fi
+  if [[ $found != true ]]; then stage_fail "no package named exactly $PKG in the apt sources; nothing installed"; fi
+  if [[ $section != kernel && $section != */kernel ]]; then
+    stage_fail "$PKG is not a kernel image (Section: ${section:0:30}); nothing installed"
+  fi
+}
+
 stage_debian() {
   local rc=0 regen=false dropin="$ROOT/etc/default/grub.d/99-pcm-ops-saved-default.cfg" current='' content cfg="$ROOT/boot/grub/grub.cfg"
   local saved_default="set default=\"\${saved_entry}\""
   KVER=$1
   PKG="linux-image-$KVER"
   qc_pkg_mgr
-  if [[ -z $PKG_MGR ]] || ! pcm_have dpkg-query; then pcm_finish fail "apt-get/dpkg-query not found"; fi
+  if [[ -z $PKG_MGR ]] || ! pcm_have dpkg-query || ! pcm_have apt-cache; then pcm_finish fail "apt-get/apt-cache/dpkg-query not found"; fi
   if ! pcm_have update-grub || ! pcm_have grub-set-default; then
     pcm_finish fail "update-grub/grub-set-default not found: only GRUB 2 hosts can have a default kernel staged"
   fi
@@ -141,6 +190,7 @@ stage_debian() {
     pcm_log "Installing $PKG with apt-get (output in ${STAGE_LOG#"$ROOT"})"
     stage_run apt-get -q update || rc=$?
     if ((rc != 0)); then stage_fail "apt-get update failed (exit $rc)"; fi
+    stage_require_exact_deb
     stage_run apt-get -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install "$PKG" || rc=$?
     if ((rc != 0)); then stage_fail "apt-get install $PKG failed (exit $rc)"; fi
     if [[ $(dpkg-query -W -f="\${Status}" "$PKG" 2>/dev/null) != *" installed" ]]; then stage_fail "$PKG is not installed after apt-get install"; fi
@@ -198,8 +248,8 @@ main() {
   pcm_require_supported_os
   target=${PCM_PARAM_TARGET_KERNEL:-}
   pcm_d_str targetKernel "${target:0:100}"
-  if ((${#target} > 100)) || [[ ! $target =~ $KERNEL_RE ]]; then
-    pcm_finish fail "parameter targetKernel is missing or not a kernel release like 5.14.0-427.13.1.el9_4.x86_64 or 5.15.0-97-generic"
+  if ((${#target} > 100)) || [[ ! $target =~ $TARGET_RE ]]; then
+    pcm_finish fail "parameter targetKernel is missing or not a kernel release like 5.14.0-427.13.1.el9_4.x86_64 or 5.15.0-97-generic (letters, digits, . _ ~ - only)"
   fi
   running=$(uname -r)
   pcm_d_str runningKernel "$running"

@@ -108,3 +108,40 @@ sim_sft_start() {
   fi
   return 0
 }
+
+# Debian: SEL = the packages apt 2.x (apt-get, apt-cache) selects for a command-line name: the
+# package of that name (case-insensitively); else, for a name with ? * [, those it matches as a
+# glob; else, for a name with . ? + * | [ ^ $, those it matches as an unanchored, case-insensitive
+# POSIX extended regex. SEL_HOW says which. Packages: linux-image-<k> for every installed or
+# available kernel, plus the profile's other repository packages.
+sim_apt_select() {
+  local want=$1 p k glob_chars='[]?*[]' re_chars='[].?+*|[^$]'
+  local -a pkgs=()
+  for p in kernels_installed kernels_available; do
+    while read -r k; do [[ -n $k ]] && pkgs+=("linux-image-$k"); done < <(sim_cat "$p")
+  done
+  while read -r p; do [[ -n $p ]] && pkgs+=("$p"); done < <(sim_cat extra_packages)
+  SEL=() SEL_HOW=name
+  shopt -s nocasematch
+  for p in "${pkgs[@]}"; do [[ $p == "$want" ]] && { SEL=("$p"); break; }; done
+  if ((${#SEL[@]} == 0)) && [[ $want =~ $glob_chars ]]; then
+    SEL_HOW=glob
+    # shellcheck disable=SC2053 # glob match is the point
+    for p in "${pkgs[@]}"; do [[ $p == $want ]] && SEL+=("$p"); done
+  fi
+  if ((${#SEL[@]} == 0)) && [[ $want =~ $re_chars ]]; then
+    SEL_HOW=regex
+    for p in "${pkgs[@]}"; do [[ $p =~ $want ]] && SEL+=("$p"); done
+  fi
+  shopt -u nocasematch
+  if ((${#SEL[@]} > 0)); then
+    mapfile -t SEL < <(printf '%s\n' "${SEL[@]}" | sort -u)
+  fi
+}
+# Removes line $1 from state file $2.
+sim_del_line() {
+  local l keep=()
+  [[ -f $S/$2 ]] || return 0
+  while IFS= read -r l; do [[ $l == "$1" ]] || keep+=("$l"); done <"$S/$2"
+  if ((${#keep[@]} > 0)); then printf '%s\n' "${keep[@]}" >"$S/$2"; else : >"$S/$2"; fi
+}

@@ -25,23 +25,58 @@ case ${args[0]:-} in
     done <"$S/updates"
     ;;
   install)
+    # Like apt 2.x: a name that is no package but ends in - or + is the name before it, to remove or
+    # install; each name goes through sim_apt_select (exact, else glob, else regex).
     if sim_has install_fails; then echo "E: You don't have enough free space in /var/cache/apt/archives/." >&2; exit 100; fi
-    rc=0
-    for p in "${args[@]:1}"; do
+    installs=() removes=()
+    for name in "${args[@]:1}"; do
+      sim_apt_select "$name"
+      mode=install
+      if [[ $SEL_HOW != name || ${#SEL[@]} -eq 0 ]] && [[ $name == *[-+] ]]; then
+        if [[ $name == *- ]]; then mode=remove; fi
+        sim_apt_select "${name%?}"
+        name=${name%?}
+      fi
+      if ((${#SEL[@]} == 0)); then
+        echo "E: Unable to locate package $name" >&2
+        echo "E: Couldn't find any package by glob '$name'" >&2
+        echo "E: Couldn't find any package by regex '$name'" >&2
+        exit 100
+      fi
+      for p in "${SEL[@]}"; do
+        if [[ $SEL_HOW != name ]]; then echo "Note, selecting '$p' for $SEL_HOW '$name'"; fi
+        if [[ $mode == remove ]]; then removes+=("$p"); else installs+=("$p"); fi
+      done
+    done
+    regen=0
+    for p in ${removes[@]+"${removes[@]}"}; do
       k=${p#linux-image-}
-      if [[ $k == "$p" ]]; then echo "E: Unable to locate package $p" >&2; rc=100; continue; fi
       if sim_line_in "$k" kernels_installed; then
+        echo "Removing $p ..."
+        sim_del_line "$k" kernels_installed
+        rm -f "$R/boot/vmlinuz-$k" "$R/boot/initrd.img-$k"
+        regen=1
+      elif sim_line_in "$p" packages_installed; then
+        echo "Removing $p ..."
+        sim_del_line "$p" packages_installed
+      else
+        echo "Package '$p' is not installed, so not removed"
+      fi
+    done
+    for p in ${installs[@]+"${installs[@]}"}; do
+      k=${p#linux-image-}
+      if sim_line_in "$k" kernels_installed || sim_line_in "$p" packages_installed; then
         echo "$p is already the newest version."
       elif sim_line_in "$k" kernels_available; then
         echo "Setting up $p ..."
         sim_install_kernel "$k"
-        sim_gen_grub_cfg
+        regen=1
       else
-        echo "E: Unable to locate package $p" >&2
-        rc=100
+        echo "Setting up $p ..."
+        sim_add_line "$p" packages_installed
       fi
     done
-    exit "$rc"
+    if ((regen)); then sim_gen_grub_cfg; fi
     ;;
   *) echo "apt-get: command not simulated: ${args[*]}" >&2; exit 100 ;;
 esac

@@ -11,6 +11,7 @@ while (($#)); do
 done
 PKGS=() # "name version"
 while read -r k; do [[ -n $k ]] && PKGS+=("linux-image-$k $k.1"); done <"$S/kernels_installed"
+while read -r p; do [[ -n $p ]] && PKGS+=("$p 1.0-1"); done < <(sim_cat packages_installed)
 if sim_has sft_installed; then sim_val sft_version; PKGS+=("scaleft-server-tools $REPLY"); fi
 rc=0
 for pat in "${pats[@]}"; do
