@@ -2,7 +2,7 @@
 // on the same data, and a port held by another program must give a clear message and harm nothing.
 // Each test spawns real PostgreSQL servers, so there are few of them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdtemp } from 'node:fs/promises';
+import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { readPostmasterPid } from '../../src/db/postmasterPid.ts';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
+import { makeZombie } from '../helpers/makeZombie.ts';
 import { CHANGE, defaultInstances, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
 import { stopLeftoverPostgres } from '../helpers/stopLeftoverPostgres.ts';
@@ -62,7 +63,7 @@ describe('embedded PostgreSQL after a crash', () => {
     expect(await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed'])).toBe('succeeded');
   });
 
-  it('kill -9 of the whole process group and an immediate restart: healthy again', async () => {
+  it('kill -9 of the whole process group and an immediate restart, or a lock file naming a zombie: healthy again; a start PostgreSQL refuses: its own lines', async () => {
     const env = await freshEnv();
     const first = await launchBot(env, { detached: true, readyTimeoutMs: 120_000 });
     bots.push(first);
@@ -71,6 +72,16 @@ describe('embedded PostgreSQL after a crash', () => {
     bots.push(second);
     expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
     expect(await second.stop()).toBe(0);
+
+    // A killed server not yet reaped (a container whose PID 1 reaps slowly or never): PostgreSQL itself
+    // refuses such a lock file, the bot waits briefly, then clears it.
+    const zombie = await makeZombie();
+    others.push(zombie.holder);
+    await writeFile(path.join(env.DATA_DIR ?? '', 'pg', 'postmaster.pid'), `${zombie.pid}\n${path.resolve(env.DATA_DIR ?? '', 'pg')}\n1700000000\n${env.EMBEDDED_DB_PORT}\n/tmp\n127.0.0.1\n  0  0\nready   \n`);
+    const afterZombie = await launchBot(env, { readyTimeoutMs: 60_000 });
+    bots.push(afterZombie);
+    expect(afterZombie.output.join('\n')).toMatch(/removing the stale .*postmaster\.pid \(PID \d+ is a zombie\)/u);
+    expect(await afterZombie.stop()).toBe(0);
 
     // A server PostgreSQL itself refuses to start: its own words and the data directory are logged.
     await appendFile(path.join(env.DATA_DIR ?? '', 'pg', 'postgresql.conf'), '\nthis line = is not valid postgresql\n');
@@ -81,7 +92,7 @@ describe('embedded PostgreSQL after a crash', () => {
     expect(text).toMatch(/the embedded PostgreSQL could not start/u);
     expect(text).toMatch(/syntax error in file .*postgresql\.conf/u);
     expect(text).toContain(path.resolve(env.DATA_DIR ?? '', 'pg'));
-  });
+  }, 240_000);
 
   it('a port held by another program: a clear message, exit 1, and that program is left alone', async () => {
     const env = await freshEnv();
