@@ -1,7 +1,7 @@
 // The embedded PostgreSQL (DATABASE_URL unset) after a crash of the bot: the next `npm start` must work
 // on the same data, and a port held by another program must give a clear message and harm nothing.
 // Each test spawns real PostgreSQL servers, so there are few of them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,7 +75,9 @@ describe('embedded PostgreSQL after a crash', () => {
 
     // A killed server not yet reaped (a container whose PID 1 reaps slowly or never): PostgreSQL itself
     // refuses such a lock file, the bot waits briefly, then clears it.
-    const zombie = await makeZombie();
+    // As root the server runs as the postgres user, and PostgreSQL only honours a lock of its own user.
+    const asServer = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) } : {};
+    const zombie = await makeZombie(asServer);
     others.push(zombie.holder);
     await writeFile(path.join(env.DATA_DIR ?? '', 'pg', 'postmaster.pid'), `${zombie.pid}\n${path.resolve(env.DATA_DIR ?? '', 'pg')}\n1700000000\n${env.EMBEDDED_DB_PORT}\n/tmp\n127.0.0.1\n  0  0\nready   \n`);
     const afterZombie = await launchBot(env, { readyTimeoutMs: 60_000 });

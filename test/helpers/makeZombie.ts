@@ -11,9 +11,11 @@ export const processState = async (pid: number): Promise<string | undefined> => 
 /**
  * A zombie that stays one: a child of a process that never waits for it, as a killed server whose
  * parent died and whose reaper (a container's PID 1) is slow or absent. Kill `holder` to let it go.
+ * `as` runs both as another user (root only), e.g. the embedded server's: PostgreSQL ignores a lock
+ * file whose PID it may not signal, so only a zombie of its own user blocks it.
  */
-export const makeZombie = async (): Promise<{ pid: number; holder: ChildProcess }> => {
-  const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 120'], { stdio: ['ignore', 'pipe', 'ignore'] });
+export const makeZombie = async (as: { uid?: number; gid?: number } = {}): Promise<{ pid: number; holder: ChildProcess }> => {
+  const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 120'], { stdio: ['ignore', 'pipe', 'ignore'], ...as });
   const pid = await new Promise<number>((resolve) => holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString('utf8').trim()))));
   while ((await processState(pid)) !== 'Z') await sleep(20);
   return { pid, holder };
