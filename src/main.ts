@@ -12,6 +12,7 @@ import { createWorkNoteNotifier } from './changes/workNoteNotifier.ts';
 import { createWorkNoteWriter } from './changes/workNoteWriter.ts';
 import { loadConfig } from './config/loadConfig.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
+import { EmbeddedStartError } from './db/embeddedStartError.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
@@ -53,7 +54,9 @@ if (!databaseUrl) {
   try {
     embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT, (message, dirs) => logger.warn({ dirs }, message));
   } catch (error) {
-    logger.fatal({ err: error, dataDir: config.DATA_DIR }, 'the embedded PostgreSQL could not start; set DATABASE_URL or fix DATA_DIR');
+    // PostgreSQL's own lines say why (a port in use, a bad setting, a damaged data directory).
+    const why = error instanceof EmbeddedStartError ? { reason: error.message, dataDir: error.dataDir, postgres: error.postgresLog } : { err: error, dataDir: config.DATA_DIR };
+    logger.fatal(why, 'the embedded PostgreSQL could not start; set DATABASE_URL or fix DATA_DIR');
     process.exit(1);
   }
   databaseUrl = embedded.url;
@@ -196,3 +199,5 @@ const shutdown = async (signal: string): Promise<void> => {
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+// A closed terminal: shut down (and stop the embedded PostgreSQL) rather than die and leave it running.
+process.on('SIGHUP', () => void shutdown('SIGHUP'));

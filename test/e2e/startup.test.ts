@@ -54,6 +54,12 @@ describe('startup', () => {
     expect(s.bot.output.join('\n')).not.toMatch(/SECOND_APPROVAL=off/u);
   });
 
+  it('SIGTERM with DATABASE_URL set: the bot runs its own graceful shutdown and exits 0 (no library exit hook cuts it short)', async () => {
+    const bot = await launchBot(s.env);
+    expect(await bot.stop()).toBe(0);
+    expect(bot.output.join('\n')).toMatch(/"signal":"SIGTERM".*shutting down/u);
+  });
+
   it('starts an embedded PostgreSQL when DATABASE_URL is unset, keeps its data and reaches ready', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'pcm-embedded-'));
     const { DATABASE_URL: _d, ...env } = s.env;

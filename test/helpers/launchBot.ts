@@ -17,6 +17,8 @@ export type LaunchedBot = {
   readonly stop: () => Promise<number | null>;
   /** SIGKILL and wait: a crash. */
   readonly kill: () => Promise<void>;
+  /** SIGKILL to the bot's whole process group (needs `detached`): the bot and its embedded PostgreSQL die together. */
+  readonly killGroup: () => Promise<void>;
   readonly waitForOutput: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
 };
 
@@ -24,7 +26,7 @@ export type LaunchedBot = {
  * Starts the bot the way users do (`node src/main.ts`, configured only by environment variables) and
  * waits until GET /healthz answers 200.
  */
-export const launchBot = async (env: Record<string, string>, options: { readyTimeoutMs?: number; waitReady?: boolean } = {}): Promise<LaunchedBot> => {
+export const launchBot = async (env: Record<string, string>, options: { readyTimeoutMs?: number; waitReady?: boolean; detached?: boolean } = {}): Promise<LaunchedBot> => {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: repoRoot,
@@ -37,6 +39,8 @@ export const launchBot = async (env: Record<string, string>, options: { readyTim
       PORT: String(port),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a test can kill the bot with everything it started.
+    detached: options.detached ?? false,
   });
   const output: string[] = [];
   const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -63,6 +67,15 @@ export const launchBot = async (env: Record<string, string>, options: { readyTim
     },
     kill: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    killGroup: async () => {
+      if (!options.detached || child.pid === undefined) throw new Error('killGroup needs a bot launched with detached: true');
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
       await exited;
     },
   };
