@@ -6,6 +6,21 @@ export const testServerUrl = (database: string): string => {
   return `${base}/${database}`;
 };
 
+/** The login e2e bots run as: like production's, its only privileges are those of pcm_ops_runtime. */
+export const TEST_RUNTIME_LOGIN = 'pcm_ops_test_bot';
+/** A plain (non-superuser) login that owns the databases some startup tests create and migrate. */
+export const TEST_OWNER_LOGIN = 'pcm_ops_test_owner';
+
+/** A database on the test server as another login (trust auth: no password). */
+export const testUrlAs = (login: string, database: string): string => {
+  const url = new URL(testServerUrl(database));
+  url.username = login;
+  url.password = '';
+  return url.toString();
+};
+
+export const testRuntimeUrl = (database: string): string => testUrlAs(TEST_RUNTIME_LOGIN, database);
+
 /** Runs admin statements (create/drop database) outside any transaction. */
 export const adminQuery = async (text: string): Promise<void> => {
   const client = new pg.Client({ connectionString: testServerUrl('postgres') });
