@@ -11,10 +11,12 @@ import { createServiceNowClient } from './changes/serviceNowClient.ts';
 import { createWorkNoteNotifier } from './changes/workNoteNotifier.ts';
 import { createWorkNoteWriter } from './changes/workNoteWriter.ts';
 import { loadConfig } from './config/loadConfig.ts';
+import { checkRuntimeDatabase } from './db/checkRuntimeDatabase.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
 import { EmbeddedStartError } from './db/embeddedStartError.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
+import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
 import { combineNotifiers } from './domain/combineNotifiers.ts';
 import { createExecutor } from './executor/createExecutor.ts';
@@ -62,9 +64,21 @@ if (!databaseUrl) {
   databaseUrl = embedded.url;
   logger.info({ dataDir: config.DATA_DIR, port: config.EMBEDDED_DB_PORT }, 'DATABASE_URL is not set: using an embedded PostgreSQL (data kept in DATA_DIR); set DATABASE_URL in production');
 }
-const applied = await migrate(databaseUrl);
-if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+// The owner migrates; the bot itself runs as a role that can only append to the audit trail (issue 8).
+const migrationUrl = embedded?.url ?? config.DATABASE_MIGRATION_URL;
+if (migrationUrl) {
+  const applied = await migrate(migrationUrl);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+}
+if (embedded) databaseUrl = await provisionRuntimeRole(embedded.url, config.DATA_DIR);
 const pool = await createPool(databaseUrl);
+const databaseProblems = await checkRuntimeDatabase(pool);
+if (databaseProblems.length > 0) {
+  logger.fatal({ problems: databaseProblems }, `pcm-ops-bot refuses to start on this database:\n${databaseProblems.map((p) => `  - ${p}`).join('\n')}`);
+  await pool.end();
+  await embedded?.stop();
+  process.exit(1);
+}
 
 const registry = await loadRegistry();
 await upsertScripts(pool, registry.tools.flatMap((t) => t.actions.map((a) => ({

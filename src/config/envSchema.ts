@@ -50,6 +50,8 @@ export const envSchema = z
     SLACK_API_URL: z.url().optional(),
     PORT: intFrom(3000, 0, 65535),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL').optional(),
+    // The owner of the schema: migrations run as it at start; the bot itself runs as DATABASE_URL.
+    DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL').optional(),
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_DB_PORT: intFrom(54329, 1024, 65535),
     OPS_TARGETS_FILE: z.string({ error: 'is required (JSON or YAML file of accounts)' }).min(1),
@@ -102,6 +104,9 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     if (env.APPROVER_USER_IDS.length === 0 && !env.APPROVER_USERGROUP_ID) {
       ctx.addIssue({ code: 'custom', path: ['APPROVER_USER_IDS'], message: 'or APPROVER_USERGROUP_ID must name at least one approver' });
+    }
+    if (env.DATABASE_MIGRATION_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_MIGRATION_URL'], message: 'needs DATABASE_URL (the embedded PostgreSQL migrates by itself)' });
     }
   })
   // ServiceNow credentials: runs even when other settings failed, so every problem is listed at once.

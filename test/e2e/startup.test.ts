@@ -1,10 +1,38 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/freePort.ts';
-import { launchBot } from '../helpers/launchBot.ts';
+import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
+import { adminQuery, templateDatabase, testServerUrl, testUrlAs, TEST_OWNER_LOGIN, TEST_RUNTIME_LOGIN } from '../helpers/pgAdmin.ts';
 import { startSandbox, type Sandbox } from '../helpers/sandbox.ts';
+
+// The roles of the bot's own connections (never the test's), once it has at least one open.
+const botRoles = async (adminUrl: string, database: string): Promise<string[]> => {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const { rows } = await client.query<{ usename: string }>(
+        `select distinct usename from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()`, [database]);
+      if (rows.length > 0) return rows.map((r) => r.usename).sort();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return [];
+  } finally {
+    await client.end();
+  }
+};
+
+// A bot that must refuse: it prints the refusal and exits 1 (old code would have started listening).
+const refusal = async (bot: LaunchedBot): Promise<string> => {
+  const line = await bot.waitForOutput(/refuses to start|"listening"/u, 60_000);
+  if (!/refuses to start/u.test(line)) await bot.kill();
+  expect(line).toMatch(/refuses to start/u);
+  expect(await bot.exited).toBe(1);
+  return bot.output.join('\n');
+};
 
 describe('startup', () => {
   let s: Sandbox;
@@ -67,10 +95,63 @@ describe('startup', () => {
     const first = await launchBot(embeddedEnv, { readyTimeoutMs: 90_000 });
     expect(first.output.join('\n')).toMatch(/embedded PostgreSQL/u);
     expect(first.output.join('\n')).toMatch(/migrations applied/u);
+    // The embedded superuser migrated, but the bot runs as a login that can only append to the audit trail.
+    const superuserUrl = `postgres://postgres:postgres@127.0.0.1:${embeddedEnv.EMBEDDED_DB_PORT}/pcm_ops`;
+    expect(await botRoles(superuserUrl, 'pcm_ops')).toEqual(['pcm_ops_bot']);
+    const admin = new pg.Client({ connectionString: superuserUrl });
+    await admin.connect();
+    try {
+      await admin.query('set role pcm_ops_bot');
+      await expect(admin.query('truncate audit_events')).rejects.toThrow(/permission denied/u);
+      await expect(admin.query('alter table audit_events disable trigger all')).rejects.toThrow(/must be owner/u);
+    } finally {
+      await admin.end();
+    }
     expect(await first.stop()).toBe(0);
     // Second start: same data directory, nothing left to migrate.
     const second = await launchBot(embeddedEnv, { readyTimeoutMs: 90_000 });
     expect(second.output.join('\n')).not.toMatch(/migrations applied/u);
+    expect(await botRoles(superuserUrl, 'pcm_ops')).toEqual(['pcm_ops_bot']);
     expect(await second.stop()).toBe(0);
+  });
+  it('refuses to start as a superuser, which could rewrite the audit trail', async () => {
+    const bot = await launchBot({ ...s.env, DATABASE_URL: s.db.url }, { waitReady: false });
+    const text = await refusal(bot);
+    expect(text).toMatch(/role postgres is a superuser/u);
+    expect(text).toMatch(/manifests\/postgres\/roles\.sql/u);
+  });
+
+  it('migrates as DATABASE_MIGRATION_URL, runs as DATABASE_URL, and refuses to run as the owner', async () => {
+    const name = `pcm_ops_test_owned_${process.pid}`;
+    await adminQuery(`drop database if exists ${name} with (force)`);
+    await adminQuery(`create database ${name} owner ${TEST_OWNER_LOGIN}`);
+    try {
+      const ownerUrl = testUrlAs(TEST_OWNER_LOGIN, name);
+      const bot = await launchBot({ ...s.env, DATABASE_MIGRATION_URL: ownerUrl, DATABASE_URL: testUrlAs(TEST_RUNTIME_LOGIN, name) });
+      expect(bot.output.join('\n')).toMatch(/migrations applied/u);
+      expect(await botRoles(testServerUrl('postgres'), name)).toEqual([TEST_RUNTIME_LOGIN]);
+      await bot.stop();
+
+      const asOwner = await refusal(await launchBot({ ...s.env, DATABASE_URL: ownerUrl }, { waitReady: false }));
+      expect(asOwner).toMatch(new RegExp(`role ${TEST_OWNER_LOGIN} owns audit_events`, 'u'));
+    } finally {
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    }
+  });
+
+  it('refuses to start with migrations pending when it has no owner to apply them', async () => {
+    const name = `pcm_ops_test_behind_${process.pid}`;
+    await adminQuery(`drop database if exists ${name} with (force)`);
+    await adminQuery(`create database ${name} template ${templateDatabase()}`);
+    try {
+      const admin = new pg.Client({ connectionString: testServerUrl(name) });
+      await admin.connect();
+      await admin.query(`delete from pgmigrations where name = '1764300000000_change_control'`);
+      await admin.end();
+      const text = await refusal(await launchBot({ ...s.env, DATABASE_URL: testUrlAs(TEST_RUNTIME_LOGIN, name) }, { waitReady: false }));
+      expect(text).toMatch(/migrations not applied: 1764300000000_change_control; run `npm run migrate` with DATABASE_MIGRATION_URL/u);
+    } finally {
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { migrate } from '../../src/db/migrate.ts';
-import { adminQuery, templateDatabase, testServerUrl } from './pgAdmin.ts';
+import { adminQuery, TEST_LOGIN_PASSWORD, TEST_OWNER_LOGIN, TEST_RUNTIME_LOGIN, templateDatabase, testServerUrl } from './pgAdmin.ts';
 import { startTestServer, type TestServer } from './startTestServer.ts';
 
 const withoutPassword = (url: string): string => {
@@ -30,6 +30,23 @@ export default async function setup(): Promise<() => Promise<void>> {
   await adminQuery(`drop database if exists ${template} with (force)`);
   await adminQuery(`create database ${template}`);
   await migrate(testServerUrl(template));
+  // The migration created pcm_ops_runtime; the bots' login joins it, and a plain login owns the databases
+  // the startup tests migrate. Both get a password, for a server that asks for one (the embedded fallback). Roles are cluster-wide and another test run may do this at the same
+  // moment: the lock serialises them.
+  await adminQuery(`
+    do $$
+    begin
+      perform pg_advisory_xact_lock(hashtext('pcm-ops:roles'));
+      if not exists (select from pg_roles where rolname = '${TEST_RUNTIME_LOGIN}') then
+        create role ${TEST_RUNTIME_LOGIN} login;
+      end if;
+      alter role ${TEST_RUNTIME_LOGIN} password '${TEST_LOGIN_PASSWORD}';
+      grant pcm_ops_runtime to ${TEST_RUNTIME_LOGIN};
+      if not exists (select from pg_roles where rolname = '${TEST_OWNER_LOGIN}') then
+        create role ${TEST_OWNER_LOGIN} login;
+      end if;
+      alter role ${TEST_OWNER_LOGIN} password '${TEST_LOGIN_PASSWORD}';
+    end $$`);
   return async () => {
     await adminQuery(`drop database if exists ${template} with (force)`);
     await server?.stop();

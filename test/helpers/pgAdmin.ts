@@ -14,6 +14,24 @@ export const testServerUrl = (database: string): string => {
   return url.toString();
 };
 
+/** The login e2e bots run as: like production's, its only privileges are those of pcm_ops_runtime. */
+export const TEST_RUNTIME_LOGIN = 'pcm_ops_test_bot';
+/** A plain (non-superuser) login that owns the databases some startup tests create and migrate. */
+export const TEST_OWNER_LOGIN = 'pcm_ops_test_owner';
+
+/** Password of the test logins (ignored by a trust-auth server; the embedded fallback asks for it). */
+export const TEST_LOGIN_PASSWORD = 'pcm-ops-test';
+
+/** A database on the test server as another login. */
+export const testUrlAs = (login: string, database: string): string => {
+  const url = new URL(testServerUrl(database));
+  url.username = login;
+  url.password = TEST_LOGIN_PASSWORD;
+  return url.toString();
+};
+
+export const testRuntimeUrl = (database: string): string => testUrlAs(TEST_RUNTIME_LOGIN, database);
+
 /** Runs admin statements (create/drop database) outside any transaction. */
 export const adminQuery = async (text: string): Promise<void> => {
   const client = new pg.Client({ connectionString: testServerUrl('postgres'), connectionTimeoutMillis: 5_000 });

@@ -10,6 +10,7 @@ import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts
 import { launchBot, type LaunchedBot } from './launchBot.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { freePort } from './freePort.ts';
+import { testRuntimeUrl } from './pgAdmin.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 
 // The embedded database belongs to the bot; the sandbox only reads it (and never drops it).
@@ -105,7 +106,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     SLACK_BOT_TOKEN: slack.botToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.url,
-    ...(db ? { DATABASE_URL: db.url } : { DATA_DIR: options.dataDir ?? path.join(dir, 'data'), EMBEDDED_DB_PORT: String(embeddedPort) }),
+    // The bot runs as the runtime role, as in production, so a grant its queries miss fails here.
+    ...(db ? { DATABASE_URL: testRuntimeUrl(db.name) } : { DATA_DIR: options.dataDir ?? path.join(dir, 'data'), EMBEDDED_DB_PORT: String(embeddedPort) }),
     ...(options.botPort ? { PORT: String(options.botPort) } : {}),
     OPS_TARGETS_FILE: targetsFile,
     APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,

@@ -84,4 +84,13 @@ describe('loadConfig', () => {
     expect(result).toMatchObject({ ok: false });
     if (!result.ok) expect(result.problems.join('\n')).toContain('/nonexistent/targets.json');
   });
+
+  it('takes an owner URL for migrations only beside the runtime DATABASE_URL', async () => {
+    const file = await writeTargets(targets);
+    const alone = await loadConfig({ ...env(file), DATABASE_MIGRATION_URL: 'postgres://owner@db/pcm_ops' });
+    expect(alone.ok).toBe(false);
+    if (!alone.ok) expect(alone.problems.join('\n')).toMatch(/DATABASE_MIGRATION_URL: needs DATABASE_URL/u);
+    const both = await loadConfig({ ...env(file), DATABASE_MIGRATION_URL: 'postgres://owner@db/pcm_ops', DATABASE_URL: 'postgres://bot@db/pcm_ops' });
+    expect(both.ok).toBe(true);
+  });
 });
