@@ -21,7 +21,8 @@ type ExtendedErrorHandler = Parameters<AppType['error']>[0];
  * timestamp checks, or Socket Mode when SLACK_APP_TOKEN is set). No `token` is given to App on purpose:
  * with one, Bolt calls auth.test at construction and crashes when Slack is briefly unreachable (and
  * without token verification it would call auth.test on every request). `authorize` answers from the
- * identity main.ts learns once; /healthz stays 503 until then.
+ * identity main.ts learns once and refuses any other workspace; /healthz stays 503 until then. HTTP
+ * requests stamped more than five minutes ahead are refused before Bolt's own checks.
  */
 export type BotIdentity = { readonly botId: string; readonly botUserId: string; readonly teamId: string };
 
