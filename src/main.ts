@@ -146,7 +146,7 @@ const executor = createExecutor({
 
 const submitter = createRunSubmitter({
   pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
-  secondApproval: config.SECOND_APPROVAL, gate: requestGate,
+  secondApproval: config.SECOND_APPROVAL, gate: requestGate, submitRatePerMinute: config.SUBMIT_RATE_PER_MINUTE,
   locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
@@ -158,8 +158,8 @@ let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
   if (identity) return identity;
   const auth = await slack.auth.test();
-  if (!auth.bot_id || !auth.user_id) throw new Error('auth.test did not return a bot identity; is SLACK_BOT_TOKEN a bot token?');
-  identity = { botId: auth.bot_id, botUserId: auth.user_id };
+  if (!auth.bot_id || !auth.user_id || !auth.team_id) throw new Error('auth.test did not return a bot identity; is SLACK_BOT_TOKEN a bot token?');
+  identity = { botId: auth.bot_id, botUserId: auth.user_id, teamId: auth.team_id };
   return identity;
 };
 

@@ -10,6 +10,7 @@ import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
 import { createSsmClients } from '../../src/aws/ssmClients.ts';
 import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
 import type { ServiceNowChange } from '../../src/changes/serviceNowClient.ts';
+import { planDigest } from '../../src/domain/planDigest.ts';
 import type { RunNotifier } from '../../src/domain/runNotifier.ts';
 import { countExecutionsByStatus, insertExecutions } from '../../src/db/queries/executions.ts';
 import { getRun, insertRun, setRunMessage, transitionRun } from '../../src/db/queries/runs.ts';
@@ -80,10 +81,12 @@ const accounts = new Map(TARGETS.accounts.map((a) => [a.id, a]));
 const fleet = benchFleet(input.n);
 const runId = randomUUID();
 const params = action.params.parse({}) as Record<string, unknown>;
+// The executor recomputes the digest before dispatch: the run carries the real one.
+const digest = planDigest({ tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params, changeNumber: 'CHG0012345', targets: fleet });
 await pool.transaction(async (tx) => {
   await insertRun(tx, {
     id: runId, tool: action.toolId, action: action.id, params, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER', channelId: CHANNEL,
-    approvalChannelId: 'C0APPROVALS', changeNumber: 'CHG0012345', planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false,
+    approvalChannelId: 'C0APPROVALS', changeNumber: 'CHG0012345', planDigest: digest, approvalsRequired: 1, mutates: false,
     targetCount: fleet.length, correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 3_600_000),
   });
   await insertExecutions(tx, runId, action.scriptSha256, fleet.map((i) => ({

@@ -86,6 +86,7 @@ export const envSchema = z
     // Tool id → the channels its slash command may be used in; a tool not listed may be used anywhere.
     TOOL_ALLOWED_CHANNELS: toolMap(channelRef, 'a channel id (C…) or a list of channel ids', '{"sft-fix":["C0123ABCD"]}'),
     APPROVAL_TTL_MINUTES: intFrom(60, 1, 10_080),
+    SUBMIT_RATE_PER_MINUTE: intFrom(10, 1, 1_000),
     MAX_CONCURRENT_EXECUTIONS: intFrom(10, 1, 500),
     MAX_CONCURRENT_PER_REGION: intFrom(4, 1, 100),
     POLL_INTERVAL_MS: intFrom(2_000, 10, 600_000),

@@ -1,11 +1,15 @@
+/**
+ * `cancel_unconfirmed`: the run was cancelled but SSM never reported how this instance ended (the
+ * cancel or the reads kept failing); it may have run to completion. Never recorded as `cancelled`.
+ */
 export const executionStatuses = [
   'pending', 'sent', 'in_progress', 'success', 'failed', 'timed_out',
-  'cancelled', 'undeliverable', 'terminated', 'not_sent',
+  'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent',
 ] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
 export const terminalExecutionStatuses: ReadonlySet<ExecutionStatus> = new Set([
-  'success', 'failed', 'timed_out', 'cancelled', 'undeliverable', 'terminated', 'not_sent',
+  'success', 'failed', 'timed_out', 'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent',
 ]);
 
 export const isTerminalExecution = (s: ExecutionStatus): boolean => terminalExecutionStatuses.has(s);

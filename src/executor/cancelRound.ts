@@ -15,8 +15,9 @@ export type CancelState = { readonly since: number; readonly cancelled: Set<stri
  * unanswered sends are reconciled (found: cancelled like the rest; never created: not sent);
  * CancelCommand goes out once per command; then the run is polled like any other until SSM reports
  * every command finished, so each instance keeps what really happened (success before the cancel,
- * Cancelled after). Past cancelWaitMs, whatever SSM has not reported is recorded as cancelled.
- * Returns true once the run is closed.
+ * Cancelled after). Past cancelWaitMs every instance is read once more and only what SSM reported is
+ * recorded; what it never confirmed is `cancel_unconfirmed` (it may have run to completion), never
+ * `cancelled`. Returns true once the run is closed.
  */
 export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState; memory: PollMemory }, by: string): Promise<boolean> => {
   const { deps, run } = ctx;
@@ -39,14 +40,18 @@ export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState
   const open = chunks.filter((c) => c.status === 'sent');
   if (open.length > 0 && Date.now() - cancel.since < (deps.settings.cancelWaitMs ?? DEFAULT_CANCEL_WAIT_MS)) return false;
 
-  const leftover = await finishOpenExecutions(deps.pool, run.id, 'cancelled', reason);
+  // Giving up waiting: read every instance once more (also of commands still running), so what SSM
+  // reported (e.g. success before the cancel) is kept; only the rest is left unconfirmed.
+  if (open.length > 0) await pollChunks(ctx, open, state.memory, { details: 'all' });
+  const unconfirmed = await finishOpenExecutions(deps.pool, run.id, 'cancel_unconfirmed', `${reason}; SSM never confirmed how this instance ended (it may have run to completion)`);
   await completeChunks(deps.pool, open.map((c) => c.id));
-  if (leftover > 0) ctx.log.warn({ leftover }, 'SSM did not report every cancellation in time; recorded as cancelled');
+  if (unconfirmed > 0) ctx.log.warn({ unconfirmed }, 'SSM did not confirm every cancellation in time; recorded as cancel_unconfirmed');
   await deps.notifier.runNote(
     { runId: run.id },
     `:octagonal_sign: Cancelled by <@${by}>: ${cancel.cancelled.size} command(s) cancelled in SSM` +
-      (cancel.notSent > 0 ? `; ${cancel.notSent} batch(es) were never sent.` : '.'),
+      (cancel.notSent > 0 ? `; ${cancel.notSent} batch(es) were never sent` : '') +
+      (unconfirmed > 0 ? `. :grey_question: ${unconfirmed} instance(s) unconfirmed: SSM never reported how they ended; they may have run to completion.` : '.'),
   );
-  await finishRun(ctx, { by, data: { commandsCancelled: cancel.cancelled.size, chunksNotSent: cancel.notSent } });
+  await finishRun(ctx, { by, data: { commandsCancelled: cancel.cancelled.size, chunksNotSent: cancel.notSent, unconfirmed } });
   return true;
 };

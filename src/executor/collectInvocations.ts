@@ -91,7 +91,8 @@ const toUpdate = async (ctx: RunContext, client: SSMClient, target: CollectTarge
     stdoutTruncated,
     stderr: terminal ? stderr : null,
     stderrTruncated,
-    result: terminal ? (parsePcmResult(stdout) ?? null) : null,
+    // A cut stdout cannot end in the script's own result line; a PCM_RESULT inside it came from earlier output.
+    result: terminal && !stdoutTruncated ? (parsePcmResult(stdout) ?? null) : null,
     startedAt: toDate(plugin?.ResponseStartDateTime),
     finishedAt: terminal ? (toDate(plugin?.ResponseFinishDateTime) ?? new Date()) : null,
     outputLocation: outputLocationOf(inv),

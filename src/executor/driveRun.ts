@@ -14,6 +14,7 @@ import { finishRun } from './finishRun.ts';
 import { pollChunks, type PollMemory } from './pollChunks.ts';
 import { prepareSend, type SendBase } from './prepareSend.ts';
 import { reconcileChunks } from './reconcileChunks.ts';
+import { verifyPlan } from './verifyPlan.ts';
 
 const DEFAULT_DEADLINE_MARGIN_MS = 5 * 60_000;
 const CHANGE_RECHECK_MS = 60_000;
@@ -85,6 +86,15 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       }
       frozenNoted = frozen;
       const planned = !scriptChanged && !frozen && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
+      // Fail closed when what would be sent is no longer exactly what was approved (the digest is recomputed).
+      const tampered = planned.length > 0 ? await verifyPlan(ctx, current, planned) : null;
+      if (tampered) {
+        const n = await abandonUnsentChunks(deps.pool, run.id, `dispatch refused: ${tampered}`);
+        log.error({ reason: tampered, chunks: n }, 'dispatch refused: the plan does not match the approval');
+        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_refused', reason: tampered, correlationId: run.correlation_id, data: { chunks: n } });
+        await deps.notifier.runNote({ runId: run.id }, `:no_entry: Dispatch refused: ${tampered}. Nothing more is sent; submit the request again.`);
+        continue;
+      }
       if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
         // Checked again just before dispatch: a change closed or cancelled mid-run stops further sends.
         const verdict = await deps.changes.verify(run.change_number);

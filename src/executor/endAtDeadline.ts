@@ -34,7 +34,8 @@ export const endAtDeadline = async (ctx: RunContext, memory: PollMemory): Promis
   await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'deadline_reached', reason: REASON, correlationId: run.correlation_id, data: { timedOut, notSentChunks: notSent, commandsCancelled: cancelled.length } });
   await deps.notifier.runNote(
     { runId: run.id },
-    `:hourglass: The run deadline was reached: ${timedOut} instance(s) still running were cancelled and marked timed out.`,
+    `:hourglass: The run deadline was reached: ${timedOut} instance(s) still running were marked timed out; ` +
+      `SSM accepted the cancel of ${cancelled.length} of ${stragglers.length} command(s) still out.`,
   );
   await finishRun(ctx);
   return true;

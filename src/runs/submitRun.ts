@@ -10,7 +10,8 @@ import { planDigest } from '../domain/planDigest.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
-import { insertRun, type RunRow } from '../db/queries/runs.ts';
+import type { Db } from '../db/queries/db.ts';
+import { countRecentSubmissions, findRunByOrigin, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
 import { upsertScripts } from '../db/queries/scripts.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { RequestGate } from './requestGate.ts';
@@ -23,13 +24,15 @@ export type SubmitInput = {
   readonly changeNumber: string;
   readonly requesterId: string;
   readonly channelId: string;
+  /** The view submission this request comes from: a re-delivery of it is the same request. */
+  readonly origin?: { readonly viewId: string; readonly viewHash: string };
 };
 
 export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
 
 /** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
-  | { readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[] }
+  | { readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[]; readonly redelivered?: true }
   | { readonly ok: false; readonly errors: Readonly<Record<string, string>> };
 
 export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
@@ -47,10 +50,19 @@ export const createRunSubmitter = (deps: {
   readonly secondApproval?: SecondApprovalPolicy;
   /** Who may request which tool from where: checked again here, whatever the form says. */
   readonly gate: RequestGate;
+  /** Requests one person may submit per minute (SUBMIT_RATE_PER_MINUTE); unlimited when absent. */
+  readonly submitRatePerMinute?: number;
 }): RunSubmitter => ({
   submit: async (input) => {
+    // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
+    const earlier = input.origin ? await findRunByOrigin(deps.pool, input.origin.viewId, input.origin.viewHash) : null;
+    if (earlier) return { ok: true, run: earlier, targets: [], redelivered: true };
     const allowed = await deps.gate.check({ toolId: input.toolId, userId: input.requesterId, channelId: input.channelId, stage: 'submission' });
     if (!allowed.ok) return { ok: false, errors: { action: allowed.message } };
+    // Checked before the AWS and ServiceNow look-ups (cheap refusal), and again under the lock below.
+    const overLimit = await rateRefusal(deps.pool, input.requesterId, deps.submitRatePerMinute);
+    if (overLimit) return overLimit;
+
     const action = deps.registry.action(input.toolId, input.actionId);
     if (!action) return { ok: false, errors: { action: 'Choose one of the listed actions.' } };
 
@@ -104,7 +116,12 @@ export const createRunSubmitter = (deps: {
       actionApprovals: action.approval.approvals, mutates: action.mutates, partitions: [...new Set(targets.map((t) => t.partition))],
       policy: deps.secondApproval ?? 'mutating',
     });
-    const run = await deps.pool.transaction(async (tx) => {
+    const created = await deps.pool.transaction(async (tx): Promise<SubmitResult> => {
+      await lockRequester(tx, input.requesterId);
+      const again = input.origin ? await findRunByOrigin(tx, input.origin.viewId, input.origin.viewHash) : null;
+      if (again) return { ok: true, run: again, targets: [], redelivered: true };
+      const refused = await rateRefusal(tx, input.requesterId, deps.submitRatePerMinute);
+      if (refused) return refused;
       await upsertScripts(tx, [{
         sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`,
         interpreter: action.interpreter, content: action.scriptContent,
@@ -114,15 +131,29 @@ export const createRunSubmitter = (deps: {
         requesterId: input.requesterId, channelId: input.channelId, approvalChannelId: deps.approvalChannelId, changeNumber,
         planDigest: digest, approvalsRequired, mutates: action.mutates, targetCount: targets.length,
         correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+        ...(input.origin ? { origin: input.origin } : {}),
       });
+      // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
+      if (!row) {
+        const first = input.origin ? await findRunByOrigin(tx, input.origin.viewId, input.origin.viewHash) : null;
+        if (!first) throw new Error('the run insert conflicted but no earlier run was found');
+        return { ok: true, run: first, targets: [], redelivered: true };
+      }
       await insertExecutions(tx, runId, action.scriptSha256, targets);
       await insertChangeInstances(tx, changeNumber, runId, targets);
       await appendAudit(tx, {
         runId, actor: input.requesterId, action: 'requested', toStatus: 'pending_approval', correlationId: row.correlation_id,
         data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber, approvalsRequired },
       });
-      return row;
+      return { ok: true, run: row, targets };
     });
-    return { ok: true, run, targets };
+    return created;
   },
 });
+
+const rateRefusal = async (db: Db, requesterId: string, limit: number | undefined): Promise<SubmitResult | null> => {
+  if (limit === undefined) return null;
+  const recent = await countRecentSubmissions(db, requesterId);
+  if (recent < limit) return null;
+  return { ok: false, errors: { action: `You submitted ${recent} requests in the last minute; the limit is ${limit} a minute. Wait a minute, then submit again.` } };
+};

@@ -5,6 +5,7 @@ import type { Config } from '../config/loadConfig.ts';
 import { boltLogger } from './boltLogger.ts';
 import { registerActions } from './listeners/actions/register.ts';
 import { faultAudience, faultText } from './faultAudience.ts';
+import { refuseFutureRequests } from './refuseFutureRequests.ts';
 import { registerCommands } from './listeners/commands/register.ts';
 import { registerEvents } from './listeners/events/register.ts';
 import { registerViews } from './listeners/views/register.ts';
@@ -20,9 +21,13 @@ type ExtendedErrorHandler = Parameters<AppType['error']>[0];
  * timestamp checks, or Socket Mode when SLACK_APP_TOKEN is set). No `token` is given to App on purpose:
  * with one, Bolt calls auth.test at construction and crashes when Slack is briefly unreachable (and
  * without token verification it would call auth.test on every request). `authorize` answers from the
- * identity main.ts learns once; /healthz stays 503 until then.
+ * identity main.ts learns once and refuses any other workspace; /healthz stays 503 until then. HTTP
+ * requests stamped more than five minutes ahead are refused before Bolt's own checks.
  */
-export type BotIdentity = { readonly botId: string; readonly botUserId: string };
+export type BotIdentity = { readonly botId: string; readonly botUserId: string; readonly teamId: string };
+
+/** A request from a workspace other than the bot's own (single workspace): refused, nobody is told. */
+class ForeignWorkspace extends Error {}
 
 export const createSlackApp = (
   config: Config,
@@ -34,7 +39,7 @@ export const createSlackApp = (
   const blog = boltLogger(logger);
   const receiver = config.SLACK_APP_TOKEN
     ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN, customRoutes: routes, installerOptions: { port: config.PORT }, logger: blog })
-    : new HTTPReceiver({
+    : refuseFutureRequests(new HTTPReceiver({
         signingSecret: config.SLACK_SIGNING_SECRET,
         endpoints: '/slack/events',
         customRoutes: routes,
@@ -42,11 +47,16 @@ export const createSlackApp = (
         // Dispatch every request; listeners ack themselves within Slack's 3 s.
         processBeforeResponse: false,
         unhandledRequestTimeoutMillis: 2_900,
-      });
+      }), logger);
   const app = new App({
     receiver,
     // Single workspace: the token is fixed and its identity is learned once (main.ts), not per request.
-    authorize: async () => ({ botToken: config.SLACK_BOT_TOKEN, ...(await identity()) }),
+    // Single workspace: a request from another team is refused (a shared signing secret would not tell).
+    authorize: async (source) => {
+      const me = await identity();
+      if (source.teamId !== me.teamId) throw new ForeignWorkspace(`request from team ${String(source.teamId)}, not this workspace`);
+      return { botToken: config.SLACK_BOT_TOKEN, botId: me.botId, botUserId: me.botUserId, teamId: me.teamId };
+    },
     logger: blog,
     // The error handler gets the request body, so the person who hit a fault can be told its reference.
     extendedErrorHandler: true,
@@ -61,6 +71,10 @@ export const createSlackApp = (
   const onFault: ExtendedErrorHandler = async ({ error, body }) => {
     const correlationId = randomUUID();
     const e = error as Error & { original?: unknown; code?: string };
+    if (e.original instanceof ForeignWorkspace) {
+      logger.warn({ reason: e.original.message }, 'refused a request from another Slack workspace');
+      return;
+    }
     const audience = faultAudience(body);
     logger.error({ err: e.original ?? e, code: e.code, correlationId, user: audience?.user }, 'slack listener fault');
     if (!audience) return;

@@ -124,6 +124,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     POLL_MAX_INTERVAL_MS: '300',
     EXECUTOR_TICK_MS: '100',
     LOG_LEVEL: 'info',
+    // Test files submit many requests as one person within a minute; the limit has its own test.
+    SUBMIT_RATE_PER_MINUTE: '100',
     ...options.env,
   };
   const bot = await launchBot(env, { readyTimeoutMs: db ? 30_000 : 120_000 });

@@ -10,6 +10,7 @@ import { createSsmClients, type SsmClients } from '../../src/aws/ssmClients.ts';
 import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
 import type { ServiceNowChange } from '../../src/changes/serviceNowClient.ts';
 import type { TargetAccount, Targets } from '../../src/config/targetsSchema.ts';
+import { planDigest } from '../../src/domain/planDigest.ts';
 import { refuse } from '../../src/domain/refusal.ts';
 import type { RunNotifier } from '../../src/domain/runNotifier.ts';
 import type { StatusCounts } from '../../src/domain/runOutcome.ts';
@@ -127,7 +128,8 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
       await db.pool.transaction(async (tx) => {
         await insertRun(tx, {
           id, tool: action.toolId, action: action.id, params, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER',
-          channelId: 'C0OPSCHAN', approvalChannelId: 'C0APPROVALS', changeNumber: CHANGE, planDigest: 'a'.repeat(64),
+          channelId: 'C0OPSCHAN', approvalChannelId: 'C0APPROVALS', changeNumber: CHANGE,
+          planDigest: planDigest({ tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params, changeNumber: CHANGE, targets }),
           approvalsRequired: 1, mutates: action.mutates, targetCount: targets.length, correlationId: randomUUID(),
           approvalExpiresAt: new Date(Date.now() + 3_600_000),
         });

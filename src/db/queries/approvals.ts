@@ -18,3 +18,8 @@ export const insertApproval = async (
 export const listApprovers = async (db: Db, runId: string): Promise<readonly string[]> =>
   db.anyFirst(sql.type(z.object({ approver_id: z.string() }))`
     select approver_id from approvals where run_id = ${runId} and decision = 'approved' order by decided_at`);
+
+/** The plan digests the run's approvers approved (each approval binds to one). */
+export const listApprovedDigests = async (db: Db, runId: string): Promise<readonly string[]> =>
+  db.anyFirst(sql.type(z.object({ plan_digest: z.string() }))`
+    select plan_digest from approvals where run_id = ${runId} and decision = 'approved'`);

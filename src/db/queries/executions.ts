@@ -68,7 +68,7 @@ export const applyInvocationUpdates = async (db: Db, updates: readonly Invocatio
     )} as u(command_id, instance_id, status, ssm_status, status_details, response_code, stdout, stdout_truncated, stderr,
             stderr_truncated, result, started_at, finished_at, output_location)
     where e.command_id = u.command_id and e.instance_id = u.instance_id
-      and e.status not in ('success', 'failed', 'timed_out', 'cancelled', 'undeliverable', 'terminated', 'not_sent')`);
+      and e.status not in ('success', 'failed', 'timed_out', 'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent')`);
   return result.rowCount;
 };
 

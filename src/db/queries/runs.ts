@@ -57,16 +57,38 @@ export type NewRun = {
   targetCount: number;
   correlationId: string;
   approvalExpiresAt: Date;
+  /** The view submission the request came from (its re-delivery is the same request). */
+  origin?: { readonly viewId: string; readonly viewHash: string };
 };
 
-export const insertRun = async (db: Db, r: NewRun): Promise<RunRow> =>
-  db.one(sql.type(runRow)`
+/** Inserts a pending run; null when a run from the same view submission (origin) already exists. */
+export const insertRun = async (db: Db, r: NewRun): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`
     insert into runs (id, tool, action, params, script_sha256, requester_id, channel_id, approval_channel_id, change_number,
-                      status, plan_digest, approvals_required, mutates, target_count, correlation_id, approval_expires_at)
+                      status, plan_digest, approvals_required, mutates, target_count, correlation_id, approval_expires_at,
+                      origin_view_id, origin_view_hash)
     values (${r.id}, ${r.tool}, ${r.action}, ${sql.jsonb(r.params as never)}, ${r.scriptSha256}, ${r.requesterId}, ${r.channelId},
             ${r.approvalChannelId}, ${r.changeNumber}, 'pending_approval', ${r.planDigest}, ${r.approvalsRequired}, ${r.mutates},
-            ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)})
+            ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)}, ${r.origin?.viewId ?? null}, ${r.origin?.viewHash ?? null})
+    on conflict (origin_view_id, origin_view_hash) do nothing
     returning ${runColumns}`);
+
+/** The run a view submission already created, if any (Slack re-delivers a submission it got no answer for). */
+export const findRunByOrigin = async (db: Db, viewId: string, viewHash: string): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`select ${runColumns} from runs where origin_view_id = ${viewId} and origin_view_hash = ${viewHash}`);
+
+/** Requests `requesterId` submitted in the last minute (the per-person submission limit). */
+export const countRecentSubmissions = async (db: Db, requesterId: string): Promise<number> =>
+  db.oneFirst(sql.type(z.object({ n: z.number().int() }))`
+    select count(*)::int as n from runs where requester_id = ${requesterId} and created_at > now() - interval '1 minute'`);
+
+/**
+ * Serialises one person's submissions across replicas until the transaction ends, so the limit and
+ * the re-delivery check are decided on what the others committed.
+ */
+export const lockRequester = async (db: Db, requesterId: string): Promise<void> => {
+  await db.query(sql.type(z.object({}))`select pg_advisory_xact_lock(hashtextextended(${`submit:${requesterId}`}, 0))`);
+};
 
 export const getRun = async (db: Db, id: string): Promise<RunRow | null> =>
   db.maybeOne(sql.type(runRow)`select ${runColumns} from runs where id = ${id}`);

@@ -24,6 +24,7 @@ export type SsmDeps = {
   timeScale: number;
   invocationVisibleAfterMs: number;
   shouldThrottle: (operation: string) => boolean;
+  shouldFail: (operation: string) => boolean;
   takeSendCommandFailure: () => SendCommandFailureMode | undefined;
 };
 
@@ -105,6 +106,8 @@ export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: n
     if (!operation) throw new AwsError('UnknownOperationException', `Operation ${info.operation} is not supported by this fake.`);
     // A throttled call has no effect at all.
     if (deps.shouldThrottle(info.operation)) throw new AwsError('ThrottlingException', 'Rate exceeded');
+    // An injected outage: every call of the operation fails and has no effect, until cleared.
+    if (deps.shouldFail(info.operation)) throw new AwsError('InternalServerError', 'Injected failure', 500);
     const ctx: SsmContext = {
       state: deps.state,
       ...auth,

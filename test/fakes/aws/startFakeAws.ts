@@ -25,6 +25,7 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
   const verifySignatures = options.verifySignatures ?? true;
   const deliveryMs = options.deliveryMs ?? 50;
   let throttle: FakeThrottle | undefined = options.throttle;
+  let failing: ReadonlySet<string> = new Set();
   const sendCommandFailures: SendCommandFailureMode[] = [];
   const calls: FakeCallRecord[] = [];
   const counts = new Map<string, number>();
@@ -39,6 +40,7 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     shouldThrottle: (operation: string): boolean =>
       throttle !== undefined && (throttle.operations === undefined || throttle.operations.includes(operation)) && random() < throttle.rate,
     takeSendCommandFailure: (): SendCommandFailureMode | undefined => sendCommandFailures.shift(),
+    shouldFail: (operation: string): boolean => failing.has(operation),
   };
   const stsDeps = { state, verifySignatures };
 
@@ -162,6 +164,9 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     },
     setThrottle: (next) => {
       throttle = next;
+    },
+    failOperations: (operations) => {
+      failing = new Set(operations);
     },
     expireCredentials: (accessKeyId) => {
       const now = Date.now();

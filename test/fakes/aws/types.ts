@@ -150,6 +150,8 @@ export type FakeAws = {
   setPingStatus(instanceId: string, status: FakePingStatus): void;
   failNextSendCommands(count: number, mode: SendCommandFailureMode): void;
   setThrottle(throttle: FakeThrottle | undefined): void;
+  /** Strict outage: every call of these operations answers 500 InternalServerError and has no effect, until called again with []. */
+  failOperations(operations: readonly string[]): void;
   /** Expire one set of temporary credentials, or all of them. */
   expireCredentials(accessKeyId?: string): void;
   close(): Promise<void>;

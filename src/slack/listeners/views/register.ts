@@ -34,6 +34,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const work = deps.submitter.submit({
       toolId: metadata.data.tool, actionId: state.actionId, params: state.params, instanceText: state.instances,
       changeNumber: state.change, requesterId: body.user.id, channelId: metadata.data.channel,
+      origin: { viewId: view.id, viewHash: view.hash },
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch((error: unknown) => ({ error }));
@@ -48,6 +49,11 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       }
       if (inModal) await ack();
       else await client.views.update({ view_id: view.id, view: noticeModal('Submitted', 'Your request was submitted for approval. Follow it in the channel thread.') });
+      if (result.redelivered) {
+        // Slack re-delivered a submission already handled (here or on another replica): same answer, no second run.
+        log.info({ runId: result.run.id }, 'view submission re-delivered; answered like the first');
+        return;
+      }
       log.info({ runId: result.run.id, targets: result.targets.length }, 'run requested');
       await announceRun({
         pool: deps.pool, registry: deps.registry, sender: deps.sender,
