@@ -13,7 +13,7 @@ import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { makeZombie } from '../helpers/makeZombie.ts';
 import { CHANGE, defaultInstances, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
 import { stopLeftoverPostgres } from '../helpers/stopLeftoverPostgres.ts';
 
 const instances: FakeInstance[] = defaultInstances().map((i) => ({
@@ -50,6 +50,9 @@ describe('embedded PostgreSQL after a crash', () => {
     const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances[0]?.instanceId ?? '', change: CHANGE });
     expect(answer.body).toBeUndefined();
     const runId = await latestRunId(s);
+    // The approval message must be out before the crash: a post lost with the process is the Slack
+    // outbox's concern, not the database's.
+    await approvalMessageFor(s, runId);
 
     const lock = await readPostmasterPid(pgDir);
     await s.bot.kill();
