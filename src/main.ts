@@ -19,6 +19,10 @@ import { createPool } from './db/pool.ts';
 import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
 import { combineNotifiers } from './domain/combineNotifiers.ts';
+import { createCredentialChecker } from './aws/checkCredentials.ts';
+import { createCredentialMonitor } from './credentials/createCredentialMonitor.ts';
+import { createEvery } from './credentials/createEvery.ts';
+import { publishCredentialTransition } from './slack/publishCredentialTransition.ts';
 import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
 import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
@@ -133,10 +137,11 @@ const notifier = combineNotifiers(
   createWorkNoteNotifier({ pool, logger, onQueued: () => workNotes.wake() }),
 );
 
+const queues = createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION });
 const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const executor = createExecutor({
   pool, registry, ssm, accounts, notifier, changes, logger: logger.child({ component: 'executor' }), owner,
-  queues: createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION }),
+  queues,
   settings: {
     pollIntervalMs: config.POLL_INTERVAL_MS, pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS, tickMs: config.EXECUTOR_TICK_MS,
     leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
@@ -144,15 +149,30 @@ const executor = createExecutor({
   },
 });
 
+const credentials = createCredentialMonitor({
+  pool, accounts: config.targets.accounts, logger: logger.child({ component: 'credentials' }),
+  checker: createCredentialChecker({
+    targets: config.targets, broker, timeoutMs: config.CREDENTIAL_CHECK_TIMEOUT_MS,
+    bound: (accountId, region, task) => queues.run({ runId: 'credential-check', accountId, region }, task),
+  }),
+  onPartitionTransition: (t) => publishCredentialTransition(sender, config.APPROVAL_CHANNEL_ID, t),
+});
+
 const submitter = createRunSubmitter({
   pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
   secondApproval: config.SECOND_APPROVAL, gate: requestGate, submitRatePerMinute: config.SUBMIT_RATE_PER_MINUTE,
+  credentialRefusal: credentials.refusalFor, accountIds: config.targets.accounts.map((a) => a.id),
   locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
 const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
 const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
+
+// At start and every CREDENTIAL_CHECK_MINUTES; a failed round is logged and the next one comes as usual.
+const credentialChecks = createEvery(config.CREDENTIAL_CHECK_MINUTES * 60_000, async () => {
+  await credentials.checkNow();
+}, (error) => logger.warn({ err: error }, 'credential checks failed'));
 
 let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
@@ -167,6 +187,7 @@ const app = createSlackApp(
   config,
   {
     pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
+    credentials, adminIds: config.ADMIN_USER_IDS,
   },
   healthRoutes(() => readiness),
   logger,
@@ -175,6 +196,7 @@ const app = createSlackApp(
 await app.start(config.PORT);
 executor.start();
 workNotes.start();
+credentialChecks.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
 
 // Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
@@ -201,6 +223,7 @@ const shutdown = async (signal: string): Promise<void> => {
   logger.info({ signal }, 'shutting down');
   readiness.ready = false;
   readiness.reasons = ['shutting down'];
+  await credentialChecks.stop();
   await executor.stop();
   await workNotes.stop();
   await sender.flush();

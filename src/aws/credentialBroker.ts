@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Partition, TargetAccount, Targets } from '../config/targetsSchema.ts';
@@ -9,6 +9,13 @@ export type SessionTag = { readonly runId: string; readonly requesterId: string 
 export type CredentialBroker = {
   /** Temporary credentials for `account`, assumed with that account's partition base credentials. */
   readonly forAccount: (account: TargetAccount, session: SessionTag) => Promise<AwsCredentialIdentity>;
+  /**
+   * Checks a partition's base credentials (sts:GetCallerIdentity through that partition's STS region) and says
+   * when they expire, for temporary ones.
+   */
+  readonly checkBase: (partition: Partition, signal: AbortSignal) => Promise<{ readonly arn: string; readonly expiresAt: Date | null }>;
+  /** A fresh AssumeRole of the account's execution role (never cached): the role check. */
+  readonly probeAccount: (account: TargetAccount, signal: AbortSignal) => Promise<AwsCredentialIdentity>;
   readonly destroy: () => void;
 };
 
@@ -49,15 +56,16 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
   };
   const cache = new Map<string, Promise<AwsCredentialIdentity>>();
 
-  const assume = async (account: TargetAccount, session: SessionTag): Promise<AwsCredentialIdentity> => {
+  const assume = async (account: TargetAccount, session: SessionTag, signal?: AbortSignal): Promise<AwsCredentialIdentity> => {
     const answer = await stsFor(account.partition).send(
       new AssumeRoleCommand({
         RoleArn: account.roleArn,
         RoleSessionName: sessionName(session.runId),
         SourceIdentity: sourceIdentity(session.requesterId),
         ExternalId: account.externalId,
-        DurationSeconds: options.durationSeconds ?? 3600,
+        DurationSeconds: signal ? 900 : (options.durationSeconds ?? 3600),
       }),
+      signal ? { abortSignal: signal } : {},
     );
     const c = answer.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
@@ -84,8 +92,18 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
     return pending;
   };
 
+  const checkBase = async (partition: Partition, signal: AbortSignal) => {
+    const client = stsFor(partition);
+    const answer = await client.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    // The identity the client signed with; temporary base credentials carry their expiry.
+    const identity = await client.config.credentials();
+    return { arn: answer.Arn ?? '', expiresAt: identity.expiration ?? null };
+  };
+
   return {
     forAccount,
+    checkBase,
+    probeAccount: (account, signal) => assume(account, { runId: 'credential-check', requesterId: 'pcm-ops-bot' }, signal),
     destroy: () => {
       for (const client of sts.values()) client.destroy();
       sts.clear();

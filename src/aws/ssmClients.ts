@@ -10,6 +10,8 @@ export type SsmClients = {
    * ambiguous failure could run the script twice; the executor reconciles instead.
    */
   readonly sender: (account: TargetAccount, region: string, session: SessionTag) => SSMClient;
+  /** The account's temporary credentials for this run (AssumeRole, cached): obtained before anything is sent. */
+  readonly credentials: (account: TargetAccount, session: SessionTag) => Promise<unknown>;
   readonly forget: (runId: string) => void;
   readonly destroy: () => void;
 };
@@ -51,6 +53,7 @@ export const createSsmClients = (broker: CredentialBroker, options: SsmClientOpt
     return client;
   };
   return {
+    credentials: (account, session) => broker.forAccount(account, session),
     reader: (a, r, s) => get('r', a, r, s),
     sender: (a, r, s) => get('s', a, r, s),
     forget: (runId) => {

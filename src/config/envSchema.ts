@@ -100,6 +100,9 @@ export const envSchema = z
     // Runs one replica drives at once; the rest wait for a free slot here or on another replica.
     MAX_ACTIVE_RUNS: intFrom(50, 1, 1_000),
     INVENTORY_TTL_MINUTES: intFrom(60, 0, 10_080),
+    // Minutes between credential checks; decimals allowed (e.g. 0.05 = 3 s, for tests and the sandbox).
+    CREDENTIAL_CHECK_MINUTES: z.coerce.number().min(0.05).max(1_440).default(5),
+    CREDENTIAL_CHECK_TIMEOUT_MS: intFrom(10_000, 100, 120_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

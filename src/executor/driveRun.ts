@@ -9,6 +9,7 @@ import { isFrozen } from '../db/queries/settings.ts';
 import { cancelRound, type CancelState } from './cancelRound.ts';
 import { dispatchChunk } from './dispatchChunk.ts';
 import { endAtDeadline } from './endAtDeadline.ts';
+import { gateOnCredentials, type CredentialRetryMemory } from './gateOnCredentials.ts';
 import type { RunContext } from './executorDeps.ts';
 import { finishRun } from './finishRun.ts';
 import { pollChunks, type PollMemory } from './pollChunks.ts';
@@ -59,7 +60,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     log.info({ chunks: existing.length }, 'resuming run');
   }
 
-  const state: { memory: PollMemory; cancel?: CancelState } = { memory: new Map() };
+  const state: { memory: PollMemory; cancel?: CancelState; credentialRetry: CredentialRetryMemory } = { memory: new Map(), credentialRetry: new Map() };
   let changeCheckedAt = 0;
   let frozenNoted = false;
   let interval = deps.settings.pollIntervalMs;
@@ -108,13 +109,14 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       }
       // Every planned chunk is handed to the shared queue at once: it bounds the calls and is fair
       // across runs, so a big run neither floods SSM nor starves a small one.
-      if (planned.length > 0) {
+      const dispatchable = planned.length > 0 ? await gateOnCredentials(ctx, planned, state.credentialRetry, current.deadline_at) : [];
+      if (dispatchable.length > 0) {
         send ??= prepareSend(ctx);
         if (send.ok) {
           const base: SendBase = send.base;
-          await settleAll(planned.map((c) => dispatchChunk(ctx, c, base)));
+          await settleAll(dispatchable.map((c) => dispatchChunk(ctx, c, base)));
         } else {
-          for (const c of planned) await markChunkRejected(deps.pool, c.id, send.reason);
+          for (const c of dispatchable) await markChunkRejected(deps.pool, c.id, send.reason);
         }
       }
       await reconcileChunks(ctx, chunks, scriptChanged ? { kind: 'reject', reason: SCRIPT_CHANGED } : { kind: 'replan' });

@@ -52,6 +52,10 @@ export const createRunSubmitter = (deps: {
   readonly gate: RequestGate;
   /** Requests one person may submit per minute (SUBMIT_RATE_PER_MINUTE); unlimited when absent. */
   readonly submitRatePerMinute?: number;
+  /** Why targets in these accounts cannot run now (failing base credentials or role check), or null. */
+  readonly credentialRefusal?: (accountIds: readonly string[]) => Promise<string | null>;
+  /** Every configured account id (to name failing credentials when an instance could not be located). */
+  readonly accountIds?: readonly string[];
 }): RunSubmitter => ({
   submit: async (input) => {
     // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
@@ -85,13 +89,17 @@ export const createRunSubmitter = (deps: {
     const located = await deps.locator.locate(parsedIds.ids, input.requesterId);
     if (located.unknown.length > 0) {
       const why = located.unreachable.length > 0 ? ` (some accounts could not be asked: ${list(located.unreachable, 3)})` : '';
-      return { ok: false, errors: { instances: `Not found in any configured account/region: ${list(located.unknown)}${why}.` } };
+      // Accounts that could not be asked may be failing their credential checks: say so, it is the actual cause.
+      const credentials = located.unreachable.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
+      return { ok: false, errors: { instances: `Not found in any configured account/region: ${list(located.unknown)}${why}.${credentials ? ` ${credentials}` : ''}` } };
     }
     const byId = new Map(located.found.map((f) => [f.instanceId, f]));
     const targets: SubmitTarget[] = parsedIds.ids.flatMap((id) => {
       const f = byId.get(id);
       return f ? [{ instanceId: id, accountId: f.accountId, region: f.region, partition: f.partition, computerName: f.computerName }] : [];
     });
+    const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
+    if (credentials) return { ok: false, errors: { instances: credentials } };
     const wrongPlatform = located.found.filter((f) => f.platformType && f.platformType !== action.platform).map((f) => f.instanceId);
     if (wrongPlatform.length > 0) return { ok: false, errors: { instances: `These are not ${action.platform} instances: ${list(wrongPlatform)}.` } };
 

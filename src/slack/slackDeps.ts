@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CredentialMonitor } from '../credentials/createCredentialMonitor.ts';
 import type { DatabasePool } from 'slonik';
 import type { RunCanceller } from '../runs/cancelRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
@@ -23,6 +24,10 @@ export type SlackDeps = {
   /** Which runs a person may see (`/ops history`, `/ops show`). */
   readonly runAccess: RunAccess;
   readonly approvers: ApproverDirectory;
+  /** Credential status of the partitions and accounts (`/ops status`, App Home, the request modal). */
+  readonly credentials: Pick<CredentialMonitor, 'scopes' | 'status'>;
+  /** ADMIN_USER_IDS: they see every run and the credential checks' error details. */
+  readonly adminIds: readonly string[];
   readonly sender: Sender;
   readonly logger: Logger;
   readonly approvalChannelId: string;

@@ -48,6 +48,7 @@ const MATRIX: Record<string, readonly string[]> = {
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],
+  credential_status: ['INSERT', 'SELECT', 'UPDATE'],
 };
 
 describe('the runtime role (issue 8)', () => {

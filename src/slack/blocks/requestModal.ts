@@ -1,6 +1,7 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
+import { fitLines } from './credentialStatusLines.ts';
 
 export const REQUEST_CALLBACK_ID = 'run_request';
 export const SELECT_ACTION_ID = 'select_action';
@@ -78,7 +79,14 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
   });
 
 /** The request modal, built from the tool's definition; choosing an action rebuilds it (views.update). */
-export const requestModal = (tool: LoadedTool, action: LoadedAction, metadata: RequestMetadata, values: RequestValues = {}): ModalView => {
+export const requestModal = (
+  tool: LoadedTool,
+  action: LoadedAction,
+  metadata: RequestMetadata,
+  values: RequestValues = {},
+  /** Failing credential scopes (mrkdwn lines, escaped): targets there are refused at submit. */
+  credentialWarnings: readonly string[] = [],
+): ModalView => {
   const actionOptions: PlainTextOption[] = tool.actions.map((a) => ({ text: plain(a.title), value: a.id }));
   const selected = actionOptions.find((o) => o.value === action.id);
   const limits = action.targets.max === 1 ? 'one instance' : `${action.targets.min}–${action.targets.max} instances`;
@@ -108,6 +116,12 @@ export const requestModal = (tool: LoadedTool, action: LoadedAction, metadata: R
         element: { type: 'plain_text_input', action_id: 'change', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
       },
       ...paramBlocks(action),
+      ...(credentialWarnings.length > 0
+        ? [{
+            type: 'section' as const,
+            text: { type: 'mrkdwn' as const, text: `:warning: *Credential problems* — requests targeting these are refused until they recover:\n${fitLines(credentialWarnings, 2_800)}` },
+          }]
+        : []),
     ],
   };
 };

@@ -55,6 +55,10 @@ export class FakeState {
   readonly sessions = new Map<string, Session>();
   readonly accountsByRoleArn = new Map<string, FakeAccount>();
   readonly accountsById = new Map<string, FakeAccount>();
+  /** Base keys revoked (deleted or deactivated in IAM): STS and SSM answer InvalidClientTokenId, as AWS does. */
+  readonly revokedBaseKeys = new Map<string, BaseKey>();
+  /** Accounts whose role's trust policy no longer lets the base identity in: AssumeRole is AccessDenied. */
+  readonly trustBroken = new Set<string>();
   readonly instances = new Map<string, InstanceEntry>();
   /** Insertion order; only ever appended to, so positions are stable paging cursors. */
   readonly instancesByScope = new Map<string, InstanceEntry[]>();

@@ -165,6 +165,19 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     setThrottle: (next) => {
       throttle = next;
     },
+    revokeBaseCredentials: (partition, revoked) => {
+      const [from, to] = revoked ? [state.baseKeys, state.revokedBaseKeys] : [state.revokedBaseKeys, state.baseKeys];
+      for (const [id, key] of [...from]) {
+        if (key.partition !== partition) continue;
+        from.delete(id);
+        to.set(id, key);
+      }
+    },
+    breakRoleTrust: (accountId, broken) => {
+      if (!state.accountsById.has(accountId)) throw new Error(`fake AWS: no account ${accountId}`);
+      if (broken) state.trustBroken.add(accountId);
+      else state.trustBroken.delete(accountId);
+    },
     failOperations: (operations) => {
       failing = new Set(operations);
     },

@@ -89,6 +89,7 @@ const assumeRole = (deps: StsDeps, caller: Caller, region: string, params: URLSe
   const account = deps.state.accountsByRoleArn.get(roleArn);
   if (!account) throw denied();
   if (account.externalId !== undefined && account.externalId !== externalId) throw denied();
+  if (deps.state.trustBroken.has(account.id)) throw denied();
   if (durationSeconds > (account.maxSessionDurationSeconds ?? 3600)) {
     throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }

@@ -152,6 +152,10 @@ export type FakeAws = {
   setThrottle(throttle: FakeThrottle | undefined): void;
   /** Strict outage: every call of these operations answers 500 InternalServerError and has no effect, until called again with []. */
   failOperations(operations: readonly string[]): void;
+  /** Revoke (true) or restore (false) a partition's base key: a revoked key answers InvalidClientTokenId everywhere. */
+  revokeBaseCredentials(partition: FakePartition, revoked: boolean): void;
+  /** Break (true) or repair (false) the trust policy of an account's role: AssumeRole answers AccessDenied. */
+  breakRoleTrust(accountId: string, broken: boolean): void;
   /** Expire one set of temporary credentials, or all of them. */
   expireCredentials(accessKeyId?: string): void;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessag
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
 import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
 import { publishDecision } from '../../publishDecision.ts';
+import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
 import { rejectModal } from './rejectModal.ts';
@@ -27,7 +28,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     await client.views.update({
       view_id: view.id,
       hash: view.hash,
-      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }),
+      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }, await failingCredentialLines(deps)),
     });
   });
 

@@ -8,6 +8,8 @@ import { historyMessage } from '../../blocks/historyMessage.ts';
 import { mention } from '../../blocks/mention.ts';
 import { opsHelpText } from '../../blocks/opsHelp.ts';
 import { runDetailsMessage } from '../../blocks/runDetails.ts';
+import { fitLines } from '../../blocks/credentialStatusLines.ts';
+import { loadCredentialLines } from '../../loadCredentialLines.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
 import { toRunView } from '../../loadRunView.ts';
 import { publishDecision } from '../../publishDecision.ts';
@@ -86,6 +88,12 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
             : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
         await publishDecision(deps, result.run.id, { kind: result.outcome, by: user });
+        return;
+      }
+      case 'status': {
+        const lines = await loadCredentialLines(deps, user);
+        const text = `*Credential status*\n${fitLines(lines)}`;
+        await reply({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
         return;
       }
       case 'freeze_status': {

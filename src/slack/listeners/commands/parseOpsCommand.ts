@@ -4,6 +4,7 @@ export type OpsCommand =
   | { readonly kind: 'show'; readonly runRef: string }
   | { readonly kind: 'cancel'; readonly runRef: string }
   | { readonly kind: 'freeze_status' }
+  | { readonly kind: 'status' }
   | { readonly kind: 'freeze_on'; readonly reason: string }
   | { readonly kind: 'freeze_off' };
 
@@ -37,6 +38,8 @@ export const parseOpsCommand = (text: string): OpsCommand => {
       if (!ref) return { kind: 'help', problem: `Give a run id: \`/ops ${verb.toLowerCase()} <run id>\` (see \`/ops history\`).` };
       return { kind: verb.toLowerCase() as 'show' | 'cancel', runRef: ref };
     }
+    case 'status':
+      return { kind: 'status' };
     case 'freeze': {
       const [mode = '', ...reason] = rest;
       if (mode === '') return { kind: 'freeze_status' };

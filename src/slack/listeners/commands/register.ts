@@ -1,5 +1,6 @@
 import type { App, RespondArguments } from '@slack/bolt';
 import { requestModal } from '../../blocks/requestModal.ts';
+import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { registerOpsCommand } from './opsCommand.ts';
 
@@ -27,7 +28,7 @@ export const registerCommands = (app: App, deps: SlackDeps): void => {
       }
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: requestModal(tool, first, { tool: tool.id, channel: body.channel_id }),
+        view: requestModal(tool, first, { tool: tool.id, channel: body.channel_id }, {}, await failingCredentialLines(deps)),
       });
     });
   }
