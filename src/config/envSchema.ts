@@ -100,6 +100,12 @@ export const envSchema = z
     // Runs one replica drives at once; the rest wait for a free slot here or on another replica.
     MAX_ACTIVE_RUNS: intFrom(50, 1, 1_000),
     INVENTORY_TTL_MINUTES: intFrom(60, 0, 10_080),
+    // Retention (a periodic job): stored stdout/stderr of executions finished longer ago is removed (0 = keep).
+    OUTPUT_RETENTION_DAYS: intFrom(90, 0, 36_500),
+    // Inventory rows of instances not seen for this long are deleted (0 = keep).
+    INSTANCE_RETENTION_DAYS: intFrom(30, 0, 36_500),
+    // Rows changed per retention statement (each batch is one short transaction).
+    RETENTION_BATCH_SIZE: intFrom(1_000, 1, 50_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
