@@ -23,11 +23,25 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,100,1000,5000,10000' },
     modes: { type: 'string', default: 'product,baseline' },
     'baseline-max': { type: 'string', default: '5000' },
+    // Bytes of stdout per instance (in KiB; 0 = the one-line default). Above ~2.5 KB the listed plugin
+    // Output is truncated, so every instance's full output is read with GetCommandInvocation.
+    'output-kb': { type: 'string', default: '0' },
   },
 });
 const sizes = (values.sizes ?? '').split(',').map(Number).filter((n) => n > 0);
 const modes = (values.modes ?? '').split(',').filter((m): m is ScenarioInput['mode'] => m === 'product' || m === 'baseline');
 const baselineMax = Number(values['baseline-max']);
+const outputBytes = Math.round(Number(values['output-kb']) * 1024);
+
+/** The script's stdout on one instance: `outputBytes` of report lines, then the result line. */
+const stdoutOf = (instanceId: string): string => {
+  const last = `PCM_RESULT {"status":"ok","summary":"ready"}\n`;
+  const head = `ok ${instanceId}\n`;
+  if (outputBytes <= head.length + last.length) return head + last;
+  const line = `${instanceId} kernel 5.14.0-427.13.1.el9_4.x86_64 /boot 812M free, / 18G free, 0 updates pending\n`;
+  const body = line.repeat(Math.ceil(outputBytes / line.length)).slice(0, outputBytes - head.length - last.length);
+  return `${head}${body.slice(0, body.lastIndexOf('\n') + 1)}${last}`;
+};
 
 type Row = ScenarioResult & { mode: string; n: number; awsCalls: number; slackCalls: number; calls: Record<string, number> };
 
@@ -35,7 +49,7 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
   const aws = await startFakeAws({
     partitions: BASE_CREDENTIALS,
     accounts: Object.values(ACCOUNTS).map((a) => ({ id: a.id, partition: a.partition, roleArn: a.roleArn })),
-    instances: benchFleet(n).map((i) => ({ ...i, behavior: { status: 'Success', stdout: `ok ${i.instanceId}\nPCM_RESULT {"status":"ok","summary":"ready"}\n` } })),
+    instances: benchFleet(n).map((i) => ({ ...i, behavior: { status: 'Success', stdout: stdoutOf(i.instanceId) } })),
     latencyMs: LATENCY,
     deliveryMs: 100,
     defaultRunMs: SCRIPT_MS,
@@ -97,7 +111,7 @@ const perRoundOf = (r: Row): string => {
 const target = (SCRIPT_MS + 2 * POLL_MAX_INTERVAL_MS) / 1000;
 const lines = [
   `Script ${SCRIPT_MS / 1000} s, delivery 0.1 s, SSM/STS latency ${LATENCY.min}–${LATENCY.max} ms per call, poll interval ${POLL_INTERVAL_MS / 1000} s growing to ${POLL_MAX_INTERVAL_MS / 1000} s`,
-  `(wall-time target ≤ script + 2 × max poll interval = ${target} s). ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+  `(wall-time target ≤ script + 2 × max poll interval = ${target} s). Output ${outputBytes > 0 ? `${outputBytes / 1024} KiB` : 'one line'} per instance. ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
   '',
   '| Executor | N | Wall (approval → summary) | SSM+STS calls | per instance | Slack calls | DB round trips | per poll round: first / median / last | Poll rounds | Peak RSS during run (process max) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

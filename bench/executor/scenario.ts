@@ -134,8 +134,17 @@ await waitFor('go');
 
 // Peak RSS while the run is driven, sampled (the process's lifetime maximum also counts the setup).
 let runPeakRss = process.memoryUsage.rss();
+// BENCH_TRACE=1: a memory timeline on stderr (where the peak comes from).
+const trace = process.env.BENCH_TRACE === '1';
+let lastTrace = 0;
 const sampler = setInterval(() => {
   runPeakRss = Math.max(runPeakRss, process.memoryUsage.rss());
+  if (trace && Date.now() - lastTrace >= 250) {
+    lastTrace = Date.now();
+    const m = process.memoryUsage();
+    const mb = (b: number) => Math.round(b / 2 ** 20);
+    process.stderr.write(`t=${((Date.now() - startedAt) / 1000).toFixed(2)}s rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} trips=${roundTrips()}\n`);
+  }
 }, 20);
 const startedAt = Date.now();
 const tripsBefore = roundTrips();

@@ -103,6 +103,12 @@ export const envSchema = z
     // Minutes between credential checks; decimals allowed (e.g. 0.05 = 3 s, for tests and the sandbox).
     CREDENTIAL_CHECK_MINUTES: z.coerce.number().min(0.05).max(1_440).default(5),
     CREDENTIAL_CHECK_TIMEOUT_MS: intFrom(10_000, 100, 120_000),
+    // Retention (a periodic job): stored stdout/stderr of executions finished longer ago is removed (0 = keep).
+    OUTPUT_RETENTION_DAYS: intFrom(90, 0, 36_500),
+    // Inventory rows of instances not seen for this long are deleted (0 = keep).
+    INSTANCE_RETENTION_DAYS: intFrom(30, 0, 36_500),
+    // Rows changed per retention statement (each batch is one short transaction).
+    RETENTION_BATCH_SIZE: intFrom(1_000, 1, 50_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { allowSearch } from './allowSearch.ts';
 import { EmbeddedStartError } from './embeddedStartError.ts';
-import { loadEmbeddedPostgres } from './loadEmbeddedPostgres.ts';
+import { EmbeddedPostgresMissing, loadEmbeddedPostgres } from './loadEmbeddedPostgres.ts';
 import { portIsFree } from './portIsFree.ts';
 import { reclaimDataDir } from './reclaimDataDir.ts';
 import { createRecentLines } from './recentLines.ts';
@@ -33,6 +33,14 @@ export const startEmbeddedDatabase = async (
   log: (message: string, dirs: string[]) => void = () => {},
 ): Promise<EmbeddedDatabase> => {
   const databaseDir = path.resolve(dataDir, 'pg');
+  // First: without the optional package there is nothing to start (a clear error, not a stack).
+  let EmbeddedPostgres: Awaited<ReturnType<typeof loadEmbeddedPostgres>>;
+  try {
+    EmbeddedPostgres = await loadEmbeddedPostgres();
+  } catch (error) {
+    if (error instanceof EmbeddedPostgresMissing) throw new EmbeddedStartError(error.message, databaseDir, [], { cause: error });
+    throw error;
+  }
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const asRoot = process.getuid?.() === 0;
   // As root the server runs as a dedicated "postgres" user, which must be able to enter DATA_DIR and
@@ -43,7 +51,6 @@ export const startEmbeddedDatabase = async (
     if (changed.length > 0) log('running as root: added search permission (o+x) so the embedded PostgreSQL user can reach its files', changed);
   }
   const ownerFile = path.join(path.dirname(databaseDir), 'pg.owner');
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const initialised = await stat(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
 
   for (let attempt = 1; ; attempt += 1) {

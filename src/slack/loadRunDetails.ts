@@ -25,6 +25,7 @@ export const loadRunDetails = async (pool: DatabasePool, registry: ToolRegistry,
     notable: executions.map((e) => ({
       instanceId: e.instance_id, accountId: e.account_id, region: e.region, status: e.status, statusDetails: e.status_details, summary: summaryOf(e.result),
     })),
+    outputPruned: executions.some((e) => e.output_pruned_at !== null),
     audit: audit.map((a) => ({ at: a.at, actor: a.actor, action: a.action, fromStatus: a.from_status, toStatus: a.to_status, reason: a.reason })),
   };
 };

@@ -44,7 +44,8 @@ const MATRIX: Record<string, readonly string[]> = {
   executions: ['INSERT', 'SELECT', 'UPDATE'],
   change_instances: ['INSERT', 'SELECT'],
   approvals: ['INSERT', 'SELECT'],
-  instances: ['INSERT', 'SELECT', 'UPDATE'],
+  // DELETE only for retention: cached inventory rows not seen for INSTANCE_RETENTION_DAYS (migration 1765200000000).
+  instances: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],

@@ -126,6 +126,8 @@ const executionRow = z.object({
   stderr_truncated: z.boolean(),
   result: z.unknown().nullable(),
   script_sha256: z.string(),
+  /** Set when retention removed stdout/stderr (OUTPUT_RETENTION_DAYS): the output existed, it is gone on purpose. */
+  output_pruned_at: z.number().nullable(),
 });
 export type ExecutionRow = z.infer<typeof executionRow>;
 
@@ -133,7 +135,8 @@ export type ExecutionRow = z.infer<typeof executionRow>;
 export const listExecutionsForSummary = async (db: Db, runId: string, limit: number): Promise<readonly ExecutionRow[]> =>
   db.any(sql.type(executionRow)`
     select instance_id, account_id, region, partition, command_id, status, status_details, response_code,
-           left(stdout, 2000) as stdout, stdout_truncated, left(stderr, 2000) as stderr, stderr_truncated, result, script_sha256
+           left(stdout, 2000) as stdout, stdout_truncated, left(stderr, 2000) as stderr, stderr_truncated, result, script_sha256,
+           output_pruned_at
     from executions where run_id = ${runId}
     order by (status = 'success'), instance_id
     limit ${limit}`);

@@ -22,6 +22,8 @@ export type RunDetails = {
   readonly times: { readonly approvedAt: number | null; readonly startedAt: number | null; readonly finishedAt: number | null };
   readonly counts: StatusCounts;
   readonly notable: readonly FinishedExecution[];
+  /** Retention removed the stored stdout/stderr (statuses and results stay). */
+  readonly outputPruned?: boolean;
   readonly audit: readonly AuditLine[];
 };
 
@@ -69,7 +71,7 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
         { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\` · plan digest \`${run.planDigest}\`` },
       ],
     },
-    section(`*Results*: ${counts}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`),
+    section(`*Results*: ${counts}${d.outputPruned ? ' · _output pruned (retention)_' : ''}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`),
     section(`*Audit trail*${d.audit.length > MAX_AUDIT ? ` (last ${MAX_AUDIT} of ${d.audit.length})` : ''}\n${audit.join('\n') || '—'}`),
   ];
   return { text: `${run.toolTitle} — ${run.actionTitle}: ${run.status.replace(/_/gu, ' ')} (${run.id})`, blocks };
