@@ -100,6 +100,8 @@ export const envSchema = z
     // Runs one replica drives at once; the rest wait for a free slot here or on another replica.
     MAX_ACTIVE_RUNS: intFrom(50, 1, 1_000),
     INVENTORY_TTL_MINUTES: intFrom(60, 0, 10_080),
+    // How often the background job syncs every account/region's inventory (DescribeInstanceInformation); 0 = on demand only.
+    INVENTORY_SYNC_MINUTES: intFrom(15, 0, 1_440),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
+import type { InventorySyncRequest } from '../inventory/requestSync.ts';
 import type { RunCanceller } from '../runs/cancelRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
 import type { RequestGate } from '../runs/requestGate.ts';
@@ -28,4 +29,6 @@ export type SlackDeps = {
   readonly approvalChannelId: string;
   /** Slack allows 3 s to answer a view submission; checks longer than this finish in an updated view. */
   readonly submitBudgetMs: number;
+  /** `/ops inventory sync` (absent: the command says the inventory is not available). */
+  readonly inventory?: InventorySyncRequest;
 };

@@ -45,6 +45,7 @@ const MATRIX: Record<string, readonly string[]> = {
   change_instances: ['INSERT', 'SELECT'],
   approvals: ['INSERT', 'SELECT'],
   instances: ['INSERT', 'SELECT', 'UPDATE'],
+  inventory_scopes: ['INSERT', 'SELECT', 'UPDATE'],
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],

@@ -12,4 +12,5 @@ export const opsHelpText = (problem?: string): string =>
     '• `/ops show &lt;run id&gt;` — everything about one run (the first 8 characters of the id are enough)',
     '• `/ops cancel &lt;run id&gt;` — cancel a run (its requester or an approver)',
     '• `/ops freeze on &lt;reason&gt;` / `/ops freeze off` — change freeze (admins); `/ops freeze` shows it',
+    '• `/ops inventory sync` — sync the instance inventory of every account/region now (approvers, admins)',
   ].join('\n');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { escapeText } from '../../../domain/escapeText.ts';
 import { getFreeze } from '../../../db/queries/settings.ts';
 import { findRun } from '../../../runs/findRun.ts';
+import { inventorySyncText } from '../../blocks/inventorySyncText.ts';
 import { historyMessage } from '../../blocks/historyMessage.ts';
 import { mention } from '../../blocks/mention.ts';
 import { opsHelpText } from '../../blocks/opsHelp.ts';
@@ -86,6 +87,20 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
             : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
         await publishDecision(deps, result.run.id, { kind: result.outcome, by: user });
+        return;
+      }
+      case 'inventory_sync': {
+        if (!deps.inventory) {
+          await reply(refused('The inventory is not available on this bot.'));
+          return;
+        }
+        const result = await deps.inventory.sync(user);
+        if (!result.ok) {
+          await reply(refused(result.message));
+          return;
+        }
+        log.info({ scopes: result.results.length, failed: result.results.filter((r) => !r.ok).length }, 'inventory synced on demand');
+        await reply({ text: inventorySyncText(result.results) });
         return;
       }
       case 'freeze_status': {
