@@ -175,6 +175,7 @@ const app = createSlackApp(
   config,
   {
     pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500, inventory,
+    fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
   healthRoutes(() => readiness),
   logger,

@@ -9,6 +9,7 @@ import type { RunSubmitter } from '../runs/submitRun.ts';
 import type { FreezeSwitch } from '../runs/switchFreeze.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ApproverDirectory } from './approverDirectory.ts';
+import type { FleetChoices } from './blocks/requestModal.ts';
 import type { Sender } from './sender.ts';
 
 /** What the listeners get from the composition root; they never see the executor. */
@@ -31,4 +32,6 @@ export type SlackDeps = {
   readonly submitBudgetMs: number;
   /** `/ops inventory sync` (absent: the command says the inventory is not available). */
   readonly inventory?: InventorySyncRequest;
+  /** Configured accounts and regions for the request modal's optional narrowing selects. */
+  readonly fleet?: FleetChoices;
 };

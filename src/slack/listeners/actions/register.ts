@@ -27,7 +27,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     await client.views.update({
       view_id: view.id,
       hash: view.hash,
-      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }),
+      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }, deps.fleet),
     });
   });
 
