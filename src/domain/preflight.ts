@@ -99,6 +99,8 @@ export const preflight = (p: {
   return { eligible, excluded, summary: summarize(eligible, excluded) };
 };
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const summarize = (eligible: readonly PreflightTarget[], excluded: readonly Exclusion[]): PreflightSummary => {
   const scopes = new Map<string, { partition: string; accountId: string; region: string; eligible: number; excluded: number }>();
   const scopeOf = (t: PreflightTarget) => {
@@ -121,7 +123,8 @@ const summarize = (eligible: readonly PreflightTarget[], excluded: readonly Excl
   return {
     eligible: eligible.length,
     excluded: excluded.length,
-    byScope: [...scopes.values()].sort((a, b) => `${a.partition}|${a.accountId}|${a.region}`.localeCompare(`${b.partition}|${b.accountId}|${b.region}`)),
+    // Commercial first, then GovCloud; plain code-unit order (no locale).
+    byScope: [...scopes.values()].sort((a, b) => (a.partition === b.partition ? 0 : a.partition === 'aws' ? -1 : 1) || cmp(a.accountId, b.accountId) || cmp(a.region, b.region)),
     byPlatform: [...platforms].map(([platform, count]) => ({ platform, count })).sort((a, b) => b.count - a.count || a.platform.localeCompare(b.platform)),
     byReason,
   };
