@@ -35,10 +35,11 @@ export const lockRefusal = (locks: readonly ActiveLock[]): string => {
 export const targetRefusal = (checked: Preflight, warnings: readonly string[], limits: { readonly min: number; readonly max: number }): string | null => {
   const n = checked.eligible.length;
   const unreachable = warnings.length > 0 ? ` (${first(warnings, 3)})` : '';
+  // Ids and names typed by hand that exist nowhere are typos to fix, not hosts to drop silently.
+  const notFound = checked.excluded.filter((e) => e.reason === 'not_found').map((e) => e.ref);
+  if (notFound.length > 0) return `Not found in any configured account/region: ${first(notFound, 10)}${unreachable}. Fix or remove them.`;
   if (n === 0) {
-    const notFound = checked.excluded.filter((e) => e.reason === 'not_found').map((e) => e.ref);
     if (checked.excluded.length === 0) return `The selectors matched no instance${unreachable}.`;
-    if (notFound.length === checked.excluded.length) return `Not found in any configured account/region: ${first(notFound, 10)}${unreachable}.`;
     const locked = checked.excluded.filter((e) => e.reason === 'locked');
     const lockText = locked.length > 0 ? ` Locked: ${first(locked.map((e) => `${e.ref} by ${e.detail}`), 3)}.` : '';
     return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${first(checked.excluded.map((e) => `${e.ref} (${e.detail})`), 5)}${unreachable}.`;
