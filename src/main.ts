@@ -4,7 +4,9 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebClient } from '@slack/web-api';
 import { createCredentialBroker } from './aws/credentialBroker.ts';
-import { createInstanceLocator } from './aws/instanceLocator.ts';
+import { createTargetResolver } from './inventory/resolveTargets.ts';
+import { createInventorySyncRequest } from './inventory/requestSync.ts';
+import { syncInventory } from './inventory/syncInventory.ts';
 import { createSsmClients } from './aws/ssmClients.ts';
 import { createChangeVerifier } from './changes/changeVerifier.ts';
 import { createServiceNowClient } from './changes/serviceNowClient.ts';
@@ -137,6 +139,7 @@ const notifier = combineNotifiers(
   createWorkNoteNotifier({ pool, logger, onQueued: () => workNotes.wake() }),
 );
 
+// One bound on SSM work for the executor and the inventory (per account+region and global).
 const queues = createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION });
 const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const executor = createExecutor({
@@ -162,7 +165,11 @@ const submitter = createRunSubmitter({
   pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
   secondApproval: config.SECOND_APPROVAL, gate: requestGate, submitRatePerMinute: config.SUBMIT_RATE_PER_MINUTE,
   credentialRefusal: credentials.refusalFor, accountIds: config.targets.accounts.map((a) => a.id),
-  locator: createInstanceLocator({ pool, targets: config.targets, ssm, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
+  resolver: createTargetResolver({ pool, targets: config.targets, ssm, bound: queues, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
+});
+const inventory = createInventorySyncRequest({
+  adminIds: config.ADMIN_USER_IDS, approvers: approvers.members,
+  syncAll: async (requesterId) => syncInventory({ pool, targets: config.targets, ssm, bound: queues, requesterId }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
@@ -186,8 +193,9 @@ const learnIdentity = async (): Promise<BotIdentity> => {
 const app = createSlackApp(
   config,
   {
-    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
+    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500, inventory,
     credentials, adminIds: config.ADMIN_USER_IDS,
+    fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
   healthRoutes(() => readiness),
   logger,

@@ -109,6 +109,8 @@ export const envSchema = z
     INSTANCE_RETENTION_DAYS: intFrom(30, 0, 36_500),
     // Rows changed per retention statement (each batch is one short transaction).
     RETENTION_BATCH_SIZE: intFrom(1_000, 1, 50_000),
+    // How often the background job syncs every account/region's inventory (DescribeInstanceInformation); 0 = on demand only.
+    INVENTORY_SYNC_MINUTES: intFrom(15, 0, 1_440),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
-import type { InstanceLocator } from '../aws/instanceLocator.ts';
 import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import type { Partition } from '../config/targetsSchema.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
-import { parseInstanceIds } from '../domain/instanceIds.ts';
+import { preflight, type PreflightSummary } from '../domain/preflight.ts';
+import { describeSelector, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
+import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
+import type { TargetResolver } from '../inventory/resolveTargets.ts';
+import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
@@ -26,13 +29,19 @@ export type SubmitInput = {
   readonly channelId: string;
   /** The view submission this request comes from: a re-delivery of it is the same request. */
   readonly origin?: { readonly viewId: string; readonly viewHash: string };
+  /** The modal's optional account/region/partition narrowing (empty lists: everything configured). */
+  readonly scope?: TargetScope;
 };
 
 export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
 
 /** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
-  | { readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[]; readonly redelivered?: true }
+  | {
+    readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[]; readonly redelivered?: true;
+    /** Pre-flight counts and resolver warnings, for the requester (absent on a re-delivery). */
+    readonly preflight?: PreflightSummary; readonly warnings?: readonly string[];
+  }
   | { readonly ok: false; readonly errors: Readonly<Record<string, string>> };
 
 export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
@@ -42,7 +51,7 @@ const list = (ids: readonly string[], max = 10) => ids.slice(0, max).join(', ') 
 export const createRunSubmitter = (deps: {
   readonly pool: DatabasePool;
   readonly registry: ToolRegistry;
-  readonly locator: InstanceLocator;
+  readonly resolver: TargetResolver;
   readonly changes: ChangeVerifier;
   readonly approvalChannelId: string;
   readonly approvalTtlMinutes: number;
@@ -78,38 +87,40 @@ export const createRunSubmitter = (deps: {
         errors[field ? `param:${field}` : 'action'] ??= issue.message;
       }
     }
-    const parsedIds = parseInstanceIds(input.instanceText);
-    if (parsedIds.invalid.length > 0) errors.instances = `Not instance ids: ${list(parsedIds.invalid, 5)}. Use i-xxxxxxxx or mi-xxxxxxxxxxxxxxxxx.`;
-    else if (parsedIds.ids.length < action.targets.min) errors.instances = `This action needs at least ${action.targets.min} instance(s).`;
-    else if (parsedIds.ids.length > action.targets.max) errors.instances = `This action takes at most ${action.targets.max} instance(s); you gave ${parsedIds.ids.length}.`;
+    const parsed = parseTargetSelectors(input.instanceText);
+    if (parsed.invalid.length > 0) {
+      errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
+    } else if (parsed.selectors.length === 0) errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
     if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
 
-    const located = await deps.locator.locate(parsedIds.ids, input.requesterId);
-    if (located.unknown.length > 0) {
-      const why = located.unreachable.length > 0 ? ` (some accounts could not be asked: ${list(located.unreachable, 3)})` : '';
+    // Resolve every selector now: the plan is this list, frozen, whatever the tags say later.
+    const scope = input.scope ?? { accountIds: [], regions: [], partitions: [] };
+    const resolved = await deps.resolver.resolve({ selectors: parsed.selectors, scope, changeNumber, requesterId: input.requesterId });
+    const candidateIds = [...new Set(resolved.candidates.flatMap((c) => (c.instance ? [c.instance.instanceId] : [])))];
+    const locks = action.mutates ? await findActiveMutatingLocks(deps.pool, candidateIds) : [];
+    const checked = preflight({ candidates: resolved.candidates, platform: action.platform, mutates: action.mutates, locks });
+    const refused = targetRefusal(checked, resolved.warnings, action.targets);
+    if (refused) {
       // Accounts that could not be asked may be failing their credential checks: say so, it is the actual cause.
-      const credentials = located.unreachable.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
-      return { ok: false, errors: { instances: `Not found in any configured account/region: ${list(located.unknown)}${why}.${credentials ? ` ${credentials}` : ''}` } };
+      const credentials = resolved.warnings.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
+      return { ok: false, errors: { instances: credentials ? `${refused} ${credentials}` : refused } };
     }
-    const byId = new Map(located.found.map((f) => [f.instanceId, f]));
-    const targets: SubmitTarget[] = parsedIds.ids.flatMap((id) => {
-      const f = byId.get(id);
-      return f ? [{ instanceId: id, accountId: f.accountId, region: f.region, partition: f.partition, computerName: f.computerName }] : [];
-    });
+    const targets: SubmitTarget[] = checked.eligible.map((t) => ({
+      instanceId: t.instanceId, accountId: t.accountId, region: t.region, partition: t.partition, computerName: t.computerName,
+    }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
     if (credentials) return { ok: false, errors: { instances: credentials } };
-    const wrongPlatform = located.found.filter((f) => f.platformType && f.platformType !== action.platform).map((f) => f.instanceId);
-    if (wrongPlatform.length > 0) return { ok: false, errors: { instances: `These are not ${action.platform} instances: ${list(wrongPlatform)}.` } };
+    const eligibleIds = targets.map((t) => t.instanceId);
 
     if (action.requires) {
       const done = new Set(
-        await findInstancesWithSuccess(deps.pool, { tool: action.requires.tool, action: action.requires.action, changeNumber, instanceIds: parsedIds.ids }),
+        await findInstancesWithSuccess(deps.pool, { tool: action.requires.tool, action: action.requires.action, changeNumber, instanceIds: eligibleIds }),
       );
-      const lacking = parsedIds.ids.filter((id) => !done.has(id));
+      const lacking = eligibleIds.filter((id) => !done.has(id));
       if (lacking.length > 0) {
-        return { ok: false, errors: { instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first.` } };
+        return { ok: false, errors: { instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.` } };
       }
     }
 
@@ -128,8 +139,14 @@ export const createRunSubmitter = (deps: {
       await lockRequester(tx, input.requesterId);
       const again = input.origin ? await findRunByOrigin(tx, input.origin.viewId, input.origin.viewHash) : null;
       if (again) return { ok: true, run: again, targets: [], redelivered: true };
-      const refused = await rateRefusal(tx, input.requesterId, deps.submitRatePerMinute);
-      if (refused) return refused;
+      const overRate = await rateRefusal(tx, input.requesterId, deps.submitRatePerMinute);
+      if (overRate) return overRate;
+      if (action.mutates) {
+        // Two submissions racing for the same hosts: serialise mutating ones and look again under the lock.
+        await lockMutatingSubmissions(tx);
+        const taken = await findActiveMutatingLocks(tx, eligibleIds);
+        if (taken.length > 0) return { ok: false, errors: { instances: lockRefusal(taken) } };
+      }
       await upsertScripts(tx, [{
         sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`,
         interpreter: action.interpreter, content: action.scriptContent,
@@ -148,12 +165,16 @@ export const createRunSubmitter = (deps: {
         return { ok: true, run: first, targets: [], redelivered: true };
       }
       await insertExecutions(tx, runId, action.scriptSha256, targets);
+      await setRunTargeting(tx, runId, {
+        selectors: parsed.selectors.map(describeSelector), scope, warnings: resolved.warnings.slice(0, 50),
+        summary: checked.summary, excluded: checked.excluded.slice(0, MAX_STORED_EXCLUSIONS).map(storedExclusion),
+      });
       await insertChangeInstances(tx, changeNumber, runId, targets);
       await appendAudit(tx, {
         runId, actor: input.requesterId, action: 'requested', toStatus: 'pending_approval', correlationId: row.correlation_id,
         data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber, approvalsRequired },
       });
-      return { ok: true, run: row, targets };
+      return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
     });
     return created;
   },

@@ -4,9 +4,11 @@ import { getFreeze } from '../db/queries/settings.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { approvalMessage } from './blocks/approvalMessage.ts';
 import { mention } from './blocks/mention.ts';
+import { preflightText } from './blocks/preflightText.ts';
 import { runMessage } from './blocks/runMessage.ts';
 import { loadTargetGroups, toRunView } from './loadRunView.ts';
 import type { Sender } from './sender.ts';
+import { getRunTargeting } from '../db/queries/targeting.ts';
 
 /**
  * After a request is stored: the parent message in the requester's channel (or their DM when the bot
@@ -17,6 +19,7 @@ export const announceRun = async (
   run: RunRow,
 ): Promise<void> => {
   const view = toRunView(run, deps.registry);
+  const targeting = await getRunTargeting(deps.pool, run.id);
   const parent = runMessage(view);
   let channel = run.channel_id;
   let ts = await deps.sender.post(channel, parent);
@@ -29,9 +32,10 @@ export const announceRun = async (
   }
   if (ts) {
     await setRunMessage(deps.pool, run.id, channel, ts);
-    await deps.sender.post(channel, { text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.` }, ts);
+    const counts = targeting ? `\n${preflightText(targeting)}` : '';
+    await deps.sender.post(channel, { text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` }, ts);
   }
   const groups = await loadTargetGroups(deps.pool, run.id);
-  const approvalTs = await deps.sender.post(run.approval_channel_id, approvalMessage(view, groups, { approvedBy: [], freeze: await getFreeze(deps.pool) }));
+  const approvalTs = await deps.sender.post(run.approval_channel_id, approvalMessage(view, groups, { approvedBy: [], freeze: await getFreeze(deps.pool), targeting }));
   if (approvalTs) await setApprovalMessage(deps.pool, run.id, approvalTs);
 };

@@ -6,6 +6,7 @@ import { mention } from './blocks/mention.ts';
 import { runMessage } from './blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
+import { getRunTargeting } from '../db/queries/targeting.ts';
 
 export type DecisionEvent = {
   readonly kind: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
@@ -39,7 +40,7 @@ export const publishDecision = async (deps: Pick<SlackDeps, 'pool' | 'registry' 
   if (row.approval_ts && event.kind !== 'cancel_requested') {
     const decided = event.kind === 'approval_recorded' ? undefined : { status: event.kind, by: event.by, reason: event.reason };
     const groups = await loadTargetGroups(deps.pool, runId);
-    deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided, freeze: await getFreeze(deps.pool) }));
+    deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided, freeze: await getFreeze(deps.pool), targeting: await getRunTargeting(deps.pool, runId) }));
   }
   if (row.message_ts) {
     deps.sender.update(row.channel_id, row.message_ts, runMessage(view));

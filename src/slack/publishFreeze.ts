@@ -6,6 +6,7 @@ import { approvalMessage } from './blocks/approvalMessage.ts';
 import { mention } from './blocks/mention.ts';
 import { loadTargetGroups, toRunView } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
+import { getRunTargeting } from '../db/queries/targeting.ts';
 
 /**
  * After the freeze toggles: every open approval message shows (or drops) the freeze banner, and the
@@ -16,7 +17,7 @@ export const publishFreeze = async (deps: Pick<SlackDeps, 'pool' | 'registry' | 
     if (!row.approval_ts) continue;
     const view = toRunView(row, deps.registry);
     const [groups, approvedBy] = await Promise.all([loadTargetGroups(deps.pool, row.id), listApprovers(deps.pool, row.id)]);
-    deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, freeze }));
+    deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, freeze, targeting: await getRunTargeting(deps.pool, row.id) }));
   }
   const text = freeze.on
     ? `:snowflake: ${mention(by)} turned the change freeze *on*${freeze.reason ? `: ${escapeText(freeze.reason)}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`

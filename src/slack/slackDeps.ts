@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CredentialMonitor } from '../credentials/createCredentialMonitor.ts';
 import type { DatabasePool } from 'slonik';
+import type { InventorySyncRequest } from '../inventory/requestSync.ts';
 import type { RunCanceller } from '../runs/cancelRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
 import type { RequestGate } from '../runs/requestGate.ts';
@@ -9,6 +10,7 @@ import type { RunSubmitter } from '../runs/submitRun.ts';
 import type { FreezeSwitch } from '../runs/switchFreeze.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ApproverDirectory } from './approverDirectory.ts';
+import type { FleetChoices } from './blocks/requestModal.ts';
 import type { Sender } from './sender.ts';
 
 /** What the listeners get from the composition root; they never see the executor. */
@@ -33,4 +35,8 @@ export type SlackDeps = {
   readonly approvalChannelId: string;
   /** Slack allows 3 s to answer a view submission; checks longer than this finish in an updated view. */
   readonly submitBudgetMs: number;
+  /** `/ops inventory sync` (absent: the command says the inventory is not available). */
+  readonly inventory?: InventorySyncRequest;
+  /** Configured accounts and regions for the request modal's optional narrowing selects. */
+  readonly fleet?: FleetChoices;
 };

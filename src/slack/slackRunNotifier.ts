@@ -8,6 +8,7 @@ import { mention } from './blocks/mention.ts';
 import { runMessage, summaryMessage } from './blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { Sender } from './sender.ts';
+import { getRunTargeting } from '../db/queries/targeting.ts';
 
 /**
  * The executor's notifier, wired to Slack: one parent message per run kept current (coalesced
@@ -59,7 +60,7 @@ export const createSlackRunNotifier = (deps: { pool: DatabasePool; registry: Too
         if (status === 'expired' && row.approval_ts) {
           const groups = await loadTargetGroups(deps.pool, runId);
           const approvedBy = await listApprovers(deps.pool, runId);
-          deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided: { status: 'expired' } }));
+          deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided: { status: 'expired' }, targeting: await getRunTargeting(deps.pool, runId) }));
         }
       })(),
   };

@@ -46,6 +46,7 @@ const MATRIX: Record<string, readonly string[]> = {
   approvals: ['INSERT', 'SELECT'],
   // DELETE only for retention: cached inventory rows not seen for INSTANCE_RETENTION_DAYS (migration 1765200000000).
   instances: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+  inventory_scopes: ['INSERT', 'SELECT', 'UPDATE'],
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],

@@ -1,5 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { escapeText } from '../../domain/escapeText.ts';
+import { exclusionLabels, type ExclusionReason } from '../../domain/preflight.ts';
+import type { RunTargeting } from '../../db/queries/targeting.ts';
+import { fitLines } from './fitLines.ts';
 import { mention } from './mention.ts';
 import type { RunView, TargetGroup } from './runView.ts';
 import { slackDate } from './slackDate.ts';
@@ -9,25 +12,59 @@ export const APPROVE_ACTION_ID = 'approve_run';
 export const REJECT_ACTION_ID = 'reject_run';
 
 const MAX_GROUP_LINES = 20;
+// Slack's limit for a section's text.
+const MAX_SECTION_TEXT = 3000;
 
 const paramsText = (params: Readonly<Record<string, unknown>>): string => {
   const entries = Object.entries(params);
   return entries.length === 0 ? '_none_' : entries.map(([k, v]) => `\`${escapeText(k)}\` = \`${escapeText(String(v))}\``).join(', ');
 };
 
-export const groupsText = (groups: readonly TargetGroup[]): string => {
+const scopeName = (g: { accountId: string; region: string; partition: string }): string =>
+  `\`${escapeText(g.accountId)}\` ${escapeText(g.region)}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}`;
+
+/** Targets per account/region with their first ids; cut on line boundaries, the "…and N more" line kept. */
+export const groupsText = (groups: readonly TargetGroup[], heading = '*Targets by account/region*', targeting?: RunTargeting | null): string => {
+  const counts = new Map((targeting?.preflight.summary.byScope ?? []).map((c) => [`${c.partition}|${c.accountId}|${c.region}`, c]));
   const lines = groups.slice(0, MAX_GROUP_LINES).map((g) => {
     const ids = escapeText(g.instanceIds.slice(0, 6).join(', ')) + (g.instanceIds.length > 6 ? ` +${g.instanceIds.length - 6}` : '');
-    return `• \`${escapeText(g.accountId)}\` ${escapeText(g.region)}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: *${g.instanceIds.length}* — ${ids}`;
+    const excluded = counts.get(`${g.partition}|${g.accountId}|${g.region}`)?.excluded ?? 0;
+    return `• ${scopeName(g)}: *${g.instanceIds.length}*${excluded > 0 ? ` (${excluded} excluded)` : ''} — ${ids}`;
   });
-  if (groups.length > MAX_GROUP_LINES) lines.push(`• …and ${groups.length - MAX_GROUP_LINES} more account/regions`);
-  return lines.join('\n');
+  const left = groups.length - lines.length;
+  return fitLines(heading, lines, MAX_SECTION_TEXT, (n) => `• …and ${n + left} more account/regions`);
+};
+
+/** Selectors, platforms, exclusions and warnings of the pre-flight, each within one section's limit. */
+const targetingBlocks = (t: RunTargeting): KnownBlock[] => {
+  const { summary, excluded, warnings } = t.preflight;
+  const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+  const blocks: KnownBlock[] = [
+    section(fitLines(
+      `*Pre-flight*: *${summary.eligible}* eligible, *${summary.excluded}* excluded. Selectors:`,
+      t.selectors.map((s) => `• \`${escapeText(s)}\``), MAX_SECTION_TEXT, (n) => `• …and ${n} more selectors`,
+    )),
+    section(fitLines('*Eligible by platform*', summary.byPlatform.map((p) => `• ${escapeText(p.platform)}: *${p.count}*`), MAX_SECTION_TEXT, (n) => `• …and ${n} more platforms`)),
+  ];
+  if (summary.excluded > 0) {
+    const reasons = Object.entries(summary.byReason).map(([reason, n]) => {
+      const examples = excluded.filter((e) => e.reason === reason).slice(0, 5).map((e) => `${e.ref}${reason === 'locked' || reason === 'wrong_platform' ? ` (${e.detail})` : ''}`);
+      return `• ${escapeText(exclusionLabels[reason as ExclusionReason] ?? reason)}: *${n}* — ${escapeText(examples.join(', '))}${n > examples.length ? ` +${n - examples.length}` : ''}`;
+    });
+    blocks.push(section(fitLines('*Excluded (will not run)*', reasons, MAX_SECTION_TEXT, (n) => `• …and ${n} more reasons`)));
+  }
+  if (warnings.length > 0) {
+    blocks.push(section(fitLines('*:warning: Warnings*', warnings.map((w) => `• ${escapeText(w)}`), MAX_SECTION_TEXT, (n) => `• …and ${n} more warnings`)));
+  }
+  return blocks;
 };
 
 export type ApprovalState = {
   readonly approvedBy: readonly string[];
   readonly decided?: { readonly status: string; readonly by?: string; readonly reason?: string };
   readonly freeze?: { readonly on: boolean; readonly reason?: string };
+  /** What the run was planned from (selectors, pre-flight); absent for runs planned before fleet targeting. */
+  readonly targeting?: RunTargeting | null;
 };
 
 /**
@@ -49,7 +86,8 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
         { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}` },
       ],
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Targets by account/region*\n${groupsText(groups)}`.slice(0, 3000) } },
+    ...(state.targeting ? targetingBlocks(state.targeting) : []),
+    { type: 'section', text: { type: 'mrkdwn', text: groupsText(groups, '*Targets by account/region*', state.targeting) } },
     {
       type: 'context',
       elements: [

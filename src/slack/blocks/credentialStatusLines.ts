@@ -1,5 +1,6 @@
 import { partitionLabel, type CredentialStatus } from '../../domain/credentialStatus.ts';
 import { escapeLine } from '../../domain/escapeText.ts';
+import { fitLines } from './fitLines.ts';
 import { slackDate } from './slackDate.ts';
 
 export type CredentialScopeName = { readonly kind: 'partition' | 'account'; readonly id: string; readonly partition: string; readonly name: string };
@@ -29,14 +30,7 @@ export const credentialStatusLines = (scopes: readonly CredentialScopeName[], st
   });
 };
 
-/** The lines cut to fit one section (3,000 characters), on line boundaries, saying how many were left out. */
-export const fitLines = (lines: readonly string[], max = 2_900): string => {
-  const kept: string[] = [];
-  let length = 0;
-  for (const [i, line] of lines.entries()) {
-    if (length + line.length + 1 > max - 40) return [...kept, `…and ${lines.length - i} more`].join('\n');
-    kept.push(line);
-    length += line.length + 1;
-  }
-  return kept.join('\n');
-};
+const more = (n: number): string => `…and ${n} more`;
+
+/** The status under `heading`, cut on line boundaries to fit one section (3,000 characters). */
+export const credentialStatusText = (heading: string, lines: readonly string[], max = 2_900): string => fitLines(heading, lines, max, more);

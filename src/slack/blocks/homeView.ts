@@ -1,6 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import { escapeText } from '../../domain/escapeText.ts';
-import { fitLines } from './credentialStatusLines.ts';
+import { credentialStatusText } from './credentialStatusLines.ts';
 import { mention } from './mention.ts';
 import { runLine } from './runLine.ts';
 import type { RunView } from './runView.ts';
@@ -22,7 +22,7 @@ export const homeView = (s: HomeState): HomeView => ({
   type: 'home',
   blocks: [
     { type: 'header', text: { type: 'plain_text', text: 'PCM Ops' } },
-    section(`*Credential status*\n${fitLines(s.credentials)}`),
+    section(credentialStatusText('*Credential status*', s.credentials)),
     ...(s.freeze.on
       ? [section(`:snowflake: *Change freeze is on*${s.freeze.reason ? `: ${escapeText(s.freeze.reason)}` : ''}${s.freeze.by ? ` (by ${mention(s.freeze.by)})` : ''}. Approvals and new dispatches are blocked.`)]
       : []),

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
-import { fitLines } from './credentialStatusLines.ts';
+import { credentialStatusText } from './credentialStatusLines.ts';
 
 export const REQUEST_CALLBACK_ID = 'run_request';
 export const SELECT_ACTION_ID = 'select_action';
@@ -78,12 +78,38 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
     };
   });
 
+/** Slack's limit for a plain_text_input; the hint says so. */
+export const MAX_TARGETS_TEXT = 3000;
+
+/** The configured accounts and regions, for the optional narrowing selects. */
+export type FleetChoices = { readonly accounts: readonly { readonly id: string; readonly name: string; readonly partition: string }[]; readonly regions: readonly string[] };
+
+export const SCOPE_BLOCKS = ['scope_accounts', 'scope_regions', 'scope_partitions'] as const;
+
+const multiSelect = (blockId: string, label: string, options: PlainTextOption[]): KnownBlock => ({
+  type: 'input', block_id: blockId, label: plain(label), optional: true,
+  hint: plain('Optional: narrows tag and id selectors; none selected means all configured.', 2000),
+  element: { type: 'multi_static_select', action_id: blockId, options: options.slice(0, 100) },
+});
+
+/** Optional account / region / partition narrowing (only what is configured; a select needs 1–100 options). */
+const scopeBlocks = (fleet: FleetChoices | undefined): KnownBlock[] => {
+  if (!fleet || fleet.accounts.length === 0) return [];
+  const partitions = [...new Set(fleet.accounts.map((a) => a.partition))];
+  return [
+    multiSelect('scope_accounts', 'Accounts', fleet.accounts.map((a) => ({ text: plain(`${a.name} (${a.id})`), value: a.id }))),
+    multiSelect('scope_regions', 'Regions', [...new Set(fleet.regions)].map((r) => ({ text: plain(r), value: r }))),
+    ...(partitions.length > 1 ? [multiSelect('scope_partitions', 'Partitions', partitions.map((p) => ({ text: plain(p === 'aws-us-gov' ? 'GovCloud (aws-us-gov)' : 'Commercial (aws)'), value: p })))] : []),
+  ];
+};
+
 /** The request modal, built from the tool's definition; choosing an action rebuilds it (views.update). */
 export const requestModal = (
   tool: LoadedTool,
   action: LoadedAction,
   metadata: RequestMetadata,
   values: RequestValues = {},
+  fleet?: FleetChoices,
   /** Failing credential scopes (mrkdwn lines, escaped): targets there are refused at submit. */
   credentialWarnings: readonly string[] = [],
 ): ModalView => {
@@ -107,10 +133,19 @@ export const requestModal = (
         elements: [{ type: 'mrkdwn', text: `${action.description}${action.mutates ? ' *Changes the host.*' : ''} (${limits}; script \`${action.scriptSha256.slice(0, 12)}\`)`.slice(0, 3000) }],
       },
       {
-        type: 'input', block_id: 'instances', label: plain('Instance IDs'),
-        hint: plain('Paste ids separated by spaces, commas or new lines (i-… or mi-…).', 2000),
-        element: { type: 'plain_text_input', action_id: 'instances', multiline: true, ...(values.instances ? { initial_value: values.instances } : {}) },
+        type: 'input', block_id: 'instances', label: plain('Targets'),
+        hint: plain(
+          'Up to 3,000 characters, one selector per line: instance ids or computer names (several per line, separated by spaces or commas), '
+          + 'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, or step:qc-prep/initial-qc=success '
+          + '(instances where that step succeeded, or =failed, under this change). Tags are resolved in every configured account/region '
+          + '(narrowed by the selects below); the resolved list is frozen at submit.', 2000),
+        element: {
+          type: 'plain_text_input', action_id: 'instances', multiline: true, max_length: MAX_TARGETS_TEXT,
+          placeholder: plain('i-0123456789abcdef0\ntag:PatchGroup=prod-a', 150),
+          ...(values.instances ? { initial_value: values.instances.slice(0, MAX_TARGETS_TEXT) } : {}),
+        },
       },
+      ...scopeBlocks(fleet),
       {
         type: 'input', block_id: 'change', label: plain('ServiceNow change'),
         element: { type: 'plain_text_input', action_id: 'change', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
@@ -119,7 +154,7 @@ export const requestModal = (
       ...(credentialWarnings.length > 0
         ? [{
             type: 'section' as const,
-            text: { type: 'mrkdwn' as const, text: `:warning: *Credential problems* — requests targeting these are refused until they recover:\n${fitLines(credentialWarnings, 2_800)}` },
+            text: { type: 'mrkdwn' as const, text: credentialStatusText(':warning: *Credential problems* — requests targeting these are refused until they recover:', credentialWarnings, 2_800) },
           }]
         : []),
     ],

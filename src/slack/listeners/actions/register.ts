@@ -28,7 +28,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     await client.views.update({
       view_id: view.id,
       hash: view.hash,
-      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }, await failingCredentialLines(deps)),
+      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }, deps.fleet, await failingCredentialLines(deps)),
     });
   });
 

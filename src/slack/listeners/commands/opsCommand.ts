@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { escapeText } from '../../../domain/escapeText.ts';
 import { getFreeze } from '../../../db/queries/settings.ts';
 import { findRun } from '../../../runs/findRun.ts';
+import { inventorySyncText } from '../../blocks/inventorySyncText.ts';
 import { historyMessage } from '../../blocks/historyMessage.ts';
 import { mention } from '../../blocks/mention.ts';
 import { opsHelpText } from '../../blocks/opsHelp.ts';
 import { runDetailsMessage } from '../../blocks/runDetails.ts';
-import { fitLines } from '../../blocks/credentialStatusLines.ts';
+import { credentialStatusText } from '../../blocks/credentialStatusLines.ts';
 import { loadCredentialLines } from '../../loadCredentialLines.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
 import { toRunView } from '../../loadRunView.ts';
@@ -92,8 +93,22 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
       }
       case 'status': {
         const lines = await loadCredentialLines(deps, user);
-        const text = `*Credential status*\n${fitLines(lines)}`;
+        const text = credentialStatusText('*Credential status*', lines);
         await reply({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+        return;
+      }
+      case 'inventory_sync': {
+        if (!deps.inventory) {
+          await reply(refused('The inventory is not available on this bot.'));
+          return;
+        }
+        const result = await deps.inventory.sync(user);
+        if (!result.ok) {
+          await reply(refused(result.message));
+          return;
+        }
+        log.info({ scopes: result.results.length, failed: result.results.filter((r) => !r.ok).length }, 'inventory synced on demand');
+        await reply({ text: inventorySyncText(result.results) });
         return;
       }
       case 'freeze_status': {

@@ -6,7 +6,8 @@ export type OpsCommand =
   | { readonly kind: 'freeze_status' }
   | { readonly kind: 'status' }
   | { readonly kind: 'freeze_on'; readonly reason: string }
-  | { readonly kind: 'freeze_off' };
+  | { readonly kind: 'freeze_off' }
+  | { readonly kind: 'inventory_sync' };
 
 export const HISTORY_DEFAULT = 10;
 export const HISTORY_MAX = 25;
@@ -50,6 +51,10 @@ export const parseOpsCommand = (text: string): OpsCommand => {
       }
       return { kind: 'help', problem: 'Use `/ops freeze on <reason>` or `/ops freeze off`.' };
     }
+    case 'inventory':
+      return rest[0]?.toLowerCase() === 'sync' && rest.length === 1
+        ? { kind: 'inventory_sync' }
+        : { kind: 'help', problem: 'Use `/ops inventory sync`.' };
     default:
       return { kind: 'help', problem: `\`${verb.slice(0, 40)}\` is not an /ops command.` };
   }

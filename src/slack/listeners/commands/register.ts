@@ -28,7 +28,7 @@ export const registerCommands = (app: App, deps: SlackDeps): void => {
       }
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: requestModal(tool, first, { tool: tool.id, channel: body.channel_id }, {}, await failingCredentialLines(deps)),
+        view: requestModal(tool, first, { tool: tool.id, channel: body.channel_id }, {}, deps.fleet, await failingCredentialLines(deps)),
       });
     });
   }

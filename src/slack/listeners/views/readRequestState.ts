@@ -16,7 +16,10 @@ export type StateValues = z.infer<typeof stateValuesSchema>;
 // Every input's action_id equals its block_id (unique across the modal).
 const read = (values: StateValues, blockId: string, actionId = blockId) => values[blockId]?.[actionId];
 
-export type RequestState = { actionId: string; instances: string; change: string; params: Record<string, unknown> };
+export type RequestState = {
+  actionId: string; instances: string; change: string; params: Record<string, unknown>;
+  scope: { accountIds: string[]; regions: string[]; partitions: string[] };
+};
 
 /** Turns the modal's state into plain data; type coercion per input kind, validation is the action's schema. */
 export const readRequestState = (values: StateValues, action?: LoadedAction): RequestState => {
@@ -36,5 +39,10 @@ export const readRequestState = (values: StateValues, action?: LoadedAction): Re
     instances: read(values, 'instances')?.value ?? '',
     change: read(values, 'change')?.value ?? '',
     params,
+    scope: {
+      accountIds: (read(values, 'scope_accounts')?.selected_options ?? []).map((o) => o.value),
+      regions: (read(values, 'scope_regions')?.selected_options ?? []).map((o) => o.value),
+      partitions: (read(values, 'scope_partitions')?.selected_options ?? []).map((o) => o.value),
+    },
   };
 };

@@ -34,7 +34,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const work = deps.submitter.submit({
       toolId: metadata.data.tool, actionId: state.actionId, params: state.params, instanceText: state.instances,
       changeNumber: state.change, requesterId: body.user.id, channelId: metadata.data.channel,
-      origin: { viewId: view.id, viewHash: view.hash },
+      origin: { viewId: view.id, viewHash: view.hash }, scope: state.scope,
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch((error: unknown) => ({ error }));
@@ -48,7 +48,10 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         return;
       }
       if (inModal) await ack();
-      else await client.views.update({ view_id: view.id, view: noticeModal('Submitted', 'Your request was submitted for approval. Follow it in the channel thread.') });
+      else {
+        const counts = result.preflight ? `\n*Pre-flight*: ${result.preflight.eligible} eligible, ${result.preflight.excluded} excluded (details in the thread).` : '';
+        await client.views.update({ view_id: view.id, view: noticeModal('Submitted', `Your request was submitted for approval. Follow it in the channel thread.${counts}`) });
+      }
       if (result.redelivered) {
         // Slack re-delivered a submission already handled (here or on another replica): same answer, no second run.
         log.info({ runId: result.run.id }, 'view submission re-delivered; answered like the first');
