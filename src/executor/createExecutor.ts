@@ -5,6 +5,7 @@ import { claimRuns, expireRuns, getRun, releaseRun, renewLeases, transitionRun, 
 import { faultOnce } from '../logging/faultOnce.ts';
 import { driveRun } from './driveRun.ts';
 import type { ExecutorDeps } from './executorDeps.ts';
+import { runLogFields } from '../logging/runLogFields.ts';
 
 export type Executor = {
   readonly start: () => void;
@@ -56,7 +57,7 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
     const controller = new AbortController();
     const driver: Driver = { controller, done: Promise.resolve(), renewedAt: Date.now() };
     drivers.set(run.id, driver);
-    const log = deps.logger.child({ runId: run.id, tool: run.tool, action: run.action, requester: run.requester_id, correlationId: run.correlation_id });
+    const log = deps.logger.child(runLogFields(run));
     driver.done = (async () => {
       try {
         const action = deps.registry.action(run.tool, run.action);
