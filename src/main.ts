@@ -2,13 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebClient } from '@slack/web-api';
 import { createCredentialBroker } from './aws/credentialBroker.ts';
 import { createTargetResolver } from './inventory/resolveTargets.ts';
 import { createInventorySyncRequest } from './inventory/requestSync.ts';
 import { syncInventory } from './inventory/syncInventory.ts';
 import { createSsmClients } from './aws/ssmClients.ts';
 import { createChangeVerifier } from './changes/changeVerifier.ts';
+import { countedFetch } from './changes/countedFetch.ts';
 import { createServiceNowClient } from './changes/serviceNowClient.ts';
 import { createWorkNoteNotifier } from './changes/workNoteNotifier.ts';
 import { createWorkNoteWriter } from './changes/workNoteWriter.ts';
@@ -17,9 +17,12 @@ import { checkRuntimeDatabase } from './db/checkRuntimeDatabase.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts';
 import { EmbeddedStartError } from './db/embeddedStartError.ts';
 import { migrate } from './db/migrate.ts';
+import { pendingMigrations } from './db/pendingMigrations.ts';
 import { createPool } from './db/pool.ts';
 import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
+import { countActiveExecutionsByStatus, countRunsByStatus, pingDatabase } from './db/queries/metrics.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
+import { DatabaseSettingsError, describeDatabase, waitForDatabase } from './db/waitForDatabase.ts';
 import { combineNotifiers } from './domain/combineNotifiers.ts';
 import { createCredentialChecker } from './aws/checkCredentials.ts';
 import { createCredentialMonitor } from './credentials/createCredentialMonitor.ts';
@@ -27,7 +30,9 @@ import { createEvery } from './credentials/createEvery.ts';
 import { publishCredentialTransition } from './slack/publishCredentialTransition.ts';
 import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
-import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
+import { healthRoutes } from './http/healthRoutes.ts';
+import { createMetricsRegistry } from './http/metricsRegistry.ts';
+import { cachedCheck, createReadiness } from './http/readiness.ts';
 import { createLogger } from './logger.ts';
 import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
@@ -39,6 +44,7 @@ import { createRunSubmitter } from './runs/submitRun.ts';
 import { createFreezeSwitch } from './runs/switchFreeze.ts';
 import { createApproverDirectory } from './slack/approverDirectory.ts';
 import { boltLogger } from './slack/boltLogger.ts';
+import { createObservedWebClient } from './slack/createObservedWebClient.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
@@ -54,7 +60,9 @@ const config = loaded.config;
 // Every configured secret (and each OAuth token ServiceNow issues) is scrubbed from every log line.
 const secrets = createSecretScrubber(configuredSecrets(config, process.env));
 const logger = createLogger(config.LOG_LEVEL, secrets);
-const readiness: Readiness = { ready: false, reasons: ['starting'] };
+// /metrics: parts get `metricsRegistry.metrics` (a small interface); gauges read at scrape time are added below.
+const metricsRegistry = createMetricsRegistry();
+const metrics = metricsRegistry.metrics;
 
 let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.DATABASE_URL;
@@ -72,6 +80,21 @@ if (!databaseUrl) {
 }
 // The owner migrates; the bot itself runs as a role that can only append to the audit trail (issue 8).
 const migrationUrl = embedded?.url ?? config.DATABASE_MIGRATION_URL;
+if (!embedded) {
+  // A database still starting (or briefly away) is waited for, one line per attempt; a settings mistake is a clear exit.
+  try {
+    for (const url of new Set([migrationUrl, databaseUrl].filter((u): u is string => Boolean(u)))) {
+      await waitForDatabase(url, {
+        onRetry: (attempt, reason, retryInMs) => logger.warn({ attempt, reason, retryInSeconds: retryInMs / 1000 }, 'database not reachable yet; retrying'),
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof DatabaseSettingsError)) throw error;
+    logger.fatal({ reason: error.message }, 'pcm-ops-bot cannot use the database; fix DATABASE_URL / DATABASE_MIGRATION_URL');
+    process.exit(1);
+  }
+  logger.info({ database: describeDatabase(databaseUrl) }, 'database reachable');
+}
 if (migrationUrl) {
   const applied = await migrate(migrationUrl);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -92,8 +115,8 @@ await upsertScripts(pool, registry.tools.flatMap((t) => t.actions.map((a) => ({
 }))));
 logger.info({ tools: registry.tools.map((t) => `${t.command} (${t.actions.length} actions)`) }, 'tools loaded');
 
-const broker = createCredentialBroker({ targets: config.targets });
-const ssm = createSsmClients(broker);
+const broker = createCredentialBroker({ targets: config.targets, metrics });
+const ssm = createSsmClients(broker, { metrics });
 const accounts = new Map(config.targets.accounts.map((a) => [a.id, a]));
 const serviceNow = createServiceNowClient({
   url: config.SERVICENOW_URL,
@@ -103,6 +126,7 @@ const serviceNow = createServiceNowClient({
     : { kind: 'basic', user: config.SERVICENOW_USER ?? '', password: config.SERVICENOW_PASSWORD ?? '' },
   timeoutMs: config.SERVICENOW_TIMEOUT_MS,
   registerSecret: secrets.add,
+  fetch: countedFetch(metrics.serviceNowCall),
 });
 const changes = createChangeVerifier({
   client: serviceNow, pool,
@@ -111,11 +135,11 @@ const changes = createChangeVerifier({
     requiredAssignmentGroups: config.CHANGE_ASSIGNMENT_GROUPS, requireCiCoverage: config.CHANGE_REQUIRE_CI_COVERAGE,
   },
 });
-const slack = new WebClient(config.SLACK_BOT_TOKEN, {
+const slack = createObservedWebClient(config.SLACK_BOT_TOKEN, {
   ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
   retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
   logger: boltLogger(logger, 'slack-web-api'),
-});
+}, metrics);
 const sender = createSender(slack, logger);
 for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {
   const unknownTools = Object.keys(config[setting]).filter((id) => !registry.byId(id));
@@ -143,8 +167,7 @@ const notifier = combineNotifiers(
 const queues = createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION });
 const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const executor = createExecutor({
-  pool, registry, ssm, accounts, notifier, changes, logger: logger.child({ component: 'executor' }), owner,
-  queues,
+  pool, registry, ssm, accounts, notifier, changes, logger: logger.child({ component: 'executor' }), owner, queues, metrics,
   settings: {
     pollIntervalMs: config.POLL_INTERVAL_MS, pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS, tickMs: config.EXECUTOR_TICK_MS,
     leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
@@ -159,6 +182,9 @@ const credentials = createCredentialMonitor({
     bound: (accountId, region, task) => queues.run({ runId: 'credential-check', accountId, region }, task),
   }),
   onPartitionTransition: (t) => publishCredentialTransition(sender, config.APPROVAL_CHANNEL_ID, t),
+  onChecked: (checks) => {
+    for (const c of checks) if (c.health === 'failing') metrics.credentialCheckFailed(c.kind, c.errorKind ?? 'error');
+  },
 });
 
 const submitter = createRunSubmitter({
@@ -190,6 +216,25 @@ const learnIdentity = async (): Promise<BotIdentity> => {
   return identity;
 };
 
+// /readyz: each check answers now (cached briefly); other parts add theirs (e.g. "outbox not stuck").
+const readiness = createReadiness([
+  cachedCheck('database', 2_000, () => pingDatabase(pool)),
+  cachedCheck('migrations', 30_000, async () => (await pendingMigrations(pool))?.length === 0),
+  { name: 'slack', check: () => identity !== undefined },
+]);
+// Gauges read at scrape time; a failed read (database down) leaves that gauge empty for the scrape.
+metricsRegistry.addGauge('runs', 'Runs by status', ['status'], async () => (await countRunsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })));
+metricsRegistry.addGauge('active_executions', 'Executions of approved or running runs, by status', ['status'], async () =>
+  (await countActiveExecutionsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })));
+metricsRegistry.addGauge('ssm_queue_depth', 'SSM calls of this replica waiting for a slot or running', ['state'], () => {
+  const depth = queues.depth();
+  return [{ labels: { state: 'waiting' }, value: depth.waiting }, { labels: { state: 'running' }, value: depth.running }];
+});
+// 1 while a scope's credentials work (ok or expiring soon), 0 while its checks fail; read from the shared record.
+metricsRegistry.addGauge('credential_ok', 'Credential status per partition (base credentials) and account (role): 1 ok, 0 failing', ['scope', 'id', 'partition'], async () =>
+  (await credentials.status()).map((s) => ({ labels: { scope: s.kind, id: s.id, partition: s.partition }, value: s.health === 'failing' ? 0 : 1 })));
+metricsRegistry.addGauge('active_runs', 'Runs this replica drives now', [], () => [{ labels: {}, value: executor.activeRuns().length }]);
+
 const app = createSlackApp(
   config,
   {
@@ -197,7 +242,7 @@ const app = createSlackApp(
     credentials, adminIds: config.ADMIN_USER_IDS,
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
-  healthRoutes(() => readiness),
+  healthRoutes(readiness, metricsRegistry),
   logger,
   learnIdentity,
 );
@@ -212,34 +257,55 @@ void (async () => {
   for (let attempt = 1; ; attempt += 1) {
     try {
       const me = await learnIdentity();
-      readiness.ready = true;
-      readiness.reasons = [];
       logger.info({ botUserId: me.botUserId }, 'ready');
       return;
     } catch (error) {
-      readiness.reasons = [`slack auth.test failed: ${(error as Error).message}`];
       logger.warn({ err: error, attempt }, 'Slack not reachable yet; retrying');
       await sleep(Math.min(30_000, 1_000 * attempt));
     }
   }
 })();
 
+/**
+ * What must settle, in order, before the connections close at shutdown: the executor first (it stops
+ * claiming, lets calls in flight settle and hands its leases back), then what reports on its work.
+ * The durable Slack outbox plugs in here ("the outbox settles") before the pool closes. Each gets what
+ * is left of SHUTDOWN_GRACE_SECONDS.
+ */
+type Stoppable = { readonly name: string; readonly stop: (graceMs: number) => Promise<void> };
+const stoppables: Stoppable[] = [
+  { name: 'credential checks', stop: () => credentialChecks.stop() },
+  { name: 'executor', stop: (graceMs) => executor.stop(graceMs) },
+  { name: 'work notes', stop: () => workNotes.stop() },
+  { name: 'slack sender', stop: () => sender.flush() },
+];
+
 let stopping = false;
 const shutdown = async (signal: string): Promise<void> => {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  readiness.ready = false;
-  readiness.reasons = ['shutting down'];
-  await credentialChecks.stop();
-  await executor.stop();
-  await workNotes.stop();
-  await sender.flush();
+  const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
+  logger.info({ signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS, activeRuns: executor.activeRuns() }, 'shutting down');
+  readiness.stopping();
+  // Whatever hangs past the grace (and a margin to close connections) must not keep the process alive.
+  setTimeout(() => {
+    logger.error('shutdown did not finish within the grace period; exiting');
+    process.exit(1);
+  }, graceMs + 10_000).unref();
+  const deadline = Date.now() + graceMs;
+  for (const part of stoppables) {
+    try {
+      await part.stop(Math.max(0, deadline - Date.now()));
+    } catch (error) {
+      logger.warn({ err: error, part: part.name }, 'could not stop cleanly');
+    }
+  }
   await app.stop().catch(() => {});
   broker.destroy();
   ssm.destroy();
   await pool.end();
   await embedded?.stop();
+  logger.info({ signal }, 'stopped');
   process.exit(0);
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -2,6 +2,8 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Partition, TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { OpsMetrics } from '../http/opsMetrics.ts';
+import { observeAwsCalls } from './observeAwsCalls.ts';
 import { stsRegionOf } from './partitionDefaults.ts';
 
 export type SessionTag = { readonly runId: string; readonly requesterId: string };
@@ -29,6 +31,8 @@ export type CredentialBrokerOptions = {
   readonly baseCredentials?: Partial<Record<Partition, AwsCredentialIdentityProvider>>;
   /** Test/bench seam: one STS endpoint for both partitions (production resolves the partition's own, or AWS_ENDPOINT_URL_STS). */
   readonly endpoint?: string;
+  /** Counts AssumeRole calls by partition and outcome for /metrics. */
+  readonly metrics?: OpsMetrics;
 };
 
 const sessionName = (runId: string) => `pcm-ops-${runId}`.slice(0, 64);
@@ -50,6 +54,7 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
       const profile = options.targets.partitions[partition]?.profile;
       const credentials = options.baseCredentials?.[partition] ?? fromNodeProviderChain(profile ? { profile } : {});
       client = new STSClient({ region: stsRegionOf[partition], credentials, maxAttempts: 5, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+      if (options.metrics) observeAwsCalls(client, 'sts', partition, options.metrics);
       sts.set(partition, client);
     }
     return client;

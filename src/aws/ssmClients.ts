@@ -1,6 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { TargetAccount } from '../config/targetsSchema.ts';
+import type { OpsMetrics } from '../http/opsMetrics.ts';
 import type { CredentialBroker, SessionTag } from './credentialBroker.ts';
+import { observeAwsCalls } from './observeAwsCalls.ts';
 
 export type SsmClients = {
   /** For reads (List*, Get*, Describe*, CancelCommand): SDK retries with backoff. */
@@ -28,6 +30,8 @@ export type SsmClientOptions = {
   readonly readerRetryMode?: 'standard' | 'adaptive';
   /** Test/bench seam: one endpoint for every region (production resolves each region's own endpoint, or AWS_ENDPOINT_URL_SSM). */
   readonly endpoint?: string;
+  /** Counts calls by operation, partition and outcome for /metrics. */
+  readonly metrics?: OpsMetrics;
 };
 
 /**
@@ -48,6 +52,7 @@ export const createSsmClients = (broker: CredentialBroker, options: SsmClientOpt
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
         ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 4, retryMode: options.readerRetryMode ?? 'standard' } : { maxAttempts: 1 }),
       });
+      if (options.metrics) observeAwsCalls(client, 'ssm', account.partition, options.metrics);
       clients.set(key, client);
     }
     return client;

@@ -10,6 +10,7 @@ import {
   claimDueWorkNotes, markWorkNoteFailed, markWorkNoteWritten, scheduleWorkNoteRetry, type WorkNoteRow,
 } from '../db/queries/workNotes.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
+import { faultOnce } from '../logging/faultOnce.ts';
 import type { ServiceNowClient } from './serviceNowClient.ts';
 
 const STOP_GRACE_MS = 5_000;
@@ -55,6 +56,7 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
   const base = o.retryBaseSeconds ?? 5;
   const cap = o.maxRetrySeconds ?? 300;
   const log = o.logger.child({ component: 'work-notes' });
+  const tickFaults = faultOnce(log, 'work note tick');
   const stopping = new AbortController();
   let wakeUp: (() => void) | undefined;
   let loop: Promise<void> | undefined;
@@ -145,7 +147,7 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
       loop = (async () => {
         while (!stopping.signal.aborted) {
           await serial(async () => {
-            await tick().catch((error: unknown) => log.error({ err: error }, 'work note tick failed'));
+            await tick().then(tickFaults.ok, tickFaults.failed);
           });
           await new Promise<void>((resolve) => {
             wakeUp = resolve;

@@ -93,6 +93,8 @@ export const envSchema = z
     POLL_MAX_INTERVAL_MS: intFrom(15_000, 10, 600_000),
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
     LEASE_SECONDS: intFrom(30, 2, 3_600),
+    // On SIGTERM/SIGINT: how long in-flight SSM calls (and other work) may take to settle before they are cut off.
+    SHUTDOWN_GRACE_SECONDS: intFrom(20, 1, 600),
     // How old an unanswered SendCommand's intent must be before "not in ListCommands" means "never created" (then it is sent again).
     RECONCILE_GRACE_SECONDS: intFrom(60, 1, 3_600),
     // How often a still-running command's per-instance statuses are read (long runs); finished commands are read at once.

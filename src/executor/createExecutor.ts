@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendAudit } from '../db/queries/audit.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
-import { claimRuns, expireRuns, releaseRun, renewLeases, transitionRun, type RunRow } from '../db/queries/runs.ts';
+import { claimRuns, expireRuns, getRun, releaseRun, renewLeases, transitionRun, type RunRow } from '../db/queries/runs.ts';
+import { faultOnce } from '../logging/faultOnce.ts';
 import { driveRun } from './driveRun.ts';
 import type { ExecutorDeps } from './executorDeps.ts';
+import { runLogFields } from '../logging/runLogFields.ts';
 
 export type Executor = {
   readonly start: () => void;
@@ -11,8 +13,12 @@ export type Executor = {
   readonly wake: () => void;
   /** Ends the current pause of a run this replica drives (e.g. right after a cancel was asked for). */
   readonly nudge: (runId: string) => void;
-  /** Stops claiming, aborts run drivers, waits for them, and gives their leases back so another replica continues at once. */
-  readonly stop: () => Promise<void>;
+  /**
+   * Stops claiming and lets each run driver end at its next step: calls already made (and sends already
+   * started) settle, nothing new is sent. After `graceMs` (default 0) whatever still runs is aborted.
+   * Then the leases are given back so another replica continues at once.
+   */
+  readonly stop: (graceMs?: number) => Promise<void>;
   readonly activeRuns: () => readonly string[];
 };
 
@@ -37,10 +43,13 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
   let loop: Promise<void> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
 
+  const tickFaults = faultOnce(deps.logger, 'executor tick');
+  const beatFaults = faultOnce(deps.logger, 'lease heartbeat');
+
   const pauseFor = (driver: Driver) => async (ms: number): Promise<void> => {
     const nudged = new AbortController();
     driver.nudge = () => nudged.abort();
-    await sleep(ms, undefined, { signal: AbortSignal.any([nudged.signal, driver.controller.signal]) }).catch(() => {});
+    await sleep(ms, undefined, { signal: AbortSignal.any([nudged.signal, driver.controller.signal, stopping.signal]) }).catch(() => {});
     driver.nudge = undefined;
   };
 
@@ -48,7 +57,7 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
     const controller = new AbortController();
     const driver: Driver = { controller, done: Promise.resolve(), renewedAt: Date.now() };
     drivers.set(run.id, driver);
-    const log = deps.logger.child({ runId: run.id, tool: run.tool, action: run.action, requester: run.requester_id });
+    const log = deps.logger.child(runLogFields(run));
     driver.done = (async () => {
       try {
         const action = deps.registry.action(run.tool, run.action);
@@ -57,12 +66,12 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
           return;
         }
         await driveRun({
-          deps, run, action, log, signal: controller.signal, pause: pauseFor(driver),
+          deps, run, action, log, signal: controller.signal, stopping: stopping.signal, pause: pauseFor(driver),
           session: { runId: run.id, requesterId: run.requester_id },
         });
       } catch (error) {
         if (controller.signal.aborted) return;
-        log.error({ err: error, correlationId: run.correlation_id }, 'run driver failed; it will be retried');
+        log.error({ err: error }, 'run driver failed; it will be retried');
         coolingUntil.set(run.id, Date.now() + RETRY_AFTER_FAILURE_MS);
         // The lease is given back so the run is picked up again (elsewhere at once, here after a pause) from the database state.
         await releaseRun(deps.pool, run.id, deps.owner).catch(() => {});
@@ -121,11 +130,18 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       const driver = drivers.get(id);
       if (!driver) continue;
       if (kept.has(id)) driver.renewedAt = now;
-      else if (!driver.controller.signal.aborted) {
+      else if (!driver.controller.signal.aborted && (await leaseTakenFrom(id))) {
         deps.logger.warn({ runId: id }, 'lease lost; stopping this run here');
         driver.controller.abort();
       }
     }
+  };
+
+  // A lease that was not renewed because the run just finished here (its driver is still reporting) is
+  // not lost: only a run still running (under another owner, or none) is.
+  const leaseTakenFrom = async (id: string): Promise<boolean> => {
+    const row = await getRun(deps.pool, id);
+    return row !== null && row.status === 'running';
   };
 
   return {
@@ -134,8 +150,9 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
         while (!stopping.signal.aborted) {
           try {
             await tick();
+            tickFaults.ok();
           } catch (error) {
-            deps.logger.error({ err: error }, 'executor tick failed');
+            tickFaults.failed(error);
           }
           await new Promise<void>((resolve) => {
             wakeUp = resolve;
@@ -144,20 +161,24 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
         }
       })();
       heartbeat = setInterval(() => {
-        beat().catch((error: unknown) => deps.logger.error({ err: error }, 'lease heartbeat failed'));
+        beat().then(beatFaults.ok, beatFaults.failed);
       }, Math.max(200, leaseMs / 3));
     },
     wake: () => wakeUp?.(),
     nudge: (runId) => drivers.get(runId)?.nudge?.(),
-    stop: async () => {
+    stop: async (graceMs = 0) => {
+      // Drivers see `stopping` between steps (and their pauses end); the heartbeat keeps their leases meanwhile.
       stopping.abort();
       wakeUp?.();
-      if (heartbeat) clearInterval(heartbeat);
-      const stopped = [...drivers.entries()];
-      for (const [, driver] of stopped) driver.controller.abort();
       await loop;
+      const stopped = [...drivers.entries()];
+      const cutOff = setTimeout(() => {
+        for (const [, driver] of stopped) driver.controller.abort();
+      }, graceMs);
       // Only once no driver can still write is the lease given back.
       await Promise.all(stopped.map(([, driver]) => driver.done));
+      clearTimeout(cutOff);
+      if (heartbeat) clearInterval(heartbeat);
       await Promise.all(stopped.map(([id]) => releaseRun(deps.pool, id, deps.owner).catch(() => {})));
       deps.queues.clear();
     },

@@ -34,6 +34,8 @@ export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow, base: Send
     const result = await deps.queues.run(
       jobFor(ctx, chunk.account_id, chunk.region),
       async (): Promise<Attempt> => {
+        // Shutting down: a send not yet started stays planned for the replica that takes the run over.
+        if (ctx.stopping?.aborted) return { kind: 'skipped' };
         if (!(await markChunkSending(deps.pool, chunk.id, deps.owner))) return { kind: 'skipped' };
         try {
           const input: SendCommandCommandInput = { ...base, InstanceIds: chunk.instance_ids, Comment: commentFor(run.id, chunk.seq) };

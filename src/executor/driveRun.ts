@@ -58,6 +58,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     await plan(ctx);
   } else {
     log.info({ chunks: existing.length }, 'resuming run');
+    deps.metrics?.leaseTakeover();
   }
 
   const state: { memory: PollMemory; cancel?: CancelState; credentialRetry: CredentialRetryMemory } = { memory: new Map(), credentialRetry: new Map() };
@@ -67,7 +68,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
   let nextInterval: number | undefined;
   let lastProgress = '';
   let send: ReturnType<typeof prepareSend> | undefined;
-  while (!ctx.signal.aborted) {
+  while (!ctx.signal.aborted && !ctx.stopping?.aborted) {
     const roundStartedAt = Date.now();
     const current = await getRun(deps.pool, run.id);
     if (!current || current.status !== 'running' || current.lease_owner !== deps.owner) return;
@@ -170,6 +171,7 @@ const plan = async (ctx: RunContext): Promise<void> => {
       data: { chunks: planned.length, owner: deps.owner },
     });
   });
+  if (run.approved_at !== null) deps.metrics?.approvalWaited((run.approved_at - run.created_at) / 1000);
   await deps.notifier.runStarted({ runId: run.id });
 };
 

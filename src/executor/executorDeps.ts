@@ -5,6 +5,7 @@ import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import type { TargetAccount } from '../config/targetsSchema.ts';
 import type { RunNotifier } from '../domain/runNotifier.ts';
 import type { RunRow } from '../db/queries/runs.ts';
+import type { OpsMetrics } from '../http/opsMetrics.ts';
 import type { LoadedAction, ToolRegistry } from '../tools/registry.ts';
 import type { WorkJob, WorkQueues } from './workQueues.ts';
 
@@ -37,6 +38,8 @@ export type ExecutorDeps = {
   /** This replica's lease owner id. */
   readonly owner: string;
   readonly settings: ExecutorSettings;
+  /** Run outcomes, approval waits and takeovers for /metrics (none counted when absent). */
+  readonly metrics?: OpsMetrics;
 };
 
 /** Everything one run's driver needs; `signal` aborts when the lease is lost or the process stops. */
@@ -47,6 +50,8 @@ export type RunContext = {
   readonly session: { readonly runId: string; readonly requesterId: string };
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** The process is shutting down: end at the next step and start nothing new (calls in flight settle). */
+  readonly stopping?: AbortSignal;
   /** Waits between poll rounds; returns early when the run is nudged (e.g. a cancel was asked for) or aborted. */
   readonly pause: (ms: number) => Promise<void>;
 };

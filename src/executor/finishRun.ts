@@ -43,5 +43,6 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
     statusDetails: r.status_details, summary: summaryOf(r.result),
   }));
   ctx.log.info({ status, counts }, 'run finished');
+  deps.metrics?.runFinished(status, (Date.now() - (run.started_at ?? Date.now())) / 1000);
   await deps.notifier.runFinished({ runId: run.id }, status, counts, notable);
 };

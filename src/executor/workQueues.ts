@@ -23,6 +23,8 @@ export type WorkQueues = {
   readonly forget: (runId: string) => void;
   readonly idle: () => Promise<void>;
   readonly clear: () => void;
+  /** SSM calls waiting for a slot and calls running now (for /metrics). */
+  readonly depth: () => { readonly waiting: number; readonly running: number };
 };
 
 export type WorkQueueLimits = {
@@ -117,6 +119,10 @@ export const createWorkQueues = (limits: WorkQueueLimits): WorkQueues => {
     idle: async () => {
       await Promise.all([global.onIdle(), ...[...regions.values()].map((s) => s.queue.onIdle())]);
     },
+    depth: () => ({
+      waiting: global.size + [...regions.values()].reduce((n, s) => n + s.queue.size, 0),
+      running: global.pending,
+    }),
     clear: () => {
       global.clear();
       for (const s of regions.values()) {

@@ -74,6 +74,12 @@ describe('credential status', () => {
     expect(forOutsider).not.toContain('InvalidClientTokenId'); // the AWS error text is for approvers and admins
     expect(await ops(USERS.approver, 'status')).toMatch(/GOV\* base credentials: failing since .*invalid_credentials\): InvalidClientTokenId/u);
 
+    // Observable: a gauge per partition and account, and a counter of failed checks by kind.
+    const scrape = await (await fetch(`${s.bot.url}/metrics`)).text();
+    expect(scrape).toMatch(/pcm_ops_credential_ok\{scope="partition",id="aws-us-gov",partition="aws-us-gov"\} 0/u);
+    expect(scrape).toMatch(/pcm_ops_credential_ok\{scope="partition",id="aws",partition="aws"\} 1/u);
+    expect(scrape).toMatch(/pcm_ops_credential_check_failures_total\{scope="partition",kind="invalid_credentials"\} [1-9]/u);
+
     const refused = await submitErrors(ids(gov));
     expect(refused).toMatch(/GOV \(aws-us-gov\) base credentials are failing/u);
     const { status } = await requestAndApprove(s, { command: '/qc-prep', values: { instances: ids(com), change: CHANGE } });

@@ -2,7 +2,7 @@
 // recording RunNotifier instead of Slack, and runs inserted in `approved` state through the product's
 // own query functions.
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
@@ -60,6 +60,9 @@ export type HarnessOptions = {
   readonly readerMaxAttempts?: number;
   /** A second replica: same fake AWS and database as this harness, its own executor (and lease owner id). */
   readonly sharing?: Harness;
+  /** Wraps the recording notifier (e.g. to make Slack slow); calls are still recorded. */
+  readonly notifier?: (recording: RunNotifier) => RunNotifier;
+  readonly logger?: Logger;
 };
 
 export type Harness = {
@@ -166,8 +169,8 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
         : refuse('change_closed', `${number} is closed`),
   };
   harness.executor = createExecutor({
-    pool: db.pool, registry, ssm, accounts, notifier, changes, owner,
-    logger: pino({ level: process.env.EXECUTOR_TEST_LOG ?? 'silent' }),
+    pool: db.pool, registry, ssm, accounts, notifier: o.notifier ? o.notifier(notifier) : notifier, changes, owner,
+    logger: o.logger ?? pino({ level: process.env.EXECUTOR_TEST_LOG ?? 'silent' }),
     queues: createWorkQueues({ global: 10, perRegion: 4, baseBackoffMs: 50, maxBackoffMs: 500, ...o.limits }),
     settings: {
       pollIntervalMs: 50, pollMaxIntervalMs: 150, detailRefreshMs: 60_000, tickMs: 50, leaseSeconds: 5,

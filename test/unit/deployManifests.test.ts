@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { envSchema } from '../../src/config/envSchema.ts';
 import { targetsSchema } from '../../src/config/targetsSchema.ts';
+import { createMetricsRegistry } from '../../src/http/metricsRegistry.ts';
+import { createReadiness } from '../../src/http/readiness.ts';
 import { healthRoutes } from '../../src/http/healthRoutes.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,7 +59,7 @@ describe('Kubernetes manifests', () => {
   });
 
   it('probes ask paths the app serves (src/http) on the port it listens on', () => {
-    const served = healthRoutes(() => ({ ready: true, reasons: [] })).map((r) => r.path);
+    const served = healthRoutes(createReadiness(), createMetricsRegistry()).map((r) => r.path);
     const port = botContainer.ports.find((p: Doc) => p.name === 'http');
     expect(port.containerPort).toBe(Number(config.PORT));
     expect(botContainer.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });

@@ -9,6 +9,7 @@ import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
 import { rejectModal } from './rejectModal.ts';
+import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const APPROVE_VALUE = /^([0-9a-f-]{36}):([0-9a-f]{64})$/u;
 const runId = z.uuid();
@@ -47,7 +48,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(result.message)}`);
       return;
     }
-    log.info({ final: result.final }, 'approval recorded');
+    log.info({ ...runLogFields(result.run), final: result.final }, 'approval recorded');
     await publishDecision(deps, result.run.id, { kind: result.final ? 'approved' : 'approval_recorded', by: body.user.id });
   });
 
@@ -84,7 +85,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(result.message)}`);
       return;
     }
-    log.info({ outcome: result.outcome }, 'cancel accepted');
+    log.info({ ...runLogFields(result.run), outcome: result.outcome }, 'cancel accepted');
     await publishDecision(deps, result.run.id, { kind: result.outcome, by: body.user.id });
   });
 };

@@ -17,6 +17,7 @@ import { publishDecision } from '../../publishDecision.ts';
 import { publishFreeze } from '../../publishFreeze.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { parseOpsCommand } from './parseOpsCommand.ts';
+import { runLogFields } from '../../../logging/runLogFields.ts';
 
 export const OPS_COMMAND = '/ops';
 
@@ -78,11 +79,11 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         }
         const result = await deps.canceller.cancel({ runId: found.run.id, userId: user });
         if (!result.ok) {
-          log.info({ runId: found.run.id, code: result.code }, 'cancel refused');
+          log.info({ ...runLogFields(found.run), code: result.code }, 'cancel refused');
           await reply(refused(result.message));
           return;
         }
-        log.info({ runId: result.run.id, outcome: result.outcome }, 'cancel accepted');
+        log.info({ ...runLogFields(result.run), outcome: result.outcome }, 'cancel accepted');
         await reply({
           text: result.outcome === 'cancelled'
             ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`

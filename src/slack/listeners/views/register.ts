@@ -9,6 +9,7 @@ import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from './readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../actions/rejectModal.ts';
+import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const fieldBlock = (key: string): string => (key.startsWith('param:') || ['instances', 'change', 'action'].includes(key) ? key : 'action');
 
@@ -54,10 +55,10 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       }
       if (result.redelivered) {
         // Slack re-delivered a submission already handled (here or on another replica): same answer, no second run.
-        log.info({ runId: result.run.id }, 'view submission re-delivered; answered like the first');
+        log.info(runLogFields(result.run), 'view submission re-delivered; answered like the first');
         return;
       }
-      log.info({ runId: result.run.id, targets: result.targets.length }, 'run requested');
+      log.info({ ...runLogFields(result.run), targets: result.targets.length }, 'run requested');
       await announceRun({
         pool: deps.pool, registry: deps.registry, sender: deps.sender,
         openDm: async (user) => (await client.conversations.open({ users: user })).channel?.id,

@@ -1,0 +1,19 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { Db } from './db.ts';
+
+const countRow = z.object({ status: z.string(), n: z.number() });
+
+/** Runs per status (read at each /metrics scrape; the status index keeps it cheap). */
+export const countRunsByStatus = async (db: Db): Promise<readonly { status: string; n: number }[]> =>
+  db.any(sql.type(countRow)`select status, count(*)::int as n from runs group by status`);
+
+/** Executions of runs still approved or running, per status: the live work, not the whole history. */
+export const countActiveExecutionsByStatus = async (db: Db): Promise<readonly { status: string; n: number }[]> =>
+  db.any(sql.type(countRow)`
+    select e.status, count(*)::int as n from executions e join runs r on r.id = e.run_id
+    where r.status in ('approved', 'running') group by e.status`);
+
+/** The cheapest round trip: is the database answering now? */
+export const pingDatabase = async (db: Db): Promise<boolean> =>
+  (await db.oneFirst(sql.type(z.object({ ok: z.number() }))`select 1 as ok`)) === 1;
