@@ -6,8 +6,8 @@ import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blo
 import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
 import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
-import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
-import { rejectModal } from './rejectModal.ts';
+import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
+import { rejectModal } from '../../blocks/rejectModal.ts';
 
 const APPROVE_VALUE = /^([0-9a-f-]{36}):([0-9a-f]{64})$/u;
 const runId = z.uuid();
