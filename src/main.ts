@@ -18,7 +18,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
-import { combineNotifiers } from './domain/combineNotifiers.ts';
+import { combineNotifiers } from './notify/combineNotifiers.ts';
 import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
 import { healthRoutes, type Readiness } from './http/healthRoutes.ts';

@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { Partition, TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { Partition } from '../domain/partition.ts';
 import { stsRegionOf } from './partitionDefaults.ts';
 
 export type SessionTag = { readonly runId: string; readonly requesterId: string };
