@@ -24,11 +24,14 @@ describe('script conventions (every tool the registry finds)', () => {
 });
 
 describe('a new tool folder is checked without editing any test', () => {
-  // Beside test/fixtures/tools, so the fixture's relative imports still resolve from the copy.
-  const dir = mkdtempSync(path.join(repoRoot, 'test', 'fixtures', 'tools-tmp-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let dir: string | undefined;
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('discovers the echo fixture from its folder and reports how it departs from the conventions', async () => {
+    // Beside test/fixtures/tools, so the fixture's relative imports still resolve from the copy.
+    dir = mkdtempSync(path.join(repoRoot, 'test', 'fixtures', 'tools-tmp-'));
     cpSync(path.join(defaultToolsDir, 'lib'), path.join(dir, 'lib'), { recursive: true });
     cpSync(path.join(repoRoot, 'test', 'fixtures', 'tools', 'echo-tool'), path.join(dir, 'echo-tool'), { recursive: true });
     const found = await loadToolScripts(dir);
