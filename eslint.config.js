@@ -2,6 +2,46 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** sandbox/ (the local console and its simulators) is started by main.ts only; tests may import it too. */
+const sandboxOnlyFromMain = { group: ['**/sandbox/**', '**/sandbox'], message: 'sandbox/ is imported only by main.ts (and tests).' };
+const notSlackOrOutbox = (who) => ({
+  group: ['**/slack/**', '**/outbox/**', '@slack/*'],
+  message: `${who} never imports slack/ or outbox/: write outbox rows through db/ queries or report through the notifier wired in main.ts.`,
+});
+const restrict = (files, patterns, ignores) => ({
+  files,
+  ...(ignores ? { ignores } : {}),
+  rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, sandboxOnlyFromMain] }] },
+});
+// Relative paths leaving db/ for anything but domain/ and config/ (one regex per folder depth).
+const dbOnly = (up) => ({
+  regex: `^${'\\.\\./'.repeat(up)}(?!domain/|config/)`,
+  message: 'db/ imports only domain/ and config/ (and itself).',
+});
+
+const boundaries = () => [
+  restrict(['src/**/*.ts'], [], ['src/main.ts', 'src/sandbox/**']),
+  restrict(['src/domain/**/*.ts'], [
+    { regex: '^\\.\\./', message: 'domain/ imports nothing of the project outside domain/.' },
+    { group: ['@slack/*', '@aws-sdk/*', 'slonik', 'pg', 'pino'], message: 'domain/ is pure.' },
+  ]),
+  restrict(['src/runs/**/*.ts'], [
+    notSlackOrOutbox('runs/'),
+    { group: ['**/executor/**'], message: 'runs/ never imports executor/ (the executor picks up what runs/ commits).' },
+  ]),
+  restrict(['src/executor/**/*.ts'], [notSlackOrOutbox('executor/')]),
+  restrict(['src/db/*.ts'], [dbOnly(1)]),
+  restrict(['src/db/*/*.ts'], [dbOnly(2)]),
+  restrict(['src/slack/**/*.ts'], [{ group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' }]),
+  restrict(['src/slack/listeners/**/*.ts'], [
+    { group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' },
+    {
+      group: ['../actions/**', '../commands/**', '../events/**', '../options/**', '../views/**'],
+      message: 'listeners import builders and view readers from slack/blocks/, never from another listener folder.',
+    },
+  ]),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'coverage/**', 'dist/**'] },
   js.configs.recommended,
@@ -14,22 +54,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  {
-    // The layering rule from the architecture: slack/ and executor/ never import each other,
-    // and the domain imports nothing from the outside world.
-    files: ['src/slack/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' }] }] },
-  },
-  {
-    files: ['src/executor/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/slack/**', '@slack/*'], message: 'executor/ must not import slack/ (report through the notifier).' }] }] },
-  },
-  {
-    files: ['src/domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/slack/**', '**/executor/**', '**/db/**', '**/aws/**', '**/changes/**', '@slack/*', '@aws-sdk/*', 'slonik', 'pg'], message: 'domain/ is pure.' }] }],
-    },
-  },
+  // The dependency rules of the architecture (README "Architecture", /work/shared/layout.md). A later block
+  // replaces an earlier block's options for the same rule, so every folder's block lists all its patterns.
+  ...boundaries(),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/db/migrateCli.ts'],
     rules: { 'no-console': 'off' },

@@ -23,7 +23,7 @@ import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
 import { countActiveExecutionsByStatus, countRunsByStatus, pingDatabase } from './db/queries/metrics.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
 import { DatabaseSettingsError, describeDatabase, waitForDatabase } from './db/waitForDatabase.ts';
-import { combineNotifiers } from './domain/combineNotifiers.ts';
+import { combineNotifiers } from './notify/combineNotifiers.ts';
 import { createCredentialChecker } from './aws/checkCredentials.ts';
 import { createCredentialMonitor } from './credentials/createCredentialMonitor.ts';
 import { createEvery } from './credentials/createEvery.ts';

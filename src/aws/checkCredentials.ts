@@ -1,5 +1,6 @@
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Partition, TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { Partition } from '../domain/partition.ts';
 import { credentialErrorDetail, credentialErrorKind, healthOfExpiry, type CredentialCheck } from '../domain/credentialStatus.ts';
 import type { CredentialBroker } from './credentialBroker.ts';
 

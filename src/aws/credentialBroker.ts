@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { Partition, TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
+import type { Partition } from '../domain/partition.ts';
 import type { OpsMetrics } from '../http/opsMetrics.ts';
 import { observeAwsCalls } from './observeAwsCalls.ts';
 import { stsRegionOf } from './partitionDefaults.ts';

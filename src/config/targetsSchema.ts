@@ -1,10 +1,5 @@
 import { z } from 'zod';
-
-export const partitions = ['aws', 'aws-us-gov'] as const;
-export type Partition = (typeof partitions)[number];
-
-/** The partition a region belongs to; no credential ever crosses this line. */
-export const partitionOfRegion = (region: string): Partition => (region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+import { partitionOfRegion, partitions } from '../domain/partition.ts';
 
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/u, 'must look like us-east-1');
 

@@ -33,7 +33,7 @@ export const provisionRuntimeRole = async (ownerUrl: string, dataDir: string): P
   const password = await runtimePassword(passwordFile(dataDir));
   const owner = await createPool(ownerUrl, { maximumPoolSize: 1 });
   try {
-    await owner.transaction((tx) => ensureRuntimeLogin(tx, EMBEDDED_RUNTIME_LOGIN, password));
+    await ensureRuntimeLogin(owner, EMBEDDED_RUNTIME_LOGIN, password);
   } finally {
     await owner.end();
   }

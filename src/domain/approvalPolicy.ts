@@ -29,6 +29,25 @@ export const APPROVERS_UNVERIFIED =
 
 const statusText = (s: RunStatus): string => s.replace(/_/gu, ' ');
 
+export type RejectionContext = {
+  readonly rejecterId: string;
+  readonly run: { readonly status: RunStatus; readonly requesterId: string };
+  readonly allowedApprovers: Roster;
+};
+
+/** May this person reject (or, as the requester, withdraw) this request now? */
+export const decideRejection = (c: RejectionContext): { readonly ok: true } | Refusal => {
+  // The requester may withdraw their own request; anyone else must be an approver of the tool.
+  if (c.rejecterId !== c.run.requesterId && !c.allowedApprovers.members.has(c.rejecterId)) {
+    if (!c.allowedApprovers.verified) return refuse('approvers_unverified', APPROVERS_UNVERIFIED);
+    return refuse('not_approver', 'Only an approver of this tool (or the requester) can reject this request. Ask one of them.');
+  }
+  if (c.run.status !== 'pending_approval') {
+    return refuse('not_pending', `This request is already ${statusText(c.run.status)}; nothing to reject. Its thread shows what happened.`);
+  }
+  return { ok: true };
+};
+
 /** Four-eyes: may this person approve this exact plan now? Pure, so every rule is table-tested. */
 export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
   if (c.run.status !== 'pending_approval') {

@@ -1,4 +1,4 @@
-import type { Partition } from '../config/targetsSchema.ts';
+import type { Partition } from './partition.ts';
 
 export type Target = { readonly instanceId: string; readonly accountId: string; readonly region: string; readonly partition: Partition };
 export type Chunk = { readonly seq: number; readonly partition: Partition; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };
@@ -8,13 +8,7 @@ export const MAX_IDS_PER_COMMAND = 50;
 
 /** Groups targets by partition, account and region, then cuts each group into chunks of ≤ 50. Deterministic. */
 export const chunkTargets = (targets: readonly Target[], size: number = MAX_IDS_PER_COMMAND): Chunk[] => {
-  const groups = new Map<string, Target[]>();
-  for (const t of targets) {
-    const key = `${t.partition}|${t.accountId}|${t.region}`;
-    const group = groups.get(key) ?? [];
-    group.push(t);
-    groups.set(key, group);
-  }
+  const groups = Map.groupBy(targets, (t) => `${t.partition}|${t.accountId}|${t.region}`);
   const chunks: Chunk[] = [];
   for (const key of [...groups.keys()].sort()) {
     const group = (groups.get(key) ?? []).map((t) => t.instanceId).sort();

@@ -1,10 +1,9 @@
 import { ListCommandsCommand, type Command, type ListCommandsCommandInput, type SSMClient } from '@aws-sdk/client-ssm';
+import PQueue from 'p-queue';
 import { completeChunks, type ChunkState } from '../db/queries/chunks.ts';
 import { finishExecutionsOfCommand, listOpenExecutions } from '../db/queries/executions.ts';
-import { byScope } from './byScope.ts';
 import { collectInvocations } from './collectInvocations.ts';
 import { jobFor, type RunContext } from './executorDeps.ts';
-import { forEachLimit } from './forEachLimit.ts';
 import { isAbort, isUnknownCommand } from './ssmErrors.ts';
 import { ssmTimestamp } from './ssmTimestamp.ts';
 
@@ -35,7 +34,7 @@ export type PollOptions = {
 export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkState[], memory: PollMemory, options: PollOptions): Promise<PollProgress> => {
   const progress = { completed: 0, errors: 0, target: 0, written: 0 };
   await Promise.all(
-    byScope(chunks).map(async (group) => {
+    [...Map.groupBy(chunks, (c) => `${c.account_id}|${c.region}`).values()].map(async (group) => {
       try {
         await pollScope(ctx, group, memory, options, progress);
       } catch (error) {
@@ -101,8 +100,10 @@ const pollScope = async (
     complete.push(chunk.id);
     memory.delete(chunk.id);
   };
-  // A few commands at a time per account+region: each holds at most one page until it is written.
-  await forEachLimit([...finished.map((c) => [c, true] as const), ...refresh.map((c) => [c, false] as const)], COLLECT_PARALLEL, ([c, f]) => collect(c, f));
+  // A few commands at a time per account+region: each holds at most one page until it is written. The work
+  // queue bounds the calls, not what follows a call (a page waiting for a database connection): this bounds both.
+  const collecting = new PQueue({ concurrency: COLLECT_PARALLEL });
+  await collecting.addAll([...finished.map((c) => () => collect(c, true)), ...refresh.map((c) => () => collect(c, false))]);
   await completeChunks(ctx.deps.pool, complete);
 };
 

@@ -1,7 +1,6 @@
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { appendAudit } from '../db/queries/audit.ts';
 import { markChunkRejected, markChunkSent, revertChunkToPlanned, type ChunkState } from '../db/queries/chunks.ts';
-import { byScope } from './byScope.ts';
 import { commentFor, jobFor, type RunContext } from './executorDeps.ts';
 import { isAbort } from './ssmErrors.ts';
 import { ssmTimestamp } from './ssmTimestamp.ts';
@@ -24,7 +23,7 @@ export type AbsentPolicy = { readonly kind: 'replan' } | { readonly kind: 'rejec
  */
 export const reconcileChunks = async (ctx: RunContext, chunks: readonly ChunkState[], onAbsent: AbsentPolicy): Promise<void> => {
   await Promise.all(
-    byScope(chunks.filter((c) => c.status === 'sending')).map(async (group) => {
+    [...Map.groupBy(chunks.filter((c) => c.status === 'sending'), (c) => `${c.account_id}|${c.region}`).values()].map(async (group) => {
       try {
         await reconcileScope(ctx, group, onAbsent);
       } catch (error) {

@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { ChangeVerifier } from '../changes/changeVerifier.ts';
-import { APPROVERS_UNVERIFIED, decideApproval } from '../domain/approvalPolicy.ts';
+import { decideApproval, decideRejection } from '../domain/approvalPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import type { Roster } from '../domain/roster.ts';
 import { appendAudit } from '../db/queries/audit.ts';
@@ -23,19 +23,8 @@ export type RunDecider = {
 /** Who may approve runs of a tool (Slack user ids), e.g. the approver directory's `forTool`. */
 export type ApproversFor = (toolId: string) => Promise<Roster>;
 
-const statusText = (run: RunRow): string => run.status.replace(/_/gu, ' ');
-
-const rejectRule = (run: RunRow, userId: string, allowed: Roster): { ok: true } | Refusal => {
-  // The requester may withdraw their own request; anyone else must be an approver of the tool.
-  if (userId !== run.requester_id && !allowed.members.has(userId)) {
-    if (!allowed.verified) return refuse('approvers_unverified', APPROVERS_UNVERIFIED);
-    return refuse('not_approver', 'Only an approver of this tool (or the requester) can reject this request. Ask one of them.');
-  }
-  if (run.status !== 'pending_approval') {
-    return refuse('not_pending', `This request is already ${statusText(run)}; nothing to reject. Its thread shows what happened.`);
-  }
-  return { ok: true };
-};
+const rejectRule = (run: RunRow, userId: string, allowed: Roster): { ok: true } | Refusal =>
+  decideRejection({ rejecterId: userId, run: { status: run.status, requesterId: run.requester_id }, allowedApprovers: allowed });
 
 /**
  * Approvals serialise on the run row (`for update`) and end in a guarded transition, so any number of

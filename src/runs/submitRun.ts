@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import type { ChangeVerifier } from '../changes/changeVerifier.ts';
-import type { Partition } from '../config/targetsSchema.ts';
+import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';

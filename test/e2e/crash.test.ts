@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = [
   ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 110 }),
@@ -25,14 +25,9 @@ const until = async <T>(what: string, check: () => T | undefined | Promise<T | u
   }
 };
 
-const requestAndApprove = async (s: Sandbox): Promise<string> => {
-  const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE });
-  expect(answer.body).toBeUndefined();
-  const runId = await latestRunId(s);
-  expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
-  return runId;
-};
+/** The test's fleet requested and approved (the run may be starting). */
+const approvedRun = async (s: Sandbox): Promise<string> =>
+  submitAndApprove(s, { command: '/qc-prep', values: { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
 
 const chunkStatuses = async (s: Sandbox, runId: string) =>
   s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from dispatch_chunks where run_id = ${runId} order by seq`);
@@ -91,7 +86,7 @@ describe('crash safety: SIGKILL and restart', () => {
   });
 
   it('killed mid-dispatch and again mid-poll, the restarted bot finishes the run without sending anything twice', async () => {
-    const runId = await requestAndApprove(s);
+    const runId = await approvedRun(s);
 
     // 1. Mid-dispatch: some commands exist, others are still planned (or being sent at the moment of the kill).
     await until('a few chunks were sent', () => s.aws.commands().filter((c) => c.comment.includes(runId)).length >= 3);
@@ -121,7 +116,7 @@ describe('crash safety: SIGKILL and restart', () => {
   it('killed right after an accepted SendCommand whose answer never arrived, the command is found by its Comment, not sent again', async () => {
     const sendsBefore = s.aws.calls.filter((c) => c.operation === 'SendCommand').length;
     s.aws.failNextSendCommands(1, 'accept-then-drop');
-    const runId = await requestAndApprove(s);
+    const runId = await approvedRun(s);
     const dropped = await until('a SendCommand was accepted and its connection dropped', () =>
       s.aws.calls.slice(sendsBefore).find((c) => c.operation === 'SendCommand' && c.errorCode === 'dropped'));
     await s.bot.kill();

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = [
   ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 60 }),
@@ -14,14 +14,9 @@ const fleet: FakeInstance[] = [
 ].map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `ok ${i.instanceId}\n` } }));
 const CHUNKS = 3;
 
-const requestAndApprove = async (s: Sandbox): Promise<string> => {
-  const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE });
-  expect(answer.body).toBeUndefined();
-  const runId = await latestRunId(s);
-  expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
-  return runId;
-};
+/** The test's fleet requested and approved (the run may be starting). */
+const approvedRun = async (s: Sandbox): Promise<string> =>
+  submitAndApprove(s, { command: '/qc-prep', values: { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
 
 const ownerOf = async (s: Sandbox, runId: string) =>
   s.db.pool.oneFirst(sql.type(z.object({ owner: z.string().nullable() }))`select lease_owner as owner from runs where id = ${runId}`);
@@ -57,8 +52,8 @@ describe('replicas: two bot processes on one database', () => {
   });
 
   it('share the work: two runs approved together are driven by different replicas, each claimed once', async () => {
-    const first = await requestAndApprove(s);
-    const other = await requestAndApprove(s);
+    const first = await approvedRun(s);
+    const other = await approvedRun(s);
     await expectSentOnceAndSucceeded(s, first);
     await expectSentOnceAndSucceeded(s, other);
 
@@ -68,7 +63,7 @@ describe('replicas: two bot processes on one database', () => {
   });
 
   it('take over a dead replica\'s run when its lease expires, without sending anything twice', async () => {
-    const runId = await requestAndApprove(s);
+    const runId = await approvedRun(s);
     const deadline = Date.now() + 10_000;
     while ((await ownerOf(s, runId)) === null || s.aws.commands().filter((c) => c.comment.includes(runId)).length === 0) {
       if (Date.now() > deadline) throw new Error('the run was not started');

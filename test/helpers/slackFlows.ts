@@ -76,14 +76,14 @@ export const waitForRunStatus = async (s: Sandbox, runId: string, statuses: read
 export const latestRunId = async (s: Sandbox): Promise<string> =>
   s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
 
+export type RequestFlow = { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approvers?: readonly string[] };
+
 /**
- * Full happy path: command → modal (optionally another action) → submit → approve → final status.
- * `approvers` click in turn (a mutating action needs two different ones under SECOND_APPROVAL=mutating).
+ * Command → modal (optionally another action) → submit → approve; returns the run id once the last
+ * approver clicked (the run may be starting). `approvers` click in turn (a mutating action needs two
+ * different ones under SECOND_APPROVAL=mutating).
  */
-export const requestAndApprove = async (
-  s: Sandbox,
-  o: { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approvers?: readonly string[] },
-): Promise<{ runId: string; status: string }> => {
+export const submitAndApprove = async (s: Sandbox, o: RequestFlow): Promise<string> => {
   const requester = o.requester ?? 'U0REQUESTER';
   let view = await openRequestModal(s, o.command, requester);
   if (o.action) view = await chooseAction(s, view, requester, o.action);
@@ -96,6 +96,12 @@ export const requestAndApprove = async (
     const clicked = await clickDecision(s, runId, approver);
     check(clicked === 200, `approve answered HTTP ${clicked}`);
   }
+  return runId;
+};
+
+/** Full happy path: submitAndApprove, then the run's final status. */
+export const requestAndApprove = async (s: Sandbox, o: RequestFlow): Promise<{ runId: string; status: string }> => {
+  const runId = await submitAndApprove(s, o);
   return { runId, status: await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed']) };
 };
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const id = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 // One account+region: a quick host and a slow one share a command (so the command is still running

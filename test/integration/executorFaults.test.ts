@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance, type SendCommandFailureMode } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const withOwnOutput = (list: FakeInstance[]): FakeInstance[] =>
   list.map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `host ${i.instanceId}\nPCM_RESULT {"status":"ok","summary":"${i.instanceId}"}\n` } }));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS, BASE_CREDENTIALS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const fleetOf = (specs: readonly { accountId: string; region: string; count: number }[], runMs: number): FakeInstance[] =>
   specs.flatMap((s) =>

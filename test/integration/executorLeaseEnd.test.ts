@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeInstances } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { startHarness, type Harness } from './executorHarness.ts';
+import { startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const fleet = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 3 });
 

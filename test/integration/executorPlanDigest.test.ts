@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { setFreeze } from '../../src/db/queries/settings.ts';
 import { makeInstances } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const fleet = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 4 });
 const [a, b, c, outsider] = fleet.map((i) => i.instanceId) as [string, string, string, string];

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { createWorkQueues } from '../../src/executor/workQueues.ts';
 import { makeInstances } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const id = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 const at = (n: number, accountId: string, region: string, extra: Partial<FakeInstance>): FakeInstance => ({ instanceId: id(n), accountId, region, ...extra });

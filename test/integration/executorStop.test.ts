@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, executionsOf, startHarness, type Harness } from './executorHarness.ts';
+import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const id = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 // Per account+region: 10 quick hosts and 10 that would run for a minute.

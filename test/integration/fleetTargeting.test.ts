@@ -15,7 +15,7 @@ import { preflightText } from '../../src/slack/blocks/preflightText.ts';
 import { makeInstances } from '../fakes/aws/index.ts';
 import { validateMessageBlocks } from '../fakes/slack/blockKitLimits.ts';
 import { ACCOUNTS, CHANGE } from '../helpers/sandbox.ts';
-import { commandsOf, startHarness, TARGETS, type Harness } from './executorHarness.ts';
+import { commandsOf, startHarness, TARGETS, type Harness } from '../helpers/executorHarness.ts';
 
 const tagged = { PatchGroup: 'prod-a' };
 const com = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2000, tags: tagged, name: 'a' });

@@ -11,7 +11,7 @@ import { upsertChange } from '../../src/db/queries/changes.ts';
 import { insertExecutions } from '../../src/db/queries/executions.ts';
 import { claimRuns, insertRun, setRunMessage, transitionRun } from '../../src/db/queries/runs.ts';
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
-import { listWorkNotes } from '../../src/db/queries/workNotes.ts';
+import { listWorkNotes } from '../helpers/workNotes.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
 import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';

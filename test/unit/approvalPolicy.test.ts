@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideApproval, type ApprovalContext } from '../../src/domain/approvalPolicy.ts';
+import { decideApproval, decideRejection, type ApprovalContext } from '../../src/domain/approvalPolicy.ts';
 import { rosterOf } from '../../src/domain/roster.ts';
 
 const now = new Date('2026-11-26T12:00:00Z');
@@ -42,5 +42,23 @@ describe('decideApproval', () => {
     const two = { ...base, run: { ...base.run, approvalsRequired: 2 } };
     expect(decideApproval(two)).toEqual({ ok: true, final: false });
     expect(decideApproval({ ...two, approverId: 'U0SECOND', priorApprovers: ['U0APPROVER'] })).toEqual({ ok: true, final: true });
+  });
+});
+
+describe('decideRejection', () => {
+  const run = { status: 'pending_approval' as const, requesterId: 'U0REQUESTER' };
+  const allowedApprovers = rosterOf(['U0APPROVER']);
+  it.each([
+    ['an approver', { rejecterId: 'U0APPROVER', run, allowedApprovers }],
+    ['the requester withdrawing, even when Slack cannot confirm the roster', { rejecterId: 'U0REQUESTER', run, allowedApprovers: rosterOf([], false) }],
+  ])('lets %s reject', (_name, c) => {
+    expect(decideRejection(c)).toEqual({ ok: true });
+  });
+  it.each([
+    ['non-approver', { rejecterId: 'U0SOMEONE', run, allowedApprovers }, 'not_approver'],
+    ['roster not verifiable with Slack (fail closed)', { rejecterId: 'U0SOMEONE', run, allowedApprovers: rosterOf(['U0APPROVER'], false) }, 'approvers_unverified'],
+    ['already decided', { rejecterId: 'U0APPROVER', run: { ...run, status: 'approved' as const }, allowedApprovers }, 'not_pending'],
+  ])('refuses: %s', (_name, c, code) => {
+    expect(decideRejection(c)).toMatchObject({ ok: false, code });
   });
 });

@@ -1,8 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type * as NodeCrypto from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -10,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { buildCommands } from '../../src/tools/buildCommands.ts';
 import type { BuildCommandsContext } from '../../src/tools/buildCommands.ts';
-import { paramEnvName, settingEnvName } from '../../src/tools/paramEnvName.ts';
+import { paramEnvName } from '../../src/tools/paramEnvName.ts';
 import { loadRegistry } from '../../src/tools/registry.ts';
 import type { LoadedAction } from '../../src/tools/registry.ts';
-import { shellQuote } from '../../src/tools/shellQuote.ts';
+import { createShellSandbox, OUTERS, type ShellSandbox } from '../helpers/shells.ts';
 
 const fixturesDir = fileURLToPath(new URL('../fixtures/tools', import.meta.url));
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -33,64 +31,6 @@ const validParams = {
   hostname: 'db-1.example.internal',
   logPath: '/var/log/syslog',
 };
-
-// The shells the SSM agent may run the commands file with: `sh` is dash on Debian/Ubuntu and bash in
-// POSIX mode on Amazon Linux/RHEL (bash started as `sh`). The agent's environment usually has no
-// locale, so the sh variants run under LC_ALL=C.
-type Outer = { readonly name: string; readonly file: string; readonly argv0: string; readonly locale: string };
-const DASH = existsSync('/bin/dash') ? '/bin/dash' : '/bin/sh';
-const OUTERS: readonly Outer[] = [
-  { name: 'sh (dash)', file: DASH, argv0: 'sh', locale: 'C' },
-  { name: 'bash', file: '/bin/bash', argv0: 'bash', locale: 'C.UTF-8' },
-  { name: 'sh (bash in POSIX mode)', file: '/bin/bash', argv0: 'sh', locale: 'C' },
-];
-
-/** The test process's environment without any PCM_* variable (PCM_ROOT included), plus `extra`. */
-const cleanEnv = (outer: Outer, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PCM_') && key !== 'MARK') env[key] = value;
-  return { ...env, LC_ALL: outer.locale, ...extra };
-};
-
-type RunOptions = { env?: Record<string, string>; cwd?: string; asFile?: boolean };
-
-let workDir: string; // cwd of every run: must stay empty (a breakout would `touch pwned` here)
-let scriptDir: string; // where commands files are written for `asFile` runs
-
-/**
- * Runs the commands joined with "\n" in one shell: as `-c <text>` or, with `asFile`, as `sh <file>`
- * (what the SSM agent does; no single-argument size limit).
- */
-const spawnArgs = (outer: Outer, commands: readonly string[], options: RunOptions) => {
-  const text = commands.join('\n');
-  let args = ['-c', text];
-  if (options.asFile) {
-    const file = path.join(scriptDir, `_script-${process.hrtime.bigint()}.sh`);
-    writeFileSync(file, text);
-    args = [file];
-  }
-  return { args, options: { argv0: outer.argv0, env: cleanEnv(outer, options.env), cwd: options.cwd ?? workDir } };
-};
-
-const run = (outer: Outer, commands: readonly string[], options: RunOptions = {}) => {
-  const { args, options: spawnOptions } = spawnArgs(outer, commands, options);
-  const result = spawnSync(outer.file, args, { ...spawnOptions, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
-};
-
-/** Same as `run`, without blocking: the property tests run the three shells in parallel. */
-const runAsync = (outer: Outer, commands: readonly string[], options: RunOptions = {}) =>
-  new Promise<{ status: number | null; stdout: Buffer; stderr: string }>((resolve, reject) => {
-    const { args, options: spawnOptions } = spawnArgs(outer, commands, options);
-    const child = spawn(outer.file, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }));
-  });
 
 /** Parses the fixture script's `P:<name>:<base64>` lines. */
 const fixtureOutput = (stdout: Buffer) => {
@@ -144,65 +84,19 @@ const nulFrames = (stdout: Buffer): Record<string, Buffer> => {
 };
 
 let echo: LoadedAction;
+let shells: ShellSandbox;
+const run: ShellSandbox['run'] = (...args) => shells.run(...args);
+const runAsync: ShellSandbox['runAsync'] = (...args) => shells.runAsync(...args);
 
 beforeAll(async () => {
   const registry = await loadRegistry(fixturesDir);
   const action = registry.action('echo-tool', 'echo-params');
   if (!action) throw new Error('fixture echo-tool/echo-params not found');
   echo = action;
-  workDir = mkdtempSync(path.join(tmpdir(), 'pcm-build-commands-cwd-'));
-  scriptDir = mkdtempSync(path.join(tmpdir(), 'pcm-build-commands-scripts-'));
+  shells = createShellSandbox('pcm-build-commands');
 });
 
-afterAll(() => {
-  rmSync(workDir, { recursive: true, force: true });
-  rmSync(scriptDir, { recursive: true, force: true });
-});
-
-describe('shellQuote', () => {
-  it('single-quotes and escapes only the single quote', () => {
-    expect(shellQuote('')).toBe("''");
-    expect(shellQuote('a b')).toBe("'a b'");
-    expect(shellQuote("it's")).toBe(String.raw`'it'\''s'`);
-    expect(shellQuote('$(x) `y` \\ "z"\n')).toBe('\'$(x) `y` \\ "z"\n\'');
-  });
-
-  it('refuses NUL and lone surrogates', () => {
-    expect(() => shellQuote('a\0b')).toThrow(/NUL/u);
-    expect(() => shellQuote('a\uD800b')).toThrow(/well-formed/u);
-  });
-
-  it('round-trips a batch of 3000 arbitrary strings byte-exactly in one process per shell', () => {
-    const values = fc.sample(fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\0', '')), { numRuns: 3000, seed: 42 });
-    values.push("'\\''", "'", '\n', '\r\n', '$(touch pwned)', '`touch pwned`', '');
-    const commands = [`printf '%s\\0' ${values.map(shellQuote).join(' ')}`];
-    const expected = Buffer.concat(values.map((v) => Buffer.from(`${v}\0`, 'utf8')));
-    for (const outer of OUTERS) {
-      const result = run(outer, commands, { cwd: workDir });
-      expect(result.stderr, outer.name).toBe('');
-      expect(result.stdout.equals(expected), outer.name).toBe(true);
-    }
-    expect(readdirSync(workDir)).toEqual([]);
-  });
-});
-
-describe('paramEnvName / settingEnvName', () => {
-  it('maps camelCase keys to PCM_PARAM_/PCM_SETTING_ UPPER_SNAKE names', () => {
-    expect(paramEnvName('targetKernel')).toBe('PCM_PARAM_TARGET_KERNEL');
-    expect(paramEnvName('count')).toBe('PCM_PARAM_COUNT');
-    expect(paramEnvName('ipv4Address')).toBe('PCM_PARAM_IPV4_ADDRESS');
-    expect(paramEnvName('sizeM')).toBe('PCM_PARAM_SIZE_M');
-    expect(paramEnvName('minRootFreeMb')).toBe('PCM_PARAM_MIN_ROOT_FREE_MB');
-    expect(settingEnvName('tokenParameter')).toBe('PCM_SETTING_TOKEN_PARAMETER');
-  });
-
-  it('refuses keys that are not ^[a-z][a-zA-Z0-9]*$ or have two capitals in a row', () => {
-    for (const key of ['', 'Target', 'target_kernel', '1x', 'a-b', 'a b', 'x;y', 'ä', 'a\n', 'instanceID', 'minRootFreeMB']) {
-      expect(() => paramEnvName(key), key).toThrow(/must match/u);
-      expect(() => settingEnvName(key), key).toThrow(/must match/u);
-    }
-  });
-});
+afterAll(() => shells.remove());
 
 describe('buildCommands', () => {
   it('produces the documented layout', () => {
@@ -501,10 +395,10 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
     probe(PRINT_PARAMS, z.object(Object.fromEntries(Array.from({ length: count }, (_, i) => [`v${i}`, z.string()]))));
   const paramsOf = (values: readonly string[]) => Object.fromEntries(values.map((v, i) => [`v${i}`, v]));
   const expectedOf = (values: readonly string[]) => Object.fromEntries(values.map((v, i) => [paramEnvName(`v${i}`), Buffer.from(v, 'utf8')]));
-  const mark = () => path.join(workDir, 'MARK');
+  const mark = () => path.join(shells.workDir, 'MARK');
   // A breakout leaves files behind; clear them so that shrinking blames the right input.
   const emptyWorkDir = () => {
-    for (const entry of readdirSync(workDir)) rmSync(path.join(workDir, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(shells.workDir)) rmSync(path.join(shells.workDir, entry), { recursive: true, force: true });
   };
 
   // Starting a process is the cost here, so cases are batched: 50 runs × 4–12 cases × 1–12 values,
@@ -531,7 +425,7 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
           expect(chunks.pop(), name).toBe('');
           expect(chunks.map((c) => nulFrames(Buffer.from(c, 'latin1'))), name).toEqual(cases.map(expectedOf));
         });
-        expect(readdirSync(workDir)).toEqual([]);
+        expect(readdirSync(shells.workDir)).toEqual([]);
       }),
       { numRuns: 50 },
     );
@@ -549,7 +443,7 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
           expect(result.status, name).toBe(0);
           expect(nulFrames(result.stdout), name).toEqual(expectedOf(values));
         });
-        expect(readdirSync(workDir)).toEqual([]);
+        expect(readdirSync(shells.workDir)).toEqual([]);
       }),
       { numRuns: 25 },
     );
@@ -570,7 +464,7 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
           expect(result.stderr, OUTERS[i]?.name).toBe('');
           expect(result.stdout.equals(expected), OUTERS[i]?.name).toBe(true);
         });
-        expect(readdirSync(workDir)).toEqual([]);
+        expect(readdirSync(shells.workDir)).toEqual([]);
       }),
       { numRuns: 25 },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineNotifiers } from '../../src/domain/combineNotifiers.ts';
+import { combineNotifiers } from '../../src/notify/combineNotifiers.ts';
 import type { RunNotifier } from '../../src/domain/runNotifier.ts';
 import { workNoteText } from '../../src/domain/workNoteText.ts';
 import { faultAudience } from '../../src/slack/faultAudience.ts';

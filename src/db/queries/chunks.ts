@@ -21,28 +21,29 @@ export type ChunkRow = z.infer<typeof chunkRow>;
 const cols = sql.fragment`id, run_id, seq, partition, account_id, region, instance_ids, status, command_id, intent_at, sent_at`;
 
 /**
- * Plans a run's chunks once (idempotent on (run_id, seq)) and links each execution to its chunk.
- * Run inside a transaction so a crash never leaves half a plan.
+ * Plans a run's chunks once (idempotent on (run_id, seq)) and links each execution to its chunk, in its
+ * own transaction (a savepoint inside the caller's) so a crash never leaves half a plan.
  */
-export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk & { id: string })[]): Promise<void> => {
-  const inserted = await db.anyFirst(sql.type(z.object({ id: z.string() }))`
-    insert into dispatch_chunks (id, run_id, seq, partition, account_id, region, instance_ids)
-    select c.id, ${runId}::uuid, c.seq, c.partition, c.account_id, c.region, string_to_array(c.ids, ',')
-    from ${sql.unnest(
-      chunks.map((c) => [c.id, c.seq, c.partition, c.accountId, c.region, c.instanceIds.join(',')]),
-      ['uuid', 'int4', 'text', 'text', 'text', 'text'],
-    )} as c(id, seq, partition, account_id, region, ids)
-    on conflict (run_id, seq) do nothing
-    returning id`);
-  if (inserted.length === 0) return;
-  // Joined on (instance id, chunk id) pairs passed in: the planner knows their number and hashes them
-  // (5,000 instances: ~80 ms). Joining on `= any(c.instance_ids)` compared every instance with every chunk.
-  const pairs = chunks.flatMap((c) => c.instanceIds.map((instanceId) => [instanceId, c.id] as const));
-  await db.query(sql.type(z.object({}))`
-    update executions e set chunk_id = u.chunk_id
-    from unnest(${sql.array(pairs.map((p) => p[0]), 'text')}, ${sql.array(pairs.map((p) => p[1]), 'uuid')}) as u(instance_id, chunk_id)
-    where e.run_id = ${runId} and e.instance_id = u.instance_id and e.chunk_id is null`);
-};
+export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk & { id: string })[]): Promise<void> =>
+  db.transaction(async (tx) => {
+    const inserted = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`
+      insert into dispatch_chunks (id, run_id, seq, partition, account_id, region, instance_ids)
+      select c.id, ${runId}::uuid, c.seq, c.partition, c.account_id, c.region, string_to_array(c.ids, ',')
+      from ${sql.unnest(
+        chunks.map((c) => [c.id, c.seq, c.partition, c.accountId, c.region, c.instanceIds.join(',')]),
+        ['uuid', 'int4', 'text', 'text', 'text', 'text'],
+      )} as c(id, seq, partition, account_id, region, ids)
+      on conflict (run_id, seq) do nothing
+      returning id`);
+    if (inserted.length === 0) return;
+    // Joined on (instance id, chunk id) pairs passed in: the planner knows their number and hashes them
+    // (5,000 instances: ~80 ms). Joining on `= any(c.instance_ids)` compared every instance with every chunk.
+    const pairs = chunks.flatMap((c) => c.instanceIds.map((instanceId) => [instanceId, c.id] as const));
+    await tx.query(sql.type(z.object({}))`
+      update executions e set chunk_id = u.chunk_id
+      from unnest(${sql.array(pairs.map((p) => p[0]), 'text')}, ${sql.array(pairs.map((p) => p[1]), 'uuid')}) as u(instance_id, chunk_id)
+      where e.run_id = ${runId} and e.instance_id = u.instance_id and e.chunk_id is null`);
+  });
 
 
 export const chunkState = chunkRow.omit({ instance_ids: true }).extend({ instance_count: z.number().int() });
@@ -69,27 +70,25 @@ export const markChunkSending = async (db: Db, id: string, owner: string): Promi
       and exists (select 1 from runs r where r.id = c.run_id and r.status = 'running' and r.lease_owner = ${owner})
     returning ${sql.fragment`c.id, c.run_id, c.seq, c.partition, c.account_id, c.region, c.instance_ids, c.status, c.command_id, c.intent_at, c.sent_at`}`);
 
-/** Records the command id (guarded on 'sending') and marks the chunk's executions sent. */
-export const markChunkSent = async (db: Db, id: string, commandId: string): Promise<boolean> => {
-  const row = await db.maybeOne(sql.type(z.object({ id: z.string() }))`
-    update dispatch_chunks set status = 'sent', command_id = ${commandId}, sent_at = now()
-    where id = ${id} and status = 'sending' returning id`);
-  if (!row) return false;
-  await db.query(sql.type(z.object({}))`
-    update executions set status = 'sent', command_id = ${commandId}, updated_at = now()
-    where chunk_id = ${id} and status = 'pending'`);
-  return true;
-};
+/** Records the command id (guarded on 'sending') and marks the chunk's executions sent (one statement). */
+export const markChunkSent = async (db: Db, id: string, commandId: string): Promise<boolean> =>
+  db.oneFirst(sql.type(z.object({ sent: z.boolean() }))`
+    with chunk as (
+      update dispatch_chunks set status = 'sent', command_id = ${commandId}, sent_at = now()
+      where id = ${id} and status = 'sending' returning id),
+    sent as (
+      update executions set status = 'sent', command_id = ${commandId}, updated_at = now()
+      where chunk_id in (select id from chunk) and status = 'pending')
+    select exists (select 1 from chunk) as sent`);
 
-/** SSM refused the chunk outright (nothing ran): its executions end as not_sent with the reason. */
+/** SSM refused the chunk outright (nothing ran): its executions end as not_sent with the reason (one statement). */
 export const markChunkRejected = async (db: Db, id: string, error: string): Promise<void> => {
-  const row = await db.maybeOne(sql.type(z.object({ id: z.string() }))`
-    update dispatch_chunks set status = 'rejected', error = ${error}, completed_at = now()
-    where id = ${id} and status in ('planned', 'sending') returning id`);
-  if (!row) return;
   await db.query(sql.type(z.object({}))`
+    with chunk as (
+      update dispatch_chunks set status = 'rejected', error = ${error}, completed_at = now()
+      where id = ${id} and status in ('planned', 'sending') returning id)
     update executions set status = 'not_sent', status_details = ${error.slice(0, 500)}, finished_at = now(), updated_at = now()
-    where chunk_id = ${id} and status = 'pending'`);
+    where chunk_id in (select id from chunk) and status = 'pending'`);
 };
 
 /** Reconciliation proved the command was never created (or SSM throttled the send): the chunk may be sent again. */
@@ -105,15 +104,13 @@ export const completeChunks = async (db: Db, ids: readonly string[]): Promise<vo
     where id = any(${sql.array([...ids], 'uuid')}) and status = 'sent'`);
 };
 
-/** Chunks not yet sent end without sending (run cancelled, change closed, deadline). */
-export const abandonUnsentChunks = async (db: Db, runId: string, reason: string): Promise<number> => {
-  const ids = await db.anyFirst(sql.type(z.object({ id: z.string() }))`
-    update dispatch_chunks set status = 'rejected', error = ${reason}, completed_at = now()
-    where run_id = ${runId} and status = 'planned' returning id`);
-  if (ids.length > 0) {
-    await db.query(sql.type(z.object({}))`
+/** Chunks not yet sent end without sending (run cancelled, change closed, deadline); returns how many (one statement). */
+export const abandonUnsentChunks = async (db: Db, runId: string, reason: string): Promise<number> =>
+  db.oneFirst(sql.type(z.object({ n: z.number().int() }))`
+    with chunks as (
+      update dispatch_chunks set status = 'rejected', error = ${reason}, completed_at = now()
+      where run_id = ${runId} and status = 'planned' returning id),
+    not_sent as (
       update executions set status = 'not_sent', status_details = ${reason}, finished_at = now(), updated_at = now()
-      where chunk_id = any(${sql.array([...ids], 'uuid')}) and status = 'pending'`);
-  }
-  return ids.length;
-};
+      where chunk_id in (select id from chunks) and status = 'pending')
+    select count(*)::int as n from chunks`);

@@ -31,36 +31,41 @@ export const readAuditGuard = async (db: Db): Promise<AuditGuard | null> =>
     from pg_roles r cross join pg_class c
     where r.rolname = current_user and c.oid = to_regclass('audit_events')`);
 
-/** Names of the applied migrations; null when the bookkeeping table is missing or this role may not read it. */
-export const readAppliedMigrations = async (db: Db): Promise<readonly string[] | null> => {
-  const readable = await db.oneFirst(sql.type(z.object({ readable: z.boolean() }))`
-    select coalesce(has_table_privilege(to_regclass('pgmigrations'), 'SELECT'), false) as readable`);
-  if (!readable) return null;
-  return db.anyFirst(sql.type(z.object({ name: z.string() }))`select name from pgmigrations order by run_on, id`);
-};
+/**
+ * Names of the applied migrations; null when the bookkeeping table is missing or this role may not read it.
+ * Two statements (a query naming a table it may not read fails whole), so one transaction.
+ */
+export const readAppliedMigrations = async (db: Db): Promise<readonly string[] | null> =>
+  db.transaction(async (tx) => {
+    const readable = await tx.oneFirst(sql.type(z.object({ readable: z.boolean() }))`
+      select coalesce(has_table_privilege(to_regclass('pgmigrations'), 'SELECT'), false) as readable`);
+    if (!readable) return null;
+    return tx.anyFirst(sql.type(z.object({ name: z.string() }))`select name from pgmigrations order by run_on, id`);
+  });
 
 /**
  * Makes `login` a login role whose only privileges come from membership in the runtime role, with this
  * password (set again at every call, so a lost password file heals). Serialised: roles are cluster-wide.
- * Must run in a transaction, as a role with CREATEROLE.
+ * Its own transaction (the lock and the settings are transaction-scoped); run as a role with CREATEROLE.
  */
-export const ensureRuntimeLogin = async (db: Db, login: string, password: string): Promise<void> => {
-  await db.query(sql.type(z.object({}))`select pg_advisory_xact_lock(hashtext('pcm-ops:roles'))::text`);
-  // DO takes no parameters: they travel as transaction-local settings and are quoted with format().
-  await db.query(sql.type(z.object({}))`
-    select set_config('pcm_ops.login', ${login}, true), set_config('pcm_ops.password', ${password}, true)`);
-  await db.query(sql.type(z.object({}))`
-    do $$
-    declare
-      login text := current_setting('pcm_ops.login');
-      secret text := current_setting('pcm_ops.password');
-    begin
-      if exists (select from pg_roles where rolname = login) then
-        execute format('alter role %I with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password %L', login, secret);
-      else
-        execute format('create role %I with login password %L', login, secret);
-      end if;
-      execute format('grant pcm_ops_runtime to %I', login);
-      perform set_config('pcm_ops.password', '', true);
-    end $$`);
-};
+export const ensureRuntimeLogin = async (db: Db, login: string, password: string): Promise<void> =>
+  db.transaction(async (tx) => {
+    await tx.query(sql.type(z.object({}))`select pg_advisory_xact_lock(hashtext('pcm-ops:roles'))::text`);
+    // DO takes no parameters: they travel as transaction-local settings and are quoted with format().
+    await tx.query(sql.type(z.object({}))`
+      select set_config('pcm_ops.login', ${login}, true), set_config('pcm_ops.password', ${password}, true)`);
+    await tx.query(sql.type(z.object({}))`
+      do $$
+      declare
+        login text := current_setting('pcm_ops.login');
+        secret text := current_setting('pcm_ops.password');
+      begin
+        if exists (select from pg_roles where rolname = login) then
+          execute format('alter role %I with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password %L', login, secret);
+        else
+          execute format('create role %I with login password %L', login, secret);
+        end if;
+        execute format('grant pcm_ops_runtime to %I', login);
+        perform set_config('pcm_ops.password', '', true);
+      end $$`);
+  });

@@ -106,6 +106,21 @@ export const setApprovalMessage = async (db: Db, id: string, ts: string): Promis
 };
 
 /**
+ * The SET part of every run status change, checked against the domain's state machine (the one list of
+ * legal moves; asking for another one is a bug, a fault). Guard the row on `from` in the WHERE clause.
+ */
+const moveTo = (from: readonly RunStatus[], to: RunStatus) => {
+  const illegal = from.filter((f) => !canTransition(f, to));
+  if (illegal.length > 0) throw new Error(`illegal run transition ${illegal.join('|')} → ${to}`);
+  return sql.fragment`
+      status = ${to},
+      updated_at = now(),
+      approved_at = case when ${to} = 'approved' then now() else approved_at end,
+      started_at = case when ${to} = 'running' then coalesce(started_at, now()) else started_at end,
+      finished_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired') then now() else finished_at end`;
+};
+
+/**
  * The guarded transition: changes the row only if it is still in `from`. Returns the new row, or null
  * when somebody else moved it first (a second click, another replica) — then nothing happened.
  */
@@ -116,15 +131,9 @@ export const transitionRun = async (
   to: RunStatus,
   extra: { owner?: string; outcome?: Record<string, unknown>; cancelRequestedBy?: string } = {},
 ): Promise<RunRow | null> => {
-  // The domain's state machine is the one list of legal moves; asking for another one is a bug (a fault).
-  const illegal = from.filter((f) => !canTransition(f, to));
-  if (illegal.length > 0) throw new Error(`illegal run transition ${illegal.join('|')} → ${to}`);
   return db.maybeOne(sql.type(runRow)`
     update runs set
-      status = ${to},
-      updated_at = now(),
-      approved_at = case when ${to} = 'approved' then now() else approved_at end,
-      finished_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired') then now() else finished_at end,
+      ${moveTo(from, to)},
       lease_owner = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_owner end,
       lease_expires_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_expires_at end,
       outcome = coalesce(${extra.outcome ? sql.jsonb(extra.outcome as never) : null}::jsonb, outcome),
@@ -145,11 +154,9 @@ export const claimRuns = async (
 ): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`
     update runs set
-      status = 'running',
-      started_at = coalesce(started_at, now()),
+      ${moveTo(['approved'], 'running')},
       lease_owner = ${p.owner},
-      lease_expires_at = now() + make_interval(secs => ${p.leaseSeconds}),
-      updated_at = now()
+      lease_expires_at = now() + make_interval(secs => ${p.leaseSeconds})
     where id in (
       select id from runs
       where (status = 'approved' or (status = 'running' and (lease_expires_at is null or lease_expires_at < now())))
@@ -186,7 +193,7 @@ export const recordPollRound = async (db: Db, id: string, nextPollAt: Date): Pro
 /** Pending requests past their approval deadline, moved to expired (guarded). */
 export const expireRuns = async (db: Db): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`
-    update runs set status = 'expired', finished_at = now(), updated_at = now()
+    update runs set ${moveTo(['pending_approval'], 'expired')}
     where status = 'pending_approval' and approval_expires_at < now()
     returning ${runColumns}`);
 

@@ -67,6 +67,3 @@ export const markWorkNoteFailed = async (db: Db, id: bigint, error: string): Pro
   await db.query(sql.type(z.object({}))`
     update work_notes set last_error = ${error.slice(0, 1000)}, failed_at = now() where id = ${id} and written_at is null`);
 };
-
-export const listWorkNotes = async (db: Db, runId: string): Promise<readonly WorkNoteRow[]> =>
-  db.any(sql.type(workNoteRow)`select ${cols} from work_notes where run_id = ${runId} order by id`);

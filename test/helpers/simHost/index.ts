@@ -1,3 +1,6 @@
 export * from './profiles.ts';
+export * from './simTypes.ts';
+export * from './simPaths.ts';
+export * from './compareVersions.ts';
 export * from './simHost.ts';
 export * from './expectations.ts';

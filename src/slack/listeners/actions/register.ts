@@ -7,8 +7,8 @@ import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
 import { publishDecision } from '../../publishDecision.ts';
 import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
-import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
-import { rejectModal } from './rejectModal.ts';
+import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
+import { rejectModal } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const APPROVE_VALUE = /^([0-9a-f-]{36}):([0-9a-f]{64})$/u;

@@ -7,8 +7,8 @@ import type { SubmitResult } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
 import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
-import { readRequestState, stateValuesSchema } from './readRequestState.ts';
-import { REJECT_CALLBACK_ID } from '../actions/rejectModal.ts';
+import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
+import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const fieldBlock = (key: string): string => (key.startsWith('param:') || ['instances', 'change', 'action'].includes(key) ? key : 'action');

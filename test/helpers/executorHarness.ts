@@ -23,8 +23,8 @@ import type { ExecutorSettings } from '../../src/executor/executorDeps.ts';
 import { createWorkQueues, type WorkQueueLimits } from '../../src/executor/workQueues.ts';
 import { loadRegistry, type LoadedAction, type ToolRegistry } from '../../src/tools/registry.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions, type FakeInstance } from '../fakes/aws/index.ts';
-import { ACCOUNTS, BASE_CREDENTIALS, CHANGE } from '../helpers/sandbox.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { ACCOUNTS, BASE_CREDENTIALS, CHANGE } from './sandbox.ts';
+import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 
 export type NotifierCall =
   | { readonly kind: 'started'; readonly runId: string }

@@ -1,4 +1,4 @@
-import type { RunNotifier } from './runNotifier.ts';
+import type { RunNotifier } from '../domain/runNotifier.ts';
 
 /**
  * One notifier that reports to several (Slack messages, ServiceNow work notes). Each is called

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LoadedAction } from '../../../tools/registry.ts';
+import type { LoadedAction } from '../../tools/registry.ts';
 
 // The subset of view.state.values entries the request modal produces.
 const element = z
