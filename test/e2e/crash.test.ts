@@ -8,10 +8,10 @@ import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = [
-  ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 110 }),
-  ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-west-2', count: 110 }),
-  ...makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 60 }),
-  ...makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 60 }),
+  ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 110, tags: { Fleet: 'crash' } }),
+  ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-west-2', count: 110, tags: { Fleet: 'crash' } }),
+  ...makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 60, tags: { Fleet: 'crash' } }),
+  ...makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 60, tags: { Fleet: 'crash' } }),
 ].map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `qc of ${i.instanceId}\n` } }));
 const CHUNKS = 3 + 3 + 2 + 2;
 
@@ -25,9 +25,9 @@ const until = async <T>(what: string, check: () => T | undefined | Promise<T | u
   }
 };
 
-/** The test's fleet requested and approved (the run may be starting). */
+/** The test's fleet (340 instances: more than one paste box holds, so selected by its tag) requested and approved. */
 const approvedRun = async (s: Sandbox): Promise<string> =>
-  submitAndApprove(s, { command: '/qc-prep', values: { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
+  submitAndApprove(s, { command: '/qc-prep', values: { instances: 'tag:Fleet=crash', change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
 
 const chunkStatuses = async (s: Sandbox, runId: string) =>
   s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from dispatch_chunks where run_id = ${runId} order by seq`);

@@ -139,9 +139,10 @@ export const recordScopeSync = async (
   db: Db,
   scope: { accountId: string; region: string; partition: 'aws' | 'aws-us-gov' },
   result: { ok: true; instances: readonly InstanceRecord[] } | { ok: false; error: string },
-): Promise<InventoryScopeRow> => {
-  if (result.ok) await upsertInstances(db, result.instances, { synced: true });
-  const row = await db.one(sql.type(scopeRow)`
+): Promise<InventoryScopeRow> => db.transaction(async (tx) => {
+  // The instances and the scope's record together: a sync is kept whole or not at all.
+  if (result.ok) await upsertInstances(tx, result.instances, { synced: true });
+  const row = await tx.one(sql.type(scopeRow)`
     insert into inventory_scopes (account_id, region, partition, last_attempt_at, last_success_at, last_error, instance_count)
     values (${scope.accountId}, ${scope.region}, ${scope.partition}, now(),
             ${result.ok ? sql.fragment`now()` : sql.fragment`null`}, ${result.ok ? null : result.error.slice(0, 500)},
@@ -153,7 +154,7 @@ export const recordScopeSync = async (
       instance_count = case when excluded.last_error is null then excluded.instance_count else inventory_scopes.instance_count end
     returning *`);
   return toScope(row);
-};
+});
 
 const toScope = (r: z.infer<typeof scopeRow>): InventoryScopeRow => ({
   accountId: r.account_id, region: r.region, partition: r.partition, lastAttemptAt: r.last_attempt_at,

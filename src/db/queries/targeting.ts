@@ -15,20 +15,21 @@ const stepRow = z.object({ instance_id: z.string(), account_id: z.string(), regi
 export const findInstancesByStepOutcome = async (
   db: Db, p: { tool: string; action: string; changeNumber: string; outcome: StepOutcome },
 ): Promise<StepInstance[]> => {
-  const rows = p.outcome === 'success'
-    ? await db.any(sql.type(stepRow)`
+  const query = p.outcome === 'success'
+    ? sql.type(stepRow)`
         select distinct on (e.instance_id) e.instance_id, e.account_id, e.region, e.partition
         from runs r join executions e on e.run_id = r.id
         where r.tool = ${p.tool} and r.action = ${p.action} and r.change_number = ${p.changeNumber} and e.status = 'success'
-        order by e.instance_id, e.id desc`)
-    : await db.any(sql.type(stepRow)`
+        order by e.instance_id, e.id desc`
+    : sql.type(stepRow)`
         select instance_id, account_id, region, partition from (
           select distinct on (e.instance_id) e.instance_id, e.account_id, e.region, e.partition, e.status
           from runs r join executions e on e.run_id = r.id
           where r.tool = ${p.tool} and r.action = ${p.action} and r.change_number = ${p.changeNumber}
             and e.status in ('success', 'failed', 'timed_out', 'undeliverable', 'terminated')
           order by e.instance_id, e.id desc) latest
-        where status <> 'success'`);
+        where status <> 'success'`;
+  const rows = await db.any(query);
   return rows.map((r) => ({ instanceId: r.instance_id, accountId: r.account_id, region: r.region, partition: r.partition }));
 };
 
