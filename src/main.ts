@@ -25,6 +25,7 @@ import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
 import { createLogger } from './logger.ts';
 import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
+import { createOutbox } from './outbox/createOutbox.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRequestGate } from './runs/requestGate.ts';
@@ -111,6 +112,16 @@ const slack = new WebClient(config.SLACK_BOT_TOKEN, {
   logger: boltLogger(logger, 'slack-web-api'),
 });
 const sender = createSender(slack, logger);
+// Owed messages (issue 11) go through the outbox: its own client neither retries nor waits out 429s,
+// because the outbox does both durably (rows in the database, any replica, however long Slack is away).
+const outbox = createOutbox({
+  pool, registry, logger,
+  client: new WebClient(config.SLACK_BOT_TOKEN, {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000,
+    logger: boltLogger(logger, 'slack-outbox-web-api'),
+  }),
+});
 for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {
   const unknownTools = Object.keys(config[setting]).filter((id) => !registry.byId(id));
   if (unknownTools.length > 0) {
@@ -129,7 +140,7 @@ const requestGate = createRequestGate({ pool, registry, requestersFor: approvers
 // ServiceNow work notes: the notifier queues them (never blocks a run), the writer sends and retries.
 const workNotes = createWorkNoteWriter({ pool, client: serviceNow, registry, links: createSlackLinks(slack), logger });
 const notifier = combineNotifiers(
-  createSlackRunNotifier({ pool, registry, sender, logger }),
+  createSlackRunNotifier({ pool, logger, wake: outbox.wake }),
   createWorkNoteNotifier({ pool, logger, onQueued: () => workNotes.wake() }),
 );
 
@@ -166,7 +177,7 @@ const learnIdentity = async (): Promise<BotIdentity> => {
 const app = createSlackApp(
   config,
   {
-    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
+    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, wakeOutbox: outbox.wake, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500,
   },
   healthRoutes(() => readiness),
   logger,
@@ -175,6 +186,7 @@ const app = createSlackApp(
 await app.start(config.PORT);
 executor.start();
 workNotes.start();
+outbox.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
 
 // Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
@@ -203,6 +215,8 @@ const shutdown = async (signal: string): Promise<void> => {
   readiness.reasons = ['shutting down'];
   await executor.stop();
   await workNotes.stop();
+  // Owed messages stay in the database for the next process; the delivery in flight gets a few seconds.
+  await outbox.stop();
   await sender.flush();
   await app.stop().catch(() => {});
   broker.destroy();

@@ -1,10 +1,8 @@
 import { escapeText } from '../domain/escapeText.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
-import { getFreeze } from '../db/queries/settings.ts';
-import { approvalMessage } from './blocks/approvalMessage.ts';
+import { oweApproval, oweRunParent, oweRunReply } from '../db/queries/outbox.ts';
+import { getRun } from '../db/queries/runs.ts';
 import { mention } from './blocks/mention.ts';
-import { runMessage } from './blocks/runMessage.ts';
-import { loadRunView, loadTargetGroups } from './loadRunView.ts';
 import type { SlackDeps } from './slackDeps.ts';
 
 export type DecisionEvent = {
@@ -29,20 +27,18 @@ const threadText = (event: DecisionEvent, approvals: number, required: number): 
   }
 };
 
-/** Shows a decision everywhere it matters: the approval message (buttons gone once decided) and the run's thread. */
-export const publishDecision = async (deps: Pick<SlackDeps, 'pool' | 'registry' | 'sender'>, runId: string, event: DecisionEvent): Promise<void> => {
-  const loaded = await loadRunView(deps.pool, deps.registry, runId);
-  if (!loaded) return;
-  const { row, view } = loaded;
-  const approvedBy = await listApprovers(deps.pool, runId);
-  // A cancel request on an approved/running run leaves the approval message as it is (already decided).
-  if (row.approval_ts && event.kind !== 'cancel_requested') {
-    const decided = event.kind === 'approval_recorded' ? undefined : { status: event.kind, by: event.by, reason: event.reason };
-    const groups = await loadTargetGroups(deps.pool, runId);
-    deps.sender.update(row.approval_channel_id, row.approval_ts, approvalMessage(view, groups, { approvedBy, decided, freeze: await getFreeze(deps.pool) }));
-  }
-  if (row.message_ts) {
-    deps.sender.update(row.channel_id, row.message_ts, runMessage(view));
-    await deps.sender.post(row.channel_id, { text: threadText(event, approvedBy.length, row.approvals_required) }, row.message_ts);
-  }
+/** Shows a decision everywhere it matters (queued in the outbox): the approval message (buttons gone once decided) and the run's thread. */
+export const publishDecision = async (deps: Pick<SlackDeps, 'pool' | 'wakeOutbox'>, runId: string, event: DecisionEvent): Promise<void> => {
+  await deps.pool.transaction(async (tx) => {
+    const row = await getRun(tx, runId);
+    if (!row) return;
+    const approvedBy = await listApprovers(tx, runId);
+    // A cancel request on an approved/running run leaves the approval message as it is (already decided).
+    if (event.kind !== 'cancel_requested') {
+      await oweApproval(tx, runId, event.kind === 'approval_recorded' ? undefined : { status: event.kind, by: event.by, ...(event.reason ? { reason: event.reason } : {}) });
+    }
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, { kind: 'text', text: threadText(event, approvedBy.length, row.approvals_required) });
+  });
+  deps.wakeOutbox();
 };

@@ -48,6 +48,7 @@ const MATRIX: Record<string, readonly string[]> = {
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],
+  slack_outbox: ['INSERT', 'SELECT', 'UPDATE'],
 };
 
 describe('the runtime role (issue 8)', () => {

@@ -55,10 +55,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         return;
       }
       log.info({ runId: result.run.id, targets: result.targets.length }, 'run requested');
-      await announceRun({
-        pool: deps.pool, registry: deps.registry, sender: deps.sender,
-        openDm: async (user) => (await client.conversations.open({ users: user })).channel?.id,
-      }, result.run);
+      await announceRun(deps, result.run);
     };
     if (raced && 'r' in raced) {
       await finish(raced.r, true);

@@ -1,0 +1,16 @@
+import type { FinishedExecution } from './runNotifier.ts';
+import type { StatusCounts } from './runOutcome.ts';
+
+/**
+ * What a reply in a run's thread says, stored with the outbox row when the state change happens and
+ * rendered into Block Kit only when it is sent (src/outbox/), so db/, runs/ and executor/ never build Slack content.
+ */
+export type RunReply =
+  /** Slack mrkdwn: every value from people, hosts or ServiceNow in it is already escaped. */
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'started'; readonly targetCount: number }
+  | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
+  | { readonly kind: 'expired' };
+
+/** How a decided approval message reads (its buttons are gone once decided). */
+export type ApprovalDecided = { readonly status: string; readonly by?: string; readonly reason?: string };
