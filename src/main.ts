@@ -115,11 +115,11 @@ const sender = createSender(slack, logger);
 // Owed messages (issue 11) go through the outbox: its own client neither retries nor waits out 429s,
 // because the outbox does both durably (rows in the database, any replica, however long Slack is away).
 const outbox = createOutbox({
-  pool, registry, logger,
+  pool, registry, logger, retryMaxMs: config.SLACK_RETRY_MAX_SECONDS * 1000,
   client: new WebClient(config.SLACK_BOT_TOKEN, {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
     retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000,
-    logger: boltLogger(logger, 'slack-outbox-web-api'),
+    logger: boltLogger(logger, 'slack-web-api'),
   }),
 });
 for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {

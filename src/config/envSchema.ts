@@ -92,6 +92,8 @@ export const envSchema = z
     POLL_INTERVAL_MS: intFrom(2_000, 10, 600_000),
     POLL_MAX_INTERVAL_MS: intFrom(15_000, 10, 600_000),
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
+    // The Slack outbox retries an unsent message for as long as Slack is away, backing off up to this.
+    SLACK_RETRY_MAX_SECONDS: intFrom(30, 1, 3_600),
     LEASE_SECONDS: intFrom(30, 2, 3_600),
     // How old an unanswered SendCommand's intent must be before "not in ListCommands" means "never created" (then it is sent again).
     RECONCILE_GRACE_SECONDS: intFrom(60, 1, 3_600),
