@@ -1,9 +1,9 @@
 -- Up Migration
 -- Issue 11: every Slack message the bot owes is a row here, written in the same transaction as the state
 -- change that causes it, and sent by a delivery loop (src/outbox/) on any replica. Rows of one stream
--- (a run's parent message and thread, a run's approval message, a DM, a channel) are sent strictly in id
+-- (a run's parent message, its thread and its approval message; a DM; a channel) are sent strictly in id
 -- order: only the oldest unfinished row of a stream can be claimed. A newer update of the same message
--- (coalesce_key) supersedes an older one still waiting. Content is rendered when sent, from the database.
+-- (coalesce_key) is merged into an older one still waiting. Content is rendered when sent, from the database.
 create table slack_outbox (
   id            bigserial primary key,
   stream        text not null,
@@ -11,7 +11,7 @@ create table slack_outbox (
   run_id        uuid references runs (id),
   kind          text not null check (kind in ('run_parent', 'run_reply', 'approval', 'channel_post', 'dm')),
   payload       jsonb not null default '{}'::jsonb,
-  state         text not null default 'pending' check (state in ('pending', 'sent', 'superseded', 'failed')),
+  state         text not null default 'pending' check (state in ('pending', 'sent', 'failed')),
   attempts      integer not null default 0,
   -- Not before: a retry's backoff, a 429's Retry-After, a channel's pacing.
   not_before    timestamptz not null default now(),

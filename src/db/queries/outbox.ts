@@ -9,7 +9,6 @@ export type OwedKind = 'run_parent' | 'run_reply' | 'approval' | 'channel_post' 
 
 const streams = {
   run: (runId: string) => `run:${runId}`,
-  approval: (runId: string) => `approval:${runId}`,
   channel: (channel: string) => `channel:${channel}`,
   dm: (user: string) => `dm:${user}`,
 };
@@ -46,9 +45,12 @@ export const oweRunParent = (db: Db, runId: string): Promise<void> =>
 export const oweRunReply = (db: Db, runId: string, reply: RunReply): Promise<void> =>
   owe(db, { stream: streams.run(runId), kind: 'run_reply', runId, payload: reply });
 
-/** The approval request, posted the first time and updated after (coalesced; `decided` once decided). */
+/**
+ * The approval request, posted the first time and updated after (coalesced; `decided` once decided). In
+ * the run's stream: it is posted after the requester's thread exists, so an approval always has a thread to report to.
+ */
 export const oweApproval = (db: Db, runId: string, decided?: ApprovalDecided): Promise<void> =>
-  owe(db, { stream: streams.approval(runId), kind: 'approval', runId, payload: decided ? { decided } : {}, coalesceKey: `approval:${runId}` });
+  owe(db, { stream: streams.run(runId), kind: 'approval', runId, payload: decided ? { decided } : {}, coalesceKey: `approval:${runId}` });
 
 /** A message in a channel, not about one run (e.g. the freeze announcement). `text` is escaped mrkdwn. */
 export const oweChannelPost = (db: Db, channel: string, text: string): Promise<void> =>
@@ -77,7 +79,7 @@ const owedRow = z.object({
   run_id: z.string().nullable(),
   kind: z.enum(['run_parent', 'run_reply', 'approval', 'channel_post', 'dm']),
   payload: z.unknown(),
-  state: z.enum(['pending', 'sent', 'superseded', 'failed']),
+  state: z.enum(['pending', 'sent', 'failed']),
   attempts: z.number().int(),
   last_error: z.string().nullable(),
 });
