@@ -25,7 +25,7 @@ import { healthRoutes, type Readiness } from './http/healthRoutes.ts';
 import { createLogger } from './logger.ts';
 import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
-import { createOutbox } from './outbox/createOutbox.ts';
+import { createOutbox, SLACK_CALL_TIMEOUT_MS } from './outbox/createOutbox.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRequestGate } from './runs/requestGate.ts';
@@ -118,7 +118,7 @@ const outbox = createOutbox({
   pool, registry, logger, retryMaxMs: config.SLACK_RETRY_MAX_SECONDS * 1000,
   client: new WebClient(config.SLACK_BOT_TOKEN, {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-    retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000,
+    retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: SLACK_CALL_TIMEOUT_MS,
     logger: boltLogger(logger, 'slack-web-api'),
   }),
 });

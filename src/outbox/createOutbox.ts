@@ -36,7 +36,12 @@ export type OutboxOptions = {
   readonly retryMaxMs?: number;
 };
 
-const CLAIM_LEASE_SECONDS = 60;
+// A claim covers one Slack call (its client times out after SLACK_CALL_TIMEOUT_MS) started within the first
+// seconds of the claim; rows of a batch not started by then are released, never sent after their claim lapsed.
+// Short, because a crashed process's claims hold their streams back until they lapse.
+export const SLACK_CALL_TIMEOUT_MS = 10_000;
+const CLAIM_LEASE_SECONDS = 15;
+const START_WITHIN_MS = CLAIM_LEASE_SECONDS * 1000 - SLACK_CALL_TIMEOUT_MS - 1_000;
 
 /**
  * The one delivery loop of owed Slack messages (issue 11). Claims the heads of streams (any replica,
@@ -141,9 +146,10 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
   };
 
   const tick = async (): Promise<number> => {
+    const claimedAt = Date.now();
     const rows = await claimOwed(o.pool, { limit: 20, leaseSeconds: CLAIM_LEASE_SECONDS });
     for (const row of rows) {
-      if (stopping.signal.aborted) {
+      if (stopping.signal.aborted || Date.now() - claimedAt > START_WITHIN_MS) {
         await retryOwed(o.pool, row.id, { delayMs: 0, countAttempt: false });
         continue;
       }

@@ -26,7 +26,7 @@ const parentOf = (s: Sandbox, runId: string): FakeMessage | undefined =>
   s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && shown(m).includes(runId));
 
 /** The run's thread once its final summary is there (replies in posting order). */
-const finishedThread = async (s: Sandbox, runId: string, timeoutMs = 20_000): Promise<FakeMessage[]> =>
+const finishedThread = async (s: Sandbox, runId: string, timeoutMs = 30_000): Promise<FakeMessage[]> =>
   s.slack.waitFor((f) => {
     const parent = parentOf(s, runId);
     const replies = parent ? f.thread(OPS_CHANNEL, parent.ts) : [];
@@ -92,6 +92,7 @@ describe('the Slack outbox (issue 11)', () => {
     expect(s.slack.thread(OPS_CHANNEL, parentTs).some((m) => /Finished/u.test(shown(m)))).toBe(false);
 
     slackBack(s);
+    // The killed process may have held a claim on the summary (mid-attempt): it lapses within the claim lease (15 s).
     await s.restart();
     await expectEverythingDelivered(s, runId);
   });
