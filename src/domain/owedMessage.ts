@@ -10,7 +10,18 @@ export type RunReply =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'started'; readonly targetCount: number }
   | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
-  | { readonly kind: 'expired' };
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'decision'; readonly decision: Decision };
+
+/** A decision on a request, as its thread tells it. `reason` as the person typed it (escaped where shown). */
+export type Decision = {
+  readonly event: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
+  readonly by: string;
+  readonly reason?: string;
+  /** Approvals recorded so far and how many the request needs. */
+  readonly approvals: number;
+  readonly required: number;
+};
 
 /** How a decided approval message reads (its buttons are gone once decided). */
 export type ApprovalDecided = { readonly status: string; readonly by?: string; readonly reason?: string };

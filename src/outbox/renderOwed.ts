@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { DatabasePool } from 'slonik';
-import type { ApprovalDecided, RunReply } from '../domain/owedMessage.ts';
+import { escapeText } from '../domain/escapeText.ts';
+import type { ApprovalDecided, Decision, RunReply } from '../domain/owedMessage.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { countExecutionsByStatus } from '../db/queries/executions.ts';
 import type { OwedRow } from '../db/queries/outbox.ts';
@@ -30,6 +31,21 @@ export type Delivery =
 
 export type Rendered = { readonly delivery: Delivery; readonly run?: RunRow } | { readonly giveUp: string; readonly run?: RunRow };
 
+const decisionText = (d: Decision): string => {
+  switch (d.event) {
+    case 'approved':
+      return `:white_check_mark: Approved by ${mention(d.by)}.`;
+    case 'rejected':
+      return `:no_entry: Rejected by ${mention(d.by)}${d.reason ? `: ${escapeText(d.reason)}` : ''}.`;
+    case 'cancelled':
+      return `:no_entry_sign: Cancelled by ${mention(d.by)} before approval; nothing ran.`;
+    case 'cancel_requested':
+      return `:octagonal_sign: ${mention(d.by)} asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
+    case 'approval_recorded':
+      return `:ballot_box_with_check: Approval ${d.approvals} of ${d.required} by ${mention(d.by)}; waiting for a different approver.`;
+  }
+};
+
 const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], requester: string): Content => {
   switch (reply.kind) {
     case 'text':
@@ -38,6 +54,8 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
       return { text: `:rocket: Started: sending to ${reply.targetCount} instance(s).` };
     case 'summary':
       return summaryMessage(view, reply.status, reply.counts, reply.notable);
+    case 'decision':
+      return { text: decisionText(reply.decision) };
     case 'expired':
       return { text: `:alarm_clock: ${mention(requester)} your request expired without approval. Submit it again if it is still needed.` };
   }

@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { ApprovalDecided, RunReply } from '../../domain/owedMessage.ts';
+import type { ApprovalDecided, Decision, RunReply } from '../../domain/owedMessage.ts';
 import type { Db } from './db.ts';
 
 // The Slack outbox (issue 11): rows are written with the state change that owes them and sent by src/outbox/.
@@ -59,6 +59,19 @@ export const oweChannelPost = (db: Db, channel: string, text: string): Promise<v
 /** A direct message to a person. `text` is escaped mrkdwn. */
 export const oweDm = (db: Db, user: string, text: string, runId?: string): Promise<void> =>
   owe(db, { stream: streams.dm(user), kind: 'dm', runId: runId ?? null, payload: { user, text } });
+
+/**
+ * Owed by a decision: the approval message shows it (buttons gone once decided; a cancel request on a
+ * decided run leaves it as it is), the parent shows the new status, the thread says who decided.
+ * Call in the decision's transaction, so the thread tells decisions and the run's start in their real order.
+ */
+export const oweDecision = async (db: Db, runId: string, d: Decision): Promise<void> => {
+  if (d.event !== 'cancel_requested') {
+    await oweApproval(db, runId, d.event === 'approval_recorded' ? undefined : { status: d.event, by: d.by, ...(d.reason ? { reason: d.reason } : {}) });
+  }
+  await oweRunParent(db, runId);
+  await oweRunReply(db, runId, { kind: 'decision', decision: d });
+};
 
 /** Owed when a run starts: the parent shows it and the thread says so. Call in the start transaction. */
 export const oweRunStarted = async (db: Db, runId: string, targetCount: number): Promise<void> => {

@@ -47,7 +47,8 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     log.info({ final: result.final }, 'approval recorded');
-    await publishDecision(deps, result.run.id, { kind: result.final ? 'approved' : 'approval_recorded', by: body.user.id });
+    // The decider queued what the decision owes Slack in its transaction.
+    deps.wakeOutbox();
   });
 
   // Reject asks for a reason in a modal; someone who may not reject is told so at once instead.
@@ -84,6 +85,6 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     log.info({ outcome: result.outcome }, 'cancel accepted');
-    await publishDecision(deps, result.run.id, { kind: result.outcome, by: body.user.id });
+    await publishDecision(deps, result.run.id, { event: result.outcome, by: body.user.id });
   });
 };

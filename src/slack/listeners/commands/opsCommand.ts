@@ -85,7 +85,7 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
             ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
             : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
-        await publishDecision(deps, result.run.id, { kind: result.outcome, by: user });
+        await publishDecision(deps, result.run.id, { event: result.outcome, by: user });
         return;
       }
       case 'freeze_status': {

@@ -5,7 +5,6 @@ import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
 import type { SubmitResult } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
-import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from './readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../actions/rejectModal.ts';
@@ -83,6 +82,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       return;
     }
     await ack();
-    await publishDecision(deps, result.run.id, { kind: 'rejected', by: body.user.id, reason: reason.data });
+    // The decider queued what the rejection owes Slack in its transaction.
+    deps.wakeOutbox();
   });
 };
