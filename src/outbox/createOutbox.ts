@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { appendAudit } from '../db/queries/audit.ts';
-import { claimOwed, failOwed, markOwedSent, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
+import { claimOwed, failOwed, markOwedSent, outboxBacklog, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
 import { escapeText } from '../domain/escapeText.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { classifySlackError } from './classifySlackError.ts';
@@ -17,6 +17,8 @@ export type Outbox = {
   readonly drain: () => Promise<void>;
   /** Stops claiming; the delivery in flight gets `graceMs`, after which its claim lapses and any replica resends. */
   readonly stop: (graceMs?: number) => Promise<void>;
+  /** Messages still owed and the age of the oldest (for /readyz "outbox not stuck" and /metrics). */
+  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null }>;
 };
 
 export type OutboxOptions = {
@@ -190,6 +192,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
           // keep going while rows are due
         }
       }),
+    backlog: () => outboxBacklog(o.pool),
     stop: async (graceMs = 5_000) => {
       stopping.abort();
       wakeUp?.();

@@ -4,7 +4,6 @@ import { escapeText } from '../../../domain/escapeText.ts';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessage.ts';
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
 import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
-import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../views/readRequestState.ts';
 import { rejectModal } from './rejectModal.ts';
@@ -85,6 +84,6 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     log.info({ outcome: result.outcome }, 'cancel accepted');
-    await publishDecision(deps, result.run.id, { event: result.outcome, by: body.user.id });
+    deps.wakeOutbox();
   });
 };

@@ -10,7 +10,6 @@ import { opsHelpText } from '../../blocks/opsHelp.ts';
 import { runDetailsMessage } from '../../blocks/runDetails.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
 import { toRunView } from '../../loadRunView.ts';
-import { publishDecision } from '../../publishDecision.ts';
 import { publishFreeze } from '../../publishFreeze.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { parseOpsCommand } from './parseOpsCommand.ts';
@@ -85,7 +84,7 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
             ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
             : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
-        await publishDecision(deps, result.run.id, { event: result.outcome, by: user });
+        deps.wakeOutbox();
         return;
       }
       case 'freeze_status': {
