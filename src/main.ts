@@ -162,7 +162,7 @@ const submitter = createRunSubmitter({
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
-const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
+const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS, approvalChannelId: config.APPROVAL_CHANNEL_ID });
 const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
 
 let identity: BotIdentity | undefined;

@@ -25,3 +25,6 @@ export type Decision = {
 
 /** How a decided approval message reads (its buttons are gone once decided). */
 export type ApprovalDecided = { readonly status: string; readonly by?: string; readonly reason?: string };
+
+/** The change freeze switched (announced in the approvals channel). `reason` as typed (escaped where shown). */
+export type FreezeNotice = { readonly on: boolean; readonly reason?: string; readonly by: string };

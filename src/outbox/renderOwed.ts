@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { DatabasePool } from 'slonik';
 import { escapeText } from '../domain/escapeText.ts';
-import type { ApprovalDecided, Decision, RunReply } from '../domain/owedMessage.ts';
+import type { ApprovalDecided, Decision, FreezeNotice, RunReply } from '../domain/owedMessage.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { countExecutionsByStatus } from '../db/queries/executions.ts';
 import type { OwedRow } from '../db/queries/outbox.ts';
@@ -46,6 +46,11 @@ const decisionText = (d: Decision): string => {
   }
 };
 
+const freezeText = (f: FreezeNotice): string =>
+  f.on
+    ? `:snowflake: ${mention(f.by)} turned the change freeze *on*${f.reason ? `: ${escapeText(f.reason)}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`
+    : `:sunny: ${mention(f.by)} lifted the change freeze; approvals and dispatches are open again.`;
+
 const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], requester: string): Content => {
   switch (reply.kind) {
     case 'text':
@@ -64,8 +69,8 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
 /** Turns an owed row into the call that sends it now, or the reason it can never be sent. */
 export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row: OwedRow): Promise<Rendered> => {
   if (row.kind === 'channel_post') {
-    const p = row.payload as { channel: string; text: string };
-    return { delivery: { method: 'chat.postMessage', channel: p.channel, content: { text: p.text } } };
+    const p = row.payload as { channel: string; text?: string; freeze?: FreezeNotice };
+    return { delivery: { method: 'chat.postMessage', channel: p.channel, content: { text: p.freeze ? freezeText(p.freeze) : (p.text ?? '') } } };
   }
   if (row.kind === 'dm') {
     const p = row.payload as { user: string; text: string };

@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { ApprovalDecided, Decision, RunReply } from '../../domain/owedMessage.ts';
+import type { ApprovalDecided, Decision, FreezeNotice, RunReply } from '../../domain/owedMessage.ts';
 import type { Db } from './db.ts';
 
 // The Slack outbox (issue 11): rows are written with the state change that owes them and sent by src/outbox/.
@@ -55,6 +55,16 @@ export const oweApproval = (db: Db, runId: string, decided?: ApprovalDecided): P
 /** A message in a channel, not about one run (e.g. the freeze announcement). `text` is escaped mrkdwn. */
 export const oweChannelPost = (db: Db, channel: string, text: string): Promise<void> =>
   owe(db, { stream: streams.channel(channel), kind: 'channel_post', payload: { channel, text } });
+
+/**
+ * Owed when the change freeze switches: every open approval message shows (or drops) the banner (rendered
+ * from the stored freeze when sent) and the approvals channel is told who switched it and why.
+ */
+export const oweFreezeNotice = async (db: Db, channel: string, notice: FreezeNotice): Promise<void> => {
+  const open = await db.anyFirst(sql.type(z.object({ id: z.string() }))`select id from runs where status = 'pending_approval' order by created_at`);
+  for (const runId of open) await oweApproval(db, runId);
+  await owe(db, { stream: streams.channel(channel), kind: 'channel_post', payload: { channel, freeze: notice } });
+};
 
 /** A direct message to a person. `text` is escaped mrkdwn. */
 export const oweDm = (db: Db, user: string, text: string, runId?: string): Promise<void> =>

@@ -10,7 +10,6 @@ import { opsHelpText } from '../../blocks/opsHelp.ts';
 import { runDetailsMessage } from '../../blocks/runDetails.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
 import { toRunView } from '../../loadRunView.ts';
-import { publishFreeze } from '../../publishFreeze.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { parseOpsCommand } from './parseOpsCommand.ts';
 
@@ -111,7 +110,8 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         }
         log.info({ on }, 'change freeze switched');
         await reply({ text: on ? `:snowflake: Change freeze is on: ${escapeText(result.freeze.reason ?? '')}` : ':sunny: Change freeze lifted.' });
-        await publishFreeze(deps, result.freeze, user);
+        // The switch queued the announcement and the approval messages' refresh in its transaction.
+        deps.wakeOutbox();
         return;
       }
     }
