@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { appendAudit } from '../db/queries/audit.ts';
-import { claimOwed, failOwed, markOwedSent, outboxBacklog, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
+import { claimOwed, failOwed, hasOwedDm, markOwedSent, outboxBacklog, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
 import { escapeText } from '../domain/escapeText.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { classifySlackError } from './classifySlackError.ts';
@@ -99,9 +99,10 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     log.error({ id: String(row.id), stream: row.stream, kind: row.kind, runId: row.run_id, channel, error }, 'Slack message given up');
     if (!row.run_id) return;
     await appendAudit(o.pool, { runId: row.run_id, actor: 'pcm-ops', action: 'slack_message_failed', reason: error, data: { kind: row.kind, channel } });
-    // The fallback: the requester hears about it in their DM (a DM that fails is not followed by another).
-    if (requester && row.kind !== 'dm' && channel !== requester) {
-      const where = channel ? `<#${channel}>` : 'Slack';
+    // The fallback: the requester hears about it in their DM, once per run (a DM that fails is not followed
+    // by another; a reply given up because its parent was is not news).
+    if (requester && channel && row.kind !== 'dm' && channel !== requester && !(await hasOwedDm(o.pool, row.run_id))) {
+      const where = `<#${channel}>`;
       await oweDm(o.pool, requester, `:warning: A message about your request \`${row.run_id}\` could not be delivered to ${where} (${escapeText(error)}). See \`/ops show ${row.run_id}\`.`, row.run_id);
     }
   };

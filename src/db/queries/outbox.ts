@@ -147,6 +147,10 @@ export const failOwed = async (db: Db, id: bigint, error: string): Promise<void>
     where id = ${id} and state = 'pending'`);
 };
 
+/** Whether the requester was already sent a DM about this run (the give-up fallback is sent once per run). */
+export const hasOwedDm = async (db: Db, runId: string): Promise<boolean> =>
+  db.exists(sql.type(z.object({ x: z.number() }))`select 1 as x from slack_outbox where run_id = ${runId} and kind = 'dm'`);
+
 /** Depth and age of what is still owed (readiness and metrics: an outbox that stops draining is visible). */
 export const outboxBacklog = async (db: Db): Promise<{ pending: number; oldestSeconds: number | null }> => {
   const row = await db.one(sql.type(z.object({ pending: z.number().int(), oldest: z.number().nullable() }))`
