@@ -36,6 +36,7 @@ import { cachedCheck, createReadiness } from './http/readiness.ts';
 import { createLogger } from './logger.ts';
 import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
+import { createOutbox, SLACK_CALL_TIMEOUT_MS } from './outbox/createOutbox.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRequestGate } from './runs/requestGate.ts';
@@ -141,6 +142,16 @@ const slack = createObservedWebClient(config.SLACK_BOT_TOKEN, {
   logger: boltLogger(logger, 'slack-web-api'),
 }, metrics);
 const sender = createSender(slack, logger);
+// Owed messages (issue 11) go through the outbox: its own client neither retries nor waits out 429s,
+// because the outbox does both durably (rows in the database, any replica, however long Slack is away).
+const outbox = createOutbox({
+  pool, registry, logger, retryMaxMs: config.SLACK_RETRY_MAX_SECONDS * 1000,
+  client: createObservedWebClient(config.SLACK_BOT_TOKEN, {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: SLACK_CALL_TIMEOUT_MS,
+    logger: boltLogger(logger, 'slack-web-api'),
+  }, metrics),
+});
 for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {
   const unknownTools = Object.keys(config[setting]).filter((id) => !registry.byId(id));
   if (unknownTools.length > 0) {
@@ -159,7 +170,7 @@ const requestGate = createRequestGate({ pool, registry, requestersFor: approvers
 // ServiceNow work notes: the notifier queues them (never blocks a run), the writer sends and retries.
 const workNotes = createWorkNoteWriter({ pool, client: serviceNow, registry, links: createSlackLinks(slack), logger });
 const notifier = combineNotifiers(
-  createSlackRunNotifier({ pool, registry, sender, logger }),
+  createSlackRunNotifier({ pool, logger, wake: outbox.wake }),
   createWorkNoteNotifier({ pool, logger, onQueued: () => workNotes.wake() }),
 );
 
@@ -199,7 +210,7 @@ const inventory = createInventorySyncRequest({
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
-const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS });
+const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS, approvalChannelId: config.APPROVAL_CHANNEL_ID });
 const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
 
 // At start and every CREDENTIAL_CHECK_MINUTES; a failed round is logged and the next one comes as usual.
@@ -233,12 +244,14 @@ metricsRegistry.addGauge('ssm_queue_depth', 'SSM calls of this replica waiting f
 // 1 while a scope's credentials work (ok or expiring soon), 0 while its checks fail; read from the shared record.
 metricsRegistry.addGauge('credential_ok', 'Credential status per partition (base credentials) and account (role): 1 ok, 0 failing', ['scope', 'id', 'partition'], async () =>
   (await credentials.status()).map((s) => ({ labels: { scope: s.kind, id: s.id, partition: s.partition }, value: s.health === 'failing' ? 0 : 1 })));
+metricsRegistry.addGauge('outbox_pending', 'Slack messages owed and not yet delivered (all replicas)', [], async () => [{ labels: {}, value: (await outbox.backlog()).pending }]);
+metricsRegistry.addGauge('outbox_oldest_seconds', 'Age of the oldest undelivered Slack message', [], async () => [{ labels: {}, value: (await outbox.backlog()).oldestSeconds ?? 0 }]);
 metricsRegistry.addGauge('active_runs', 'Runs this replica drives now', [], () => [{ labels: {}, value: executor.activeRuns().length }]);
 
 const app = createSlackApp(
   config,
   {
-    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500, inventory,
+    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, wakeOutbox: outbox.wake, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500, inventory,
     credentials, adminIds: config.ADMIN_USER_IDS,
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
@@ -250,6 +263,7 @@ await app.start(config.PORT);
 executor.start();
 workNotes.start();
 credentialChecks.start();
+outbox.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
 
 // Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
@@ -277,6 +291,8 @@ const stoppables: Stoppable[] = [
   { name: 'credential checks', stop: () => credentialChecks.stop() },
   { name: 'executor', stop: (graceMs) => executor.stop(graceMs) },
   { name: 'work notes', stop: () => workNotes.stop() },
+  // Owed messages stay in the database for the next process; the delivery in flight gets a few seconds.
+  { name: 'slack outbox', stop: () => outbox.stop() },
   { name: 'slack sender', stop: () => sender.flush() },
 ];
 

@@ -17,6 +17,7 @@ import { getRun, insertRun, setRunMessage, transitionRun } from '../../src/db/qu
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
 import { createExecutor } from '../../src/executor/createExecutor.ts';
 import { createWorkQueues } from '../../src/executor/workQueues.ts';
+import { createOutbox } from '../../src/outbox/createOutbox.ts';
 import { createSender } from '../../src/slack/sender.ts';
 import { createSlackRunNotifier } from '../../src/slack/slackRunNotifier.ts';
 import { buildCommands } from '../../src/tools/buildCommands.ts';
@@ -101,16 +102,17 @@ const broker = createCredentialBroker({
 const ssm = createSsmClients(broker, { endpoint: input.awsUrl });
 const slack = new WebClient(input.slackToken, { slackApiUrl: input.slackUrl, retryConfig: { retries: 0 } });
 const sender = createSender(slack, logger);
+const outbox = createOutbox({ pool, client: slack, registry, logger });
 let finished: () => void = () => {};
 const done = new Promise<void>((resolve) => {
   finished = resolve;
 });
-const slackNotifier = createSlackRunNotifier({ pool, registry, sender, logger });
+const slackNotifier = createSlackRunNotifier({ pool, logger, wake: outbox.wake });
 const notifier: RunNotifier = {
   ...slackNotifier,
   runFinished: async (...args) => {
     await slackNotifier.runFinished(...args);
-    await sender.flush();
+    await outbox.drain();
     finished();
   },
 };
@@ -128,6 +130,7 @@ const executor = createExecutor({
   },
 });
 if (input.mode === 'product') executor.start();
+outbox.start();
 
 send({ kind: 'ready' });
 await waitFor('go');
@@ -177,6 +180,7 @@ const result: ScenarioResult = {
 send({ kind: 'result', result });
 
 await executor.stop();
+await outbox.stop();
 ssm.destroy();
 broker.destroy();
 await pool.end();

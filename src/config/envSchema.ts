@@ -92,6 +92,8 @@ export const envSchema = z
     POLL_INTERVAL_MS: intFrom(2_000, 10, 600_000),
     POLL_MAX_INTERVAL_MS: intFrom(15_000, 10, 600_000),
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
+    // The Slack outbox retries an unsent message for as long as Slack is away, backing off up to this.
+    SLACK_RETRY_MAX_SECONDS: intFrom(30, 1, 3_600),
     LEASE_SECONDS: intFrom(30, 2, 3_600),
     // On SIGTERM/SIGINT: how long in-flight SSM calls (and other work) may take to settle before they are cut off.
     SHUTDOWN_GRACE_SECONDS: intFrom(20, 1, 600),

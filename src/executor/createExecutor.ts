@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendAudit } from '../db/queries/audit.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
+import { oweRunFinished } from '../db/queries/outbox.ts';
 import { claimRuns, expireRuns, getRun, releaseRun, renewLeases, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { faultOnce } from '../logging/faultOnce.ts';
 import { driveRun } from './driveRun.ts';
@@ -97,6 +98,7 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
     const expired = await expireRuns(deps.pool);
     for (const run of expired) {
       await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'expired', fromStatus: 'pending_approval', toStatus: 'expired', correlationId: run.correlation_id });
+      await oweRunFinished(deps.pool, run.id, { kind: 'expired' });
       await deps.notifier.runFinished({ runId: run.id }, 'expired', {}, []);
     }
     const room = deps.settings.maxActiveRuns - drivers.size;

@@ -4,6 +4,7 @@ import { escapeText } from '../domain/escapeText.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks, listChunkStates, listPlannedChunks, markChunkRejected, planChunks } from '../db/queries/chunks.ts';
 import { countExecutionsByStatus, finishOpenExecutions, listRunTargets } from '../db/queries/executions.ts';
+import { oweRunStarted } from '../db/queries/outbox.ts';
 import { getRun, recordPollRound, setRunDeadline } from '../db/queries/runs.ts';
 import { isFrozen } from '../db/queries/settings.ts';
 import { cancelRound, type CancelState } from './cancelRound.ts';
@@ -170,6 +171,7 @@ const plan = async (ctx: RunContext): Promise<void> => {
       runId: run.id, actor: 'executor', action: 'started', fromStatus: 'approved', toStatus: 'running', correlationId: run.correlation_id,
       data: { chunks: planned.length, owner: deps.owner },
     });
+    await oweRunStarted(tx, run.id, run.target_count);
   });
   if (run.approved_at !== null) deps.metrics?.approvalWaited((run.approved_at - run.created_at) / 1000);
   await deps.notifier.runStarted({ runId: run.id });

@@ -2,6 +2,7 @@ import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { runOutcome } from '../domain/runOutcome.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { countExecutionsByStatus, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { oweRunFinished } from '../db/queries/outbox.ts';
 import { transitionRun } from '../db/queries/runs.ts';
 import type { RunContext } from './executorDeps.ts';
 
@@ -17,12 +18,19 @@ export type Cancelled = { readonly by: string; readonly data?: Record<string, un
 
 /**
  * Moves a running run to its outcome (guarded on status and lease) and reports it once. The audit event
- * is written in the same transaction as the transition, so it exists exactly when the transition does.
+ * and the Slack messages it owes (the outbox) are written in the same transaction as the transition, so
+ * they exist exactly when the transition does, whatever happens to this process or to Slack afterwards.
  */
 export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise<void> => {
   const { deps, run } = ctx;
   const counts = await countExecutionsByStatus(deps.pool, run.id);
   const status = cancelled ? 'cancelled' : runOutcome(counts);
+  // Every execution has ended by now: the summary is read before the transition that owes it.
+  const rows = await listExecutionsForSummary(deps.pool, run.id, SUMMARY_ROWS);
+  const notable: FinishedExecution[] = rows.map((r) => ({
+    instanceId: r.instance_id, accountId: r.account_id, region: r.region, status: r.status,
+    statusDetails: r.status_details, summary: summaryOf(r.result),
+  }));
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
@@ -30,6 +38,7 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
         runId: run.id, actor: cancelled?.by ?? 'executor', action: cancelled ? 'cancelled' : 'finished', fromStatus: 'running', toStatus: status,
         correlationId: run.correlation_id, data: { counts, ...cancelled?.data },
       });
+      await oweRunFinished(tx, run.id, { kind: 'summary', status, counts, notable });
     }
     return row;
   });
@@ -37,11 +46,6 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
     ctx.log.warn('run was moved by someone else before it could finish here');
     return;
   }
-  const rows = await listExecutionsForSummary(deps.pool, run.id, SUMMARY_ROWS);
-  const notable: FinishedExecution[] = rows.map((r) => ({
-    instanceId: r.instance_id, accountId: r.account_id, region: r.region, status: r.status,
-    statusDetails: r.status_details, summary: summaryOf(r.result),
-  }));
   ctx.log.info({ status, counts }, 'run finished');
   deps.metrics?.runFinished(status, (Date.now() - (run.started_at ?? Date.now())) / 1000);
   await deps.notifier.runFinished({ runId: run.id }, status, counts, notable);

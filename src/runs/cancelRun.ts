@@ -1,8 +1,10 @@
 import type { DatabasePool } from 'slonik';
 import { decideCancel } from '../domain/cancelPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
+import { listApprovers } from '../db/queries/approvals.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
+import { oweDecision } from '../db/queries/outbox.ts';
 import { getRun, lockRun, requestRunCancel, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import type { ApproversFor } from './decideRun.ts';
 
@@ -34,6 +36,8 @@ export const createRunCanceller = (deps: {
         userId, approvers, run: { status: run.status, requesterId: run.requester_id, cancelRequestedBy: run.cancel_requested_by },
       });
       if (!verdict.ok) return verdict;
+      // What the cancel owes Slack (approval message, parent, thread) is queued in this same transaction.
+      const told = { by: userId, approvals: (await listApprovers(tx, runId)).length, required: run.approvals_required };
       if (verdict.mode === 'cancel_now') {
         const moved = await transitionRun(tx, runId, ['pending_approval'], 'cancelled', { cancelRequestedBy: userId });
         if (!moved) return refuse('not_pending', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
@@ -41,6 +45,7 @@ export const createRunCanceller = (deps: {
         await appendAudit(tx, {
           runId, actor: userId, action: 'cancelled', fromStatus: 'pending_approval', toStatus: 'cancelled', correlationId: run.correlation_id,
         });
+        await oweDecision(tx, runId, { event: 'cancelled', ...told });
         return { ok: true, outcome: 'cancelled', run: moved };
       }
       const marked = await requestRunCancel(tx, runId, userId);
@@ -48,6 +53,7 @@ export const createRunCanceller = (deps: {
       await appendAudit(tx, {
         runId, actor: userId, action: 'cancel_requested', fromStatus: run.status, toStatus: run.status, correlationId: run.correlation_id,
       });
+      await oweDecision(tx, runId, { event: 'cancel_requested', ...told });
       return { ok: true, outcome: 'cancel_requested', run: marked };
     });
     if (result.ok && result.outcome === 'cancel_requested') deps.onCancelRequested?.(runId);

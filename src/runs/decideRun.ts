@@ -7,6 +7,7 @@ import { appendAudit } from '../db/queries/audit.ts';
 import { insertApproval, listApprovers } from '../db/queries/approvals.ts';
 import { listRunCoverageTargets } from '../db/queries/changes.ts';
 import type { Db } from '../db/queries/db.ts';
+import { oweDecision } from '../db/queries/outbox.ts';
 import { getRun, lockRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { getFreeze } from '../db/queries/settings.ts';
 
@@ -79,13 +80,19 @@ export const createRunDecider = (deps: {
           runId, actor: approverId, action: 'approval_recorded', correlationId: run.correlation_id,
           data: { planDigest: run.plan_digest, approvals: approvers.length, required: run.approvals_required },
         });
-        if (!verdict.final) return { ok: true, final: false, run, approvers };
+        const told = { by: approverId, approvals: approvers.length, required: run.approvals_required };
+        if (!verdict.final) {
+          await oweDecision(tx, runId, { event: 'approval_recorded', ...told });
+          return { ok: true, final: false, run, approvers };
+        }
         const moved = await transitionRun(tx, runId, ['pending_approval'], 'approved');
         if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing more to do.');
         await appendAudit(tx, {
           runId, actor: approverId, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved', correlationId: run.correlation_id,
           data: { approvers },
         });
+        // The Slack messages it owes, in this transaction: "Approved by" is in the thread before "Started".
+        await oweDecision(tx, runId, { event: 'approved', ...told });
         return { ok: true, final: true, run: moved, approvers };
       });
       if (!result.ok) return audited(current, approverId, 'approval', result);
@@ -114,6 +121,7 @@ export const createRunDecider = (deps: {
         await appendAudit(tx, {
           runId, actor: approverId, action: 'rejected', fromStatus: 'pending_approval', toStatus: 'rejected', reason, correlationId: run.correlation_id,
         });
+        await oweDecision(tx, runId, { event: 'rejected', by: approverId, reason, approvals: 0, required: run.approvals_required });
         return { ok: true, run: moved };
       });
       return result.ok ? result : audited(current, approverId, 'rejection', result);

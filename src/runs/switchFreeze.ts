@@ -1,6 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import { appendAudit } from '../db/queries/audit.ts';
+import { oweFreezeNotice } from '../db/queries/outbox.ts';
 import { getFreeze, lockFreeze, setFreeze, type Freeze } from '../db/queries/settings.ts';
 
 export type FreezeResult = { readonly ok: true; readonly freeze: Freeze; readonly changed: boolean } | Refusal;
@@ -13,7 +14,12 @@ export type FreezeSwitch = {
  * The change freeze (`/ops freeze on <reason>` / `off`), by admins only. Persisted in settings (every
  * replica sees it) and audited; while on, approvals are refused and the executor sends nothing new.
  */
-export const createFreezeSwitch = (deps: { readonly pool: DatabasePool; readonly adminIds: readonly string[] }): FreezeSwitch => ({
+export const createFreezeSwitch = (deps: {
+  readonly pool: DatabasePool;
+  readonly adminIds: readonly string[];
+  /** Where the switch is announced (with the open approval messages refreshed), queued in the same transaction. */
+  readonly approvalChannelId: string;
+}): FreezeSwitch => ({
   set: async ({ userId, on, reason }) => {
     if (!deps.adminIds.includes(userId)) {
       return refuse('not_admin', 'Only the bot admins (ADMIN_USER_IDS) can switch the change freeze. Ask one of them.');
@@ -31,6 +37,7 @@ export const createFreezeSwitch = (deps: { readonly pool: DatabasePool; readonly
         runId: null, actor: userId, action: on ? 'freeze_on' : 'freeze_off', reason: on ? (freeze.reason ?? null) : (before.reason ?? null),
         data: { before, after: freeze },
       });
+      await oweFreezeNotice(tx, deps.approvalChannelId, { on, by: userId, ...(on && freeze.reason ? { reason: freeze.reason } : {}) });
       return { ok: true, freeze, changed: true };
     });
   },

@@ -30,7 +30,10 @@ export type SlackDeps = {
   readonly credentials: Pick<CredentialMonitor, 'scopes' | 'status'>;
   /** ADMIN_USER_IDS: they see every run and the credential checks' error details. */
   readonly adminIds: readonly string[];
+  /** Ephemeral answers to a person's own action; owed messages go through the outbox instead. */
   readonly sender: Sender;
+  /** Owed messages were queued (src/db/queries/outbox.ts): deliver them now rather than at the next interval. */
+  readonly wakeOutbox: () => void;
   readonly logger: Logger;
   readonly approvalChannelId: string;
   /** Slack allows 3 s to answer a view submission; checks longer than this finish in an updated view. */

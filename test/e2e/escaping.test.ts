@@ -94,7 +94,8 @@ describe('untrusted text is shown as text', () => {
   it('the markup check itself sees pings and links, and the bot\'s own mentions are still mentions', async () => {
     const runId = await submitRun([plainHost!]);
     expect(s.slack.markup().some((t) => t.kind === 'user' && t.id === USERS.requester)).toBe(true);
-    expect(s.slack.markup().some((t) => t.kind === 'channel' && t.id === APPROVAL_CHANNEL)).toBe(true);
+    // The "submitted" reply names the approvals channel; it is delivered apart from the approval message (another stream).
+    await s.slack.waitFor((f) => f.markup().some((t) => t.kind === 'channel' && t.id === APPROVAL_CHANNEL), { timeoutMs: 5_000 });
     expect(approvalJson(runId)).toContain(`<@${USERS.requester}>`);
     expect(badMarkup()).toEqual([]);
   });

@@ -25,7 +25,7 @@ describe('log redaction', () => {
   });
 
   it('a whole run at trace level logs no token, password, secret or OAuth access token', async () => {
-    // One 429 on the thread posts: @slack/web-api logs its retry (through pino, not its own console logger).
+    // One 429 on the thread posts: the outbox waits it out and says so (through pino, like the Web API client).
     s.slack.rateLimit('chat.postMessage', { times: 1, retryAfterSeconds: 1 });
     const { runId, status } = await requestAndApprove(s, { command: '/qc-prep', values: { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE } });
     expect(status).toBe('succeeded');
@@ -39,7 +39,7 @@ describe('log redaction', () => {
     // The bot's own Web API client logs through pino at trace: its debug lines and the rate-limit notice.
     const webApi = s.bot.output.filter((line) => line.includes('"component":"slack-web-api"'));
     expect(webApi.some((line) => line.includes("apiCall('chat.postMessage') start"))).toBe(true);
-    expect(webApi.some((line) => /rate limit/iu.test(line))).toBe(true);
+    expect(s.bot.output.some((line) => line.includes('"component":"slack-outbox"') && /rate limit/iu.test(line))).toBe(true);
     // Bolt shares its logger with its own Web API client (views.open from the listeners).
     expect(s.bot.output.some((line) => line.includes('"component":"bolt"') && line.includes("apiCall('views.open') start"))).toBe(true);
     const secrets = {

@@ -59,8 +59,11 @@ describe('request hardening', () => {
     expect(await runCount(s)).toBe(before + 1);
     await s.bot.waitForOutput(/re-delivered; answered like the first/u);
     const runId = await s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
+    // Announced once (the outbox delivers it after the answer): one parent, one approval message.
+    await s.slack.waitFor((f) => f.messages('C0APPROVALS').some((m) => JSON.stringify(m.blocks ?? []).includes(runId)), { timeoutMs: 10_000 });
     const approvals = s.slack.messages('C0APPROVALS').filter((m) => JSON.stringify(m.blocks ?? []).includes(runId));
     expect(approvals).toHaveLength(1);
+    expect(s.slack.messages(OPS_CHANNEL).filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))).toHaveLength(1);
   });
 
   it('refuses requests from another workspace: no modal, no run, nobody told', async () => {

@@ -137,7 +137,7 @@ describe('every transition made from Slack is audited', () => {
   });
 
   it('the freeze: who switched it, when and why (no run)', async () => {
-    const f = createFreezeSwitch({ pool: db.pool, adminIds: ['U0ADMIN'] });
+    const f = createFreezeSwitch({ pool: db.pool, adminIds: ['U0ADMIN'], approvalChannelId: 'C0APPROVALS' });
     expect(await f.set({ userId: 'U0APPROVER', on: true, reason: 'x' })).toMatchObject({ ok: false, code: 'not_admin' });
     expect(await f.set({ userId: 'U0ADMIN', on: true, reason: '' })).toMatchObject({ ok: false, code: 'reason_required' });
     expect(await f.set({ userId: 'U0ADMIN', on: true, reason: 'quarter end' })).toMatchObject({ ok: true, changed: true });

@@ -51,6 +51,7 @@ const MATRIX: Record<string, readonly string[]> = {
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],
   credential_status: ['INSERT', 'SELECT', 'UPDATE'],
+  slack_outbox: ['INSERT', 'SELECT', 'UPDATE'],
 };
 
 describe('the runtime role (issue 8)', () => {

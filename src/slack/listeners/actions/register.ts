@@ -4,7 +4,6 @@ import { escapeText } from '../../../domain/escapeText.ts';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessage.ts';
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
 import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
-import { publishDecision } from '../../publishDecision.ts';
 import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
@@ -49,7 +48,8 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     log.info({ ...runLogFields(result.run), final: result.final }, 'approval recorded');
-    await publishDecision(deps, result.run.id, { kind: result.final ? 'approved' : 'approval_recorded', by: body.user.id });
+    // The decider queued what the decision owes Slack in its transaction.
+    deps.wakeOutbox();
   });
 
   // Reject asks for a reason in a modal; someone who may not reject is told so at once instead.
@@ -86,6 +86,6 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     log.info({ ...runLogFields(result.run), outcome: result.outcome }, 'cancel accepted');
-    await publishDecision(deps, result.run.id, { kind: result.outcome, by: body.user.id });
+    deps.wakeOutbox();
   });
 };

@@ -13,8 +13,6 @@ import { credentialStatusText } from '../../blocks/credentialStatusLines.ts';
 import { loadCredentialLines } from '../../loadCredentialLines.ts';
 import { loadRunDetails } from '../../loadRunDetails.ts';
 import { toRunView } from '../../loadRunView.ts';
-import { publishDecision } from '../../publishDecision.ts';
-import { publishFreeze } from '../../publishFreeze.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { parseOpsCommand } from './parseOpsCommand.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
@@ -89,7 +87,7 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
             ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
             : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
-        await publishDecision(deps, result.run.id, { kind: result.outcome, by: user });
+        deps.wakeOutbox();
         return;
       }
       case 'status': {
@@ -136,7 +134,8 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         }
         log.info({ on }, 'change freeze switched');
         await reply({ text: on ? `:snowflake: Change freeze is on: ${escapeText(result.freeze.reason ?? '')}` : ':sunny: Change freeze lifted.' });
-        await publishFreeze(deps, result.freeze, user);
+        // The switch queued the announcement and the approval messages' refresh in its transaction.
+        deps.wakeOutbox();
         return;
       }
     }

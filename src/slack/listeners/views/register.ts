@@ -5,7 +5,6 @@ import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
 import type { SubmitResult } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
-import { publishDecision } from '../../publishDecision.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
@@ -59,10 +58,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         return;
       }
       log.info({ ...runLogFields(result.run), targets: result.targets.length }, 'run requested');
-      await announceRun({
-        pool: deps.pool, registry: deps.registry, sender: deps.sender,
-        openDm: async (user) => (await client.conversations.open({ users: user })).channel?.id,
-      }, result.run);
+      await announceRun(deps, result.run);
     };
     if (raced && 'r' in raced) {
       await finish(raced.r, true);
@@ -90,6 +86,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       return;
     }
     await ack();
-    await publishDecision(deps, result.run.id, { kind: 'rejected', by: body.user.id, reason: reason.data });
+    // The decider queued what the rejection owes Slack in its transaction.
+    deps.wakeOutbox();
   });
 };

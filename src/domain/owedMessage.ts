@@ -1,0 +1,30 @@
+import type { FinishedExecution } from './runNotifier.ts';
+import type { StatusCounts } from './runOutcome.ts';
+
+/**
+ * What a reply in a run's thread says, stored with the outbox row when the state change happens and
+ * rendered into Block Kit only when it is sent (src/outbox/), so db/, runs/ and executor/ never build Slack content.
+ */
+export type RunReply =
+  /** Slack mrkdwn: every value from people, hosts or ServiceNow in it is already escaped. */
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'started'; readonly targetCount: number }
+  | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'decision'; readonly decision: Decision };
+
+/** A decision on a request, as its thread tells it. `reason` as the person typed it (escaped where shown). */
+export type Decision = {
+  readonly event: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
+  readonly by: string;
+  readonly reason?: string;
+  /** Approvals recorded so far and how many the request needs. */
+  readonly approvals: number;
+  readonly required: number;
+};
+
+/** How a decided approval message reads (its buttons are gone once decided). */
+export type ApprovalDecided = { readonly status: string; readonly by?: string; readonly reason?: string };
+
+/** The change freeze switched (announced in the approvals channel). `reason` as typed (escaped where shown). */
+export type FreezeNotice = { readonly on: boolean; readonly reason?: string; readonly by: string };

@@ -1,0 +1,205 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
+import { appendAudit } from '../db/queries/audit.ts';
+import { claimOwed, failOwed, hasOwedDm, markOwedSent, outboxBacklog, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
+import { escapeText } from '../domain/escapeText.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import { classifySlackError } from './classifySlackError.ts';
+import { renderOwed, type Delivery } from './renderOwed.ts';
+
+export type Outbox = {
+  readonly start: () => void;
+  /** Something was queued: look now instead of at the next interval. */
+  readonly wake: () => void;
+  /** Sends everything due now (tests); rows waiting for a retry stay queued. */
+  readonly drain: () => Promise<void>;
+  /** Stops claiming; the delivery in flight gets `graceMs`, after which its claim lapses and any replica resends. */
+  readonly stop: (graceMs?: number) => Promise<void>;
+  /** Messages still owed and the age of the oldest (for /readyz "outbox not stuck" and /metrics). */
+  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null }>;
+};
+
+export type OutboxOptions = {
+  readonly pool: DatabasePool;
+  /** A client without retries of its own (the outbox retries) that rejects 429s (the outbox waits them out). */
+  readonly client: WebClient;
+  readonly registry: ToolRegistry;
+  readonly logger: Logger;
+  readonly intervalMs?: number;
+  /** Posts per channel: a burst of this many, then one per `postIntervalMs` (Slack allows ~1 per second per channel). */
+  readonly postBurst?: number;
+  readonly postIntervalMs?: number;
+  /** Updates of one message: at most one per this interval; the updates in between are coalesced. */
+  readonly updateIntervalMs?: number;
+  /** Backoff of a failed send: first retry after retryBaseMs, doubling up to retryMaxMs, forever. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+};
+
+// A claim covers one Slack call (its client times out after SLACK_CALL_TIMEOUT_MS) started within the first
+// seconds of the claim; rows of a batch not started by then are released, never sent after their claim lapsed.
+// Short, because a crashed process's claims hold their streams back until they lapse.
+export const SLACK_CALL_TIMEOUT_MS = 10_000;
+const CLAIM_LEASE_SECONDS = 15;
+const START_WITHIN_MS = CLAIM_LEASE_SECONDS * 1000 - SLACK_CALL_TIMEOUT_MS - 1_000;
+
+/**
+ * The one delivery loop of owed Slack messages (issue 11). Claims the heads of streams (any replica,
+ * SKIP LOCKED), renders each from the database, sends it, and records the outcome; nothing else waits on Slack.
+ */
+export const createOutbox = (o: OutboxOptions): Outbox => {
+  const intervalMs = o.intervalMs ?? 500;
+  const burst = o.postBurst ?? 4;
+  const postIntervalMs = o.postIntervalMs ?? 1_000;
+  const updateIntervalMs = o.updateIntervalMs ?? 1_000;
+  const retryBaseMs = o.retryBaseMs ?? 500;
+  const retryMaxMs = o.retryMaxMs ?? 30_000;
+  const log = o.logger.child({ component: 'slack-outbox' });
+  const stopping = new AbortController();
+  let wakeUp: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+
+  // This replica's view of Slack's limits: a 429's Retry-After per method, a token bucket per channel.
+  const blockedUntil = new Map<string, number>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const lastUpdate = new Map<string, number>();
+
+  const postWaitMs = (channel: string, now: number): number => {
+    const b = buckets.get(channel) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + (now - b.at) / postIntervalMs);
+    b.at = now;
+    buckets.set(channel, b);
+    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) * postIntervalMs);
+  };
+  const takePost = (channel: string): void => {
+    const b = buckets.get(channel);
+    if (b) b.tokens -= 1;
+  };
+
+  const call = async (d: Delivery, channel: string): Promise<string | undefined> => {
+    const blocks = d.content.blocks ? [...d.content.blocks] : undefined;
+    if (d.method === 'chat.update') {
+      await o.client.chat.update({ channel: d.channel, ts: d.ts, text: d.content.text, blocks });
+      return d.ts;
+    }
+    takePost(channel);
+    const answer = await o.client.chat.postMessage({
+      channel, text: d.content.text, blocks, ...(d.threadTs ? { thread_ts: d.threadTs } : {}), unfurl_links: false, unfurl_media: false,
+    });
+    // Posting to a user id lands in the DM channel: remember that channel, not the user id.
+    if (answer.ts) await d.posted?.(answer.channel ?? channel, answer.ts);
+    return answer.ts;
+  };
+
+  const giveUp = async (row: OwedRow, error: string, requester: string | undefined, channel: string | undefined): Promise<void> => {
+    await failOwed(o.pool, row.id, error);
+    log.error({ id: String(row.id), stream: row.stream, kind: row.kind, runId: row.run_id, channel, error }, 'Slack message given up');
+    if (!row.run_id) return;
+    await appendAudit(o.pool, { runId: row.run_id, actor: 'pcm-ops', action: 'slack_message_failed', reason: error, data: { kind: row.kind, channel } });
+    // The fallback: the requester hears about it in their DM, once per run (a DM that fails is not followed
+    // by another; a reply given up because its parent was is not news).
+    if (requester && channel && row.kind !== 'dm' && channel !== requester && !(await hasOwedDm(o.pool, row.run_id))) {
+      const where = `<#${channel}>`;
+      await oweDm(o.pool, requester, `:warning: A message about your request \`${row.run_id}\` could not be delivered to ${where} (${escapeText(error)}). See \`/ops show ${row.run_id}\`.`, row.run_id);
+    }
+  };
+
+  const deliver = async (row: OwedRow): Promise<void> => {
+    const rendered = await renderOwed(o.pool, o.registry, row);
+    const requester = rendered.run?.requester_id;
+    if ('giveUp' in rendered) return giveUp(row, rendered.giveUp, requester, undefined);
+    const d = rendered.delivery;
+    const now = Date.now();
+    const wait = Math.max(
+      (blockedUntil.get(d.method) ?? 0) - now,
+      d.method === 'chat.postMessage' ? postWaitMs(d.channel, now) : (lastUpdate.get(`${d.channel}|${d.ts}`) ?? -Infinity) + updateIntervalMs - now,
+    );
+    if (wait > 0) return retryOwed(o.pool, row.id, { delayMs: wait, countAttempt: false });
+
+    let channel = d.channel;
+    for (;;) {
+      try {
+        if (d.method === 'chat.update') lastUpdate.set(`${d.channel}|${d.ts}`, Date.now());
+        await call(d, channel);
+        await markOwedSent(o.pool, row.id);
+        return;
+      } catch (error) {
+        const failure = classifySlackError(error);
+        if (failure.kind === 'rate_limited') {
+          blockedUntil.set(d.method, Date.now() + failure.retryAfterMs);
+          log.warn({ method: d.method, retryAfterMs: failure.retryAfterMs }, 'Slack rate limited the outbox; waiting');
+          return retryOwed(o.pool, row.id, { delayMs: failure.retryAfterMs, countAttempt: false, error: 'ratelimited' });
+        }
+        if (failure.kind === 'transient') {
+          const delayMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, row.attempts - 1));
+          log.warn({ id: String(row.id), stream: row.stream, attempt: row.attempts, retryInMs: delayMs, error: failure.error }, 'Slack message not sent; will retry');
+          return retryOwed(o.pool, row.id, { delayMs, countAttempt: true, error: failure.error });
+        }
+        if (failure.channel && d.method === 'chat.postMessage' && d.fallbackChannel && channel !== d.fallbackChannel) {
+          log.warn({ channel, error: failure.error, runId: row.run_id }, 'cannot post in the channel; posting to the requester instead');
+          channel = d.fallbackChannel;
+          continue;
+        }
+        return giveUp(row, failure.error, requester, channel);
+      }
+    }
+  };
+
+  const tick = async (): Promise<number> => {
+    const claimedAt = Date.now();
+    const rows = await claimOwed(o.pool, { limit: 20, leaseSeconds: CLAIM_LEASE_SECONDS });
+    for (const row of rows) {
+      if (stopping.signal.aborted || Date.now() - claimedAt > START_WITHIN_MS) {
+        await retryOwed(o.pool, row.id, { delayMs: 0, countAttempt: false });
+        continue;
+      }
+      await deliver(row).catch(async (error: unknown) => {
+        log.error({ err: error, id: String(row.id), stream: row.stream }, 'outbox delivery fault; will retry');
+        await retryOwed(o.pool, row.id, { delayMs: retryMaxMs, countAttempt: true, error: (error as Error).message }).catch(() => {});
+      });
+    }
+    return rows.length;
+  };
+
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = running.then(fn, fn);
+    running = next.catch(() => {});
+    return next;
+  };
+
+  return {
+    start: () => {
+      loop = (async () => {
+        while (!stopping.signal.aborted) {
+          const claimed = await serial(tick).catch((error: unknown) => {
+            log.error({ err: error }, 'outbox tick failed');
+            return 0;
+          });
+          if (claimed > 0) continue;
+          await new Promise<void>((resolve) => {
+            wakeUp = resolve;
+            void sleep(intervalMs, undefined, { signal: stopping.signal }).then(resolve, resolve);
+          });
+        }
+      })();
+    },
+    wake: () => wakeUp?.(),
+    drain: () =>
+      serial(async () => {
+        while ((await tick()) > 0) {
+          // keep going while rows are due
+        }
+      }),
+    backlog: () => outboxBacklog(o.pool),
+    stop: async (graceMs = 5_000) => {
+      stopping.abort();
+      wakeUp?.();
+      const grace = new AbortController();
+      await Promise.race([Promise.all([loop, running]), sleep(graceMs, undefined, { signal: grace.signal }).catch(() => {})]);
+      grace.abort();
+    },
+  };
+};
