@@ -60,11 +60,12 @@ export const oweChannelPost = (db: Db, channel: string, text: string): Promise<v
  * Owed when the change freeze switches: every open approval message shows (or drops) the banner (rendered
  * from the stored freeze when sent) and the approvals channel is told who switched it and why.
  */
-export const oweFreezeNotice = async (db: Db, channel: string, notice: FreezeNotice): Promise<void> => {
-  const open = await db.anyFirst(sql.type(z.object({ id: z.string() }))`select id from runs where status = 'pending_approval' order by created_at`);
-  for (const runId of open) await oweApproval(db, runId);
-  await owe(db, { stream: streams.channel(channel), kind: 'channel_post', payload: { channel, freeze: notice } });
-};
+export const oweFreezeNotice = async (db: Db, channel: string, notice: FreezeNotice): Promise<void> =>
+  db.transaction(async (tx) => {
+    const open = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`select id from runs where status = 'pending_approval' order by created_at`);
+    for (const runId of open) await oweApproval(tx, runId);
+    await owe(tx, { stream: streams.channel(channel), kind: 'channel_post', payload: { channel, freeze: notice } });
+  });
 
 /** A direct message to a person. `text` is escaped mrkdwn. */
 export const oweDm = (db: Db, user: string, text: string, runId?: string): Promise<void> =>
@@ -73,28 +74,31 @@ export const oweDm = (db: Db, user: string, text: string, runId?: string): Promi
 /**
  * Owed by a decision: the approval message shows it (buttons gone once decided; a cancel request on a
  * decided run leaves it as it is), the parent shows the new status, the thread says who decided.
- * Call in the decision's transaction, so the thread tells decisions and the run's start in their real order.
+ * Call in the decision's transaction (its own savepoint then), so the thread tells decisions and the run's start in their real order.
  */
-export const oweDecision = async (db: Db, runId: string, d: Decision): Promise<void> => {
-  if (d.event !== 'cancel_requested') {
-    await oweApproval(db, runId, d.event === 'approval_recorded' ? undefined : { status: d.event, by: d.by, ...(d.reason ? { reason: d.reason } : {}) });
-  }
-  await oweRunParent(db, runId);
-  await oweRunReply(db, runId, { kind: 'decision', decision: d });
-};
+export const oweDecision = async (db: Db, runId: string, d: Decision): Promise<void> =>
+  db.transaction(async (tx) => {
+    if (d.event !== 'cancel_requested') {
+      await oweApproval(tx, runId, d.event === 'approval_recorded' ? undefined : { status: d.event, by: d.by, ...(d.reason ? { reason: d.reason } : {}) });
+    }
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, { kind: 'decision', decision: d });
+  });
 
 /** Owed when a run starts: the parent shows it and the thread says so. Call in the start transaction. */
-export const oweRunStarted = async (db: Db, runId: string, targetCount: number): Promise<void> => {
-  await oweRunParent(db, runId);
-  await oweRunReply(db, runId, { kind: 'started', targetCount });
-};
+export const oweRunStarted = async (db: Db, runId: string, targetCount: number): Promise<void> =>
+  db.transaction(async (tx) => {
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, { kind: 'started', targetCount });
+  });
 
 /** Owed when a run ends (or expires): its final state, the summary, and for an expiry the approval message. */
-export const oweRunFinished = async (db: Db, runId: string, reply: Extract<RunReply, { kind: 'summary' | 'expired' }>): Promise<void> => {
-  await oweRunParent(db, runId);
-  await oweRunReply(db, runId, reply);
-  if (reply.kind === 'expired') await oweApproval(db, runId, { status: 'expired' });
-};
+export const oweRunFinished = async (db: Db, runId: string, reply: Extract<RunReply, { kind: 'summary' | 'expired' }>): Promise<void> =>
+  db.transaction(async (tx) => {
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, reply);
+    if (reply.kind === 'expired') await oweApproval(tx, runId, { status: 'expired' });
+  });
 
 const owedRow = z.object({
   id: z.bigint(),
