@@ -26,8 +26,9 @@ import { DatabaseSettingsError, describeDatabase, waitForDatabase } from './db/w
 import { combineNotifiers } from './notify/combineNotifiers.ts';
 import { createCredentialChecker } from './aws/checkCredentials.ts';
 import { createCredentialMonitor } from './credentials/createCredentialMonitor.ts';
-import { createEvery } from './credentials/createEvery.ts';
-import { publishCredentialTransition } from './slack/publishCredentialTransition.ts';
+import { createPeriodicJobs } from './jobs/createPeriodicJobs.ts';
+import { runRetention } from './retention/runRetention.ts';
+import { oweCredentialTransition } from './slack/oweCredentialTransition.ts';
 import { createExecutor } from './executor/createExecutor.ts';
 import { createWorkQueues } from './executor/workQueues.ts';
 import { healthRoutes } from './http/healthRoutes.ts';
@@ -192,7 +193,8 @@ const credentials = createCredentialMonitor({
     targets: config.targets, broker, timeoutMs: config.CREDENTIAL_CHECK_TIMEOUT_MS,
     bound: (accountId, region, task) => queues.run({ runId: 'credential-check', accountId, region }, task),
   }),
-  onPartitionTransition: (t) => publishCredentialTransition(sender, config.APPROVAL_CHANNEL_ID, t),
+  onPartitionTransition: (t, tx) => oweCredentialTransition(tx, config.APPROVAL_CHANNEL_ID, t),
+  onQueued: () => outbox.wake(),
   onChecked: (checks) => {
     for (const c of checks) if (c.health === 'failing') metrics.credentialCheckFailed(c.kind, c.errorKind ?? 'error');
   },
@@ -213,10 +215,35 @@ const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, on
 const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS, approvalChannelId: config.APPROVAL_CHANNEL_ID });
 const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
 
-// At start and every CREDENTIAL_CHECK_MINUTES; a failed round is logged and the next one comes as usual.
-const credentialChecks = createEvery(config.CREDENTIAL_CHECK_MINUTES * 60_000, async () => {
-  await credentials.checkNow();
-}, (error) => logger.warn({ err: error }, 'credential checks failed'));
+// Periodic background work, one mechanism for all (periodic_jobs: each due run goes to exactly one replica).
+const backgroundJobs = createPeriodicJobs({
+  pool, owner, logger: logger.child({ component: 'jobs' }),
+  jobs: [
+    // At start and every CREDENTIAL_CHECK_MINUTES.
+    { name: 'credential-checks', intervalMs: config.CREDENTIAL_CHECK_MINUTES * 60_000, runAtStart: true, run: async () => { await credentials.checkNow(); } },
+    ...(config.INVENTORY_SYNC_MINUTES > 0
+      ? [{
+          name: 'inventory-sync', intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
+          run: async () => {
+            const results = await syncInventory({ pool, targets: config.targets, ssm, bound: queues });
+            const failed = results.filter((r) => !r.ok);
+            if (failed.length > 0) logger.warn({ failed: failed.length, scopes: results.length }, 'inventory sync: some account/regions kept their last good data');
+          },
+        }]
+      : []),
+    ...(config.OUTPUT_RETENTION_DAYS > 0 || config.INSTANCE_RETENTION_DAYS > 0
+      ? [{
+          name: 'retention', intervalMs: 60 * 60_000,
+          run: async (signal: AbortSignal) => {
+            const report = await runRetention(pool, {
+              outputRetentionDays: config.OUTPUT_RETENTION_DAYS, instanceRetentionDays: config.INSTANCE_RETENTION_DAYS, batchSize: config.RETENTION_BATCH_SIZE,
+            }, signal);
+            if (report.outputPruned > 0 || report.instancesDeleted > 0) logger.info(report, 'retention: old output and inventory pruned');
+          },
+        }]
+      : []),
+  ],
+});
 
 let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
@@ -262,7 +289,7 @@ const app = createSlackApp(
 await app.start(config.PORT);
 executor.start();
 workNotes.start();
-credentialChecks.start();
+backgroundJobs.start();
 outbox.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
 
@@ -288,7 +315,7 @@ void (async () => {
  */
 type Stoppable = { readonly name: string; readonly stop: (graceMs: number) => Promise<void> };
 const stoppables: Stoppable[] = [
-  { name: 'credential checks', stop: () => credentialChecks.stop() },
+  { name: 'background jobs', stop: () => backgroundJobs.stop() },
   { name: 'executor', stop: (graceMs) => executor.stop(graceMs) },
   { name: 'work notes', stop: () => workNotes.stop() },
   // Owed messages stay in the database for the next process; the delivery in flight gets a few seconds.

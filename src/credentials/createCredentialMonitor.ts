@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DatabasePool } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { CredentialChecker } from '../aws/checkCredentials.ts';
 import type { TargetAccount } from '../config/targetsSchema.ts';
 import { listCredentialStatus, recordCredentialCheck } from '../db/queries/credentialStatus.ts';
@@ -29,8 +29,13 @@ export const createCredentialMonitor = (deps: {
   readonly checker: CredentialChecker;
   readonly accounts: readonly TargetAccount[];
   readonly logger: Logger;
-  /** A partition's base credentials started failing (or failed at their first check) or recovered. */
-  readonly onPartitionTransition: (t: PartitionTransition) => Promise<void>;
+  /**
+   * A partition's base credentials started failing (or failed at their first check) or recovered: called in the
+   * transaction that records it, so what is owed to people is queued with the change (the outbox sends it).
+   */
+  readonly onPartitionTransition: (t: PartitionTransition, tx: DatabaseTransactionConnection) => Promise<void>;
+  /** After a round that queued a transition message. */
+  readonly onQueued?: () => void;
   readonly onChecked?: (checks: readonly CredentialCheck[]) => void;
 }): CredentialMonitor => {
   const partitions = [...new Set(deps.accounts.map((a) => a.partition))];
@@ -44,18 +49,24 @@ export const createCredentialMonitor = (deps: {
     scopes,
     checkNow: async () => {
       const checks = await deps.checker.checkAll();
+      let queued = false;
       for (const check of checks) {
-        const recorded = await recordCredentialCheck(deps.pool, check);
+        const recorded = await deps.pool.transaction(async (tx) => {
+          const r = await recordCredentialCheck(tx, check);
+          // One message per transition, not per check: only the check whose upsert replaced the health reports it.
+          if (r.status.kind === 'partition' && failing(r.previous) !== failing(r.status.health) && (r.previous !== null || failing(r.status.health))) {
+            await deps.onPartitionTransition(r, tx);
+            queued = true;
+          }
+          return r;
+        });
         const { status, previous } = recorded;
         if (previous !== status.health) {
           const log = status.health === 'failing' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
           log({ scope: status.kind, id: status.id, partition: status.partition, health: status.health, previous, errorKind: status.errorKind }, 'credential status changed');
         }
-        // One message per transition, not per check: only the check whose upsert replaced the health reports it.
-        if (status.kind === 'partition' && failing(previous) !== failing(status.health) && (previous !== null || failing(status.health))) {
-          await deps.onPartitionTransition(recorded).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not announce a credential status change'));
-        }
       }
+      if (queued) deps.onQueued?.();
       deps.onChecked?.(checks);
       return checks;
     },

@@ -51,6 +51,7 @@ const MATRIX: Record<string, readonly string[]> = {
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],
   credential_status: ['INSERT', 'SELECT', 'UPDATE'],
+  periodic_jobs: ['INSERT', 'SELECT', 'UPDATE'],
   slack_outbox: ['INSERT', 'SELECT', 'UPDATE'],
 };
 
