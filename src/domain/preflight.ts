@@ -1,15 +1,18 @@
+export type PreflightTarget = {
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: 'aws' | 'aws-us-gov';
+  readonly computerName: string | null;
+  readonly platformType: string | null;
+  readonly platformName: string | null;
+};
+
 /** One instance a selector named, with what the inventory knows of it (absent when nothing does). */
 export type Candidate = {
   /** What was asked for: the id or computer name as typed, or the instance id a tag/step selector found. */
   readonly ref: string;
-  readonly instance?: {
-    readonly instanceId: string;
-    readonly accountId: string;
-    readonly region: string;
-    readonly partition: 'aws' | 'aws-us-gov';
-    readonly computerName: string | null;
-    readonly platformType: string | null;
-    readonly platformName: string | null;
+  readonly instance?: PreflightTarget & {
     readonly pingStatus: string | null;
     /** Known before but absent from its account/region's latest successful sync: SSM no longer manages it. */
     readonly gone: boolean;
@@ -28,16 +31,6 @@ export const exclusionLabels: Readonly<Record<ExclusionReason, string>> = {
   inactive: 'SSM agent Inactive',
   wrong_platform: 'wrong platform for this action',
   locked: 'targeted by another active mutating run',
-};
-
-export type PreflightTarget = {
-  readonly instanceId: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly partition: 'aws' | 'aws-us-gov';
-  readonly computerName: string | null;
-  readonly platformType: string | null;
-  readonly platformName: string | null;
 };
 
 export type Exclusion = { readonly ref: string; readonly reason: ExclusionReason; readonly detail: string; readonly target?: PreflightTarget };

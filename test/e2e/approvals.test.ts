@@ -6,7 +6,7 @@ import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
 import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from '../helpers/slackPayloads.ts';
 import { postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
 import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, chooseAction, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import { approvalMessageFor, chooseAction, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus, typeOps } from '../helpers/slackFlows.ts';
 
 const instances = defaultInstances();
 const ids = instances.map((i) => i.instanceId);
@@ -90,14 +90,7 @@ const until = async (condition: () => boolean): Promise<void> => {
   await s.slack.waitFor(() => condition(), { timeoutMs: 10_000 });
 };
 
-const ops = async (user: string, text: string): Promise<string> => {
-  const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
-  const id = url.split('/').pop() ?? '';
-  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
-  expect(response.status).toBe(200);
-  const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
-  return JSON.stringify(answer.body);
-};
+const ops = async (user: string, text: string): Promise<string> => (await typeOps(s, user, text)).all;
 
 // ---------------------------------------------------------------- tests
 

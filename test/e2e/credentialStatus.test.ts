@@ -5,10 +5,10 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances } from '../fakes/aws/index.ts';
-import { ACCOUNTS, APPROVAL_CHANNEL, CHANGE, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { latestRunId, openRequestModal, requestAndApprove, submitRequestModal } from '../helpers/slackFlows.ts';
+import { ACCOUNTS, APPROVAL_CHANNEL, CHANGE, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import { latestRunId, openRequestModal, requestAndApprove, submitRequestModal, typeOps } from '../helpers/slackFlows.ts';
 import { appHomeOpenedEvent } from '../helpers/slackPayloads.ts';
-import { postEvent, postSlashCommand } from '../helpers/slackRequest.ts';
+import { postEvent } from '../helpers/slackRequest.ts';
 
 const com = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2 });
 const com2 = makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 1 });
@@ -24,14 +24,8 @@ describe('credential status', () => {
     await s?.close();
   });
 
-  const ops = async (user: string, text: string): Promise<string> => {
-    const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
-    const id = url.split('/').pop() ?? '';
-    const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
-    expect(response.status).toBe(200);
-    const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
-    return (answer.body as { text?: string }).text ?? '';
-  };
+  const ops = async (user: string, text: string): Promise<string> => (await typeOps(s, user, text)).text ?? '';
+
   const healthOf = async (kind: string, id: string): Promise<string | null> =>
     s.db.pool.maybeOneFirst(sql.type(z.object({ health: z.string() }))`select health from credential_status where scope_kind = ${kind} and scope_id = ${id}`);
   const waitForHealth = async (kind: string, id: string, health: string): Promise<void> => {

@@ -6,9 +6,9 @@ import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts'
 import type { FakeChange } from '../fakes/servicenow/fakeServiceNowTypes.ts';
 import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
 import { appHomeOpenedEvent, viewSubmissionPayload } from '../helpers/slackPayloads.ts';
-import { postEvent, postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
+import { postEvent, postInteraction } from '../helpers/slackRequest.ts';
 import { ACCOUNTS, APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus, typeOps } from '../helpers/slackFlows.ts';
 
 const PAYLOAD = '<!channel> *x* <https://evil.example|click>';
 const ESCAPED = '&lt;!channel&gt; *x* &lt;https://evil.example|click&gt;';
@@ -65,14 +65,7 @@ const submitRun = async (targets: readonly FakeInstance[]): Promise<string> => {
   return runId;
 };
 
-const ops = async (user: string, text: string): Promise<string> => {
-  const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
-  const id = url.split('/').pop() ?? '';
-  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
-  expect(response.status).toBe(200);
-  const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
-  return JSON.stringify(answer.body);
-};
+const ops = async (user: string, text: string): Promise<string> => (await typeOps(s, user, text)).all;
 
 const ephemeralAfter = async (user: string, since: number, pattern: RegExp): Promise<FakeEphemeral> =>
   s.slack.waitFor((f) => f.ephemerals(user).slice(since).find((e) => pattern.test(e.text ?? '')), { timeoutMs: 15_000 });

@@ -115,3 +115,14 @@ const waitForApprovals = async (s: Sandbox, runId: string, count: number, timeou
     await new Promise((r) => setTimeout(r, 100));
   }
 };
+
+/** Types `/ops <text>` as `user` in the ops channel; the ephemeral answer (through the command's response_url) and its JSON. */
+export const typeOps = async (s: Sandbox, user: string, text: string): Promise<{ text?: string; blocks?: unknown[]; all: string }> => {
+  const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
+  const id = url.split('/').pop() ?? '';
+  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
+  check(response.status === 200, `/ops answered HTTP ${response.status}`);
+  const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
+  const body = answer.body as { text?: string; blocks?: unknown[] };
+  return { ...body, all: JSON.stringify(answer.body) };
+};
