@@ -121,8 +121,9 @@ describe('executor: a deploy changes the script while a run is half sent', () =>
     const runId = await a.approveRun(fleet.map((i) => i.instanceId));
     const deadline = Date.now() + 10_000;
     while (commandsOf(a, runId).length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-    // The old version shuts down (gives the lease back); the new one, with another script, takes over.
-    await a.executor.stop();
+    // The old version shuts down as the bot does on SIGTERM (a grace lets the send in flight be answered and
+    // recorded, then the lease is given back); the new one, with another script, takes over.
+    await a.executor.stop(5_000);
     const sentByOld = commandsOf(a, runId).length;
     expect(sentByOld).toBeGreaterThan(0);
     expect(sentByOld).toBeLessThan(4);
