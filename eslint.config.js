@@ -21,25 +21,34 @@ const dbOnly = (up) => ({
 
 const boundaries = () => [
   restrict(['src/**/*.ts'], [], ['src/main.ts', 'src/sandbox/**']),
-  restrict(['src/domain/**/*.ts'], [
-    { regex: '^\\.\\./', message: 'domain/ imports nothing of the project outside domain/.' },
-    { group: ['@slack/*', '@aws-sdk/*', 'slonik', 'pg', 'pino'], message: 'domain/ is pure.' },
-  ]),
-  restrict(['src/runs/**/*.ts'], [
-    notSlackOrOutbox('runs/'),
-    { group: ['**/executor/**'], message: 'runs/ never imports executor/ (the executor picks up what runs/ commits).' },
-  ]),
+  restrict(
+    ['src/domain/**/*.ts'],
+    [
+      { regex: '^\\.\\./', message: 'domain/ imports nothing of the project outside domain/.' },
+      { group: ['@slack/*', '@aws-sdk/*', 'slonik', 'pg', 'pino'], message: 'domain/ is pure.' },
+    ],
+  ),
+  restrict(
+    ['src/runs/**/*.ts'],
+    [
+      notSlackOrOutbox('runs/'),
+      { group: ['**/executor/**'], message: 'runs/ never imports executor/ (the executor picks up what runs/ commits).' },
+    ],
+  ),
   restrict(['src/executor/**/*.ts'], [notSlackOrOutbox('executor/')]),
   restrict(['src/db/*.ts'], [dbOnly(1)]),
   restrict(['src/db/*/*.ts'], [dbOnly(2)]),
   restrict(['src/slack/**/*.ts'], [{ group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' }]),
-  restrict(['src/slack/listeners/**/*.ts'], [
-    { group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' },
-    {
-      group: ['../actions/**', '../commands/**', '../events/**', '../options/**', '../views/**'],
-      message: 'listeners import builders and view readers from slack/blocks/, never from another listener folder.',
-    },
-  ]),
+  restrict(
+    ['src/slack/listeners/**/*.ts'],
+    [
+      { group: ['**/executor/**'], message: 'slack/ must not import executor/ (go through the database).' },
+      {
+        group: ['../actions/**', '../commands/**', '../events/**', '../options/**', '../views/**'],
+        message: 'listeners import builders and view readers from slack/blocks/, never from another listener folder.',
+      },
+    ],
+  ),
 ];
 
 export default tseslint.config(

@@ -73,12 +73,18 @@ if (!databaseUrl) {
     embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT, (message, dirs) => logger.warn({ dirs }, message));
   } catch (error) {
     // PostgreSQL's own lines say why (a port in use, a bad setting, a damaged data directory).
-    const why = error instanceof EmbeddedStartError ? { reason: error.message, dataDir: error.dataDir, postgres: error.postgresLog } : { err: error, dataDir: config.DATA_DIR };
+    const why =
+      error instanceof EmbeddedStartError
+        ? { reason: error.message, dataDir: error.dataDir, postgres: error.postgresLog }
+        : { err: error, dataDir: config.DATA_DIR };
     logger.fatal(why, 'the embedded PostgreSQL could not start; set DATABASE_URL or fix DATA_DIR');
     process.exit(1);
   }
   databaseUrl = embedded.url;
-  logger.info({ dataDir: config.DATA_DIR, port: config.EMBEDDED_DB_PORT }, 'DATABASE_URL is not set: using an embedded PostgreSQL (data kept in DATA_DIR); set DATABASE_URL in production');
+  logger.info(
+    { dataDir: config.DATA_DIR, port: config.EMBEDDED_DB_PORT },
+    'DATABASE_URL is not set: using an embedded PostgreSQL (data kept in DATA_DIR); set DATABASE_URL in production',
+  );
 }
 // The owner migrates; the bot itself runs as a role that can only append to the audit trail (issue 8).
 const migrationUrl = embedded?.url ?? config.DATABASE_MIGRATION_URL;
@@ -87,7 +93,8 @@ if (!embedded) {
   try {
     for (const url of new Set([migrationUrl, databaseUrl].filter((u): u is string => Boolean(u)))) {
       await waitForDatabase(url, {
-        onRetry: (attempt, reason, retryInMs) => logger.warn({ attempt, reason, retryInSeconds: retryInMs / 1000 }, 'database not reachable yet; retrying'),
+        onRetry: (attempt, reason, retryInMs) =>
+          logger.warn({ attempt, reason, retryInSeconds: retryInMs / 1000 }, 'database not reachable yet; retrying'),
       });
     }
   } catch (error) {
@@ -105,16 +112,29 @@ if (embedded) databaseUrl = await provisionRuntimeRole(embedded.url, config.DATA
 const pool = await createPool(databaseUrl);
 const databaseProblems = await checkRuntimeDatabase(pool);
 if (databaseProblems.length > 0) {
-  logger.fatal({ problems: databaseProblems }, `pcm-ops-bot refuses to start on this database:\n${databaseProblems.map((p) => `  - ${p}`).join('\n')}`);
+  logger.fatal(
+    { problems: databaseProblems },
+    `pcm-ops-bot refuses to start on this database:\n${databaseProblems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   await pool.end();
   await embedded?.stop();
   process.exit(1);
 }
 
 const registry = await loadRegistry();
-await upsertScripts(pool, registry.tools.flatMap((t) => t.actions.map((a) => ({
-  sha256: a.scriptSha256, tool: t.id, action: a.id, name: `${t.id}/${a.script}`, interpreter: a.interpreter, content: a.scriptContent,
-}))));
+await upsertScripts(
+  pool,
+  registry.tools.flatMap((t) =>
+    t.actions.map((a) => ({
+      sha256: a.scriptSha256,
+      tool: t.id,
+      action: a.id,
+      name: `${t.id}/${a.script}`,
+      interpreter: a.interpreter,
+      content: a.scriptContent,
+    })),
+  ),
+);
 logger.info({ tools: registry.tools.map((t) => `${t.command} (${t.actions.length} actions)`) }, 'tools loaded');
 
 const broker = createCredentialBroker({ targets: config.targets, metrics });
@@ -123,35 +143,52 @@ const accounts = new Map(config.targets.accounts.map((a) => [a.id, a]));
 const serviceNow = createServiceNowClient({
   url: config.SERVICENOW_URL,
   // OAuth client credentials when configured, else basic auth (the schema requires one of the two).
-  auth: config.SERVICENOW_CLIENT_ID && config.SERVICENOW_CLIENT_SECRET
-    ? { kind: 'oauth', clientId: config.SERVICENOW_CLIENT_ID, clientSecret: config.SERVICENOW_CLIENT_SECRET }
-    : { kind: 'basic', user: config.SERVICENOW_USER ?? '', password: config.SERVICENOW_PASSWORD ?? '' },
+  auth:
+    config.SERVICENOW_CLIENT_ID && config.SERVICENOW_CLIENT_SECRET
+      ? { kind: 'oauth', clientId: config.SERVICENOW_CLIENT_ID, clientSecret: config.SERVICENOW_CLIENT_SECRET }
+      : { kind: 'basic', user: config.SERVICENOW_USER ?? '', password: config.SERVICENOW_PASSWORD ?? '' },
   timeoutMs: config.SERVICENOW_TIMEOUT_MS,
   registerSecret: secrets.add,
   fetch: countedFetch(metrics.serviceNowCall),
 });
 const changes = createChangeVerifier({
-  client: serviceNow, pool,
+  client: serviceNow,
+  pool,
   rules: {
-    allowedStates: config.CHANGE_ALLOWED_STATES, graceMinutes: config.CHANGE_WINDOW_GRACE_MINUTES,
-    requiredAssignmentGroups: config.CHANGE_ASSIGNMENT_GROUPS, requireCiCoverage: config.CHANGE_REQUIRE_CI_COVERAGE,
+    allowedStates: config.CHANGE_ALLOWED_STATES,
+    graceMinutes: config.CHANGE_WINDOW_GRACE_MINUTES,
+    requiredAssignmentGroups: config.CHANGE_ASSIGNMENT_GROUPS,
+    requireCiCoverage: config.CHANGE_REQUIRE_CI_COVERAGE,
   },
 });
-const slack = createObservedWebClient(config.SLACK_BOT_TOKEN, {
-  ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-  retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
-  logger: boltLogger(logger, 'slack-web-api'),
-}, metrics);
+const slack = createObservedWebClient(
+  config.SLACK_BOT_TOKEN,
+  {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
+    logger: boltLogger(logger, 'slack-web-api'),
+  },
+  metrics,
+);
 const sender = createSender(slack, logger);
 // Owed messages (issue 11) go through the outbox: its own client neither retries nor waits out 429s,
 // because the outbox does both durably (rows in the database, any replica, however long Slack is away).
 const outbox = createOutbox({
-  pool, registry, logger, retryMaxMs: config.SLACK_RETRY_MAX_SECONDS * 1000,
-  client: createObservedWebClient(config.SLACK_BOT_TOKEN, {
-    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-    retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: SLACK_CALL_TIMEOUT_MS,
-    logger: boltLogger(logger, 'slack-web-api'),
-  }, metrics),
+  pool,
+  registry,
+  logger,
+  retryMaxMs: config.SLACK_RETRY_MAX_SECONDS * 1000,
+  client: createObservedWebClient(
+    config.SLACK_BOT_TOKEN,
+    {
+      ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: SLACK_CALL_TIMEOUT_MS,
+      logger: boltLogger(logger, 'slack-web-api'),
+    },
+    metrics,
+  ),
 });
 for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_ALLOWED_CHANNELS'] as const) {
   const unknownTools = Object.keys(config[setting]).filter((id) => !registry.byId(id));
@@ -161,13 +198,24 @@ for (const setting of ['TOOL_APPROVER_GROUPS', 'TOOL_REQUESTER_GROUPS', 'TOOL_AL
   }
 }
 if (config.SECOND_APPROVAL === 'off') {
-  logger.warn('SECOND_APPROVAL=off: mutating actions run after a single approval; set SECOND_APPROVAL=mutating (the default) to require a second, different approver');
+  logger.warn(
+    'SECOND_APPROVAL=off: mutating actions run after a single approval; set SECOND_APPROVAL=mutating (the default) to require a second, different approver',
+  );
 }
 const approvers = createApproverDirectory({
-  client: slack, userIds: config.APPROVER_USER_IDS, usergroupId: config.APPROVER_USERGROUP_ID, toolApprovers: config.TOOL_APPROVER_GROUPS,
-  toolRequesters: config.TOOL_REQUESTER_GROUPS, logger,
+  client: slack,
+  userIds: config.APPROVER_USER_IDS,
+  usergroupId: config.APPROVER_USERGROUP_ID,
+  toolApprovers: config.TOOL_APPROVER_GROUPS,
+  toolRequesters: config.TOOL_REQUESTER_GROUPS,
+  logger,
 });
-const requestGate = createRequestGate({ pool, registry, requestersFor: approvers.requestersFor, allowedChannels: config.TOOL_ALLOWED_CHANNELS });
+const requestGate = createRequestGate({
+  pool,
+  registry,
+  requestersFor: approvers.requestersFor,
+  allowedChannels: config.TOOL_ALLOWED_CHANNELS,
+});
 // ServiceNow work notes: the notifier queues them (never blocks a run), the writer sends and retries.
 const workNotes = createWorkNoteWriter({ pool, client: serviceNow, registry, links: createSlackLinks(slack), logger });
 const notifier = combineNotifiers(
@@ -179,18 +227,35 @@ const notifier = combineNotifiers(
 const queues = createWorkQueues({ global: config.MAX_CONCURRENT_EXECUTIONS, perRegion: config.MAX_CONCURRENT_PER_REGION });
 const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const executor = createExecutor({
-  pool, registry, ssm, accounts, notifier, changes, logger: logger.child({ component: 'executor' }), owner, queues, metrics,
+  pool,
+  registry,
+  ssm,
+  accounts,
+  notifier,
+  changes,
+  logger: logger.child({ component: 'executor' }),
+  owner,
+  queues,
+  metrics,
   settings: {
-    pollIntervalMs: config.POLL_INTERVAL_MS, pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS, tickMs: config.EXECUTOR_TICK_MS,
-    leaseSeconds: config.LEASE_SECONDS, reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
-    detailRefreshMs: config.POLL_DETAIL_INTERVAL_SECONDS * 1000, maxActiveRuns: config.MAX_ACTIVE_RUNS,
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    pollMaxIntervalMs: config.POLL_MAX_INTERVAL_MS,
+    tickMs: config.EXECUTOR_TICK_MS,
+    leaseSeconds: config.LEASE_SECONDS,
+    reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
+    detailRefreshMs: config.POLL_DETAIL_INTERVAL_SECONDS * 1000,
+    maxActiveRuns: config.MAX_ACTIVE_RUNS,
   },
 });
 
 const credentials = createCredentialMonitor({
-  pool, accounts: config.targets.accounts, logger: logger.child({ component: 'credentials' }),
+  pool,
+  accounts: config.targets.accounts,
+  logger: logger.child({ component: 'credentials' }),
   checker: createCredentialChecker({
-    targets: config.targets, broker, timeoutMs: config.CREDENTIAL_CHECK_TIMEOUT_MS,
+    targets: config.targets,
+    broker,
+    timeoutMs: config.CREDENTIAL_CHECK_TIMEOUT_MS,
     bound: (accountId, region, task) => queues.run({ runId: 'credential-check', accountId, region }, task),
   }),
   onPartitionTransition: (t, tx) => oweCredentialTransition(tx, config.APPROVAL_CHANNEL_ID, t),
@@ -201,13 +266,21 @@ const credentials = createCredentialMonitor({
 });
 
 const submitter = createRunSubmitter({
-  pool, registry, changes, approvalChannelId: config.APPROVAL_CHANNEL_ID, approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
-  secondApproval: config.SECOND_APPROVAL, gate: requestGate, submitRatePerMinute: config.SUBMIT_RATE_PER_MINUTE,
-  credentialRefusal: credentials.refusalFor, accountIds: config.targets.accounts.map((a) => a.id),
+  pool,
+  registry,
+  changes,
+  approvalChannelId: config.APPROVAL_CHANNEL_ID,
+  approvalTtlMinutes: config.APPROVAL_TTL_MINUTES,
+  secondApproval: config.SECOND_APPROVAL,
+  gate: requestGate,
+  submitRatePerMinute: config.SUBMIT_RATE_PER_MINUTE,
+  credentialRefusal: credentials.refusalFor,
+  accountIds: config.targets.accounts.map((a) => a.id),
   resolver: createTargetResolver({ pool, targets: config.targets, ssm, bound: queues, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const inventory = createInventorySyncRequest({
-  adminIds: config.ADMIN_USER_IDS, approvers: approvers.members,
+  adminIds: config.ADMIN_USER_IDS,
+  approvers: approvers.members,
   syncAll: async (requesterId) => syncInventory({ pool, targets: config.targets, ssm, bound: queues, requesterId }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
@@ -217,30 +290,55 @@ const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forT
 
 // Periodic background work, one mechanism for all (periodic_jobs: each due run goes to exactly one replica).
 const backgroundJobs = createPeriodicJobs({
-  pool, owner, logger: logger.child({ component: 'jobs' }),
+  pool,
+  owner,
+  logger: logger.child({ component: 'jobs' }),
   jobs: [
     // At start and every CREDENTIAL_CHECK_MINUTES.
-    { name: 'credential-checks', intervalMs: config.CREDENTIAL_CHECK_MINUTES * 60_000, runAtStart: true, run: async () => { await credentials.checkNow(); } },
+    {
+      name: 'credential-checks',
+      intervalMs: config.CREDENTIAL_CHECK_MINUTES * 60_000,
+      runAtStart: true,
+      run: async () => {
+        await credentials.checkNow();
+      },
+    },
     ...(config.INVENTORY_SYNC_MINUTES > 0
-      ? [{
-          name: 'inventory-sync', intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
-          run: async () => {
-            const results = await syncInventory({ pool, targets: config.targets, ssm, bound: queues });
-            const failed = results.filter((r) => !r.ok);
-            if (failed.length > 0) logger.warn({ failed: failed.length, scopes: results.length }, 'inventory sync: some account/regions kept their last good data');
+      ? [
+          {
+            name: 'inventory-sync',
+            intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
+            run: async () => {
+              const results = await syncInventory({ pool, targets: config.targets, ssm, bound: queues });
+              const failed = results.filter((r) => !r.ok);
+              if (failed.length > 0)
+                logger.warn(
+                  { failed: failed.length, scopes: results.length },
+                  'inventory sync: some account/regions kept their last good data',
+                );
+            },
           },
-        }]
+        ]
       : []),
     ...(config.OUTPUT_RETENTION_DAYS > 0 || config.INSTANCE_RETENTION_DAYS > 0
-      ? [{
-          name: 'retention', intervalMs: 60 * 60_000,
-          run: async (signal: AbortSignal) => {
-            const report = await runRetention(pool, {
-              outputRetentionDays: config.OUTPUT_RETENTION_DAYS, instanceRetentionDays: config.INSTANCE_RETENTION_DAYS, batchSize: config.RETENTION_BATCH_SIZE,
-            }, signal);
-            if (report.outputPruned > 0 || report.instancesDeleted > 0) logger.info(report, 'retention: old output and inventory pruned');
+      ? [
+          {
+            name: 'retention',
+            intervalMs: 60 * 60_000,
+            run: async (signal: AbortSignal) => {
+              const report = await runRetention(
+                pool,
+                {
+                  outputRetentionDays: config.OUTPUT_RETENTION_DAYS,
+                  instanceRetentionDays: config.INSTANCE_RETENTION_DAYS,
+                  batchSize: config.RETENTION_BATCH_SIZE,
+                },
+                signal,
+              );
+              if (report.outputPruned > 0 || report.instancesDeleted > 0) logger.info(report, 'retention: old output and inventory pruned');
+            },
           },
-        }]
+        ]
       : []),
   ],
 });
@@ -249,7 +347,8 @@ let identity: BotIdentity | undefined;
 const learnIdentity = async (): Promise<BotIdentity> => {
   if (identity) return identity;
   const auth = await slack.auth.test();
-  if (!auth.bot_id || !auth.user_id || !auth.team_id) throw new Error('auth.test did not return a bot identity; is SLACK_BOT_TOKEN a bot token?');
+  if (!auth.bot_id || !auth.user_id || !auth.team_id)
+    throw new Error('auth.test did not return a bot identity; is SLACK_BOT_TOKEN a bot token?');
   identity = { botId: auth.bot_id, botUserId: auth.user_id, teamId: auth.team_id };
   return identity;
 };
@@ -261,25 +360,58 @@ const readiness = createReadiness([
   { name: 'slack', check: () => identity !== undefined },
 ]);
 // Gauges read at scrape time; a failed read (database down) leaves that gauge empty for the scrape.
-metricsRegistry.addGauge('runs', 'Runs by status', ['status'], async () => (await countRunsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })));
+metricsRegistry.addGauge('runs', 'Runs by status', ['status'], async () =>
+  (await countRunsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })),
+);
 metricsRegistry.addGauge('active_executions', 'Executions of approved or running runs, by status', ['status'], async () =>
-  (await countActiveExecutionsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })));
+  (await countActiveExecutionsByStatus(pool)).map((r) => ({ labels: { status: r.status }, value: r.n })),
+);
 metricsRegistry.addGauge('ssm_queue_depth', 'SSM calls of this replica waiting for a slot or running', ['state'], () => {
   const depth = queues.depth();
-  return [{ labels: { state: 'waiting' }, value: depth.waiting }, { labels: { state: 'running' }, value: depth.running }];
+  return [
+    { labels: { state: 'waiting' }, value: depth.waiting },
+    { labels: { state: 'running' }, value: depth.running },
+  ];
 });
 // 1 while a scope's credentials work (ok or expiring soon), 0 while its checks fail; read from the shared record.
-metricsRegistry.addGauge('credential_ok', 'Credential status per partition (base credentials) and account (role): 1 ok, 0 failing', ['scope', 'id', 'partition'], async () =>
-  (await credentials.status()).map((s) => ({ labels: { scope: s.kind, id: s.id, partition: s.partition }, value: s.health === 'failing' ? 0 : 1 })));
-metricsRegistry.addGauge('outbox_pending', 'Slack messages owed and not yet delivered (all replicas)', [], async () => [{ labels: {}, value: (await outbox.backlog()).pending }]);
-metricsRegistry.addGauge('outbox_oldest_seconds', 'Age of the oldest undelivered Slack message', [], async () => [{ labels: {}, value: (await outbox.backlog()).oldestSeconds ?? 0 }]);
+metricsRegistry.addGauge(
+  'credential_ok',
+  'Credential status per partition (base credentials) and account (role): 1 ok, 0 failing',
+  ['scope', 'id', 'partition'],
+  async () =>
+    (await credentials.status()).map((s) => ({
+      labels: { scope: s.kind, id: s.id, partition: s.partition },
+      value: s.health === 'failing' ? 0 : 1,
+    })),
+);
+metricsRegistry.addGauge('outbox_pending', 'Slack messages owed and not yet delivered (all replicas)', [], async () => [
+  { labels: {}, value: (await outbox.backlog()).pending },
+]);
+metricsRegistry.addGauge('outbox_oldest_seconds', 'Age of the oldest undelivered Slack message', [], async () => [
+  { labels: {}, value: (await outbox.backlog()).oldestSeconds ?? 0 },
+]);
 metricsRegistry.addGauge('active_runs', 'Runs this replica drives now', [], () => [{ labels: {}, value: executor.activeRuns().length }]);
 
 const app = createSlackApp(
   config,
   {
-    pool, registry, submitter, decider, canceller, freezer, requestGate, runAccess, approvers, sender, wakeOutbox: outbox.wake, logger, approvalChannelId: config.APPROVAL_CHANNEL_ID, submitBudgetMs: 2_500, inventory,
-    credentials, adminIds: config.ADMIN_USER_IDS,
+    pool,
+    registry,
+    submitter,
+    decider,
+    canceller,
+    freezer,
+    requestGate,
+    runAccess,
+    approvers,
+    sender,
+    wakeOutbox: outbox.wake,
+    logger,
+    approvalChannelId: config.APPROVAL_CHANNEL_ID,
+    submitBudgetMs: 2_500,
+    inventory,
+    credentials,
+    adminIds: config.ADMIN_USER_IDS,
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
   healthRoutes(readiness, metricsRegistry),

@@ -18,7 +18,11 @@ const fleet = (accountId: string, region: string, count: number): FakeInstance[]
     ...instance,
     behavior:
       i % 7 === 3
-        ? { status: 'Failed', responseCode: 1, stdout: 'PCM_RESULT {"status":"fail","summary":"not ready: /boot has 80 MB free (needs 200)","details":{"ready":false}}\n' }
+        ? {
+            status: 'Failed',
+            responseCode: 1,
+            stdout: 'PCM_RESULT {"status":"fail","summary":"not ready: /boot has 80 MB free (needs 200)","details":{"ready":false}}\n',
+          }
         : { status: 'Success', stdout: 'PCM_RESULT {"status":"ok","summary":"ready for patching","details":{"ready":true}}\n' },
   }));
 const instances = [
@@ -38,14 +42,22 @@ const s = await startSandbox({
 console.log(`pcm-ops-bot sandbox
   bot           ${s.bot.url}  (POST /slack/events, GET /healthz)
   fake Slack    ${s.slack.url}
-  fake AWS      ${s.aws.url}  (SSM + STS, accounts ${Object.values(ACCOUNTS).map((a) => a.id).join(', ')})
+  fake AWS      ${s.aws.url}  (SSM + STS, accounts ${Object.values(ACCOUNTS)
+    .map((a) => a.id)
+    .join(', ')})
   fake SN       ${s.serviceNow.url}  (change ${CHANGE} in its window)
-  instances     ${instances.length}: ${instances.slice(0, 3).map((i) => i.instanceId).join(' ')} …
+  instances     ${instances.length}: ${instances
+    .slice(0, 3)
+    .map((i) => i.instanceId)
+    .join(' ')} …
   users         requester ${USERS.requester}, approvers ${USERS.approver} ${USERS.second}
   data          ${path.resolve('.data/sandbox')}`);
 
 if (values.demo) {
-  const { runId, status } = await requestAndApprove(s, { command: '/qc-prep', values: { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE } });
+  const { runId, status } = await requestAndApprove(s, {
+    command: '/qc-prep',
+    values: { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE },
+  });
   console.log(`\nrun ${runId} ${status}`);
   const parent = s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId));
   for (const reply of parent ? s.slack.thread(OPS_CHANNEL, parent.ts) : []) console.log(`  › ${reply.text ?? ''}`);

@@ -45,13 +45,22 @@ export const runBaseline = async (deps: BaselineDeps): Promise<number> => {
   await Promise.all(
     chunkTargets(await listRunTargets(pool, run.id)).map((batch) =>
       threads.add(async () => {
-        const answer = await clientFor(batch.accountId, batch.region).send(new SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript', InstanceIds: [...batch.instanceIds], Comment: `baseline ${run.id} #${batch.seq}`,
-          TimeoutSeconds: 600, Parameters: { commands: [...deps.commands], executionTimeout: ['1200'] },
-        }));
+        const answer = await clientFor(batch.accountId, batch.region).send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [...batch.instanceIds],
+            Comment: `baseline ${run.id} #${batch.seq}`,
+            TimeoutSeconds: 600,
+            Parameters: { commands: [...deps.commands], executionTimeout: ['1200'] },
+          }),
+        );
         const commandId = answer.Command?.CommandId ?? '';
         for (const instanceId of batch.instanceIds) {
-          await pool.query(sql.type(empty)`update executions set status = 'sent', command_id = ${commandId} where run_id = ${run.id} and instance_id = ${instanceId}`);
+          await pool.query(
+            sql.type(
+              empty,
+            )`update executions set status = 'sent', command_id = ${commandId} where run_id = ${run.id} and instance_id = ${instanceId}`,
+          );
           open.set(instanceId, { commandId, accountId: batch.accountId, region: batch.region });
         }
       }),
@@ -66,7 +75,9 @@ export const runBaseline = async (deps: BaselineDeps): Promise<number> => {
     await Promise.all(
       [...open].map(([instanceId, where]) =>
         threads.add(async () => {
-          const inv = await clientFor(where.accountId, where.region).send(new GetCommandInvocationCommand({ CommandId: where.commandId, InstanceId: instanceId }));
+          const inv = await clientFor(where.accountId, where.region).send(
+            new GetCommandInvocationCommand({ CommandId: where.commandId, InstanceId: instanceId }),
+          );
           const status = executionStatusFromSsm(inv.Status, inv.StatusDetails);
           const terminal = isTerminalExecution(status);
           await pool.query(sql.type(empty)`

@@ -4,9 +4,27 @@ import type { FakeInstance } from '../../test/fakes/aws/types.ts';
 import type { TargetAccount, Targets } from '../../src/config/targetsSchema.ts';
 
 export const ACCOUNTS = {
-  com: { id: '111111111111', name: 'prod-com', partition: 'aws', regions: ['us-east-1', 'us-west-2'], roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution' },
-  com2: { id: '333333333333', name: 'stage-com', partition: 'aws', regions: ['us-east-1'], roleArn: 'arn:aws:iam::333333333333:role/PcmOpsExecution' },
-  gov: { id: '222222222222', name: 'prod-gov', partition: 'aws-us-gov', regions: ['us-gov-west-1'], roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution' },
+  com: {
+    id: '111111111111',
+    name: 'prod-com',
+    partition: 'aws',
+    regions: ['us-east-1', 'us-west-2'],
+    roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution',
+  },
+  com2: {
+    id: '333333333333',
+    name: 'stage-com',
+    partition: 'aws',
+    regions: ['us-east-1'],
+    roleArn: 'arn:aws:iam::333333333333:role/PcmOpsExecution',
+  },
+  gov: {
+    id: '222222222222',
+    name: 'prod-gov',
+    partition: 'aws-us-gov',
+    regions: ['us-gov-west-1'],
+    roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution',
+  },
 } as const satisfies Record<string, TargetAccount>;
 
 export const TARGETS: Targets = {

@@ -28,7 +28,10 @@ const { values } = parseArgs({
     'output-kb': { type: 'string', default: '0' },
   },
 });
-const sizes = (values.sizes ?? '').split(',').map(Number).filter((n) => n > 0);
+const sizes = (values.sizes ?? '')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const modes = (values.modes ?? '').split(',').filter((m): m is ScenarioInput['mode'] => m === 'product' || m === 'baseline');
 const baselineMax = Number(values['baseline-max']);
 const outputBytes = Math.round(Number(values['output-kb']) * 1024);
@@ -62,7 +65,14 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
   await migrate(databaseUrl);
   try {
     const scenario: ScenarioInput = {
-      mode, n, databaseUrl, awsUrl: aws.url, slackUrl: slack.url, slackToken: slack.botToken, pollIntervalMs: POLL_INTERVAL_MS, pollMaxIntervalMs: POLL_MAX_INTERVAL_MS,
+      mode,
+      n,
+      databaseUrl,
+      awsUrl: aws.url,
+      slackUrl: slack.url,
+      slackToken: slack.botToken,
+      pollIntervalMs: POLL_INTERVAL_MS,
+      pollMaxIntervalMs: POLL_MAX_INTERVAL_MS,
     };
     const child = fork(fileURLToPath(new URL('./scenario.ts', import.meta.url)), [], {
       env: { ...process.env, BENCH_SCENARIO: JSON.stringify(scenario) },
@@ -81,7 +91,11 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
       child.on('exit', (code) => reject(new Error(`scenario exited with ${code} before reporting`)));
     });
     const after = aws.callCounts();
-    const calls: Record<string, number> = Object.fromEntries(Object.entries(after).map(([op, c]) => [op, c - (before[op] ?? 0)] as const).filter(([, c]) => c > 0));
+    const calls: Record<string, number> = Object.fromEntries(
+      Object.entries(after)
+        .map(([op, c]) => [op, c - (before[op] ?? 0)] as const)
+        .filter(([, c]) => c > 0),
+    );
     const slackCalls = slack.calls.length - slackBefore;
     await new Promise((resolve) => child.once('exit', resolve));
     return { ...result, mode, n, calls, slackCalls, awsCalls: Object.values(calls).reduce((a: number, b) => a + Number(b), 0) };
@@ -97,7 +111,9 @@ for (const n of sizes) {
     if (mode === 'baseline' && n > baselineMax) continue;
     process.stderr.write(`${mode} N=${n} … `);
     const row = await runScenario(mode, n);
-    process.stderr.write(`${(row.wallMs / 1000).toFixed(1)} s, ${row.awsCalls} SSM+STS calls, ${row.dbRoundTrips} DB round trips, ${row.peakRssMb} MB\n`);
+    process.stderr.write(
+      `${(row.wallMs / 1000).toFixed(1)} s, ${row.awsCalls} SSM+STS calls, ${row.dbRoundTrips} DB round trips, ${row.peakRssMb} MB\n`,
+    );
     if (row.succeeded !== n) throw new Error(`${mode} N=${n}: only ${row.succeeded} of ${n} executions succeeded`);
     rows.push(row);
   }
@@ -115,12 +131,18 @@ const lines = [
   '',
   '| Executor | N | Wall (approval → summary) | SSM+STS calls | per instance | Slack calls | DB round trips | per poll round: first / median / last | Poll rounds | Peak RSS during run (process max) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) =>
-    `| ${r.mode} | ${r.n.toLocaleString('en')} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.awsCalls.toLocaleString('en')} | ${(r.awsCalls / r.n).toFixed(3)} | ${r.slackCalls} | ${r.dbRoundTrips.toLocaleString('en')} | ${perRoundOf(r)} | ${r.pollRounds} | ${r.peakRssMb} MB (${r.lifetimeMaxRssMb} MB) |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.mode} | ${r.n.toLocaleString('en')} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.awsCalls.toLocaleString('en')} | ${(r.awsCalls / r.n).toFixed(3)} | ${r.slackCalls} | ${r.dbRoundTrips.toLocaleString('en')} | ${perRoundOf(r)} | ${r.pollRounds} | ${r.peakRssMb} MB (${r.lifetimeMaxRssMb} MB) |`,
+  ),
   '',
   'Calls by operation:',
   '',
-  ...rows.map((r) => `- ${r.mode} N=${r.n}: ${Object.entries(r.calls).map(([op, c]) => `${op} ${c}`).join(', ')}` +
-    (r.perRound.length > 0 ? `; DB round trips per poll round: ${r.perRound.join(', ')}` : '')),
+  ...rows.map(
+    (r) =>
+      `- ${r.mode} N=${r.n}: ${Object.entries(r.calls)
+        .map(([op, c]) => `${op} ${c}`)
+        .join(', ')}` + (r.perRound.length > 0 ? `; DB round trips per poll round: ${r.perRound.join(', ')}` : ''),
+  ),
 ];
 console.log(lines.join('\n'));

@@ -75,7 +75,16 @@ const { pool, roundTrips, roundMarks } = await createCountingPool(input.database
 const registry = await loadRegistry();
 const action = registry.action('qc-prep', 'initial-qc');
 if (!action) throw new Error('qc-prep/initial-qc is missing');
-await upsertScripts(pool, [{ sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`, interpreter: action.interpreter, content: action.scriptContent }]);
+await upsertScripts(pool, [
+  {
+    sha256: action.scriptSha256,
+    tool: action.toolId,
+    action: action.id,
+    name: `${action.toolId}/${action.script}`,
+    interpreter: action.interpreter,
+    content: action.scriptContent,
+  },
+]);
 await pool.query(sql.type(z.object({}))`insert into changes (number, state) values ('CHG0012345', '-1') on conflict do nothing`);
 
 const accounts = new Map(TARGETS.accounts.map((a) => [a.id, a]));
@@ -83,20 +92,48 @@ const fleet = benchFleet(input.n);
 const runId = randomUUID();
 const params = action.params.parse({}) as Record<string, unknown>;
 // The executor recomputes the digest before dispatch: the run carries the real one.
-const digest = planDigest({ tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params, changeNumber: 'CHG0012345', targets: fleet });
+const digest = planDigest({
+  tool: action.toolId,
+  action: action.id,
+  scriptSha256: action.scriptSha256,
+  params,
+  changeNumber: 'CHG0012345',
+  targets: fleet,
+});
 await pool.transaction(async (tx) => {
   await insertRun(tx, {
-    id: runId, tool: action.toolId, action: action.id, params, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER', channelId: CHANNEL,
-    approvalChannelId: 'C0APPROVALS', changeNumber: 'CHG0012345', planDigest: digest, approvalsRequired: 1, mutates: false,
-    targetCount: fleet.length, correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 3_600_000),
+    id: runId,
+    tool: action.toolId,
+    action: action.id,
+    params,
+    scriptSha256: action.scriptSha256,
+    requesterId: 'U0REQUESTER',
+    channelId: CHANNEL,
+    approvalChannelId: 'C0APPROVALS',
+    changeNumber: 'CHG0012345',
+    planDigest: digest,
+    approvalsRequired: 1,
+    mutates: false,
+    targetCount: fleet.length,
+    correlationId: randomUUID(),
+    approvalExpiresAt: new Date(Date.now() + 3_600_000),
   });
-  await insertExecutions(tx, runId, action.scriptSha256, fleet.map((i) => ({
-    instanceId: i.instanceId, accountId: i.accountId, region: i.region, partition: accounts.get(i.accountId)?.partition ?? 'aws',
-  })));
+  await insertExecutions(
+    tx,
+    runId,
+    action.scriptSha256,
+    fleet.map((i) => ({
+      instanceId: i.instanceId,
+      accountId: i.accountId,
+      region: i.region,
+      partition: accounts.get(i.accountId)?.partition ?? 'aws',
+    })),
+  );
 });
 
 const broker = createCredentialBroker({
-  targets: TARGETS, endpoint: input.awsUrl,
+  targets: TARGETS,
+  endpoint: input.awsUrl,
   baseCredentials: { aws: async () => BASE_CREDENTIALS.aws, 'aws-us-gov': async () => BASE_CREDENTIALS['aws-us-gov'] },
 });
 const ssm = createSsmClients(broker, { endpoint: input.awsUrl });
@@ -122,11 +159,23 @@ if (parentTs) await setRunMessage(pool, runId, CHANNEL, parentTs);
 
 const changes: ChangeVerifier = { verify: async (number) => ({ ok: true, change: { number } as unknown as ServiceNowChange }) };
 const executor = createExecutor({
-  pool, registry, ssm, accounts, notifier, changes, logger, owner: `bench:${process.pid}`,
+  pool,
+  registry,
+  ssm,
+  accounts,
+  notifier,
+  changes,
+  logger,
+  owner: `bench:${process.pid}`,
   queues: createWorkQueues({ global: 10, perRegion: 4 }),
   settings: {
-    pollIntervalMs: input.pollIntervalMs, pollMaxIntervalMs: input.pollMaxIntervalMs, detailRefreshMs: 60_000, tickMs: 1_000,
-    leaseSeconds: 30, reconcileGraceMs: 60_000, maxActiveRuns: 50,
+    pollIntervalMs: input.pollIntervalMs,
+    pollMaxIntervalMs: input.pollMaxIntervalMs,
+    detailRefreshMs: 60_000,
+    tickMs: 1_000,
+    leaseSeconds: 30,
+    reconcileGraceMs: 60_000,
+    maxActiveRuns: 50,
   },
 });
 if (input.mode === 'product') executor.start();
@@ -146,7 +195,9 @@ const sampler = setInterval(() => {
     lastTrace = Date.now();
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round(b / 2 ** 20);
-    process.stderr.write(`t=${((Date.now() - startedAt) / 1000).toFixed(2)}s rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} trips=${roundTrips()}\n`);
+    process.stderr.write(
+      `t=${((Date.now() - startedAt) / 1000).toFixed(2)}s rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} trips=${roundTrips()}\n`,
+    );
   }
 }, 20);
 const startedAt = Date.now();
@@ -173,7 +224,11 @@ const succeeded = (await countExecutionsByStatus(pool, runId)).success ?? 0;
 const bounds = input.mode === 'product' ? [tripsBefore, ...roundMarks().filter((m) => m > tripsBefore), roundTrips()] : [];
 const perRound = bounds.slice(1).map((m, i) => m - (bounds[i] ?? 0));
 const result: ScenarioResult = {
-  wallMs, dbRoundTrips, perRound, pollRounds, succeeded,
+  wallMs,
+  dbRoundTrips,
+  perRound,
+  pollRounds,
+  succeeded,
   peakRssMb: Math.round(Math.max(runPeakRss, process.memoryUsage.rss()) / 2 ** 20),
   lifetimeMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 };

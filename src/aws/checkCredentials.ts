@@ -27,13 +27,27 @@ export const createCredentialChecker = (o: {
 }): CredentialChecker => {
   const now = o.now ?? Date.now;
   const failed = (kind: CredentialCheck['kind'], id: string, partition: string, error: unknown): CredentialCheck => ({
-    kind, id, partition, health: 'failing', errorKind: credentialErrorKind(error), detail: credentialErrorDetail(error), expiresAt: null,
+    kind,
+    id,
+    partition,
+    health: 'failing',
+    errorKind: credentialErrorKind(error),
+    detail: credentialErrorDetail(error),
+    expiresAt: null,
   });
 
   const checkPartition = async (partition: Partition): Promise<CredentialCheck> => {
     try {
       const base = await o.broker.checkBase(partition, AbortSignal.timeout(o.timeoutMs));
-      return { kind: 'partition', id: partition, partition, health: healthOfExpiry(base.expiresAt, now()), errorKind: null, detail: null, expiresAt: base.expiresAt };
+      return {
+        kind: 'partition',
+        id: partition,
+        partition,
+        health: healthOfExpiry(base.expiresAt, now()),
+        errorKind: null,
+        detail: null,
+        expiresAt: base.expiresAt,
+      };
     } catch (error) {
       return failed('partition', partition, partition, error);
     }
@@ -46,11 +60,21 @@ export const createCredentialChecker = (o: {
       const credentials = await o.broker.probeAccount(account, signal);
       const client = new SSMClient({ region, credentials, maxAttempts: 2, ...(o.ssmEndpoint ? { endpoint: o.ssmEndpoint } : {}) });
       try {
-        await o.bound(account.id, region, () => client.send(new DescribeInstanceInformationCommand({ MaxResults: 5 }), { abortSignal: signal }));
+        await o.bound(account.id, region, () =>
+          client.send(new DescribeInstanceInformationCommand({ MaxResults: 5 }), { abortSignal: signal }),
+        );
       } finally {
         client.destroy();
       }
-      return { kind: 'account', id: account.id, partition: account.partition, health: 'ok', errorKind: null, detail: null, expiresAt: null };
+      return {
+        kind: 'account',
+        id: account.id,
+        partition: account.partition,
+        health: 'ok',
+        errorKind: null,
+        detail: null,
+        expiresAt: null,
+      };
     } catch (error) {
       return failed('account', account.id, account.partition, error);
     }

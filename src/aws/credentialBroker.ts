@@ -38,7 +38,11 @@ export type CredentialBrokerOptions = {
 
 const sessionName = (runId: string) => `pcm-ops-${runId}`.slice(0, 64);
 // SourceIdentity shows in CloudTrail: who asked for this run. Slack user ids fit its charset.
-const sourceIdentity = (requesterId: string) => requesterId.replace(/[^\w+=,.@-]/gu, '').slice(0, 64).padEnd(2, '_');
+const sourceIdentity = (requesterId: string) =>
+  requesterId
+    .replace(/[^\w+=,.@-]/gu, '')
+    .slice(0, 64)
+    .padEnd(2, '_');
 
 /**
  * One STS client per partition, each with that partition's own base credentials (a named profile
@@ -54,7 +58,12 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
     if (!client) {
       const profile = options.targets.partitions[partition]?.profile;
       const credentials = options.baseCredentials?.[partition] ?? fromNodeProviderChain(profile ? { profile } : {});
-      client = new STSClient({ region: stsRegionOf[partition], credentials, maxAttempts: 5, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+      client = new STSClient({
+        region: stsRegionOf[partition],
+        credentials,
+        maxAttempts: 5,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      });
       if (options.metrics) observeAwsCalls(client, 'sts', partition, options.metrics);
       sts.set(partition, client);
     }
@@ -90,11 +99,18 @@ export const createCredentialBroker = (options: CredentialBrokerOptions): Creden
     }
     for (const [k, p] of cache) {
       // Opportunistic sweep so finished runs' entries do not pile up.
-      void p.then((v) => { if (v.expiration && v.expiration.getTime() < now()) cache.delete(k); }, () => cache.delete(k));
+      void p.then(
+        (v) => {
+          if (v.expiration && v.expiration.getTime() < now()) cache.delete(k);
+        },
+        () => cache.delete(k),
+      );
     }
     const pending = assume(account, session);
     cache.set(key, pending);
-    pending.catch(() => { if (cache.get(key) === pending) cache.delete(key); });
+    pending.catch(() => {
+      if (cache.get(key) === pending) cache.delete(key);
+    });
     return pending;
   };
 

@@ -12,7 +12,12 @@ const throttled = (error: unknown): boolean => {
  * Counts every call of an SDK client by operation, partition and outcome. Added at the initialize step,
  * i.e. once per call after the SDK's own retries: what the bot asked for and how it ended.
  */
-export const observeAwsCalls = <I extends object, O extends MetadataBearer>(client: { readonly middlewareStack: MiddlewareStack<I, O> }, service: AwsService, partition: string, metrics: OpsMetrics): void => {
+export const observeAwsCalls = <I extends object, O extends MetadataBearer>(
+  client: { readonly middlewareStack: MiddlewareStack<I, O> },
+  service: AwsService,
+  partition: string,
+  metrics: OpsMetrics,
+): void => {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? 'unknown').replace(/Command$/u, '');

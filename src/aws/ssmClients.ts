@@ -50,7 +50,9 @@ export const createSsmClients = (broker: CredentialBroker, options: SsmClientOpt
         region,
         credentials: () => broker.forAccount(account, session),
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(kind === 'r' ? { maxAttempts: options.readerMaxAttempts ?? 4, retryMode: options.readerRetryMode ?? 'standard' } : { maxAttempts: 1 }),
+        ...(kind === 'r'
+          ? { maxAttempts: options.readerMaxAttempts ?? 4, retryMode: options.readerRetryMode ?? 'standard' }
+          : { maxAttempts: 1 }),
       });
       if (options.metrics) observeAwsCalls(client, 'ssm', account.partition, options.metrics);
       clients.set(key, client);

@@ -27,7 +27,10 @@ const unavailable = (number: string, error: ServiceNowError): Refusal =>
         'servicenow_auth',
         `ServiceNow refused the bot's credentials, so ${number} cannot be confirmed and nothing will run. Tell the bot's operators (ServiceNow settings); try again once it is fixed.`,
       )
-    : refuse('servicenow_unavailable', `ServiceNow could not confirm ${number} (${error.message}). Nothing will run until it can; try again in a few minutes.`);
+    : refuse(
+        'servicenow_unavailable',
+        `ServiceNow could not confirm ${number} (${error.message}). Nothing will run until it can; try again in a few minutes.`,
+      );
 
 export const createChangeVerifier = (deps: {
   readonly client: ServiceNowClient;
@@ -37,9 +40,14 @@ export const createChangeVerifier = (deps: {
 }): ChangeVerifier => {
   const record = async (number: string, change: ServiceNowChange | null, verdict: string): Promise<void> => {
     await upsertChange(deps.pool, {
-      number, sysId: change?.sysId ?? null, state: change?.state ?? null, plannedStart: change?.plannedStart ?? null,
-      plannedEnd: change?.plannedEnd ?? null, assignmentGroup: change?.assignmentGroup ?? null,
-      shortDescription: change?.shortDescription ?? null, verdict,
+      number,
+      sysId: change?.sysId ?? null,
+      state: change?.state ?? null,
+      plannedStart: change?.plannedStart ?? null,
+      plannedEnd: change?.plannedEnd ?? null,
+      assignmentGroup: change?.assignmentGroup ?? null,
+      shortDescription: change?.shortDescription ?? null,
+      verdict,
     });
   };
 
@@ -71,7 +79,9 @@ export const createChangeVerifier = (deps: {
       if (change) await record(number, change, verdict.ok ? 'ok' : verdict.code);
       if (!verdict.ok) return verdict;
       // checkChange refuses a missing change, so `change` is set here; the guard keeps the types honest.
-      return change ? { ok: true, change } : refuse('change_not_found', `${number} was not found in ServiceNow. Check the number and try again.`);
+      return change
+        ? { ok: true, change }
+        : refuse('change_not_found', `${number} was not found in ServiceNow. Check the number and try again.`);
     },
   };
 };

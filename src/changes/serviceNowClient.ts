@@ -23,7 +23,8 @@ export type ServiceNowClient = {
 };
 
 /** Why ServiceNow could not give a trustworthy answer. */
-export type ServiceNowErrorKind = 'unreachable' | 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'malformed' | 'http' | 'redirect' | 'too_large';
+export type ServiceNowErrorKind =
+  'unreachable' | 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'malformed' | 'http' | 'redirect' | 'too_large';
 
 /** ServiceNow could not give a trustworthy answer (down, timeout, malformed, auth, redirect, too large). Callers fail closed. */
 export class ServiceNowError extends Error {
@@ -42,17 +43,15 @@ export type ServiceNowAuth =
   | { readonly kind: 'oauth'; readonly clientId: string; readonly clientSecret: string };
 
 // Table API date-times are "YYYY-MM-DD HH:mm:ss" in UTC (sysparm_display_value=false).
-const snDate = z
-  .string()
-  .transform((s, ctx) => {
-    if (s === '') return null;
-    const d = new Date(`${s.replace(' ', 'T')}Z`);
-    if (Number.isNaN(d.getTime())) {
-      ctx.addIssue({ code: 'custom', message: `bad date ${s}` });
-      return z.NEVER;
-    }
-    return d;
-  });
+const snDate = z.string().transform((s, ctx) => {
+  if (s === '') return null;
+  const d = new Date(`${s.replace(' ', 'T')}Z`);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({ code: 'custom', message: `bad date ${s}` });
+    return z.NEVER;
+  }
+  return d;
+});
 
 // With sysparm_exclude_reference_link=true a reference is its sys_id string; tolerate the object form too.
 const reference = z.union([z.string(), z.object({ value: z.string() }).loose()]);
@@ -121,13 +120,24 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
   /** One logical request: retried on network errors, timeouts, 429 and 5xx; returns any other answer. */
-  const send = async (method: 'GET' | 'PATCH' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Response> => {
+  const send = async (
+    method: 'GET' | 'PATCH' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<Response> => {
     let last = new ServiceNowError('unreachable', 'ServiceNow was not asked');
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       let response: Response;
       try {
         // Never follow a redirect: it would re-send the credentials (or the OAuth body) to wherever it points.
-        response = await doFetch(`${base}${path}`, { method, headers: { accept: 'application/json', ...headers }, body, redirect: 'manual', signal: AbortSignal.timeout(o.timeoutMs) });
+        response = await doFetch(`${base}${path}`, {
+          method,
+          headers: { accept: 'application/json', ...headers },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(o.timeoutMs),
+        });
       } catch (error) {
         const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
         last = timedOut
@@ -138,14 +148,18 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
       }
       if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
         await response.body?.cancel();
-        throw new ServiceNowError('redirect', `ServiceNow answered with a redirect (HTTP ${response.status}); the bot does not follow redirects, check SERVICENOW_URL`);
+        throw new ServiceNowError(
+          'redirect',
+          `ServiceNow answered with a redirect (HTTP ${response.status}); the bot does not follow redirects, check SERVICENOW_URL`,
+        );
       }
       if (response.status === 429 || response.status >= 500) {
         await response.body?.cancel();
         const wait = retryAfterMs(response.headers.get('retry-after'), now());
-        last = response.status === 429
-          ? new ServiceNowError('rate_limited', 'ServiceNow is rate limiting the bot (HTTP 429)')
-          : new ServiceNowError('unavailable', `ServiceNow is unavailable (HTTP ${response.status})`);
+        last =
+          response.status === 429
+            ? new ServiceNowError('rate_limited', 'ServiceNow is rate limiting the bot (HTTP 429)')
+            : new ServiceNowError('unavailable', `ServiceNow is unavailable (HTTP ${response.status})`);
         if (attempt >= attempts) break;
         if (wait !== undefined && wait > maxRetryAfterMs) {
           last = new ServiceNowError(last.kind, `${last.message}; it asked to wait ${seconds(wait)}`);
@@ -206,10 +220,12 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
       await response.body?.cancel();
       throw new ServiceNowError('auth', `ServiceNow refused the bot's OAuth client credentials (HTTP ${response.status})`);
     }
-    const parsed = tokenAnswer.safeParse(await readJson(response).catch((error: unknown) => {
-      if (error instanceof ServiceNowError && error.kind !== 'malformed') throw error;
-      return undefined;
-    }));
+    const parsed = tokenAnswer.safeParse(
+      await readJson(response).catch((error: unknown) => {
+        if (error instanceof ServiceNowError && error.kind !== 'malformed') throw error;
+        return undefined;
+      }),
+    );
     if (!parsed.success) throw new ServiceNowError('malformed', 'ServiceNow answered the OAuth token request with something unusable');
     o.registerSecret?.(parsed.data.access_token);
     const ttlMs = (parsed.data.expires_in ?? 1800) * 1000;
@@ -231,7 +247,10 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
   };
 
   const request = async (method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<unknown> => {
-    const headers = async (fresh: boolean) => ({ authorization: await authorization(fresh), ...(body ? { 'content-type': 'application/json' } : {}) });
+    const headers = async (fresh: boolean) => ({
+      authorization: await authorization(fresh),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    });
     let response = await send(method, path, await headers(false), body ? JSON.stringify(body) : undefined);
     if (response.status === 401 && o.auth.kind === 'oauth') {
       // The token may have been revoked or expired early on the instance: one retry with a new token.
@@ -251,7 +270,10 @@ export const createServiceNowClient = (o: ServiceNowClientOptions): ServiceNowCl
 
   const malformed = (error: z.ZodError): ServiceNowError => {
     const issue = error.issues[0];
-    return new ServiceNowError('malformed', `ServiceNow's answer was malformed (${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'unknown'})`);
+    return new ServiceNowError(
+      'malformed',
+      `ServiceNow's answer was malformed (${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'unknown'})`,
+    );
   };
 
   return {

@@ -9,7 +9,11 @@ import { insertWorkNote, type WorkNoteKind } from '../db/queries/workNotes.ts';
  * (one row in the outbox) for the writer to send. Nothing here waits for ServiceNow, and nothing
  * throws into the executor. Requests that never started (expired, rejected) get no note.
  */
-export const createWorkNoteNotifier = (deps: { readonly pool: DatabasePool; readonly logger: Logger; readonly onQueued?: () => void }): RunNotifier => {
+export const createWorkNoteNotifier = (deps: {
+  readonly pool: DatabasePool;
+  readonly logger: Logger;
+  readonly onQueued?: () => void;
+}): RunNotifier => {
   const queue = async (runId: string, kind: WorkNoteKind, status: string | null, counts: Record<string, number>): Promise<void> => {
     try {
       const run = await getRun(deps.pool, runId);

@@ -7,7 +7,11 @@ import { appendAudit } from '../db/queries/audit.ts';
 import { getChangeSysId } from '../db/queries/changes.ts';
 import { getRun } from '../db/queries/runs.ts';
 import {
-  claimDueWorkNotes, markWorkNoteFailed, markWorkNoteWritten, scheduleWorkNoteRetry, type WorkNoteRow,
+  claimDueWorkNotes,
+  markWorkNoteFailed,
+  markWorkNoteWritten,
+  scheduleWorkNoteRetry,
+  type WorkNoteRow,
 } from '../db/queries/workNotes.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { faultOnce } from '../logging/faultOnce.ts';
@@ -98,7 +102,11 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
   const giveUp = async (note: WorkNoteRow, error: string): Promise<void> => {
     await markWorkNoteFailed(o.pool, note.id, error);
     await appendAudit(o.pool, {
-      runId: note.run_id, actor: 'pcm-ops', action: 'work_note_failed', reason: error, data: { kind: note.kind, change: note.change_number, attempts: note.attempts },
+      runId: note.run_id,
+      actor: 'pcm-ops',
+      action: 'work_note_failed',
+      reason: error,
+      data: { kind: note.kind, change: note.change_number, attempts: note.attempts },
     });
     log.error({ runId: note.run_id, kind: note.kind, change: note.change_number, attempts: note.attempts, error }, 'work note given up');
   };
@@ -113,7 +121,12 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
       }
       await o.client.addWorkNote(composed.sysId, composed.text);
       await markWorkNoteWritten(o.pool, note.id);
-      await appendAudit(o.pool, { runId: note.run_id, actor: 'pcm-ops', action: 'work_note_written', data: { kind: note.kind, change: note.change_number, attempts: note.attempts } });
+      await appendAudit(o.pool, {
+        runId: note.run_id,
+        actor: 'pcm-ops',
+        action: 'work_note_written',
+        data: { kind: note.kind, change: note.change_number, attempts: note.attempts },
+      });
       log.info({ runId: note.run_id, kind: note.kind, change: note.change_number }, 'work note written');
       return;
     } catch (e) {
@@ -125,7 +138,10 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
     }
     const delay = Math.min(cap, base * 2 ** (note.attempts - 1));
     await scheduleWorkNoteRetry(o.pool, note.id, error, delay);
-    log.warn({ runId: note.run_id, kind: note.kind, attempt: note.attempts, retryInSeconds: delay, error }, 'work note not written; will retry');
+    log.warn(
+      { runId: note.run_id, kind: note.kind, attempt: note.attempts, retryInSeconds: delay, error },
+      'work note not written; will retry',
+    );
   };
 
   const tick = async (): Promise<number> => {

@@ -4,7 +4,14 @@ import { isSecureServiceUrl } from './secureServiceUrl.ts';
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
@@ -32,11 +39,14 @@ const toolMap = (entry: z.ZodString, what: string, example: string) =>
       z
         .record(
           z.string(),
-          z.union([entry, z.array(entry).min(1, 'must not be an empty list')], { error: `values must be ${what}` }).transform((v) => (Array.isArray(v) ? v : [v])),
+          z
+            .union([entry, z.array(entry).min(1, 'must not be an empty list')], { error: `values must be ${what}` })
+            .transform((v) => (Array.isArray(v) ? v : [v])),
         )
         .superRefine((map, ctx) => {
           for (const key of Object.keys(map)) {
-            if (!/^[a-z0-9][a-z0-9-]{0,40}$/u.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is not a tool id (the tool folder name, e.g. sft-fix)' });
+            if (!/^[a-z0-9][a-z0-9-]{0,40}$/u.test(key))
+              ctx.addIssue({ code: 'custom', path: [key], message: 'is not a tool id (the tool folder name, e.g. sft-fix)' });
           }
         }),
     );
@@ -46,12 +56,21 @@ export const envSchema = z
   .object({
     SLACK_BOT_TOKEN: z.string({ error: 'is required' }).regex(/^xoxb-/u, 'must be a bot token (xoxb-…)'),
     SLACK_SIGNING_SECRET: z.string({ error: 'is required' }).min(8, 'is too short'),
-    SLACK_APP_TOKEN: z.string().regex(/^xapp-/u, 'must be an app-level token (xapp-…)').optional(),
+    SLACK_APP_TOKEN: z
+      .string()
+      .regex(/^xapp-/u, 'must be an app-level token (xapp-…)')
+      .optional(),
     SLACK_API_URL: z.url().optional(),
     PORT: intFrom(3000, 0, 65535),
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL')
+      .optional(),
     // The owner of the schema: migrations run as it at start; the bot itself runs as DATABASE_URL.
-    DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL').optional(),
+    DATABASE_MIGRATION_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL')
+      .optional(),
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_DB_PORT: intFrom(54329, 1024, 65535),
     OPS_TARGETS_FILE: z.string({ error: 'is required (JSON or YAML file of accounts)' }).min(1),
@@ -76,9 +95,14 @@ export const envSchema = z
     // The change must be assigned to one of these groups (sys_ids or names); empty = not checked.
     CHANGE_ASSIGNMENT_GROUPS: csv,
     // Every target must be an affected CI of the change (task_ci: instance id or host name).
-    CHANGE_REQUIRE_CI_COVERAGE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+    CHANGE_REQUIRE_CI_COVERAGE: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
     // A second, different approver for mutating actions (all, or only those touching GovCloud); `off` is logged as a warning.
-    SECOND_APPROVAL: z.enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' }).default('mutating'),
+    SECOND_APPROVAL: z
+      .enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' })
+      .default('mutating'),
     // Tool id → its own approvers (a user group id or a list of group/user ids), replacing the global ones for that tool.
     TOOL_APPROVER_GROUPS: toolMap(approverRef, 'a user group id (S…) or a list of group/user ids', '{"sft-fix":"S0123ABCD"}'),
     // Tool id → who may request it (group/user ids); a tool not listed may be requested by anyone.
@@ -122,7 +146,11 @@ export const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['APPROVER_USER_IDS'], message: 'or APPROVER_USERGROUP_ID must name at least one approver' });
     }
     if (env.DATABASE_MIGRATION_URL && !env.DATABASE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_MIGRATION_URL'], message: 'needs DATABASE_URL (the embedded PostgreSQL migrates by itself)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_MIGRATION_URL'],
+        message: 'needs DATABASE_URL (the embedded PostgreSQL migrates by itself)',
+      });
     }
   })
   // ServiceNow credentials: runs even when other settings failed, so every problem is listed at once.
@@ -137,7 +165,12 @@ export const envSchema = z
         return;
       }
       for (const key of ['SERVICENOW_USER', 'SERVICENOW_PASSWORD'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required (or set SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET for OAuth)' });
+        if (!env[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is required (or set SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET for OAuth)',
+          });
       }
     },
     { when: () => true },

@@ -10,7 +10,10 @@ const account = z
     partition: z.enum(partitions),
     regions: z.array(region).min(1),
     roleArn: z.string().regex(/^arn:(aws|aws-us-gov):iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/u, 'must be an IAM role ARN'),
-    externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/u).optional(),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/u)
+      .optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -32,8 +35,14 @@ export const targetsSchema = z
   .object({
     partitions: z
       .object({
-        aws: z.object({ profile: z.string().min(1).optional() }).strict().optional(),
-        'aws-us-gov': z.object({ profile: z.string().min(1).optional() }).strict().optional(),
+        aws: z
+          .object({ profile: z.string().min(1).optional() })
+          .strict()
+          .optional(),
+        'aws-us-gov': z
+          .object({ profile: z.string().min(1).optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),

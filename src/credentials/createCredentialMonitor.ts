@@ -5,7 +5,12 @@ import type { TargetAccount } from '../config/targetsSchema.ts';
 import { listCredentialStatus, recordCredentialCheck } from '../db/queries/credentialStatus.ts';
 import { credentialRefusalText, type CredentialCheck, type CredentialHealth, type CredentialStatus } from '../domain/credentialStatus.ts';
 
-export type CredentialScope = { readonly kind: 'partition' | 'account'; readonly id: string; readonly partition: string; readonly name: string };
+export type CredentialScope = {
+  readonly kind: 'partition' | 'account';
+  readonly id: string;
+  readonly partition: string;
+  readonly name: string;
+};
 
 export type CredentialMonitor = {
   /** Every configured scope: the partitions that have accounts, then the accounts. */
@@ -54,7 +59,11 @@ export const createCredentialMonitor = (deps: {
         const recorded = await deps.pool.transaction(async (tx) => {
           const r = await recordCredentialCheck(tx, check);
           // One message per transition, not per check: only the check whose upsert replaced the health reports it.
-          if (r.status.kind === 'partition' && failing(r.previous) !== failing(r.status.health) && (r.previous !== null || failing(r.status.health))) {
+          if (
+            r.status.kind === 'partition' &&
+            failing(r.previous) !== failing(r.status.health) &&
+            (r.previous !== null || failing(r.status.health))
+          ) {
             await deps.onPartitionTransition(r, tx);
             queued = true;
           }
@@ -63,7 +72,17 @@ export const createCredentialMonitor = (deps: {
         const { status, previous } = recorded;
         if (previous !== status.health) {
           const log = status.health === 'failing' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-          log({ scope: status.kind, id: status.id, partition: status.partition, health: status.health, previous, errorKind: status.errorKind }, 'credential status changed');
+          log(
+            {
+              scope: status.kind,
+              id: status.id,
+              partition: status.partition,
+              health: status.health,
+              previous,
+              errorKind: status.errorKind,
+            },
+            'credential status changed',
+          );
         }
       }
       if (queued) deps.onQueued?.();
@@ -76,10 +95,14 @@ export const createCredentialMonitor = (deps: {
       const wantedPartitions = new Set([...wanted].map((id) => byId.get(id)?.partition).filter(Boolean));
       const statuses = (await listCredentialStatus(deps.pool)).filter((s) => s.health === 'failing');
       const reasons = [
-        ...statuses.filter((s) => s.kind === 'partition' && wantedPartitions.has(s.partition as TargetAccount['partition'])).map((s) => credentialRefusalText(s)),
+        ...statuses
+          .filter((s) => s.kind === 'partition' && wantedPartitions.has(s.partition as TargetAccount['partition']))
+          .map((s) => credentialRefusalText(s)),
         // An account of a failing partition fails for the same reason: say the partition once.
         ...statuses
-          .filter((s) => s.kind === 'account' && wanted.has(s.id) && !statuses.some((p) => p.kind === 'partition' && p.partition === s.partition))
+          .filter(
+            (s) => s.kind === 'account' && wanted.has(s.id) && !statuses.some((p) => p.kind === 'partition' && p.partition === s.partition),
+          )
           .map((s) => credentialRefusalText(s, byId.get(s.id)?.name)),
       ];
       return reasons.length > 0 ? reasons.join(' ') : null;

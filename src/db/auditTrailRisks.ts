@@ -9,7 +9,9 @@ export const auditTrailRisks = (g: AuditGuard): string[] => {
     risks.push(`role ${g.role} ${owns}, so it could disable its append-only triggers`);
   }
   if (g.create_role && !g.superuser) risks.push(`role ${g.role} has CREATEROLE, so it could grant itself the owner's role`);
-  const extra = [g.can_update && 'UPDATE', g.can_delete && 'DELETE', g.can_truncate && 'TRUNCATE', g.can_trigger && 'TRIGGER'].filter(Boolean);
+  const extra = [g.can_update && 'UPDATE', g.can_delete && 'DELETE', g.can_truncate && 'TRUNCATE', g.can_trigger && 'TRIGGER'].filter(
+    Boolean,
+  );
   if (extra.length > 0 && !g.superuser && !g.member_of_owner) risks.push(`role ${g.role} has ${extra.join(', ')} on audit_events`);
   return risks;
 };

@@ -48,15 +48,22 @@ export const startEmbeddedDatabase = async (
   if (asRoot) {
     await chmod(path.dirname(databaseDir), 0o755);
     const changed = [...(await allowSearch(path.join(binariesDir(), 'native', 'bin'))), ...(await allowSearch(path.dirname(databaseDir)))];
-    if (changed.length > 0) log('running as root: added search permission (o+x) so the embedded PostgreSQL user can reach its files', changed);
+    if (changed.length > 0)
+      log('running as root: added search permission (o+x) so the embedded PostgreSQL user can reach its files', changed);
   }
   const ownerFile = path.join(path.dirname(databaseDir), 'pg.owner');
-  const initialised = await stat(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
+  const initialised = await stat(path.join(databaseDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
 
   for (let attempt = 1; ; attempt += 1) {
     await reclaimDataDir(databaseDir, { ownerFile, log: (message) => log(message, [databaseDir]) });
     if (!(await portIsFree(port))) {
-      throw new EmbeddedStartError(`port ${port} on 127.0.0.1 is in use by another program; stop it or set EMBEDDED_DB_PORT to a free port`, databaseDir);
+      throw new EmbeddedStartError(
+        `port ${port} on 127.0.0.1 is in use by another program; stop it or set EMBEDDED_DB_PORT to a free port`,
+        databaseDir,
+      );
     }
     const output = createRecentLines();
     const pg = new EmbeddedPostgres({

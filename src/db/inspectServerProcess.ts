@@ -10,8 +10,7 @@ import path from 'node:path';
  * - `unknown`: cannot tell (no /proc, or not allowed to look): then nobody may touch it.
  */
 export type ServerProcess =
-  | { readonly kind: 'gone' | 'zombie' | 'other' | 'unknown' }
-  | { readonly kind: 'server'; readonly parentPid: number };
+  { readonly kind: 'gone' | 'zombie' | 'other' | 'unknown' } | { readonly kind: 'server'; readonly parentPid: number };
 
 const read = async (file: string): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined);
 

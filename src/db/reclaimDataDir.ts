@@ -60,7 +60,9 @@ export const reclaimDataDir = async (databaseDir: string, options: ReclaimOption
       // refuses to start if the old server's children hold its shared memory).
       const again = await readPostmasterPid(databaseDir);
       if (again?.pid === lock.pid && (await inspectServerProcess(lock.pid, databaseDir)).kind === found.kind) {
-        options.log(`removing the stale ${lock.file} (PID ${lock.pid} is ${found.kind === 'zombie' ? 'a zombie' : 'not a PostgreSQL for this directory'})`);
+        options.log(
+          `removing the stale ${lock.file} (PID ${lock.pid} is ${found.kind === 'zombie' ? 'a zombie' : 'not a PostgreSQL for this directory'})`,
+        );
         await unlink(lock.file).catch(() => {});
       }
       return;

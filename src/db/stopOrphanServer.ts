@@ -22,7 +22,10 @@ const exitedWithin = async (pid: number, databaseDir: string, ms: number): Promi
  * memory behind. Callers must have checked that `pid` is that server (inspectServerProcess).
  */
 export const stopOrphanServer = async (pid: number, databaseDir: string, timeouts: StopTimeouts = defaultTimeouts): Promise<void> => {
-  for (const [signal, ms] of [['SIGINT', timeouts.fastMs], ['SIGQUIT', timeouts.immediateMs]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', timeouts.fastMs],
+    ['SIGQUIT', timeouts.immediateMs],
+  ] as const) {
     // Check again right before signalling: the PID must still be that very server.
     if ((await inspectServerProcess(pid, databaseDir)).kind !== 'server') return;
     try {
@@ -31,7 +34,10 @@ export const stopOrphanServer = async (pid: number, databaseDir: string, timeout
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ESRCH') return;
       if (code === 'EPERM') {
-        throw new Error(`PostgreSQL (PID ${pid}) still serves ${databaseDir} but belongs to another user, so this one may not stop it; stop it as its owner (kill -INT ${pid})`, { cause: error });
+        throw new Error(
+          `PostgreSQL (PID ${pid}) still serves ${databaseDir} but belongs to another user, so this one may not stop it; stop it as its owner (kill -INT ${pid})`,
+          { cause: error },
+        );
       }
       throw error;
     }

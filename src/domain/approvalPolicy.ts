@@ -51,7 +51,10 @@ export const decideRejection = (c: RejectionContext): { readonly ok: true } | Re
 /** Four-eyes: may this person approve this exact plan now? Pure, so every rule is table-tested. */
 export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
   if (c.run.status !== 'pending_approval') {
-    return refuse('not_pending', `This request is already ${statusText(c.run.status)}; nothing to approve. Its thread shows what happened.`);
+    return refuse(
+      'not_pending',
+      `This request is already ${statusText(c.run.status)}; nothing to approve. Its thread shows what happened.`,
+    );
   }
   if (c.now.getTime() > c.run.approvalExpiresAt.getTime()) {
     return refuse('expired', 'This request has expired. Ask the requester to submit it again.');
@@ -93,8 +96,7 @@ export const requiredApprovals = (p: {
   readonly partitions: readonly string[];
   readonly policy: SecondApprovalPolicy;
 }): 1 | 2 => {
-  const second =
-    p.mutates && (p.policy === 'mutating' || (p.policy === 'govcloud-mutating' && p.partitions.includes('aws-us-gov')));
+  const second = p.mutates && (p.policy === 'mutating' || (p.policy === 'govcloud-mutating' && p.partitions.includes('aws-us-gov')));
   return second || p.actionApprovals >= 2 ? 2 : 1;
 };
 

@@ -28,7 +28,10 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
     case 'approved':
     case 'running':
       if (c.run.cancelRequestedBy) {
-        return refuse('cancel_already_requested', 'A cancel was already requested for this run; it is stopping. Its message shows who asked; follow its thread.');
+        return refuse(
+          'cancel_already_requested',
+          'A cancel was already requested for this run; it is stopping. Its message shows who asked; follow its thread.',
+        );
       }
       return { ok: true, mode: 'request' };
     default:

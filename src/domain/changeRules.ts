@@ -2,7 +2,14 @@ import { refuse, type Refusal } from './refusal.ts';
 
 /** ServiceNow change_request states (Table API values). */
 export const changeStates: Readonly<Record<string, string>> = {
-  '-5': 'New', '-4': 'Assess', '-3': 'Authorize', '-2': 'Scheduled', '-1': 'Implement', '0': 'Review', '3': 'Closed', '4': 'Canceled',
+  '-5': 'New',
+  '-4': 'Assess',
+  '-3': 'Authorize',
+  '-2': 'Scheduled',
+  '-1': 'Implement',
+  '0': 'Review',
+  '3': 'Closed',
+  '4': 'Canceled',
 };
 
 export type ChangeFacts = {
@@ -36,7 +43,10 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
   const label = changeStates[change.state] ?? `state ${change.state}`;
   if (!allowed.includes(change.state as '-1' | '-2')) {
     const want = options.allowedStates.map((s) => (s === 'implement' ? 'Implement' : 'Scheduled')).join(' or ');
-    return refuse('change_wrong_state', `${change.number} is in state ${label}; it must be ${want}. Move the change forward in ServiceNow, then resubmit.`);
+    return refuse(
+      'change_wrong_state',
+      `${change.number} is in state ${label}; it must be ${want}. Move the change forward in ServiceNow, then resubmit.`,
+    );
   }
   if (!change.plannedStart || !change.plannedEnd) {
     return refuse('change_no_window', `${change.number} has no planned start/end; set the planned window in ServiceNow.`);
@@ -44,10 +54,16 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
   const graceMs = options.graceMinutes * 60_000;
   const now = options.now.getTime();
   if (now < change.plannedStart.getTime() - graceMs) {
-    return refuse('change_not_started', `${change.number}'s planned window starts ${change.plannedStart.toISOString()}; try again inside the window.`);
+    return refuse(
+      'change_not_started',
+      `${change.number}'s planned window starts ${change.plannedStart.toISOString()}; try again inside the window.`,
+    );
   }
   if (now > change.plannedEnd.getTime() + graceMs) {
-    return refuse('change_window_over', `${change.number}'s planned window ended ${change.plannedEnd.toISOString()}; extend the change or raise a new one.`);
+    return refuse(
+      'change_window_over',
+      `${change.number}'s planned window ended ${change.plannedEnd.toISOString()}; extend the change or raise a new one.`,
+    );
   }
   const groups = options.requiredAssignmentGroups ?? [];
   if (groups.length > 0) {
@@ -68,7 +84,8 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
 /** A target as CI coverage sees it: its instance id and the host name SSM reported (if any). */
 export type CoverageTarget = { readonly instanceId: string; readonly computerName: string | null };
 
-const list = (ids: readonly string[], max = 10): string => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
+const list = (ids: readonly string[], max = 10): string =>
+  ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
 
 /**
  * Host names match when equal (case-insensitive), or when one is a bare name (no dot) equal to the other's
@@ -89,7 +106,11 @@ const sameHost = (a: string, b: string): boolean => {
  * Every target must be an affected CI of the change (task_ci), matched by instance id or by host name
  * (case-insensitive; a bare host name also matches a fully qualified one). Pure; table-tested.
  */
-export const checkCiCoverage = (changeNumber: string, targets: readonly CoverageTarget[], ciNames: readonly string[]): { ok: true } | Refusal => {
+export const checkCiCoverage = (
+  changeNumber: string,
+  targets: readonly CoverageTarget[],
+  ciNames: readonly string[],
+): { ok: true } | Refusal => {
   const cis = ciNames.map((c) => c.trim().toLowerCase()).filter(Boolean);
   const ids = new Set(cis);
   const uncovered = targets

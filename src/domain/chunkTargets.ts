@@ -1,7 +1,13 @@
 import type { Partition } from './partition.ts';
 
 export type Target = { readonly instanceId: string; readonly accountId: string; readonly region: string; readonly partition: Partition };
-export type Chunk = { readonly seq: number; readonly partition: Partition; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };
+export type Chunk = {
+  readonly seq: number;
+  readonly partition: Partition;
+  readonly accountId: string;
+  readonly region: string;
+  readonly instanceIds: readonly string[];
+};
 
 /** SSM accepts at most 50 InstanceIds per SendCommand. */
 export const MAX_IDS_PER_COMMAND = 50;
@@ -15,7 +21,13 @@ export const chunkTargets = (targets: readonly Target[], size: number = MAX_IDS_
     const first = groups.get(key)?.[0];
     if (!first) continue;
     for (let i = 0; i < group.length; i += size) {
-      chunks.push({ seq: chunks.length, partition: first.partition, accountId: first.accountId, region: first.region, instanceIds: group.slice(i, i + size) });
+      chunks.push({
+        seq: chunks.length,
+        partition: first.partition,
+        accountId: first.accountId,
+        region: first.region,
+        instanceIds: group.slice(i, i + size),
+      });
     }
   }
   return chunks;

@@ -12,14 +12,7 @@ export type CredentialHealth = 'ok' | 'warning' | 'failing';
  * text itself (which can name ARNs) is kept apart as `detail`, shown only to approvers and admins.
  */
 export type CredentialErrorKind =
-  | 'invalid_credentials'
-  | 'expired_credentials'
-  | 'no_credentials'
-  | 'access_denied'
-  | 'throttled'
-  | 'timeout'
-  | 'unreachable'
-  | 'error';
+  'invalid_credentials' | 'expired_credentials' | 'no_credentials' | 'access_denied' | 'throttled' | 'timeout' | 'unreachable' | 'error';
 
 export type CredentialCheck = {
   readonly kind: CredentialScopeKind;
@@ -54,13 +47,15 @@ type AwsLike = { name?: unknown; code?: unknown; Code?: unknown; message?: unkno
 export const credentialErrorKind = (error: unknown): CredentialErrorKind => {
   const e = (error ?? {}) as AwsLike;
   const name = String(e.name ?? e.code ?? e.Code ?? '');
-  if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|IncompleteSignature)$/u.test(name)) return 'invalid_credentials';
+  if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|IncompleteSignature)$/u.test(name))
+    return 'invalid_credentials';
   if (/^(ExpiredToken|ExpiredTokenException|RequestExpired)$/u.test(name)) return 'expired_credentials';
   if (/^CredentialsProviderError$/u.test(name)) return 'no_credentials';
   if (/^(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)$/u.test(name)) return 'access_denied';
   if (/^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded)$/u.test(name)) return 'throttled';
   if (/^(AbortError|TimeoutError)$/u.test(name)) return 'timeout';
-  if (/^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT)$/u.test(String((error as { code?: unknown })?.code ?? ''))) return 'unreachable';
+  if (/^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT)$/u.test(String((error as { code?: unknown })?.code ?? '')))
+    return 'unreachable';
   return 'error';
 };
 

@@ -16,8 +16,7 @@ const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B\u200E\u2
 export const cleanText = (value: string): string => value.replace(/\r\n?|[\u2028\u2029]/gu, '\n').replace(INVISIBLE, '');
 
 /** Slack's "Escaping text": only `&`, `<`, `>` (not a full HTML encoding), after `cleanText`. */
-export const escapeText = (value: string): string =>
-  cleanText(value).replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
+export const escapeText = (value: string): string => cleanText(value).replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
 
 /**
  * One line of at most `max` characters (code points), escaped: all whitespace runs (newlines too)

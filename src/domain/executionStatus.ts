@@ -3,13 +3,29 @@
  * cancel or the reads kept failing); it may have run to completion. Never recorded as `cancelled`.
  */
 export const executionStatuses = [
-  'pending', 'sent', 'in_progress', 'success', 'failed', 'timed_out',
-  'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent',
+  'pending',
+  'sent',
+  'in_progress',
+  'success',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'cancel_unconfirmed',
+  'undeliverable',
+  'terminated',
+  'not_sent',
 ] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
 export const terminalExecutionStatuses: ReadonlySet<ExecutionStatus> = new Set([
-  'success', 'failed', 'timed_out', 'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent',
+  'success',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'cancel_unconfirmed',
+  'undeliverable',
+  'terminated',
+  'not_sent',
 ]);
 
 export const isTerminalExecution = (s: ExecutionStatus): boolean => terminalExecutionStatuses.has(s);

@@ -26,11 +26,17 @@ const canonical = (value: unknown): unknown => {
  * An approval binds to this digest; anything different is a different request.
  */
 export const planDigest = (plan: Plan): string => {
-  const targets = [...plan.targets]
-    .map((t) => `${t.accountId}/${t.region}/${t.instanceId}`)
-    .sort();
+  const targets = [...plan.targets].map((t) => `${t.accountId}/${t.region}/${t.instanceId}`).sort();
   const body = JSON.stringify(
-    canonical({ v: 1, tool: plan.tool, action: plan.action, script: plan.scriptSha256, params: plan.params, change: plan.changeNumber, targets }),
+    canonical({
+      v: 1,
+      tool: plan.tool,
+      action: plan.action,
+      script: plan.scriptSha256,
+      params: plan.params,
+      change: plan.changeNumber,
+      targets,
+    }),
   );
   return createHash('sha256').update(body, 'utf8').digest('hex');
 };

@@ -20,7 +20,13 @@ export type Candidate = {
 };
 
 /** An instance an active mutating run targets (issue 9, item 5). */
-export type ActiveLock = { readonly instanceId: string; readonly runId: string; readonly tool: string; readonly action: string; readonly requesterId: string };
+export type ActiveLock = {
+  readonly instanceId: string;
+  readonly runId: string;
+  readonly tool: string;
+  readonly action: string;
+  readonly requesterId: string;
+};
 
 export type ExclusionReason = 'not_found' | 'not_managed' | 'connection_lost' | 'inactive' | 'wrong_platform' | 'locked';
 
@@ -33,9 +39,20 @@ export const exclusionLabels: Readonly<Record<ExclusionReason, string>> = {
   locked: 'targeted by another active mutating run',
 };
 
-export type Exclusion = { readonly ref: string; readonly reason: ExclusionReason; readonly detail: string; readonly target?: PreflightTarget };
+export type Exclusion = {
+  readonly ref: string;
+  readonly reason: ExclusionReason;
+  readonly detail: string;
+  readonly target?: PreflightTarget;
+};
 
-export type ScopeCount = { readonly partition: string; readonly accountId: string; readonly region: string; readonly eligible: number; readonly excluded: number };
+export type ScopeCount = {
+  readonly partition: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly eligible: number;
+  readonly excluded: number;
+};
 
 export type PreflightSummary = {
   readonly eligible: number;
@@ -46,11 +63,20 @@ export type PreflightSummary = {
   readonly byReason: Readonly<Partial<Record<ExclusionReason, number>>>;
 };
 
-export type Preflight = { readonly eligible: readonly PreflightTarget[]; readonly excluded: readonly Exclusion[]; readonly summary: PreflightSummary };
+export type Preflight = {
+  readonly eligible: readonly PreflightTarget[];
+  readonly excluded: readonly Exclusion[];
+  readonly summary: PreflightSummary;
+};
 
 const targetOf = (i: NonNullable<Candidate['instance']>): PreflightTarget => ({
-  instanceId: i.instanceId, accountId: i.accountId, region: i.region, partition: i.partition,
-  computerName: i.computerName, platformType: i.platformType, platformName: i.platformName,
+  instanceId: i.instanceId,
+  accountId: i.accountId,
+  region: i.region,
+  partition: i.partition,
+  computerName: i.computerName,
+  platformType: i.platformType,
+  platformName: i.platformName,
 });
 
 /**
@@ -79,13 +105,20 @@ export const preflight = (p: {
     }
     const target = targetOf(i);
     const lock = locks.get(i.instanceId);
-    const exclusion: Omit<Exclusion, 'ref' | 'target'> | undefined =
-      i.gone ? { reason: 'not_managed', detail: exclusionLabels.not_managed }
-        : i.pingStatus === 'ConnectionLost' ? { reason: 'connection_lost', detail: exclusionLabels.connection_lost }
-          : i.pingStatus === 'Inactive' ? { reason: 'inactive', detail: exclusionLabels.inactive }
-            : i.platformType && i.platformType !== p.platform ? { reason: 'wrong_platform', detail: `${i.platformType}, the action runs on ${p.platform}` }
-              : p.mutates && lock ? { reason: 'locked', detail: `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId})` }
-                : undefined;
+    const exclusion: Omit<Exclusion, 'ref' | 'target'> | undefined = i.gone
+      ? { reason: 'not_managed', detail: exclusionLabels.not_managed }
+      : i.pingStatus === 'ConnectionLost'
+        ? { reason: 'connection_lost', detail: exclusionLabels.connection_lost }
+        : i.pingStatus === 'Inactive'
+          ? { reason: 'inactive', detail: exclusionLabels.inactive }
+          : i.platformType && i.platformType !== p.platform
+            ? { reason: 'wrong_platform', detail: `${i.platformType}, the action runs on ${p.platform}` }
+            : p.mutates && lock
+              ? {
+                  reason: 'locked',
+                  detail: `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId})`,
+                }
+              : undefined;
     if (exclusion) excluded.push({ ref: c.ref, target, ...exclusion });
     else eligible.push(target);
   }
@@ -117,8 +150,13 @@ const summarize = (eligible: readonly PreflightTarget[], excluded: readonly Excl
     eligible: eligible.length,
     excluded: excluded.length,
     // Commercial first, then GovCloud; plain code-unit order (no locale).
-    byScope: [...scopes.values()].sort((a, b) => (a.partition === b.partition ? 0 : a.partition === 'aws' ? -1 : 1) || cmp(a.accountId, b.accountId) || cmp(a.region, b.region)),
-    byPlatform: [...platforms].map(([platform, count]) => ({ platform, count })).sort((a, b) => b.count - a.count || a.platform.localeCompare(b.platform)),
+    byScope: [...scopes.values()].sort(
+      (a, b) =>
+        (a.partition === b.partition ? 0 : a.partition === 'aws' ? -1 : 1) || cmp(a.accountId, b.accountId) || cmp(a.region, b.region),
+    ),
+    byPlatform: [...platforms]
+      .map(([platform, count]) => ({ platform, count }))
+      .sort((a, b) => b.count - a.count || a.platform.localeCompare(b.platform)),
     byReason,
   };
 };

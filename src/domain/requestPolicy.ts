@@ -28,7 +28,10 @@ export const decideRequest = (c: RequestContext): { readonly ok: true } | Refusa
         `The requesters of \`${c.command}\` could not be verified with Slack just now, so nothing was requested. Try again in a few minutes; if it keeps failing, tell the bot operators.`,
       );
     }
-    return refuse('not_requester', `You are not in the requesters group of \`${c.command}\`. Ask one of its approvers or a bot admin to add you.`);
+    return refuse(
+      'not_requester',
+      `You are not in the requesters group of \`${c.command}\`. Ask one of its approvers or a bot admin to add you.`,
+    );
   }
   return { ok: true };
 };

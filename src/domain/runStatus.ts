@@ -1,6 +1,13 @@
 export const runStatuses = [
-  'pending_approval', 'approved', 'rejected', 'expired', 'running',
-  'succeeded', 'failed', 'partially_failed', 'cancelled',
+  'pending_approval',
+  'approved',
+  'rejected',
+  'expired',
+  'running',
+  'succeeded',
+  'failed',
+  'partially_failed',
+  'cancelled',
 ] as const;
 export type RunStatus = (typeof runStatuses)[number];
 

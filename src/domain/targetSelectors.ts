@@ -35,13 +35,29 @@ const tagLine = (body: string): TargetSelector | undefined => {
   const eq = body.indexOf('=');
   if (eq <= 0) return undefined;
   const key = body.slice(0, eq).trim();
-  const values = [...new Set(body.slice(eq + 1).split(',').map((v) => v.trim()).filter(Boolean))];
-  if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:') || values.length === 0 || !values.every((v) => TAG_VALUE.test(v))) return undefined;
+  const values = [
+    ...new Set(
+      body
+        .slice(eq + 1)
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:') || values.length === 0 || !values.every((v) => TAG_VALUE.test(v)))
+    return undefined;
   return { kind: 'tag', key, values };
 };
 
 const tagKeyLine = (body: string): TargetSelector | undefined => {
-  const keys = [...new Set(body.split(',').map((k) => k.trim()).filter(Boolean))];
+  const keys = [
+    ...new Set(
+      body
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (keys.length === 0 || !keys.every((k) => TAG_KEY.test(k) && !k.toLowerCase().startsWith('aws:'))) return undefined;
   return { kind: 'tag-key', keys };
 };
@@ -58,13 +74,19 @@ export const parseTargetSelectors = (text: string): ParsedSelectors => {
   const invalid: string[] = [];
   const ids: string[] = [];
   const names: string[] = [];
-  const lines = text.split(/\r?\n/u).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/u)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length > MAX_SELECTOR_LINES) invalid.push(`${lines.length} lines (at most ${MAX_SELECTOR_LINES})`);
   for (const line of lines.slice(0, MAX_SELECTOR_LINES)) {
     const lower = line.toLowerCase();
-    const prefixed = lower.startsWith('tag:') ? tagLine(line.slice(4))
-      : lower.startsWith('tag-key:') ? tagKeyLine(line.slice(8))
-        : lower.startsWith('step:') ? stepLine(line.slice(5))
+    const prefixed = lower.startsWith('tag:')
+      ? tagLine(line.slice(4))
+      : lower.startsWith('tag-key:')
+        ? tagKeyLine(line.slice(8))
+        : lower.startsWith('step:')
+          ? stepLine(line.slice(5))
           : null;
     if (prefixed !== null) {
       if (prefixed) selectors.push(prefixed);
@@ -94,18 +116,30 @@ export const parseTargetSelectors = (text: string): ParsedSelectors => {
 /** One selector as a person would type it (for the record, the approval message and errors). */
 export const describeSelector = (s: TargetSelector): string => {
   switch (s.kind) {
-    case 'ids': return `${s.ids.length} instance id(s)`;
-    case 'names': return `${s.names.length} computer name(s)`;
-    case 'tag': return `tag:${s.key}=${s.values.join(',')}`;
-    case 'tag-key': return `tag-key:${s.keys.join(',')}`;
-    case 'step': return `step:${s.tool}/${s.action}=${s.outcome}`;
+    case 'ids':
+      return `${s.ids.length} instance id(s)`;
+    case 'names':
+      return `${s.names.length} computer name(s)`;
+    case 'tag':
+      return `tag:${s.key}=${s.values.join(',')}`;
+    case 'tag-key':
+      return `tag-key:${s.keys.join(',')}`;
+    case 'step':
+      return `step:${s.tool}/${s.action}=${s.outcome}`;
   }
 };
 
 /** Optional narrowing from the modal's selects; an empty list means "all configured". */
-export type TargetScope = { readonly accountIds: readonly string[]; readonly regions: readonly string[]; readonly partitions: readonly string[] };
+export type TargetScope = {
+  readonly accountIds: readonly string[];
+  readonly regions: readonly string[];
+  readonly partitions: readonly string[];
+};
 
-export const inScope = (scope: TargetScope, t: { readonly accountId: string; readonly region: string; readonly partition: string }): boolean =>
-  (scope.accountIds.length === 0 || scope.accountIds.includes(t.accountId))
-  && (scope.regions.length === 0 || scope.regions.includes(t.region))
-  && (scope.partitions.length === 0 || scope.partitions.includes(t.partition));
+export const inScope = (
+  scope: TargetScope,
+  t: { readonly accountId: string; readonly region: string; readonly partition: string },
+): boolean =>
+  (scope.accountIds.length === 0 || scope.accountIds.includes(t.accountId)) &&
+  (scope.regions.length === 0 || scope.regions.includes(t.region)) &&
+  (scope.partitions.length === 0 || scope.partitions.includes(t.partition));

@@ -27,7 +27,10 @@ const countsLine = (counts: Readonly<Record<string, number>>, total: number): st
 
 /** Plain text (ServiceNow journals are text): one fact per line, the Slack thread last. */
 export const workNoteText = (f: WorkNoteFacts): string => {
-  const head = f.kind === 'started' ? `[pcm-ops] Run ${f.runId} started` : `[pcm-ops] Run ${f.runId} finished: ${(f.status ?? 'unknown').replace(/_/gu, ' ')}`;
+  const head =
+    f.kind === 'started'
+      ? `[pcm-ops] Run ${f.runId} started`
+      : `[pcm-ops] Run ${f.runId} finished: ${(f.status ?? 'unknown').replace(/_/gu, ' ')}`;
   const lines = [
     head,
     `Tool: ${f.toolTitle} (${f.tool}); action: ${f.actionTitle} (${f.action})`,

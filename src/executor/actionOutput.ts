@@ -35,6 +35,8 @@ export const outputParameters = (action: LoadedAction, runId: string): OutputPar
           ...(output.s3Region ? { OutputS3Region: output.s3Region } : {}),
         }
       : {}),
-    ...(output.cloudWatchLogGroup ? { CloudWatchOutputConfig: { CloudWatchLogGroupName: output.cloudWatchLogGroup, CloudWatchOutputEnabled: true } } : {}),
+    ...(output.cloudWatchLogGroup
+      ? { CloudWatchOutputConfig: { CloudWatchLogGroupName: output.cloudWatchLogGroup, CloudWatchOutputEnabled: true } }
+      : {}),
   };
 };

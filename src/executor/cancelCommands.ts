@@ -13,7 +13,9 @@ export const cancelCommands = async (ctx: RunContext, chunks: readonly ChunkStat
       const commandId = c.command_id;
       try {
         await ctx.deps.queues.run(jobFor(ctx, c.account_id, c.region), () =>
-          ctx.deps.ssm.reader(account, c.region, ctx.session).send(new CancelCommandCommand({ CommandId: commandId }), { abortSignal: ctx.signal }),
+          ctx.deps.ssm
+            .reader(account, c.region, ctx.session)
+            .send(new CancelCommandCommand({ CommandId: commandId }), { abortSignal: ctx.signal }),
         );
         accepted.push(commandId);
       } catch (error) {

@@ -31,7 +31,11 @@ export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState
     chunks = await listChunkStates(deps.pool, run.id);
   }
   const sent = chunks.filter((c) => c.status === 'sent');
-  for (const id of await cancelCommands(ctx, sent.filter((c) => c.command_id && !cancel.cancelled.has(c.command_id)))) cancel.cancelled.add(id);
+  for (const id of await cancelCommands(
+    ctx,
+    sent.filter((c) => c.command_id && !cancel.cancelled.has(c.command_id)),
+  ))
+    cancel.cancelled.add(id);
   if (sent.length > 0) await pollChunks(ctx, sent, state.memory, { details: 'due' });
 
   chunks = await listChunkStates(deps.pool, run.id);
@@ -43,14 +47,24 @@ export const cancelRound = async (ctx: RunContext, state: { cancel?: CancelState
   // Giving up waiting: read every instance once more (also of commands still running), so what SSM
   // reported (e.g. success before the cancel) is kept; only the rest is left unconfirmed.
   if (open.length > 0) await pollChunks(ctx, open, state.memory, { details: 'all' });
-  const unconfirmed = await finishOpenExecutions(deps.pool, run.id, 'cancel_unconfirmed', `${reason}; SSM never confirmed how this instance ended (it may have run to completion)`);
-  await completeChunks(deps.pool, open.map((c) => c.id));
+  const unconfirmed = await finishOpenExecutions(
+    deps.pool,
+    run.id,
+    'cancel_unconfirmed',
+    `${reason}; SSM never confirmed how this instance ended (it may have run to completion)`,
+  );
+  await completeChunks(
+    deps.pool,
+    open.map((c) => c.id),
+  );
   if (unconfirmed > 0) ctx.log.warn({ unconfirmed }, 'SSM did not confirm every cancellation in time; recorded as cancel_unconfirmed');
   await deps.notifier.runNote(
     { runId: run.id },
     `:octagonal_sign: Cancelled by <@${by}>: ${cancel.cancelled.size} command(s) cancelled in SSM` +
       (cancel.notSent > 0 ? `; ${cancel.notSent} batch(es) were never sent` : '') +
-      (unconfirmed > 0 ? `. :grey_question: ${unconfirmed} instance(s) unconfirmed: SSM never reported how they ended; they may have run to completion.` : '.'),
+      (unconfirmed > 0
+        ? `. :grey_question: ${unconfirmed} instance(s) unconfirmed: SSM never reported how they ended; they may have run to completion.`
+        : '.'),
   );
   await finishRun(ctx, { by, data: { commandsCancelled: cancel.cancelled.size, chunksNotSent: cancel.notSent, unconfirmed } });
   return true;

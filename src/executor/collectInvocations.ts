@@ -34,7 +34,12 @@ const toDate = (d: Date | undefined): Date | null => (d instanceof Date && !Numb
  * with GetCommandInvocation only for finished invocations whose listed output was truncated; one that
  * is not visible yet is left open for the next round.
  */
-export const collectInvocations = async (ctx: RunContext, client: SSMClient, target: CollectTarget, open: ReadonlySet<string>): Promise<Collected> => {
+export const collectInvocations = async (
+  ctx: RunContext,
+  client: SSMClient,
+  target: CollectTarget,
+  open: ReadonlySet<string>,
+): Promise<Collected> => {
   const listed = new Set<string>();
   const finished = new Set<string>();
   let written = 0;
@@ -42,11 +47,15 @@ export const collectInvocations = async (ctx: RunContext, client: SSMClient, tar
   const job = jobFor(ctx, target.accountId, target.region);
   do {
     const page = await ctx.deps.queues.run(job, () =>
-      client.send(new ListCommandInvocationsCommand({ CommandId: target.commandId, Details: true, MaxResults: 50, NextToken: nextToken }), { abortSignal: ctx.signal }),
+      client.send(new ListCommandInvocationsCommand({ CommandId: target.commandId, Details: true, MaxResults: 50, NextToken: nextToken }), {
+        abortSignal: ctx.signal,
+      }),
     );
     const wanted = (page.CommandInvocations ?? []).filter((inv) => inv.InstanceId && open.has(inv.InstanceId));
     for (const inv of page.CommandInvocations ?? []) if (inv.InstanceId) listed.add(inv.InstanceId);
-    const updates = (await Promise.all(wanted.map((inv) => toUpdate(ctx, client, target, inv)))).filter((u): u is InvocationUpdate => u !== null);
+    const updates = (await Promise.all(wanted.map((inv) => toUpdate(ctx, client, target, inv)))).filter(
+      (u): u is InvocationUpdate => u !== null,
+    );
     if (updates.length > 0) written += await applyInvocationUpdates(ctx.deps.pool, updates);
     for (const u of updates) if (isTerminalExecution(u.status)) finished.add(u.instanceId);
     nextToken = page.NextToken;
@@ -54,7 +63,12 @@ export const collectInvocations = async (ctx: RunContext, client: SSMClient, tar
   return { listed, finished, written };
 };
 
-const toUpdate = async (ctx: RunContext, client: SSMClient, target: CollectTarget, inv: CommandInvocation): Promise<InvocationUpdate | null> => {
+const toUpdate = async (
+  ctx: RunContext,
+  client: SSMClient,
+  target: CollectTarget,
+  inv: CommandInvocation,
+): Promise<InvocationUpdate | null> => {
   if (!inv.InstanceId || !inv.CommandId) return null;
   const plugin = inv.CommandPlugins?.[0];
   const status = executionStatusFromSsm(inv.Status, inv.StatusDetails);
@@ -77,7 +91,10 @@ const toUpdate = async (ctx: RunContext, client: SSMClient, target: CollectTarge
       if (!isInvocationNotYetVisible(error)) throw error;
       const endedAt = toDate(plugin?.ResponseFinishDateTime)?.getTime() ?? Date.now();
       if (Date.now() - endedAt < INVISIBLE_GIVE_UP_MS) return null;
-      ctx.log.warn({ commandId: inv.CommandId, instanceId: inv.InstanceId }, 'full output never became readable; keeping the listed (truncated) output');
+      ctx.log.warn(
+        { commandId: inv.CommandId, instanceId: inv.InstanceId },
+        'full output never became readable; keeping the listed (truncated) output',
+      );
     }
   }
   return {

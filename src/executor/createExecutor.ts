@@ -47,12 +47,14 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
   const tickFaults = faultOnce(deps.logger, 'executor tick');
   const beatFaults = faultOnce(deps.logger, 'lease heartbeat');
 
-  const pauseFor = (driver: Driver) => async (ms: number): Promise<void> => {
-    const nudged = new AbortController();
-    driver.nudge = () => nudged.abort();
-    await sleep(ms, undefined, { signal: AbortSignal.any([nudged.signal, driver.controller.signal, stopping.signal]) }).catch(() => {});
-    driver.nudge = undefined;
-  };
+  const pauseFor =
+    (driver: Driver) =>
+    async (ms: number): Promise<void> => {
+      const nudged = new AbortController();
+      driver.nudge = () => nudged.abort();
+      await sleep(ms, undefined, { signal: AbortSignal.any([nudged.signal, driver.controller.signal, stopping.signal]) }).catch(() => {});
+      driver.nudge = undefined;
+    };
 
   const drive = (run: RunRow): void => {
     const controller = new AbortController();
@@ -67,7 +69,13 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
           return;
         }
         await driveRun({
-          deps, run, action, log, signal: controller.signal, stopping: stopping.signal, pause: pauseFor(driver),
+          deps,
+          run,
+          action,
+          log,
+          signal: controller.signal,
+          stopping: stopping.signal,
+          pause: pauseFor(driver),
           session: { runId: run.id, requesterId: run.requester_id },
         });
       } catch (error) {
@@ -89,15 +97,33 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
     await finishOpenExecutions(deps.pool, run.id, 'not_sent', `action ${run.tool}/${run.action} no longer exists`);
     const moved = await transitionRun(deps.pool, run.id, ['running'], 'failed', { owner: deps.owner });
     if (moved) {
-      await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'finished', fromStatus: 'running', toStatus: 'failed', reason: 'unknown action', correlationId: run.correlation_id });
-      await deps.notifier.runNote({ runId: run.id }, `:x: The action ${run.tool}/${run.action} no longer exists in this version of the bot; nothing was sent.`);
+      await appendAudit(deps.pool, {
+        runId: run.id,
+        actor: 'executor',
+        action: 'finished',
+        fromStatus: 'running',
+        toStatus: 'failed',
+        reason: 'unknown action',
+        correlationId: run.correlation_id,
+      });
+      await deps.notifier.runNote(
+        { runId: run.id },
+        `:x: The action ${run.tool}/${run.action} no longer exists in this version of the bot; nothing was sent.`,
+      );
     }
   };
 
   const tick = async (): Promise<void> => {
     const expired = await expireRuns(deps.pool);
     for (const run of expired) {
-      await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'expired', fromStatus: 'pending_approval', toStatus: 'expired', correlationId: run.correlation_id });
+      await appendAudit(deps.pool, {
+        runId: run.id,
+        actor: 'executor',
+        action: 'expired',
+        fromStatus: 'pending_approval',
+        toStatus: 'expired',
+        correlationId: run.correlation_id,
+      });
       await oweRunFinished(deps.pool, run.id, { kind: 'expired' });
       await deps.notifier.runFinished({ runId: run.id }, 'expired', {}, []);
     }
@@ -105,7 +131,12 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
     if (room <= 0 || stopping.signal.aborted) return;
     const now = Date.now();
     for (const [id, until] of coolingUntil) if (until <= now) coolingUntil.delete(id);
-    const claimed = await claimRuns(deps.pool, { owner: deps.owner, leaseSeconds: deps.settings.leaseSeconds, limit: room, exclude: [...drivers.keys(), ...coolingUntil.keys()] });
+    const claimed = await claimRuns(deps.pool, {
+      owner: deps.owner,
+      leaseSeconds: deps.settings.leaseSeconds,
+      limit: room,
+      exclude: [...drivers.keys(), ...coolingUntil.keys()],
+    });
     for (const run of claimed) drive(run);
   };
 
@@ -162,9 +193,12 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
           });
         }
       })();
-      heartbeat = setInterval(() => {
-        beat().then(beatFaults.ok, beatFaults.failed);
-      }, Math.max(200, leaseMs / 3));
+      heartbeat = setInterval(
+        () => {
+          beat().then(beatFaults.ok, beatFaults.failed);
+        },
+        Math.max(200, leaseMs / 3),
+      );
     },
     wake: () => wakeUp?.(),
     nudge: (runId) => drivers.get(runId)?.nudge?.(),

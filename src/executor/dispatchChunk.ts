@@ -10,7 +10,10 @@ const THROTTLE_ATTEMPTS = 6;
 
 export type DispatchOutcome = 'sent' | 'rejected' | 'ambiguous' | 'skipped' | 'throttled';
 
-type Attempt = { readonly kind: 'skipped' } | { readonly kind: 'answer'; readonly answer: SendCommandCommandOutput } | { readonly kind: 'error'; readonly error: unknown };
+type Attempt =
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'answer'; readonly answer: SendCommandCommandOutput }
+  | { readonly kind: 'error'; readonly error: unknown };
 
 /**
  * Sends one chunk at most once. Inside the queue slot, immediately before the call, the intent
@@ -57,8 +60,18 @@ export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow, base: Send
       const recorded = await deps.pool.transaction(async (tx) => {
         if (!(await markChunkSent(tx, chunk.id, commandId))) return false;
         await appendAudit(tx, {
-          runId: run.id, actor: 'executor', action: 'command_sent', correlationId: run.correlation_id,
-          data: { chunk: chunk.seq, commandId, accountId: chunk.account_id, region: chunk.region, instances: chunk.instance_ids.length, scriptSha256: action.scriptSha256 },
+          runId: run.id,
+          actor: 'executor',
+          action: 'command_sent',
+          correlationId: run.correlation_id,
+          data: {
+            chunk: chunk.seq,
+            commandId,
+            accountId: chunk.account_id,
+            region: chunk.region,
+            instances: chunk.instance_ids.length,
+            scriptSha256: action.scriptSha256,
+          },
         });
         return true;
       });
@@ -82,7 +95,14 @@ export const dispatchChunk = async (ctx: RunContext, chunk: ChunkRow, base: Send
       const reason = `${(error as Error).name}: ${(error as Error).message}`;
       log.warn({ err: error }, 'SSM rejected the chunk; nothing ran');
       await markChunkRejected(deps.pool, chunk.id, reason);
-      await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'command_rejected', reason, correlationId: run.correlation_id, data: { chunk: chunk.seq } });
+      await appendAudit(deps.pool, {
+        runId: run.id,
+        actor: 'executor',
+        action: 'command_rejected',
+        reason,
+        correlationId: run.correlation_id,
+        data: { chunk: chunk.seq },
+      });
       return 'rejected';
     }
     // 5xx, timeout, dropped connection, abort mid-call: the command may exist. Leave the intent.

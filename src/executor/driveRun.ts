@@ -62,7 +62,10 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     deps.metrics?.leaseTakeover();
   }
 
-  const state: { memory: PollMemory; cancel?: CancelState; credentialRetry: CredentialRetryMemory } = { memory: new Map(), credentialRetry: new Map() };
+  const state: { memory: PollMemory; cancel?: CancelState; credentialRetry: CredentialRetryMemory } = {
+    memory: new Map(),
+    credentialRetry: new Map(),
+  };
   let changeCheckedAt = 0;
   let frozenNoted = false;
   let interval = deps.settings.pollIntervalMs;
@@ -84,18 +87,38 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       // the run); what was already sent is still reconciled and polled.
       const frozen = chunks.some((c) => c.status === 'planned') && (await isFrozen(deps.pool));
       if (frozen && !frozenNoted) {
-        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_held', reason: 'change freeze', correlationId: run.correlation_id });
-        await deps.notifier.runNote({ runId: run.id }, ':snowflake: A change freeze is on: nothing more is sent until an admin lifts it (`/ops freeze off`).');
+        await appendAudit(deps.pool, {
+          runId: run.id,
+          actor: 'executor',
+          action: 'dispatch_held',
+          reason: 'change freeze',
+          correlationId: run.correlation_id,
+        });
+        await deps.notifier.runNote(
+          { runId: run.id },
+          ':snowflake: A change freeze is on: nothing more is sent until an admin lifts it (`/ops freeze off`).',
+        );
       }
       frozenNoted = frozen;
-      const planned = !scriptChanged && !frozen && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
+      const planned =
+        !scriptChanged && !frozen && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
       // Fail closed when what would be sent is no longer exactly what was approved (the digest is recomputed).
       const tampered = planned.length > 0 ? await verifyPlan(ctx, current, planned) : null;
       if (tampered) {
         const n = await abandonUnsentChunks(deps.pool, run.id, `dispatch refused: ${tampered}`);
         log.error({ reason: tampered, chunks: n }, 'dispatch refused: the plan does not match the approval');
-        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_refused', reason: tampered, correlationId: run.correlation_id, data: { chunks: n } });
-        await deps.notifier.runNote({ runId: run.id }, `:no_entry: Dispatch refused: ${tampered}. Nothing more is sent; submit the request again.`);
+        await appendAudit(deps.pool, {
+          runId: run.id,
+          actor: 'executor',
+          action: 'dispatch_refused',
+          reason: tampered,
+          correlationId: run.correlation_id,
+          data: { chunks: n },
+        });
+        await deps.notifier.runNote(
+          { runId: run.id },
+          `:no_entry: Dispatch refused: ${tampered}. Nothing more is sent; submit the request again.`,
+        );
         continue;
       }
       if (planned.length > 0 && Date.now() - changeCheckedAt > CHANGE_RECHECK_MS) {
@@ -104,7 +127,14 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
         changeCheckedAt = Date.now();
         if (!verdict.ok) {
           const n = await abandonUnsentChunks(deps.pool, run.id, `change check failed: ${verdict.code}`);
-          await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'dispatch_stopped', reason: verdict.message, correlationId: run.correlation_id, data: { chunks: n } });
+          await appendAudit(deps.pool, {
+            runId: run.id,
+            actor: 'executor',
+            action: 'dispatch_stopped',
+            reason: verdict.message,
+            correlationId: run.correlation_id,
+            data: { chunks: n },
+          });
           await deps.notifier.runNote({ runId: run.id }, `:octagonal_sign: Further dispatch stopped: ${escapeText(verdict.message)}`);
           continue;
         }
@@ -168,7 +198,12 @@ const plan = async (ctx: RunContext): Promise<void> => {
     await planChunks(tx, run.id, planned);
     await setRunDeadline(tx, run.id, deadline);
     await appendAudit(tx, {
-      runId: run.id, actor: 'executor', action: 'started', fromStatus: 'approved', toStatus: 'running', correlationId: run.correlation_id,
+      runId: run.id,
+      actor: 'executor',
+      action: 'started',
+      fromStatus: 'approved',
+      toStatus: 'running',
+      correlationId: run.correlation_id,
       data: { chunks: planned.length, owner: deps.owner },
     });
     await oweRunStarted(tx, run.id, run.target_count);

@@ -29,9 +29,19 @@ export const endAtDeadline = async (ctx: RunContext, memory: PollMemory): Promis
   const stragglers = (await listChunkStates(deps.pool, run.id)).filter((c) => c.status === 'sent');
   const cancelled = await cancelCommands(ctx, stragglers);
   const timedOut = await finishOpenExecutions(deps.pool, run.id, 'timed_out', REASON);
-  await completeChunks(deps.pool, stragglers.map((c) => c.id));
+  await completeChunks(
+    deps.pool,
+    stragglers.map((c) => c.id),
+  );
   ctx.log.warn({ timedOut, commandsCancelled: cancelled.length }, 'run deadline reached; stragglers ended');
-  await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'deadline_reached', reason: REASON, correlationId: run.correlation_id, data: { timedOut, notSentChunks: notSent, commandsCancelled: cancelled.length } });
+  await appendAudit(deps.pool, {
+    runId: run.id,
+    actor: 'executor',
+    action: 'deadline_reached',
+    reason: REASON,
+    correlationId: run.correlation_id,
+    data: { timedOut, notSentChunks: notSent, commandsCancelled: cancelled.length },
+  });
   await deps.notifier.runNote(
     { runId: run.id },
     `:hourglass: The run deadline was reached: ${timedOut} instance(s) still running were marked timed out; ` +

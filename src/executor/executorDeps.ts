@@ -59,4 +59,9 @@ export type RunContext = {
 export const commentFor = (runId: string, seq: number): string => `pcm-ops ${runId} #${seq}`;
 
 /** The queue job for a call made for this run against one account+region. */
-export const jobFor = (ctx: RunContext, accountId: string, region: string): WorkJob => ({ runId: ctx.run.id, accountId, region, signal: ctx.signal });
+export const jobFor = (ctx: RunContext, accountId: string, region: string): WorkJob => ({
+  runId: ctx.run.id,
+  accountId,
+  region,
+  signal: ctx.signal,
+});

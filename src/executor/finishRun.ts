@@ -28,15 +28,24 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
   // Every execution has ended by now: the summary is read before the transition that owes it.
   const rows = await listExecutionsForSummary(deps.pool, run.id, SUMMARY_ROWS);
   const notable: FinishedExecution[] = rows.map((r) => ({
-    instanceId: r.instance_id, accountId: r.account_id, region: r.region, status: r.status,
-    statusDetails: r.status_details, summary: summaryOf(r.result),
+    instanceId: r.instance_id,
+    accountId: r.account_id,
+    region: r.region,
+    status: r.status,
+    statusDetails: r.status_details,
+    summary: summaryOf(r.result),
   }));
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
       await appendAudit(tx, {
-        runId: run.id, actor: cancelled?.by ?? 'executor', action: cancelled ? 'cancelled' : 'finished', fromStatus: 'running', toStatus: status,
-        correlationId: run.correlation_id, data: { counts, ...cancelled?.data },
+        runId: run.id,
+        actor: cancelled?.by ?? 'executor',
+        action: cancelled ? 'cancelled' : 'finished',
+        fromStatus: 'running',
+        toStatus: status,
+        correlationId: run.correlation_id,
+        data: { counts, ...cancelled?.data },
       });
       await oweRunFinished(tx, run.id, { kind: 'summary', status, counts, notable });
     }

@@ -44,15 +44,25 @@ export const gateOnCredentials = async (
       const kind = credentialErrorKind(error);
       if (deadlineAt === null || nextAt < deadlineAt) {
         memory.set(accountId, { attempts, nextAt });
-        ctx.log.warn({ accountId, attempts, errorKind: kind, retryInMs: nextAt - now }, 'credentials of the account failed; its batches wait and are retried');
+        ctx.log.warn(
+          { accountId, attempts, errorKind: kind, retryInMs: nextAt - now },
+          'credentials of the account failed; its batches wait and are retried',
+        );
         continue;
       }
       memory.delete(accountId);
       const reason = `credentials for account ${account.name} (${accountId}) failed (${kind}): ${credentialErrorDetail(error)}`;
       for (const chunk of chunks) await markChunkRejected(deps.pool, chunk.id, reason);
-      ctx.log.error({ accountId, attempts, errorKind: kind, chunks: chunks.length }, 'credentials of the account kept failing until the run deadline; its batches were not sent');
+      ctx.log.error(
+        { accountId, attempts, errorKind: kind, chunks: chunks.length },
+        'credentials of the account kept failing until the run deadline; its batches were not sent',
+      );
       await appendAudit(deps.pool, {
-        runId: run.id, actor: 'executor', action: 'dispatch_refused', reason, correlationId: run.correlation_id,
+        runId: run.id,
+        actor: 'executor',
+        action: 'dispatch_refused',
+        reason,
+        correlationId: run.correlation_id,
         data: { accountId, chunks: chunks.length, attempts, errorKind: kind },
       });
       await deps.notifier.runNote(

@@ -31,7 +31,12 @@ export type PollOptions = {
  * finished, plus, for long-running commands, at most once per detailRefreshMs. A chunk is complete
  * once every one of its executions holds a final status.
  */
-export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkState[], memory: PollMemory, options: PollOptions): Promise<PollProgress> => {
+export const pollChunks = async (
+  ctx: RunContext,
+  chunks: readonly ChunkState[],
+  memory: PollMemory,
+  options: PollOptions,
+): Promise<PollProgress> => {
   const progress = { completed: 0, errors: 0, target: 0, written: 0 };
   await Promise.all(
     [...Map.groupBy(chunks, (c) => `${c.account_id}|${c.region}`).values()].map(async (group) => {
@@ -40,7 +45,10 @@ export const pollChunks = async (ctx: RunContext, chunks: readonly ChunkState[],
       } catch (error) {
         if (ctx.signal.aborted || isAbort(error)) throw error;
         // One unreachable account+region must not stall the others; it is asked again next round.
-        ctx.log.warn({ err: error, accountId: group[0]?.account_id, region: group[0]?.region }, 'poll failed for this account+region; retrying next round');
+        ctx.log.warn(
+          { err: error, accountId: group[0]?.account_id, region: group[0]?.region },
+          'poll failed for this account+region; retrying next round',
+        );
       }
     }),
   );
@@ -71,11 +79,15 @@ const pollScope = async (
     progress.errors += command.ErrorCount ?? 0;
     progress.target += command.TargetCount ?? chunk.instance_count;
     if (command.Status && TERMINAL_COMMAND.has(command.Status)) finished.push(chunk);
-    else if (options.details === 'all' || now - (memory.get(chunk.id) ?? chunk.sent_at ?? now) >= ctx.deps.settings.detailRefreshMs) refresh.push(chunk);
+    else if (options.details === 'all' || now - (memory.get(chunk.id) ?? chunk.sent_at ?? now) >= ctx.deps.settings.detailRefreshMs)
+      refresh.push(chunk);
   }
   if (finished.length === 0 && refresh.length === 0) return;
 
-  const open = await listOpenExecutions(ctx.deps.pool, [...finished, ...refresh].map((c) => c.id));
+  const open = await listOpenExecutions(
+    ctx.deps.pool,
+    [...finished, ...refresh].map((c) => c.id),
+  );
   const complete: string[] = [];
   const collect = async (chunk: ChunkState, isFinished: boolean): Promise<void> => {
     const target = { accountId: chunk.account_id, region: chunk.region, commandId: chunk.command_id ?? '' };
@@ -92,7 +104,13 @@ const pollScope = async (
       const unlisted = [...waiting].filter((id) => !got.listed.has(id));
       if (unlisted.length > 0) {
         ctx.log.warn({ commandId: target.commandId, instances: unlisted }, 'finished command lists no invocation for some targets');
-        progress.written += await finishExecutionsOfCommand(ctx.deps.pool, target.commandId, unlisted, 'failed', 'SSM reported no invocation for this instance');
+        progress.written += await finishExecutionsOfCommand(
+          ctx.deps.pool,
+          target.commandId,
+          unlisted,
+          'failed',
+          'SSM reported no invocation for this instance',
+        );
       }
       // Still open (full output not readable yet): the chunk is read again next round.
       if ([...waiting].some((id) => got.listed.has(id) && !got.finished.has(id))) return;
@@ -107,10 +125,16 @@ const pollScope = async (
   await completeChunks(ctx.deps.pool, complete);
 };
 
-const listCommands = async (ctx: RunContext, client: SSMClient, first: ChunkState, wanted: ReadonlyMap<string, ChunkState>): Promise<Map<string, Command>> => {
+const listCommands = async (
+  ctx: RunContext,
+  client: SSMClient,
+  first: ChunkState,
+  wanted: ReadonlyMap<string, ChunkState>,
+): Promise<Map<string, Command>> => {
   const seen = new Map<string, Command>();
   const job = jobFor(ctx, first.account_id, first.region);
-  const call = (input: ListCommandsCommandInput) => ctx.deps.queues.run(job, () => client.send(new ListCommandsCommand(input), { abortSignal: ctx.signal }));
+  const call = (input: ListCommandsCommandInput) =>
+    ctx.deps.queues.run(job, () => client.send(new ListCommandsCommand(input), { abortSignal: ctx.signal }));
   if (wanted.size <= BY_ID_MAX) {
     for (const id of wanted.keys()) {
       try {
@@ -127,7 +151,11 @@ const listCommands = async (ctx: RunContext, client: SSMClient, first: ChunkStat
   const earliest = Math.min(...[...wanted.values()].map((c) => c.sent_at ?? Date.now()));
   let nextToken: string | undefined;
   do {
-    const page = await call({ Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliest - 60_000) }], MaxResults: 50, NextToken: nextToken });
+    const page = await call({
+      Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliest - 60_000) }],
+      MaxResults: 50,
+      NextToken: nextToken,
+    });
     for (const c of page.Commands ?? []) if (c.CommandId && wanted.has(c.CommandId)) seen.set(c.CommandId, c);
     nextToken = page.NextToken;
   } while (nextToken && seen.size < wanted.size);

@@ -10,10 +10,16 @@ export type SendBase = Omit<SendCommandCommandInput, 'InstanceIds' | 'Comment'>;
  * Builds the run's SendCommand once (the script with its parameters is ~30 kB; 200 chunks of a
  * 10,000-instance run share one copy), or says why it cannot be built.
  */
-export const prepareSend = (ctx: RunContext): { readonly ok: true; readonly base: SendBase } | { readonly ok: false; readonly reason: string } => {
+export const prepareSend = (
+  ctx: RunContext,
+): { readonly ok: true; readonly base: SendBase } | { readonly ok: false; readonly reason: string } => {
   const { run, action } = ctx;
   try {
-    const commands = buildCommands({ action, params: run.params, context: { runId: run.id, changeNumber: run.change_number, settings: action.toolSettings } });
+    const commands = buildCommands({
+      action,
+      params: run.params,
+      context: { runId: run.id, changeNumber: run.change_number, settings: action.toolSettings },
+    });
     return {
       ok: true,
       base: {

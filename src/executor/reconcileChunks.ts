@@ -23,12 +23,20 @@ export type AbsentPolicy = { readonly kind: 'replan' } | { readonly kind: 'rejec
  */
 export const reconcileChunks = async (ctx: RunContext, chunks: readonly ChunkState[], onAbsent: AbsentPolicy): Promise<void> => {
   await Promise.all(
-    [...Map.groupBy(chunks.filter((c) => c.status === 'sending'), (c) => `${c.account_id}|${c.region}`).values()].map(async (group) => {
+    [
+      ...Map.groupBy(
+        chunks.filter((c) => c.status === 'sending'),
+        (c) => `${c.account_id}|${c.region}`,
+      ).values(),
+    ].map(async (group) => {
       try {
         await reconcileScope(ctx, group, onAbsent);
       } catch (error) {
         if (ctx.signal.aborted || isAbort(error)) throw error;
-        ctx.log.warn({ err: error, accountId: group[0]?.account_id, region: group[0]?.region }, 'reconciliation failed for this account+region; retrying next round');
+        ctx.log.warn(
+          { err: error, accountId: group[0]?.account_id, region: group[0]?.region },
+          'reconciliation failed for this account+region; retrying next round',
+        );
       }
     }),
   );
@@ -40,30 +48,58 @@ const reconcileScope = async (ctx: RunContext, group: readonly ChunkState[], onA
   const account = first ? deps.accounts.get(first.account_id) : undefined;
   if (!first || !account) return;
   const byComment = new Map(group.map((c) => [commentFor(run.id, c.seq), c]));
-  const found = await findByComment(ctx, deps.ssm.reader(account, first.region, ctx.session), first, byComment, Math.min(...group.map((c) => c.intent_at ?? Date.now())));
+  const found = await findByComment(
+    ctx,
+    deps.ssm.reader(account, first.region, ctx.session),
+    first,
+    byComment,
+    Math.min(...group.map((c) => c.intent_at ?? Date.now())),
+  );
 
   for (const [comment, chunk] of byComment) {
     const commandIds = found.get(comment);
     const commandId = commandIds?.[0];
     if (commandId) {
-      if ((commandIds?.length ?? 0) > 1) ctx.log.error({ chunk: chunk.seq, commandIds }, 'more than one command carries this chunk comment');
+      if ((commandIds?.length ?? 0) > 1)
+        ctx.log.error({ chunk: chunk.seq, commandIds }, 'more than one command carries this chunk comment');
       const recorded = await deps.pool.transaction(async (tx) => {
         if (!(await markChunkSent(tx, chunk.id, commandId))) return false;
-        await appendAudit(tx, { runId: run.id, actor: 'executor', action: 'command_reconciled', correlationId: run.correlation_id, data: { chunk: chunk.seq, commandId } });
+        await appendAudit(tx, {
+          runId: run.id,
+          actor: 'executor',
+          action: 'command_reconciled',
+          correlationId: run.correlation_id,
+          data: { chunk: chunk.seq, commandId },
+        });
         return true;
       });
-      if (recorded) ctx.log.info({ chunk: chunk.seq, commandId }, 'reconciled an unanswered dispatch: the command exists; not sending again');
+      if (recorded)
+        ctx.log.info({ chunk: chunk.seq, commandId }, 'reconciled an unanswered dispatch: the command exists; not sending again');
       continue;
     }
     if (Date.now() - (chunk.intent_at ?? Date.now()) < deps.settings.reconcileGraceMs) continue;
     if (onAbsent.kind === 'replan') {
       if (await revertChunkToPlanned(deps.pool, chunk.id)) {
-        await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'command_not_found', reason: 'no command carries this chunk comment; it will be sent', correlationId: run.correlation_id, data: { chunk: chunk.seq } });
+        await appendAudit(deps.pool, {
+          runId: run.id,
+          actor: 'executor',
+          action: 'command_not_found',
+          reason: 'no command carries this chunk comment; it will be sent',
+          correlationId: run.correlation_id,
+          data: { chunk: chunk.seq },
+        });
         ctx.log.info({ chunk: chunk.seq }, 'reconciled: the command was never created; it will be sent');
       }
     } else {
       await markChunkRejected(deps.pool, chunk.id, onAbsent.reason);
-      await appendAudit(deps.pool, { runId: run.id, actor: 'executor', action: 'command_not_found', reason: onAbsent.reason, correlationId: run.correlation_id, data: { chunk: chunk.seq } });
+      await appendAudit(deps.pool, {
+        runId: run.id,
+        actor: 'executor',
+        action: 'command_not_found',
+        reason: onAbsent.reason,
+        correlationId: run.correlation_id,
+        data: { chunk: chunk.seq },
+      });
     }
   }
 };
@@ -82,7 +118,11 @@ const findByComment = async (
   do {
     const page = await ctx.deps.queues.run(job, () =>
       client.send(
-        new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliestIntent - LOOKBACK_MS) }], MaxResults: 50, NextToken: nextToken }),
+        new ListCommandsCommand({
+          Filters: [{ key: 'InvokedAfter', value: ssmTimestamp(earliestIntent - LOOKBACK_MS) }],
+          MaxResults: 50,
+          NextToken: nextToken,
+        }),
         { abortSignal: ctx.signal },
       ),
     );

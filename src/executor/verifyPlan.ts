@@ -14,9 +14,15 @@ import type { RunContext } from './executorDeps.ts';
 export const verifyPlan = async (ctx: RunContext, current: RunRow, planned: readonly ChunkRow[]): Promise<string | null> => {
   const { deps, run } = ctx;
   const targets = await listRunTargets(deps.pool, run.id);
-  const digestOf = (r: RunRow) => planDigest({
-    tool: r.tool, action: r.action, scriptSha256: r.script_sha256, params: r.params, changeNumber: r.change_number, targets,
-  });
+  const digestOf = (r: RunRow) =>
+    planDigest({
+      tool: r.tool,
+      action: r.action,
+      scriptSha256: r.script_sha256,
+      params: r.params,
+      changeNumber: r.change_number,
+      targets,
+    });
   const approved = await listApprovedDigests(deps.pool, run.id);
   const expected = new Set([run.plan_digest, current.plan_digest, ...approved]);
   if (expected.size !== 1) return 'the approved plan digest was altered';

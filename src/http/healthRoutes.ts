@@ -19,14 +19,20 @@ export const healthRoutes = (readiness: Readiness, registry: MetricsRegistry): C
     path: '/readyz',
     method: ['GET'],
     handler: (_req, res) => {
-      void readiness.evaluate().then((state) => json(res, state.ready ? 200 : 503, state.ready ? { status: 'ok' } : { status: 'unavailable', failing: state.failing }));
+      void readiness
+        .evaluate()
+        .then((state) =>
+          json(res, state.ready ? 200 : 503, state.ready ? { status: 'ok' } : { status: 'unavailable', failing: state.failing }),
+        );
     },
   },
   {
     path: '/healthz',
     method: ['GET'],
     handler: (_req, res) => {
-      void readiness.evaluate().then((state) => json(res, state.ready ? 200 : 503, { status: state.ready ? 'ok' : state.started ? 'unavailable' : 'starting' }));
+      void readiness
+        .evaluate()
+        .then((state) => json(res, state.ready ? 200 : 503, { status: state.ready ? 'ok' : state.started ? 'unavailable' : 'starting' }));
     },
   },
   {

@@ -18,7 +18,9 @@ const withTimeout = async (check: ReadinessCheck): Promise<boolean> => {
   try {
     return await Promise.race([
       Promise.resolve().then(check.check),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS); }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+      }),
     ]);
   } catch {
     return false;
@@ -62,7 +64,9 @@ export const cachedCheck = (name: string, ttlMs: number, check: () => Promise<bo
       const now = Date.now();
       if (!last || now >= until) {
         until = now + ttlMs;
-        last = Promise.resolve().then(check).catch(() => false);
+        last = Promise.resolve()
+          .then(check)
+          .catch(() => false);
       }
       return last;
     },

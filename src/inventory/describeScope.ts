@@ -6,7 +6,10 @@ import type { InstanceRecord } from '../db/queries/instances.ts';
 
 /** The per-account+region bound every SSM call goes through (the executor's work queues satisfy it). */
 export type ScopeBound = {
-  readonly run: <T>(job: { readonly runId: string; readonly accountId: string; readonly region: string }, task: () => Promise<T>) => Promise<T>;
+  readonly run: <T>(
+    job: { readonly runId: string; readonly accountId: string; readonly region: string },
+    task: () => Promise<T>,
+  ) => Promise<T>;
 };
 
 export type ScopeDeps = { readonly ssm: SsmClients; readonly bound: ScopeBound; readonly session: SessionTag };
@@ -19,11 +22,20 @@ export const MAX_FILTER_VALUES = 100;
 export const toRecord = (account: TargetAccount, region: string, info: InstanceInformation): InstanceRecord | undefined =>
   info.InstanceId
     ? {
-      instanceId: info.InstanceId, partition: account.partition, accountId: account.id, region,
-      pingStatus: info.PingStatus ?? null, platformType: info.PlatformType ?? null, platformName: info.PlatformName ?? null,
-      computerName: info.ComputerName ?? null, ipAddress: info.IPAddress ?? null, platformVersion: info.PlatformVersion ?? null,
-      agentVersion: info.AgentVersion ?? null, lastPingAt: info.LastPingDateTime ?? null, resourceType: info.ResourceType ?? null,
-    }
+        instanceId: info.InstanceId,
+        partition: account.partition,
+        accountId: account.id,
+        region,
+        pingStatus: info.PingStatus ?? null,
+        platformType: info.PlatformType ?? null,
+        platformName: info.PlatformName ?? null,
+        computerName: info.ComputerName ?? null,
+        ipAddress: info.IPAddress ?? null,
+        platformVersion: info.PlatformVersion ?? null,
+        agentVersion: info.AgentVersion ?? null,
+        lastPingAt: info.LastPingDateTime ?? null,
+        resourceType: info.ResourceType ?? null,
+      }
     : undefined;
 
 /**
@@ -31,7 +43,10 @@ export const toRecord = (account: TargetAccount, region: string, info: InstanceI
  * page is one call inside the per-region bound, so a 10,000-node scope never holds more than its share.
  */
 export const describeScope = async (
-  deps: ScopeDeps, account: TargetAccount, region: string, filters: readonly InstanceInformationStringFilter[] = [],
+  deps: ScopeDeps,
+  account: TargetAccount,
+  region: string,
+  filters: readonly InstanceInformationStringFilter[] = [],
 ): Promise<InstanceRecord[]> => {
   const client = deps.ssm.reader(account, region, deps.session);
   const found: InstanceRecord[] = [];
@@ -39,9 +54,14 @@ export const describeScope = async (
   do {
     const token = nextToken;
     const page = await deps.bound.run({ runId: deps.session.runId, accountId: account.id, region }, async () =>
-      client.send(new DescribeInstanceInformationCommand({
-        ...(filters.length > 0 ? { Filters: [...filters] } : {}), MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}),
-      })));
+      client.send(
+        new DescribeInstanceInformationCommand({
+          ...(filters.length > 0 ? { Filters: [...filters] } : {}),
+          MaxResults: PAGE_SIZE,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
+    );
     for (const info of page.InstanceInformationList ?? []) {
       const record = toRecord(account, region, info);
       if (record) found.push(record);

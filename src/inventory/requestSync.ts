@@ -16,9 +16,12 @@ export const createInventorySyncRequest = (deps: {
     if (!deps.adminIds.includes(userId)) {
       const roster = await deps.approvers();
       if (!roster.members.has(userId)) {
-        return refuse('not_allowed', roster.verified
-          ? 'Only approvers and bot admins can sync the inventory.'
-          : 'Only approvers and bot admins can sync the inventory, and the approver groups could not be read from Slack just now; try again.');
+        return refuse(
+          'not_allowed',
+          roster.verified
+            ? 'Only approvers and bot admins can sync the inventory.'
+            : 'Only approvers and bot admins can sync the inventory, and the approver groups could not be read from Slack just now; try again.',
+        );
       }
     }
     return { ok: true, results: await deps.syncAll(userId) };

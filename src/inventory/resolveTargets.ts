@@ -4,7 +4,13 @@ import type { SsmClients } from '../aws/ssmClients.ts';
 import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
 import type { Candidate } from '../domain/preflight.ts';
 import { describeSelector, inScope, type TargetScope, type TargetSelector } from '../domain/targetSelectors.ts';
-import { findInventoryByIds, findInventoryByNames, upsertInstances, type InstanceRecord, type InventoryInstance } from '../db/queries/instances.ts';
+import {
+  findInventoryByIds,
+  findInventoryByNames,
+  upsertInstances,
+  type InstanceRecord,
+  type InventoryInstance,
+} from '../db/queries/instances.ts';
 import { findInstancesByStepOutcome } from '../db/queries/targeting.ts';
 import { chunkValues, describeScope, scopeLabel, scopesOf, type ScopeBound } from './describeScope.ts';
 
@@ -47,13 +53,20 @@ export const createTargetResolver = (deps: {
     const now = (deps.now ?? Date.now)();
     const session = { runId: `inventory-${input.requesterId}`.slice(0, 48), requesterId: input.requesterId };
     const scopeDeps = { ssm: deps.ssm, bound: deps.bound, session };
-    const scopes = scopesOf(deps.targets.accounts).filter(({ account, region }) => inScope(input.scope, { accountId: account.id, region, partition: account.partition }));
+    const scopes = scopesOf(deps.targets.accounts).filter(({ account, region }) =>
+      inScope(input.scope, { accountId: account.id, region, partition: account.partition }),
+    );
     const warnings: string[] = [];
     const unreachable = new Set<string>();
     const candidates: Candidate[] = [];
     const learned: InstanceRecord[] = [];
 
-    const ask = async (account: TargetAccount, region: string, filters: InstanceInformationStringFilter[], what: string): Promise<InstanceRecord[]> => {
+    const ask = async (
+      account: TargetAccount,
+      region: string,
+      filters: InstanceInformationStringFilter[],
+      what: string,
+    ): Promise<InstanceRecord[]> => {
       try {
         return await describeScope(scopeDeps, account, region, filters);
       } catch (error) {
@@ -66,10 +79,13 @@ export const createTargetResolver = (deps: {
     // Tag selectors: one query per selector, scope and chunk of ≤ 100 values (values OR within a filter).
     for (const s of input.selectors) {
       if (s.kind !== 'tag' && s.kind !== 'tag-key') continue;
-      const filters = s.kind === 'tag'
-        ? chunkValues(s.values).map((values) => ({ Key: `tag:${s.key}`, Values: values }))
-        : chunkValues(s.keys).map((values) => ({ Key: 'tag-key', Values: values }));
-      const found = await Promise.all(scopes.flatMap(({ account, region }) => filters.map(async (f) => ask(account, region, [f], describeSelector(s)))));
+      const filters =
+        s.kind === 'tag'
+          ? chunkValues(s.values).map((values) => ({ Key: `tag:${s.key}`, Values: values }))
+          : chunkValues(s.keys).map((values) => ({ Key: 'tag-key', Values: values }));
+      const found = await Promise.all(
+        scopes.flatMap(({ account, region }) => filters.map(async (f) => ask(account, region, [f], describeSelector(s)))),
+      );
       for (const r of found.flat()) {
         learned.push(r);
         candidates.push({ ref: r.instanceId, instance: live(r) });
@@ -81,7 +97,12 @@ export const createTargetResolver = (deps: {
     for (const s of input.selectors) {
       if (s.kind === 'ids') ids.push(...s.ids);
       if (s.kind === 'step') {
-        const rows = await findInstancesByStepOutcome(deps.pool, { tool: s.tool, action: s.action, changeNumber: input.changeNumber, outcome: s.outcome });
+        const rows = await findInstancesByStepOutcome(deps.pool, {
+          tool: s.tool,
+          action: s.action,
+          changeNumber: input.changeNumber,
+          outcome: s.outcome,
+        });
         ids.push(...rows.filter((r) => inScope(input.scope, r)).map((r) => r.instanceId));
         if (rows.length === 0) warnings.push(`${describeSelector(s)} matched no instance under ${input.changeNumber}`);
       }
@@ -93,8 +114,11 @@ export const createTargetResolver = (deps: {
       const missing = [...new Set(ids)].filter((id) => !isFresh(known.get(id)));
       const located = new Map<string, InstanceRecord>();
       if (missing.length > 0) {
-        const found = await Promise.all(scopes.flatMap(({ account, region }) =>
-          chunkValues(missing).map(async (chunk) => ask(account, region, [{ Key: 'InstanceIds', Values: chunk }], 'instance ids'))));
+        const found = await Promise.all(
+          scopes.flatMap(({ account, region }) =>
+            chunkValues(missing).map(async (chunk) => ask(account, region, [{ Key: 'InstanceIds', Values: chunk }], 'instance ids')),
+          ),
+        );
         for (const r of found.flat()) located.set(r.instanceId, r);
         learned.push(...located.values());
       }
@@ -125,7 +149,8 @@ export const createTargetResolver = (deps: {
         const matches = byName.get(name) ?? [];
         if (matches.length === 0) candidates.push({ ref: name });
         for (const r of matches) {
-          if (r.scopeError) warnings.push(`${name}: the last inventory sync of ${r.accountId} ${r.region} failed; data ${ageText(r.scopeSyncedAt, now)}`);
+          if (r.scopeError)
+            warnings.push(`${name}: the last inventory sync of ${r.accountId} ${r.region} failed; data ${ageText(r.scopeSyncedAt, now)}`);
           candidates.push({ ref: name, instance: r });
         }
       }

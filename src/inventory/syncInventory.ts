@@ -41,18 +41,24 @@ const errorText = (error: unknown): string => {
 export const syncInventory = async (deps: SyncInventoryDeps): Promise<ScopeSyncResult[]> => {
   const session = { runId: 'inventory', requesterId: deps.requesterId ?? 'pcm-ops-bot' };
   const scopes = scopesOf(deps.accounts ?? deps.targets.accounts);
-  return Promise.all(scopes.map(async ({ account, region }): Promise<ScopeSyncResult> => {
-    const scope = { accountId: account.id, region, partition: account.partition };
-    let outcome: { ok: true; instances: Awaited<ReturnType<typeof describeScope>> } | { ok: false; error: string };
-    try {
-      outcome = { ok: true, instances: await describeScope({ ssm: deps.ssm, bound: deps.bound, session }, account, region) };
-    } catch (error) {
-      outcome = { ok: false, error: errorText(error) };
-    }
-    const row = await deps.pool.transaction(async (tx) => recordScopeSync(tx, scope, outcome));
-    return {
-      ...scope, accountName: account.name, ok: outcome.ok, instances: row.instanceCount, lastSuccessAt: row.lastSuccessAt,
-      ...(outcome.ok ? {} : { error: outcome.error }),
-    };
-  }));
+  return Promise.all(
+    scopes.map(async ({ account, region }): Promise<ScopeSyncResult> => {
+      const scope = { accountId: account.id, region, partition: account.partition };
+      let outcome: { ok: true; instances: Awaited<ReturnType<typeof describeScope>> } | { ok: false; error: string };
+      try {
+        outcome = { ok: true, instances: await describeScope({ ssm: deps.ssm, bound: deps.bound, session }, account, region) };
+      } catch (error) {
+        outcome = { ok: false, error: errorText(error) };
+      }
+      const row = await deps.pool.transaction(async (tx) => recordScopeSync(tx, scope, outcome));
+      return {
+        ...scope,
+        accountName: account.name,
+        ok: outcome.ok,
+        instances: row.instanceCount,
+        lastSuccessAt: row.lastSuccessAt,
+        ...(outcome.ok ? {} : { error: outcome.error }),
+      };
+    }),
+  );
 };

@@ -43,7 +43,9 @@ export const createPeriodicJobs = (o: {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       log.warn({ err: e }, 'periodic job failed; it runs again on schedule');
     }
-    await finishPeriodicJob(o.pool, job.name, o.owner, error).catch((e: unknown) => log.warn({ err: e }, 'could not record the end of a periodic job'));
+    await finishPeriodicJob(o.pool, job.name, o.owner, error).catch((e: unknown) =>
+      log.warn({ err: e }, 'could not record the end of a periodic job'),
+    );
     log.debug({ ms: Date.now() - started, ok: error === null }, 'periodic job ran');
   };
 

@@ -2,7 +2,8 @@ import { stdSerializers } from 'pino';
 import { REDACTED } from './secretScrubber.ts';
 
 // Key names whose values are secrets at any depth (SLACK_BOT_TOKEN, clientSecret, access_token, headers.authorization…).
-const SENSITIVE_KEY = /passw(?:or)?d|passphrase|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential|signature|^database_?url$/iu;
+const SENSITIVE_KEY =
+  /passw(?:or)?d|passphrase|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential|signature|^database_?url$/iu;
 const MAX_DEPTH = 10;
 
 const walk = (value: unknown, depth: number, ancestors: WeakSet<object>): unknown => {
@@ -18,7 +19,8 @@ const walk = (value: unknown, depth: number, ancestors: WeakSet<object>): unknow
     if (Array.isArray(source)) return source.map((item: unknown) => walk(item, depth + 1, ancestors));
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(source)) {
-      out[key] = SENSITIVE_KEY.test(key) && inner !== undefined && inner !== null && inner !== '' ? REDACTED : walk(inner, depth + 1, ancestors);
+      out[key] =
+        SENSITIVE_KEY.test(key) && inner !== undefined && inner !== null && inner !== '' ? REDACTED : walk(inner, depth + 1, ancestors);
     }
     return out;
   } finally {

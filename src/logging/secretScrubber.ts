@@ -36,7 +36,13 @@ export const createSecretScrubber = (secrets: Iterable<string | undefined> = [])
     known.add(once);
     known.add(JSON.stringify(once).slice(1, -1));
     // Longest first, so a secret containing another is replaced whole.
-    pattern = new RegExp([...known].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gu');
+    pattern = new RegExp(
+      [...known]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join('|'),
+      'gu',
+    );
   };
   for (const secret of secrets) add(secret);
 

@@ -7,11 +7,30 @@ export type SlackFailure =
   | { readonly kind: 'transient'; readonly error: string };
 
 // The destination is gone or closed to the bot: a fallback (the requester's DM) may still reach someone.
-const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action', 'cannot_dm_bot', 'user_not_found', 'user_disabled']);
+const CHANNEL_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'restricted_action',
+  'cannot_dm_bot',
+  'user_not_found',
+  'user_disabled',
+]);
 // The message itself is refused; sending it again gets the same answer.
 const MESSAGE_ERRORS = new Set([
-  'message_not_found', 'cant_update_message', 'edit_window_closed', 'invalid_blocks', 'invalid_blocks_format', 'invalid_attachments',
-  'msg_too_long', 'msg_blocks_too_long', 'no_text', 'too_many_attachments', 'invalid_thread_ts', 'thread_not_found', 'invalid_arguments',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'invalid_attachments',
+  'msg_too_long',
+  'msg_blocks_too_long',
+  'no_text',
+  'too_many_attachments',
+  'invalid_thread_ts',
+  'thread_not_found',
+  'invalid_arguments',
 ]);
 
 /** Reads a WebClient error (@slack/web-api ErrorCode values) without depending on its classes. */

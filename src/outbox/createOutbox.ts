@@ -87,7 +87,12 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     }
     takePost(channel);
     const answer = await o.client.chat.postMessage({
-      channel, text: d.content.text, blocks, ...(d.threadTs ? { thread_ts: d.threadTs } : {}), unfurl_links: false, unfurl_media: false,
+      channel,
+      text: d.content.text,
+      blocks,
+      ...(d.threadTs ? { thread_ts: d.threadTs } : {}),
+      unfurl_links: false,
+      unfurl_media: false,
     });
     // Posting to a user id lands in the DM channel: remember that channel, not the user id.
     if (answer.ts) await d.posted?.(answer.channel ?? channel, answer.ts);
@@ -98,12 +103,23 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     await failOwed(o.pool, row.id, error);
     log.error({ id: String(row.id), stream: row.stream, kind: row.kind, runId: row.run_id, channel, error }, 'Slack message given up');
     if (!row.run_id) return;
-    await appendAudit(o.pool, { runId: row.run_id, actor: 'pcm-ops', action: 'slack_message_failed', reason: error, data: { kind: row.kind, channel } });
+    await appendAudit(o.pool, {
+      runId: row.run_id,
+      actor: 'pcm-ops',
+      action: 'slack_message_failed',
+      reason: error,
+      data: { kind: row.kind, channel },
+    });
     // The fallback: the requester hears about it in their DM, once per run (a DM that fails is not followed
     // by another; a reply given up because its parent was is not news).
     if (requester && channel && row.kind !== 'dm' && channel !== requester && !(await hasOwedDm(o.pool, row.run_id))) {
       const where = `<#${channel}>`;
-      await oweDm(o.pool, requester, `:warning: A message about your request \`${row.run_id}\` could not be delivered to ${where} (${escapeText(error)}). See \`/ops show ${row.run_id}\`.`, row.run_id);
+      await oweDm(
+        o.pool,
+        requester,
+        `:warning: A message about your request \`${row.run_id}\` could not be delivered to ${where} (${escapeText(error)}). See \`/ops show ${row.run_id}\`.`,
+        row.run_id,
+      );
     }
   };
 
@@ -115,7 +131,9 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     const now = Date.now();
     const wait = Math.max(
       (blockedUntil.get(d.method) ?? 0) - now,
-      d.method === 'chat.postMessage' ? postWaitMs(d.channel, now) : (lastUpdate.get(`${d.channel}|${d.ts}`) ?? -Infinity) + updateIntervalMs - now,
+      d.method === 'chat.postMessage'
+        ? postWaitMs(d.channel, now)
+        : (lastUpdate.get(`${d.channel}|${d.ts}`) ?? -Infinity) + updateIntervalMs - now,
     );
     if (wait > 0) return retryOwed(o.pool, row.id, { delayMs: wait, countAttempt: false });
 
@@ -135,7 +153,10 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
         }
         if (failure.kind === 'transient') {
           const delayMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, row.attempts - 1));
-          log.warn({ id: String(row.id), stream: row.stream, attempt: row.attempts, retryInMs: delayMs, error: failure.error }, 'Slack message not sent; will retry');
+          log.warn(
+            { id: String(row.id), stream: row.stream, attempt: row.attempts, retryInMs: delayMs, error: failure.error },
+            'Slack message not sent; will retry',
+          );
           return retryOwed(o.pool, row.id, { delayMs, countAttempt: true, error: failure.error });
         }
         if (failure.channel && d.method === 'chat.postMessage' && d.fallbackChannel && channel !== d.fallbackChannel) {

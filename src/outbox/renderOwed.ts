@@ -71,7 +71,9 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
 export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row: OwedRow): Promise<Rendered> => {
   if (row.kind === 'channel_post') {
     const p = row.payload as { channel: string; text?: string; freeze?: FreezeNotice };
-    return { delivery: { method: 'chat.postMessage', channel: p.channel, content: { text: p.freeze ? freezeText(p.freeze) : (p.text ?? '') } } };
+    return {
+      delivery: { method: 'chat.postMessage', channel: p.channel, content: { text: p.freeze ? freezeText(p.freeze) : (p.text ?? '') } },
+    };
   }
   if (row.kind === 'dm') {
     const p = row.payload as { user: string; text: string };
@@ -88,7 +90,10 @@ export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row
     return {
       run,
       delivery: {
-        method: 'chat.postMessage', channel: run.channel_id, content, fallbackChannel: run.requester_id,
+        method: 'chat.postMessage',
+        channel: run.channel_id,
+        content,
+        fallbackChannel: run.requester_id,
         posted: (channel, ts) => setRunMessage(pool, run.id, channel, ts),
       },
     };
@@ -101,12 +106,20 @@ export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row
   }
   const { decided } = row.payload as { decided?: ApprovalDecided };
   const [groups, approvedBy, freeze, targeting] = await Promise.all([
-    loadTargetGroups(pool, run.id), listApprovers(pool, run.id), getFreeze(pool), getRunTargeting(pool, run.id),
+    loadTargetGroups(pool, run.id),
+    listApprovers(pool, run.id),
+    getFreeze(pool),
+    getRunTargeting(pool, run.id),
   ]);
   const content = approvalMessage(view, groups, { approvedBy, freeze, targeting, ...(decided ? { decided } : {}) });
   if (run.approval_ts) return { run, delivery: { method: 'chat.update', channel: run.approval_channel_id, ts: run.approval_ts, content } };
   return {
     run,
-    delivery: { method: 'chat.postMessage', channel: run.approval_channel_id, content, posted: (_channel, ts) => setApprovalMessage(pool, run.id, ts) },
+    delivery: {
+      method: 'chat.postMessage',
+      channel: run.approval_channel_id,
+      content,
+      posted: (_channel, ts) => setApprovalMessage(pool, run.id, ts),
+    },
   };
 };

@@ -10,7 +10,10 @@ export type PruneOutputOptions = {
 };
 
 /** Prunes old executions' output batch by batch until none is left; statuses, results and audit stay. */
-export const pruneExpiredOutput = async (pool: DatabasePool, options: PruneOutputOptions): Promise<{ readonly pruned: number; readonly batches: number }> => {
+export const pruneExpiredOutput = async (
+  pool: DatabasePool,
+  options: PruneOutputOptions,
+): Promise<{ readonly pruned: number; readonly batches: number }> => {
   if (options.olderThanDays <= 0) return { pruned: 0, batches: 0 };
   const { rows, batches } = await loopBatches(() => pruneExecutionOutputBatch(pool, options), options);
   return { pruned: rows, batches };

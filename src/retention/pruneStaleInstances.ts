@@ -10,7 +10,10 @@ export type PruneInstancesOptions = {
 };
 
 /** Deletes inventory rows of instances not seen for a long time (terminated, moved, deregistered). */
-export const pruneStaleInstances = async (pool: DatabasePool, options: PruneInstancesOptions): Promise<{ readonly deleted: number; readonly batches: number }> => {
+export const pruneStaleInstances = async (
+  pool: DatabasePool,
+  options: PruneInstancesOptions,
+): Promise<{ readonly deleted: number; readonly batches: number }> => {
   if (options.notSeenForDays <= 0) return { deleted: 0, batches: 0 };
   const { rows, batches } = await loopBatches(() => deleteStaleInstancesBatch(pool, options), options);
   return { deleted: rows, batches };

@@ -19,6 +19,10 @@ export type RetentionReport = { readonly outputPruned: number; readonly instance
  */
 export const runRetention = async (pool: DatabasePool, settings: RetentionSettings, signal?: AbortSignal): Promise<RetentionReport> => {
   const output = await pruneExpiredOutput(pool, { olderThanDays: settings.outputRetentionDays, batchSize: settings.batchSize, signal });
-  const instances = await pruneStaleInstances(pool, { notSeenForDays: settings.instanceRetentionDays, batchSize: settings.batchSize, signal });
+  const instances = await pruneStaleInstances(pool, {
+    notSeenForDays: settings.instanceRetentionDays,
+    batchSize: settings.batchSize,
+    signal,
+  });
   return { outputPruned: output.pruned, instancesDeleted: instances.deleted, batches: output.batches + instances.batches };
 };

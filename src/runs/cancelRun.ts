@@ -33,7 +33,9 @@ export const createRunCanceller = (deps: {
       const run = await lockRun(tx, runId);
       if (!run) return refuse('not_found', 'No such run. Check the id with `/ops history`.');
       const verdict = decideCancel({
-        userId, approvers, run: { status: run.status, requesterId: run.requester_id, cancelRequestedBy: run.cancel_requested_by },
+        userId,
+        approvers,
+        run: { status: run.status, requesterId: run.requester_id, cancelRequestedBy: run.cancel_requested_by },
       });
       if (!verdict.ok) return verdict;
       // What the cancel owes Slack (approval message, parent, thread) is queued in this same transaction.
@@ -43,7 +45,12 @@ export const createRunCanceller = (deps: {
         if (!moved) return refuse('not_pending', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
         await finishOpenExecutions(tx, runId, 'not_sent', `cancelled by ${userId} before approval`);
         await appendAudit(tx, {
-          runId, actor: userId, action: 'cancelled', fromStatus: 'pending_approval', toStatus: 'cancelled', correlationId: run.correlation_id,
+          runId,
+          actor: userId,
+          action: 'cancelled',
+          fromStatus: 'pending_approval',
+          toStatus: 'cancelled',
+          correlationId: run.correlation_id,
         });
         await oweDecision(tx, runId, { event: 'cancelled', ...told });
         return { ok: true, outcome: 'cancelled', run: moved };
@@ -51,7 +58,12 @@ export const createRunCanceller = (deps: {
       const marked = await requestRunCancel(tx, runId, userId);
       if (!marked) return refuse('not_running', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
       await appendAudit(tx, {
-        runId, actor: userId, action: 'cancel_requested', fromStatus: run.status, toStatus: run.status, correlationId: run.correlation_id,
+        runId,
+        actor: userId,
+        action: 'cancel_requested',
+        fromStatus: run.status,
+        toStatus: run.status,
+        correlationId: run.correlation_id,
       });
       await oweDecision(tx, runId, { event: 'cancel_requested', ...told });
       return { ok: true, outcome: 'cancel_requested', run: marked };
@@ -59,7 +71,12 @@ export const createRunCanceller = (deps: {
     if (result.ok && result.outcome === 'cancel_requested') deps.onCancelRequested?.(runId);
     if (!result.ok && result.code !== 'not_found') {
       await appendAudit(deps.pool, {
-        runId, actor: userId, action: 'cancel_refused', reason: result.message, correlationId: current.correlation_id, data: { code: result.code },
+        runId,
+        actor: userId,
+        action: 'cancel_refused',
+        reason: result.message,
+        correlationId: current.correlation_id,
+        data: { code: result.code },
       });
     }
     return result;

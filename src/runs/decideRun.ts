@@ -11,7 +11,8 @@ import { oweDecision } from '../db/queries/outbox.ts';
 import { getRun, lockRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { getFreeze } from '../db/queries/settings.ts';
 
-export type ApproveResult = { readonly ok: true; readonly final: boolean; readonly run: RunRow; readonly approvers: readonly string[] } | Refusal;
+export type ApproveResult =
+  { readonly ok: true; readonly final: boolean; readonly run: RunRow; readonly approvers: readonly string[] } | Refusal;
 export type RejectResult = { readonly ok: true; readonly run: RunRow } | Refusal;
 
 export type RunDecider = {
@@ -40,7 +41,12 @@ export const createRunDecider = (deps: {
 }): RunDecider => {
   const audited = async (run: RunRow, actor: string, attempted: string, refusal: Refusal): Promise<Refusal> => {
     await appendAudit(deps.pool, {
-      runId: run.id, actor, action: `${attempted}_refused`, reason: refusal.message, correlationId: run.correlation_id, data: { code: refusal.code },
+      runId: run.id,
+      actor,
+      action: `${attempted}_refused`,
+      reason: refusal.message,
+      correlationId: run.correlation_id,
+      data: { code: refusal.code },
     });
     return refusal;
   };
@@ -59,8 +65,11 @@ export const createRunDecider = (deps: {
           frozen: await getFreeze(db),
           now: new Date(),
           run: {
-            status: run.status, requesterId: run.requester_id, planDigest: run.plan_digest,
-            approvalsRequired: run.approvals_required, approvalExpiresAt: new Date(run.approval_expires_at),
+            status: run.status,
+            requesterId: run.requester_id,
+            planDigest: run.plan_digest,
+            approvalsRequired: run.approvals_required,
+            approvalExpiresAt: new Date(run.approval_expires_at),
           },
         });
       const pre = await check(current, deps.pool);
@@ -74,10 +83,14 @@ export const createRunDecider = (deps: {
         const verdict = await check(run, tx);
         if (!verdict.ok) return verdict;
         const inserted = await insertApproval(tx, { runId, approverId, decision: 'approved', reason: null, planDigest: run.plan_digest });
-        if (!inserted) return refuse('already_approved', 'You already approved this request; a second approval must come from a different person.');
+        if (!inserted)
+          return refuse('already_approved', 'You already approved this request; a second approval must come from a different person.');
         const approvers = await listApprovers(tx, runId);
         await appendAudit(tx, {
-          runId, actor: approverId, action: 'approval_recorded', correlationId: run.correlation_id,
+          runId,
+          actor: approverId,
+          action: 'approval_recorded',
+          correlationId: run.correlation_id,
           data: { planDigest: run.plan_digest, approvals: approvers.length, required: run.approvals_required },
         });
         const told = { by: approverId, approvals: approvers.length, required: run.approvals_required };
@@ -88,7 +101,12 @@ export const createRunDecider = (deps: {
         const moved = await transitionRun(tx, runId, ['pending_approval'], 'approved');
         if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing more to do.');
         await appendAudit(tx, {
-          runId, actor: approverId, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved', correlationId: run.correlation_id,
+          runId,
+          actor: approverId,
+          action: 'approved',
+          fromStatus: 'pending_approval',
+          toStatus: 'approved',
+          correlationId: run.correlation_id,
           data: { approvers },
         });
         // The Slack messages it owes, in this transaction: "Approved by" is in the thread before "Started".
@@ -119,7 +137,13 @@ export const createRunDecider = (deps: {
         if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing to reject.');
         await insertApproval(tx, { runId, approverId, decision: 'rejected', reason, planDigest: run.plan_digest });
         await appendAudit(tx, {
-          runId, actor: approverId, action: 'rejected', fromStatus: 'pending_approval', toStatus: 'rejected', reason, correlationId: run.correlation_id,
+          runId,
+          actor: approverId,
+          action: 'rejected',
+          fromStatus: 'pending_approval',
+          toStatus: 'rejected',
+          reason,
+          correlationId: run.correlation_id,
         });
         await oweDecision(tx, runId, { event: 'rejected', by: approverId, reason, approvals: 0, required: run.approvals_required });
         return { ok: true, run: moved };

@@ -9,7 +9,12 @@ import type { ToolRegistry } from '../tools/registry.ts';
 export type RequestStage = 'command' | 'submission';
 
 export type RequestGate = {
-  readonly check: (p: { toolId: string; userId: string; channelId: string; stage: RequestStage }) => Promise<{ readonly ok: true } | Refusal>;
+  readonly check: (p: {
+    toolId: string;
+    userId: string;
+    channelId: string;
+    stage: RequestStage;
+  }) => Promise<{ readonly ok: true } | Refusal>;
 };
 
 /** Who may request a tool (e.g. the directory's `requestersFor`); undefined = anyone. */
@@ -29,12 +34,20 @@ export const createRequestGate = (deps: {
     const tool = deps.registry.byId(toolId);
     const verdict = tool
       ? decideRequest({
-          userId, channelId, command: tool.command, requesters: await deps.requestersFor(toolId), channels: deps.allowedChannels[toolId] ?? [],
+          userId,
+          channelId,
+          command: tool.command,
+          requesters: await deps.requestersFor(toolId),
+          channels: deps.allowedChannels[toolId] ?? [],
         })
       : refuse('unknown_tool', 'This tool no longer exists; close the form.');
     if (!verdict.ok) {
       await appendAudit(deps.pool, {
-        runId: null, actor: userId, action: 'request_refused', reason: verdict.message, data: { code: verdict.code, tool: toolId, channel: channelId, stage },
+        runId: null,
+        actor: userId,
+        action: 'request_refused',
+        reason: verdict.message,
+        data: { code: verdict.code, tool: toolId, channel: channelId, stage },
       });
     }
     return verdict;

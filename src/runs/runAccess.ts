@@ -31,10 +31,17 @@ export const createRunAccess = (deps: {
     const found = await findRun(deps.pool, ref);
     if (!found.ok) return found;
     const approvers = await deps.approversFor(found.run.tool);
-    if (mayViewRun({ viewerId, requesterId: found.run.requester_id, isAdmin: deps.adminIds.includes(viewerId), toolApprovers: approvers })) return found;
+    if (mayViewRun({ viewerId, requesterId: found.run.requester_id, isAdmin: deps.adminIds.includes(viewerId), toolApprovers: approvers }))
+      return found;
     if (!approvers.verified) {
-      return refuse('approvers_unverified', 'The approvers of this tool could not be verified with Slack just now, so this run cannot be shown. Try again in a few minutes.');
+      return refuse(
+        'approvers_unverified',
+        'The approvers of this tool could not be verified with Slack just now, so this run cannot be shown. Try again in a few minutes.',
+      );
     }
-    return refuse('not_visible', 'You can only see runs you requested or runs of tools you approve. Ask the requester or an approver of this tool.');
+    return refuse(
+      'not_visible',
+      'You can only see runs you requested or runs of tools you approve. Ask the requester or an approver of this tool.',
+    );
   },
 });

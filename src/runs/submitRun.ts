@@ -38,10 +38,14 @@ export type SubmitTarget = { instanceId: string; accountId: string; region: stri
 /** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
   | {
-    readonly ok: true; readonly run: RunRow; readonly targets: readonly SubmitTarget[]; readonly redelivered?: true;
-    /** Pre-flight counts and resolver warnings, for the requester (absent on a re-delivery). */
-    readonly preflight?: PreflightSummary; readonly warnings?: readonly string[];
-  }
+      readonly ok: true;
+      readonly run: RunRow;
+      readonly targets: readonly SubmitTarget[];
+      readonly redelivered?: true;
+      /** Pre-flight counts and resolver warnings, for the requester (absent on a re-delivery). */
+      readonly preflight?: PreflightSummary;
+      readonly warnings?: readonly string[];
+    }
   | { readonly ok: false; readonly errors: Readonly<Record<string, string>> };
 
 export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
@@ -70,7 +74,12 @@ export const createRunSubmitter = (deps: {
     // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
     const earlier = input.origin ? await findRunByOrigin(deps.pool, input.origin.viewId, input.origin.viewHash) : null;
     if (earlier) return { ok: true, run: earlier, targets: [], redelivered: true };
-    const allowed = await deps.gate.check({ toolId: input.toolId, userId: input.requesterId, channelId: input.channelId, stage: 'submission' });
+    const allowed = await deps.gate.check({
+      toolId: input.toolId,
+      userId: input.requesterId,
+      channelId: input.channelId,
+      stage: 'submission',
+    });
     if (!allowed.ok) return { ok: false, errors: { action: allowed.message } };
     // Checked before the AWS and ServiceNow look-ups (cheap refusal), and again under the lock below.
     const overLimit = await rateRefusal(deps.pool, input.requesterId, deps.submitRatePerMinute);
@@ -90,7 +99,8 @@ export const createRunSubmitter = (deps: {
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
       errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
-    } else if (parsed.selectors.length === 0) errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
+    } else if (parsed.selectors.length === 0)
+      errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
     if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
@@ -108,7 +118,11 @@ export const createRunSubmitter = (deps: {
       return { ok: false, errors: { instances: credentials ? `${refused} ${credentials}` : refused } };
     }
     const targets: SubmitTarget[] = checked.eligible.map((t) => ({
-      instanceId: t.instanceId, accountId: t.accountId, region: t.region, partition: t.partition, computerName: t.computerName,
+      instanceId: t.instanceId,
+      accountId: t.accountId,
+      region: t.region,
+      partition: t.partition,
+      computerName: t.computerName,
     }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
     if (credentials) return { ok: false, errors: { instances: credentials } };
@@ -116,23 +130,43 @@ export const createRunSubmitter = (deps: {
 
     if (action.requires) {
       const done = new Set(
-        await findInstancesWithSuccess(deps.pool, { tool: action.requires.tool, action: action.requires.action, changeNumber, instanceIds: eligibleIds }),
+        await findInstancesWithSuccess(deps.pool, {
+          tool: action.requires.tool,
+          action: action.requires.action,
+          changeNumber,
+          instanceIds: eligibleIds,
+        }),
       );
       const lacking = eligibleIds.filter((id) => !done.has(id));
       if (lacking.length > 0) {
-        return { ok: false, errors: { instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.` } };
+        return {
+          ok: false,
+          errors: {
+            instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.`,
+          },
+        };
       }
     }
 
-    const change = await deps.changes.verify(changeNumber, targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })));
+    const change = await deps.changes.verify(
+      changeNumber,
+      targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })),
+    );
     if (!change.ok) return { ok: false, errors: { change: change.message } };
 
     const runId = randomUUID();
     const digest = planDigest({
-      tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params: params.data, changeNumber, targets,
+      tool: action.toolId,
+      action: action.id,
+      scriptSha256: action.scriptSha256,
+      params: params.data,
+      changeNumber,
+      targets,
     });
     const approvalsRequired = requiredApprovals({
-      actionApprovals: action.approval.approvals, mutates: action.mutates, partitions: [...new Set(targets.map((t) => t.partition))],
+      actionApprovals: action.approval.approvals,
+      mutates: action.mutates,
+      partitions: [...new Set(targets.map((t) => t.partition))],
       policy: deps.secondApproval ?? 'mutating',
     });
     const created = await deps.pool.transaction(async (tx): Promise<SubmitResult> => {
@@ -147,15 +181,32 @@ export const createRunSubmitter = (deps: {
         const taken = await findActiveMutatingLocks(tx, eligibleIds);
         if (taken.length > 0) return { ok: false, errors: { instances: lockRefusal(taken) } };
       }
-      await upsertScripts(tx, [{
-        sha256: action.scriptSha256, tool: action.toolId, action: action.id, name: `${action.toolId}/${action.script}`,
-        interpreter: action.interpreter, content: action.scriptContent,
-      }]);
+      await upsertScripts(tx, [
+        {
+          sha256: action.scriptSha256,
+          tool: action.toolId,
+          action: action.id,
+          name: `${action.toolId}/${action.script}`,
+          interpreter: action.interpreter,
+          content: action.scriptContent,
+        },
+      ]);
       const row = await insertRun(tx, {
-        id: runId, tool: action.toolId, action: action.id, params: params.data, scriptSha256: action.scriptSha256,
-        requesterId: input.requesterId, channelId: input.channelId, approvalChannelId: deps.approvalChannelId, changeNumber,
-        planDigest: digest, approvalsRequired, mutates: action.mutates, targetCount: targets.length,
-        correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+        id: runId,
+        tool: action.toolId,
+        action: action.id,
+        params: params.data,
+        scriptSha256: action.scriptSha256,
+        requesterId: input.requesterId,
+        channelId: input.channelId,
+        approvalChannelId: deps.approvalChannelId,
+        changeNumber,
+        planDigest: digest,
+        approvalsRequired,
+        mutates: action.mutates,
+        targetCount: targets.length,
+        correlationId: randomUUID(),
+        approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
@@ -166,13 +217,27 @@ export const createRunSubmitter = (deps: {
       }
       await insertExecutions(tx, runId, action.scriptSha256, targets);
       await setRunTargeting(tx, runId, {
-        selectors: parsed.selectors.map(describeSelector), scope, warnings: resolved.warnings.slice(0, 50),
-        summary: checked.summary, excluded: checked.excluded.slice(0, MAX_STORED_EXCLUSIONS).map(storedExclusion),
+        selectors: parsed.selectors.map(describeSelector),
+        scope,
+        warnings: resolved.warnings.slice(0, 50),
+        summary: checked.summary,
+        excluded: checked.excluded.slice(0, MAX_STORED_EXCLUSIONS).map(storedExclusion),
       });
       await insertChangeInstances(tx, changeNumber, runId, targets);
       await appendAudit(tx, {
-        runId, actor: input.requesterId, action: 'requested', toStatus: 'pending_approval', correlationId: row.correlation_id,
-        data: { tool: action.toolId, action: action.id, targets: targets.length, planDigest: digest, change: changeNumber, approvalsRequired },
+        runId,
+        actor: input.requesterId,
+        action: 'requested',
+        toStatus: 'pending_approval',
+        correlationId: row.correlation_id,
+        data: {
+          tool: action.toolId,
+          action: action.id,
+          targets: targets.length,
+          planDigest: digest,
+          change: changeNumber,
+          approvalsRequired,
+        },
       });
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
     });
@@ -184,5 +249,10 @@ const rateRefusal = async (db: Db, requesterId: string, limit: number | undefine
   if (limit === undefined) return null;
   const recent = await countRecentSubmissions(db, requesterId);
   if (recent < limit) return null;
-  return { ok: false, errors: { action: `You submitted ${recent} requests in the last minute; the limit is ${limit} a minute. Wait a minute, then submit again.` } };
+  return {
+    ok: false,
+    errors: {
+      action: `You submitted ${recent} requests in the last minute; the limit is ${limit} a minute. Wait a minute, then submit again.`,
+    },
+  };
 };

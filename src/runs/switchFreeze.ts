@@ -34,7 +34,10 @@ export const createFreezeSwitch = (deps: {
       if (!changed) return { ok: true, freeze: before, changed: false };
       await setFreeze(tx, freeze);
       await appendAudit(tx, {
-        runId: null, actor: userId, action: on ? 'freeze_on' : 'freeze_off', reason: on ? (freeze.reason ?? null) : (before.reason ?? null),
+        runId: null,
+        actor: userId,
+        action: on ? 'freeze_on' : 'freeze_off',
+        reason: on ? (freeze.reason ?? null) : (before.reason ?? null),
         data: { before, after: freeze },
       });
       await oweFreezeNotice(tx, deps.approvalChannelId, { on, by: userId, ...(on && freeze.reason ? { reason: freeze.reason } : {}) });

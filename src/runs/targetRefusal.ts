@@ -3,18 +3,33 @@ import { exclusionLabels, type ActiveLock, type Exclusion, type ExclusionReason,
 /** How many exclusions a run keeps for the record (the counts are always complete). */
 export const MAX_STORED_EXCLUSIONS = 5_000;
 
-export type StoredExclusion = { ref: string; reason: ExclusionReason; detail: string; instanceId?: string; accountId?: string; region?: string; partition?: string };
+export type StoredExclusion = {
+  ref: string;
+  reason: ExclusionReason;
+  detail: string;
+  instanceId?: string;
+  accountId?: string;
+  region?: string;
+  partition?: string;
+};
 
 export const storedExclusion = (e: Exclusion): StoredExclusion => ({
-  ref: e.ref, reason: e.reason, detail: e.detail,
-  ...(e.target ? { instanceId: e.target.instanceId, accountId: e.target.accountId, region: e.target.region, partition: e.target.partition } : {}),
+  ref: e.ref,
+  reason: e.reason,
+  detail: e.detail,
+  ...(e.target
+    ? { instanceId: e.target.instanceId, accountId: e.target.accountId, region: e.target.region, partition: e.target.partition }
+    : {}),
 });
 
-const first = (items: readonly string[], max: number) => items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
+const first = (items: readonly string[], max: number) =>
+  items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
 
 /** "3 SSM agent ConnectionLost, 2 wrong platform…" */
 export const reasonCounts = (byReason: Readonly<Partial<Record<ExclusionReason, number>>>): string =>
-  Object.entries(byReason).map(([r, n]) => `${n} ${exclusionLabels[r as ExclusionReason]}`).join('; ');
+  Object.entries(byReason)
+    .map(([r, n]) => `${n} ${exclusionLabels[r as ExclusionReason]}`)
+    .join('; ');
 
 export const lockRefusal = (locks: readonly ActiveLock[]): string => {
   const byRun = new Map<string, { lock: ActiveLock; ids: string[] }>();
@@ -23,8 +38,12 @@ export const lockRefusal = (locks: readonly ActiveLock[]): string => {
     entry.ids.push(l.instanceId);
     byRun.set(l.runId, entry);
   }
-  const runs = [...byRun.values()].slice(0, 5).map(({ lock, ids }) =>
-    `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${first(ids, 5)}`);
+  const runs = [...byRun.values()]
+    .slice(0, 5)
+    .map(
+      ({ lock, ids }) =>
+        `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${first(ids, 5)}`,
+    );
   return `${locks.length} instance(s) are already targeted by another active mutating run: ${runs.join('; ')}${byRun.size > 5 ? ` and ${byRun.size - 5} more runs` : ''}. Wait for it to finish, or leave them out.`;
 };
 
@@ -32,7 +51,11 @@ export const lockRefusal = (locks: readonly ActiveLock[]): string => {
  * Why the request cannot go to approval (null when it can): nothing eligible, or more than the action
  * takes (with the count and how to narrow it), or fewer than it needs.
  */
-export const targetRefusal = (checked: Preflight, warnings: readonly string[], limits: { readonly min: number; readonly max: number }): string | null => {
+export const targetRefusal = (
+  checked: Preflight,
+  warnings: readonly string[],
+  limits: { readonly min: number; readonly max: number },
+): string | null => {
   const n = checked.eligible.length;
   const unreachable = warnings.length > 0 ? ` (${first(warnings, 3)})` : '';
   // Ids and names typed by hand that exist nowhere are typos to fix, not hosts to drop silently.
@@ -41,8 +64,17 @@ export const targetRefusal = (checked: Preflight, warnings: readonly string[], l
   if (n === 0) {
     if (checked.excluded.length === 0) return `The selectors matched no instance${unreachable}.`;
     const locked = checked.excluded.filter((e) => e.reason === 'locked');
-    const lockText = locked.length > 0 ? ` Locked: ${first(locked.map((e) => `${e.ref} by ${e.detail}`), 3)}.` : '';
-    return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${first(checked.excluded.map((e) => `${e.ref} (${e.detail})`), 5)}${unreachable}.`;
+    const lockText =
+      locked.length > 0
+        ? ` Locked: ${first(
+            locked.map((e) => `${e.ref} by ${e.detail}`),
+            3,
+          )}.`
+        : '';
+    return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${first(
+      checked.excluded.map((e) => `${e.ref} (${e.detail})`),
+      5,
+    )}${unreachable}.`;
   }
   if (n > limits.max) {
     return `The selectors match ${n} eligible instance(s); this action takes at most ${limits.max}. Narrow it: a more specific tag value (tag:Key=Value), fewer lines, or choose an account, region or partition below.`;

@@ -16,7 +16,10 @@ export const announceRun = async (deps: { pool: DatabasePool; wakeOutbox: () => 
   const counts = targeting ? `\n${preflightText(targeting)}` : '';
   await deps.pool.transaction(async (tx) => {
     await oweRunParent(tx, run.id);
-    await oweRunReply(tx, run.id, { kind: 'text', text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` });
+    await oweRunReply(tx, run.id, {
+      kind: 'text',
+      text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.${counts}`,
+    });
     await oweApproval(tx, run.id);
   });
   deps.wakeOutbox();

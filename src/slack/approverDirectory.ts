@@ -58,10 +58,16 @@ export const createApproverDirectory = (o: {
           const last = cache.get(id);
           const age = last ? now() - last.at : undefined;
           if (last && age !== undefined && age < maxStale) {
-            o.logger.warn({ err: error, usergroup: id, ageMs: age }, 'could not read a user group; trusting its members read shortly before');
+            o.logger.warn(
+              { err: error, usergroup: id, ageMs: age },
+              'could not read a user group; trusting its members read shortly before',
+            );
             return { members: last.members, verified: true };
           }
-          o.logger.error({ err: error, usergroup: id, ageMs: age ?? null }, 'could not read a user group; nobody is taken from it until Slack answers');
+          o.logger.error(
+            { err: error, usergroup: id, ageMs: age ?? null },
+            'could not read a user group; nobody is taken from it until Slack answers',
+          );
           return { members: new Set<string>(), verified: false };
         } finally {
           inFlight.delete(id);

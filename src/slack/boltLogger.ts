@@ -12,18 +12,25 @@ const LEVELS: Record<string, LogLevel> = { trace: LogLevel.DEBUG, debug: LogLeve
 export const boltLogger = (logger: Logger, component = 'bolt'): BoltLogger => {
   const log = logger.child({ component });
   let level: LogLevel = LEVELS[logger.level] ?? LogLevel.ERROR;
-  const emit = (write: Logger['info']) => (...m: unknown[]) => {
-    const err = m.find((x) => x instanceof Error);
-    const text = m.filter((x) => x !== err).map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 4, breakLength: Infinity }))).join(' ');
-    if (err) write.call(log, { err }, text);
-    else write.call(log, text);
-  };
+  const emit =
+    (write: Logger['info']) =>
+    (...m: unknown[]) => {
+      const err = m.find((x) => x instanceof Error);
+      const text = m
+        .filter((x) => x !== err)
+        .map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 4, breakLength: Infinity })))
+        .join(' ');
+      if (err) write.call(log, { err }, text);
+      else write.call(log, text);
+    };
   return {
     debug: emit(log.debug),
     info: emit(log.info),
     warn: emit(log.warn),
     error: emit(log.error),
-    setLevel: (l: LogLevel) => { level = l; },
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
     getLevel: () => level,
     setName: () => {},
   };

@@ -38,16 +38,24 @@ export const createSlackApp = (
 ): AppType => {
   const blog = boltLogger(logger);
   const receiver = config.SLACK_APP_TOKEN
-    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN, customRoutes: routes, installerOptions: { port: config.PORT }, logger: blog })
-    : refuseFutureRequests(new HTTPReceiver({
-        signingSecret: config.SLACK_SIGNING_SECRET,
-        endpoints: '/slack/events',
+    ? new SocketModeReceiver({
+        appToken: config.SLACK_APP_TOKEN,
         customRoutes: routes,
+        installerOptions: { port: config.PORT },
         logger: blog,
-        // Dispatch every request; listeners ack themselves within Slack's 3 s.
-        processBeforeResponse: false,
-        unhandledRequestTimeoutMillis: 2_900,
-      }), logger);
+      })
+    : refuseFutureRequests(
+        new HTTPReceiver({
+          signingSecret: config.SLACK_SIGNING_SECRET,
+          endpoints: '/slack/events',
+          customRoutes: routes,
+          logger: blog,
+          // Dispatch every request; listeners ack themselves within Slack's 3 s.
+          processBeforeResponse: false,
+          unhandledRequestTimeoutMillis: 2_900,
+        }),
+        logger,
+      );
   const app = new App({
     receiver,
     // Single workspace: the token is fixed and its identity is learned once (main.ts), not per request.
@@ -60,7 +68,10 @@ export const createSlackApp = (
     logger: blog,
     // The error handler gets the request body, so the person who hit a fault can be told its reference.
     extendedErrorHandler: true,
-    clientOptions: { ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500 } },
+    clientOptions: {
+      ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+      retryConfig: { retries: 5, factor: 2, minTimeout: 500 },
+    },
   });
   registerCommands(app, deps);
   registerViews(app, deps);

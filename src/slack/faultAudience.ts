@@ -7,7 +7,10 @@ const slashCommand = z.object({ user_id: z.string().min(1), channel_id: z.string
 const interaction = z.object({
   user: z.object({ id: z.string().min(1) }),
   channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().min(1).optional() }).loose().optional(),
+  container: z
+    .object({ channel_id: z.string().min(1).optional() })
+    .loose()
+    .optional(),
 });
 const event = z.object({ event: z.object({ user: z.string().min(1) }) });
 

@@ -15,7 +15,10 @@ const summaryOf = (result: unknown): string | null => {
 /** What `/ops show` displays about one run. */
 export const loadRunDetails = async (pool: DatabasePool, registry: ToolRegistry, run: RunRow): Promise<RunDetails> => {
   const [approvedBy, counts, executions, audit] = await Promise.all([
-    listApprovers(pool, run.id), countExecutionsByStatus(pool, run.id), listExecutionsForSummary(pool, run.id, 15), listRunAudit(pool, run.id),
+    listApprovers(pool, run.id),
+    countExecutionsByStatus(pool, run.id),
+    listExecutionsForSummary(pool, run.id, 15),
+    listRunAudit(pool, run.id),
   ]);
   return {
     run: toRunView(run, registry),
@@ -23,9 +26,21 @@ export const loadRunDetails = async (pool: DatabasePool, registry: ToolRegistry,
     times: { approvedAt: run.approved_at, startedAt: run.started_at, finishedAt: run.finished_at },
     counts,
     notable: executions.map((e) => ({
-      instanceId: e.instance_id, accountId: e.account_id, region: e.region, status: e.status, statusDetails: e.status_details, summary: summaryOf(e.result),
+      instanceId: e.instance_id,
+      accountId: e.account_id,
+      region: e.region,
+      status: e.status,
+      statusDetails: e.status_details,
+      summary: summaryOf(e.result),
     })),
     outputPruned: executions.some((e) => e.output_pruned_at !== null),
-    audit: audit.map((a) => ({ at: a.at, actor: a.actor, action: a.action, fromStatus: a.from_status, toStatus: a.to_status, reason: a.reason })),
+    audit: audit.map((a) => ({
+      at: a.at,
+      actor: a.actor,
+      action: a.action,
+      fromStatus: a.from_status,
+      toStatus: a.to_status,
+      reason: a.reason,
+    })),
   };
 };

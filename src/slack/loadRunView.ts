@@ -7,15 +7,32 @@ import type { RunView, TargetGroup } from './blocks/runView.ts';
 export const toRunView = (run: RunRow, registry: ToolRegistry): RunView => {
   const tool = registry.byId(run.tool);
   return {
-    id: run.id, tool: run.tool, toolTitle: tool?.title ?? run.tool, action: run.action,
-    actionTitle: registry.action(run.tool, run.action)?.title ?? run.action, params: run.params, requesterId: run.requester_id,
-    changeNumber: run.change_number, status: run.status, scriptSha256: run.script_sha256, planDigest: run.plan_digest,
-    mutates: run.mutates, approvalsRequired: run.approvals_required, targetCount: run.target_count, correlationId: run.correlation_id,
-    cancelRequestedBy: run.cancel_requested_by, createdAt: run.created_at, approvalExpiresAt: run.approval_expires_at,
+    id: run.id,
+    tool: run.tool,
+    toolTitle: tool?.title ?? run.tool,
+    action: run.action,
+    actionTitle: registry.action(run.tool, run.action)?.title ?? run.action,
+    params: run.params,
+    requesterId: run.requester_id,
+    changeNumber: run.change_number,
+    status: run.status,
+    scriptSha256: run.script_sha256,
+    planDigest: run.plan_digest,
+    mutates: run.mutates,
+    approvalsRequired: run.approvals_required,
+    targetCount: run.target_count,
+    correlationId: run.correlation_id,
+    cancelRequestedBy: run.cancel_requested_by,
+    createdAt: run.created_at,
+    approvalExpiresAt: run.approval_expires_at,
   };
 };
 
-export const loadRunView = async (pool: DatabasePool, registry: ToolRegistry, runId: string): Promise<{ row: RunRow; view: RunView } | null> => {
+export const loadRunView = async (
+  pool: DatabasePool,
+  registry: ToolRegistry,
+  runId: string,
+): Promise<{ row: RunRow; view: RunView } | null> => {
   const row = await getRun(pool, runId);
   return row ? { row, view: toRunView(row, registry) } : null;
 };
@@ -28,5 +45,7 @@ export const loadTargetGroups = async (pool: DatabasePool, runId: string): Promi
     g.instanceIds.push(t.instanceId);
     groups.set(key, g);
   }
-  return [...groups.values()].sort((a, b) => `${a.partition}${a.accountId}${a.region}`.localeCompare(`${b.partition}${b.accountId}${b.region}`));
+  return [...groups.values()].sort((a, b) =>
+    `${a.partition}${a.accountId}${a.region}`.localeCompare(`${b.partition}${b.accountId}${b.region}`),
+  );
 };

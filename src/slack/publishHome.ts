@@ -19,10 +19,12 @@ export const publishHome = async (
   ]);
   const awaiting = [];
   for (const run of pending) if ((await deps.approvers.forTool(run.tool)).members.has(userId)) awaiting.push(run);
-  await publish(homeView({
-    awaiting: awaiting.map((r) => toRunView(r, deps.registry)),
-    mine: mine.map((r) => toRunView(r, deps.registry)),
-    freeze,
-    credentials,
-  }));
+  await publish(
+    homeView({
+      awaiting: awaiting.map((r) => toRunView(r, deps.registry)),
+      mine: mine.map((r) => toRunView(r, deps.registry)),
+      freeze,
+      credentials,
+    }),
+  );
 };

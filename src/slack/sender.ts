@@ -63,7 +63,10 @@ export const createSender = (client: WebClient, logger: Logger, options: { reado
     entry.lastSentAt = Date.now();
     const sent = client.chat
       .update({ channel, ts, text: content.text, blocks: content.blocks ? [...content.blocks] : undefined })
-      .then(() => undefined, (error: unknown) => logger.warn({ err: error, channel, ts }, 'chat.update failed'))
+      .then(
+        () => undefined,
+        (error: unknown) => logger.warn({ err: error, channel, ts }, 'chat.update failed'),
+      )
       .finally(() => {
         if (entry.inFlight === sent) entry.inFlight = undefined;
         if (!entry.content && !entry.timer) forgetLater(key, entry);
@@ -76,8 +79,12 @@ export const createSender = (client: WebClient, logger: Logger, options: { reado
     post: async (channel, content, threadTs) => {
       try {
         const answer = await client.chat.postMessage({
-          channel, text: content.text, blocks: content.blocks ? [...content.blocks] : undefined, ...(threadTs ? { thread_ts: threadTs } : {}),
-          unfurl_links: false, unfurl_media: false,
+          channel,
+          text: content.text,
+          blocks: content.blocks ? [...content.blocks] : undefined,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
         });
         return answer.ts;
       } catch (error) {

@@ -33,7 +33,8 @@ const MAX_EXEC_STRING_BYTES = 131_071;
 
 const checkExecSize = (what: string, text: string): void => {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_EXEC_STRING_BYTES) throw new Error(`${what} is ${bytes} bytes; the limit for one exec argument is ${MAX_EXEC_STRING_BYTES}`);
+  if (bytes > MAX_EXEC_STRING_BYTES)
+    throw new Error(`${what} is ${bytes} bytes; the limit for one exec argument is ${MAX_EXEC_STRING_BYTES}`);
 };
 
 const exportLine = (name: string, value: string): string => {
@@ -69,7 +70,8 @@ const envValue = (key: string, value: unknown): string | undefined => {
  * heredoc), then replaces itself with the bash that runs it, with /dev/null as stdin and
  * `<tool>/<action>` as `$0`. An empty or unreadable script runs nothing and fails.
  */
-const BOOTSTRAP = 'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
+const BOOTSTRAP =
+  'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
 
 /**
  * Builds the `commands` list of an AWS-RunShellScript invocation for one action.

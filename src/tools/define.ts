@@ -31,7 +31,12 @@ export type ActionDefinition = {
   /** SSM MaxConcurrency / MaxErrors for each SendCommand of this action. */
   readonly rate?: { readonly maxConcurrency: string; readonly maxErrors: string };
   /** Optional SSM output destinations (full output beyond SSM's 24,000/8,000 characters); location stored per execution. */
-  readonly output?: { readonly s3Bucket?: string; readonly s3KeyPrefix?: string; readonly s3Region?: string; readonly cloudWatchLogGroup?: string };
+  readonly output?: {
+    readonly s3Bucket?: string;
+    readonly s3KeyPrefix?: string;
+    readonly s3Region?: string;
+    readonly cloudWatchLogGroup?: string;
+  };
   /** Approval policy: how many distinct approvers (besides the requester) must approve. */
   readonly approval: { readonly approvals: 1 | 2 };
   /**

@@ -42,7 +42,9 @@ export const expandIncludes = async (script: string, read: LibraryReader): Promi
     if (library.split('\n').some((l) => LOOKS_LIKE_DIRECTIVE.test(l))) throw new Error(`${includePath}: a library may not include another`);
     // The end marker must start its own line, so the hashed text is exactly what sits between the markers.
     if (!library.endsWith('\n')) throw new Error(`${includePath} must end with a newline`);
-    out.push(`# ---- pcm-include begin: ${includePath} sha256=${sha256(library)} ----\n${library}# ---- pcm-include end: ${includePath} ----`);
+    out.push(
+      `# ---- pcm-include begin: ${includePath} sha256=${sha256(library)} ----\n${library}# ---- pcm-include end: ${includePath} ----`,
+    );
   }
   return out.join('\n');
 };

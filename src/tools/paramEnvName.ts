@@ -6,7 +6,9 @@ const KEY = /^[a-z][a-zA-Z0-9]*$/u;
 
 const envName = (prefix: string, kind: string, key: string): string => {
   if (typeof key !== 'string' || !KEY.test(key) || /[A-Z]{2}/u.test(key)) {
-    throw new Error(`${kind} key ${JSON.stringify(key)} must match ${KEY.source} without two capitals in a row (camelCase, no underscores)`);
+    throw new Error(
+      `${kind} key ${JSON.stringify(key)} must match ${KEY.source} without two capitals in a row (camelCase, no underscores)`,
+    );
   }
   return prefix + key.replaceAll(/[A-Z]/gu, (c) => `_${c}`).toUpperCase();
 };

@@ -60,7 +60,10 @@ export const loadRegistry = async (dir: string = defaultToolsDir): Promise<ToolR
   const tools: LoadedTool[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const folder = path.join(dir, entry.name);
-    const hasDefinition = await stat(path.join(folder, 'definition.ts')).then(() => true, () => false);
+    const hasDefinition = await stat(path.join(folder, 'definition.ts')).then(
+      () => true,
+      () => false,
+    );
     if (hasDefinition) tools.push(await loadTool(folder));
   }
   const commands = new Set<string>();

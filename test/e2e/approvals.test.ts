@@ -5,8 +5,26 @@ import { z } from 'zod';
 import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
 import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from '../helpers/slackPayloads.ts';
 import { postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
-import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, chooseAction, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus, typeOps } from '../helpers/slackFlows.ts';
+import {
+  APPROVAL_CHANNEL,
+  CHANGE,
+  defaultInstances,
+  OPS_CHANNEL,
+  SIGNING_SECRET,
+  startSandbox,
+  USERS,
+  type Sandbox,
+} from '../helpers/sandbox.ts';
+import {
+  approvalMessageFor,
+  chooseAction,
+  clickDecision,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+  typeOps,
+} from '../helpers/slackFlows.ts';
 
 const instances = defaultInstances();
 const ids = instances.map((i) => i.instanceId);
@@ -38,7 +56,9 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------- helpers
 
-const submit = async (o: { command?: string; action?: string; values?: Record<string, InputValue>; requester?: string } = {}): Promise<string> => {
+const submit = async (
+  o: { command?: string; action?: string; values?: Record<string, InputValue>; requester?: string } = {},
+): Promise<string> => {
   const requester = o.requester ?? USERS.requester;
   let view = await openRequestModal(s, o.command ?? '/qc-prep', requester);
   if (o.action) view = await chooseAction(s, view, requester, o.action);
@@ -46,22 +66,42 @@ const submit = async (o: { command?: string; action?: string; values?: Record<st
   if (answer.body !== undefined) {
     // The checks outlasted Slack's 3 s: the modal said "Checking…" and is updated with the outcome.
     expect(answer.body).toMatchObject({ response_action: 'update' });
-    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), { timeoutMs: 30_000 });
+    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), {
+      timeoutMs: 30_000,
+    });
   }
   const runId = await latestRunId(s);
   await approvalMessageFor(s, runId);
   return runId;
 };
 
-const statusOf = async (runId: string) => s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
+const statusOf = async (runId: string) =>
+  s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
 
 const audit = async (runId: string) =>
-  s.db.pool.any(sql.type(z.object({ action: z.string(), actor: z.string(), from_status: z.string().nullable(), to_status: z.string().nullable(), reason: z.string().nullable(), correlation_id: z.string().nullable(), data: z.record(z.string(), z.unknown()) }))`
+  s.db.pool.any(sql.type(
+    z.object({
+      action: z.string(),
+      actor: z.string(),
+      from_status: z.string().nullable(),
+      to_status: z.string().nullable(),
+      reason: z.string().nullable(),
+      correlation_id: z.string().nullable(),
+      data: z.record(z.string(), z.unknown()),
+    }),
+  )`
     select action, actor, from_status, to_status, reason, correlation_id, data from audit_events where run_id = ${runId} order by id`);
 
 /** The next ephemeral `user` sees that matches, among those that arrive after `since` (a count). */
 const ephemeralAfter = async (user: string, since: number, pattern: RegExp): Promise<FakeEphemeral> =>
-  s.slack.waitFor((f) => f.ephemerals(user).slice(since).find((e) => pattern.test(e.text ?? '')), { timeoutMs: 10_000 });
+  s.slack.waitFor(
+    (f) =>
+      f
+        .ephemerals(user)
+        .slice(since)
+        .find((e) => pattern.test(e.text ?? '')),
+    { timeoutMs: 10_000 },
+  );
 
 const commandsFor = (runId: string) => s.aws.commands().filter((c) => c.comment.includes(runId));
 
@@ -73,15 +113,24 @@ const threadTexts = (runId: string): string[] => {
 
 /** The approval message's blocks as they are now (after every chat.update). */
 const approvalBlocks = (runId: string): string =>
-  JSON.stringify(s.slack.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))?.blocks ?? []);
+  JSON.stringify(
+    s.slack.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))?.blocks ?? [],
+  );
 
 /** Clicks Approve on the approval message as it was first posted (a stale copy, buttons still there). */
 const clickStaleApprove = async (runId: string, user: string): Promise<void> => {
   const posted = await approvalMessageFor(s, runId);
   const first = posted.history[0] ?? posted;
-  const response = await postInteraction(s.bot.url, SIGNING_SECRET, blockActionsPayload({
-    user, actionId: 'approve_run', message: { ts: posted.ts, blocks: first.blocks ?? [], text: first.text }, channel: APPROVAL_CHANNEL,
-  }));
+  const response = await postInteraction(
+    s.bot.url,
+    SIGNING_SECRET,
+    blockActionsPayload({
+      user,
+      actionId: 'approve_run',
+      message: { ts: posted.ts, blocks: first.blocks ?? [], text: first.text },
+      channel: APPROVAL_CHANNEL,
+    }),
+  );
   expect(response.status).toBe(200);
 };
 
@@ -105,7 +154,10 @@ describe('who may approve', () => {
     await ephemeralAfter(USERS.outsider, theirs, /not in the approvers group for this tool\. Ask a member/u);
     expect(await statusOf(runId)).toBe('pending_approval');
     const refused = (await audit(runId)).filter((a) => a.action === 'approval_refused');
-    expect(refused.map((a) => [a.actor, a.data['code']]).sort()).toEqual([[USERS.outsider, 'not_approver'], [USERS.requester, 'self_approval']]);
+    expect(refused.map((a) => [a.actor, a.data['code']]).sort()).toEqual([
+      [USERS.outsider, 'not_approver'],
+      [USERS.requester, 'self_approval'],
+    ]);
     expect(refused.every((a) => a.correlation_id && a.reason)).toBe(true);
     expect(commandsFor(runId)).toHaveLength(0);
     await ops(USERS.requester, `cancel ${runId}`);
@@ -130,7 +182,12 @@ describe('who may request', () => {
     const id = url.split('/').pop() ?? '';
     const opened = s.slack.callsOf('views.open').length;
     const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
-      command, text: '', user_id: user, channel_id: channel, response_url: url, trigger_id: s.slack.issueTriggerId({ userId: user }),
+      command,
+      text: '',
+      user_id: user,
+      channel_id: channel,
+      response_url: url,
+      trigger_id: s.slack.issueTriggerId({ userId: user }),
     });
     expect(response.status).toBe(200);
     const outcome = await s.slack.waitFor((f) => f.responses(id)[0] ?? f.callsOf('views.open')[opened], { timeoutMs: 10_000 });
@@ -138,11 +195,19 @@ describe('who may request', () => {
   };
   const runCount = async () => s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from runs`);
   const refusals = async () =>
-    (await s.db.pool.any(sql.type(z.object({ actor: z.string(), run_id: z.string().nullable(), reason: z.string().nullable(), data: z.record(z.string(), z.unknown()) }))`
-      select actor, run_id, reason, data from audit_events where action = 'request_refused' order by id`))
-      .map((e) => [e.actor, e.data['code'], e.data['tool'], e.data['channel'], e.data['stage'], e.run_id === null && Boolean(e.reason)]);
+    (
+      await s.db.pool.any(sql.type(
+        z.object({
+          actor: z.string(),
+          run_id: z.string().nullable(),
+          reason: z.string().nullable(),
+          data: z.record(z.string(), z.unknown()),
+        }),
+      )`
+      select actor, run_id, reason, data from audit_events where action = 'request_refused' order by id`)
+    ).map((e) => [e.actor, e.data['code'], e.data['tool'], e.data['channel'], e.data['stage'], e.run_id === null && Boolean(e.reason)]);
 
-  it('only the tool\'s requesters, only in its channels: refused before the form opens and again on submission; audited', async () => {
+  it("only the tool's requesters, only in its channels: refused before the form opens and again on submission; audited", async () => {
     const before = await runCount();
     const outsider = await typeCommand('/sft-fix', USERS.outsider);
     expect(outsider).toMatch(/"response_type":"ephemeral"/u);
@@ -156,10 +221,20 @@ describe('who may request', () => {
     const view = await openRequestModal(s, '/sft-fix', USERS.requester);
     const values = { instances: ids[0] ?? '', change: CHANGE };
     const forgedUser = await submitRequestModal(s, view, USERS.outsider, values);
-    expect(forgedUser.body).toMatchObject({ response_action: 'errors', errors: { action: expect.stringMatching(/not in the requesters group of `\/sft-fix`/u) } });
+    expect(forgedUser.body).toMatchObject({
+      response_action: 'errors',
+      errors: { action: expect.stringMatching(/not in the requesters group of `\/sft-fix`/u) },
+    });
     const moved = { ...view, private_metadata: JSON.stringify({ ...JSON.parse(view.private_metadata ?? '{}'), channel: ELSEWHERE }) };
-    const forgedChannel = await postInteraction(s.bot.url, SIGNING_SECRET, viewSubmissionPayload({ user: USERS.requester, view: moved, stateValues: stateValuesForBlocks(view.blocks, values) }));
-    expect(await forgedChannel.json()).toMatchObject({ response_action: 'errors', errors: { action: expect.stringMatching(/can only be requested in/u) } });
+    const forgedChannel = await postInteraction(
+      s.bot.url,
+      SIGNING_SECRET,
+      viewSubmissionPayload({ user: USERS.requester, view: moved, stateValues: stateValuesForBlocks(view.blocks, values) }),
+    );
+    expect(await forgedChannel.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { action: expect.stringMatching(/can only be requested in/u) },
+    });
     expect(await runCount()).toBe(before);
 
     expect(await refusals()).toEqual([
@@ -173,7 +248,9 @@ describe('who may request', () => {
   it('refuses when Slack cannot confirm the requesters group (fail closed), and says so', async () => {
     s.slack.failNext('usergroups.users.list', 'internal_error', { times: Number.POSITIVE_INFINITY });
     try {
-      expect(await typeCommand('/qc-post', USERS.requester)).toMatch(/The requesters of `\/qc-post` could not be verified with Slack just now, so nothing was requested/u);
+      expect(await typeCommand('/qc-post', USERS.requester)).toMatch(
+        /The requesters of `\/qc-post` could not be verified with Slack just now, so nothing was requested/u,
+      );
     } finally {
       s.slack.heal('usergroups.users.list');
     }
@@ -186,18 +263,25 @@ describe('plan binding', () => {
   it('an Approve button carrying another digest approves nothing', async () => {
     const runId = await submit();
     const posted = await approvalMessageFor(s, runId);
-    const forged = JSON.parse(JSON.stringify(posted.blocks).replace(new RegExp(`${runId}:[0-9a-f]{64}`, 'u'), `${runId}:${'0'.repeat(64)}`)) as unknown[];
+    const forged = JSON.parse(
+      JSON.stringify(posted.blocks).replace(new RegExp(`${runId}:[0-9a-f]{64}`, 'u'), `${runId}:${'0'.repeat(64)}`),
+    ) as unknown[];
     expect(JSON.stringify(forged)).toContain(`${runId}:${'0'.repeat(64)}`);
     const since = s.slack.ephemerals(USERS.approver).length;
     const payload = blockActionsPayload({
-      user: USERS.approver, actionId: 'approve_run', message: { ts: posted.ts, blocks: forged, text: posted.text }, channel: APPROVAL_CHANNEL,
+      user: USERS.approver,
+      actionId: 'approve_run',
+      message: { ts: posted.ts, blocks: forged, text: posted.text },
+      channel: APPROVAL_CHANNEL,
     });
     const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
     expect(response.status).toBe(200);
     await ephemeralAfter(USERS.approver, since, /The plan changed since this message was posted; approve the current request instead\./u);
     expect(await statusOf(runId)).toBe('pending_approval');
     expect((await audit(runId)).find((a) => a.action === 'approval_refused')?.data['code']).toBe('digest_mismatch');
-    const approvals = await s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from approvals where run_id = ${runId}`);
+    const approvals = await s.db.pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`select count(*)::int as n from approvals where run_id = ${runId}`,
+    );
     expect(approvals).toBe(0);
     expect(commandsFor(runId)).toHaveLength(0);
 
@@ -210,13 +294,17 @@ describe('plan binding', () => {
 describe('second approval for mutating actions (SECOND_APPROVAL=mutating, the default)', () => {
   it('needs two different approvers; the same person twice is refused; one transition, one dispatch', async () => {
     const runId = await submit({ action: 'kernel-staging', values: { 'param:targetKernel': '5.14.0-427.13.1.el9_4.x86_64' } });
-    const required = await s.db.pool.oneFirst(sql.type(z.object({ approvals_required: z.number() }))`select approvals_required from runs where id = ${runId}`);
+    const required = await s.db.pool.oneFirst(
+      sql.type(z.object({ approvals_required: z.number() }))`select approvals_required from runs where id = ${runId}`,
+    );
     expect(required).toBe(2);
     expect(approvalBlocks(runId)).toContain('needs 2 different approvers');
 
     await clickDecision(s, runId, USERS.approver);
     await until(() => approvalBlocks(runId).includes(`Approved by <@${USERS.approver}> (1 of 2)`));
-    await until(() => threadTexts(runId).some((t) => t.includes(`Approval 1 of 2 by <@${USERS.approver}>; waiting for a different approver`)));
+    await until(() =>
+      threadTexts(runId).some((t) => t.includes(`Approval 1 of 2 by <@${USERS.approver}>; waiting for a different approver`)),
+    );
     expect(await statusOf(runId)).toBe('pending_approval');
     expect(approvalBlocks(runId)).toContain('approve_run');
 
@@ -230,13 +318,19 @@ describe('second approval for mutating actions (SECOND_APPROVAL=mutating, the de
     expect(await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed'])).toBe('succeeded');
     const events = await audit(runId);
     expect(events.filter((a) => a.action === 'approval_recorded').map((a) => a.actor)).toEqual([USERS.approver, USERS.second]);
-    expect(events.filter((a) => a.action === 'approved')).toMatchObject([{ actor: USERS.second, from_status: 'pending_approval', to_status: 'approved' }]);
+    expect(events.filter((a) => a.action === 'approved')).toMatchObject([
+      { actor: USERS.second, from_status: 'pending_approval', to_status: 'approved' },
+    ]);
     expect(commandsFor(runId)).toHaveLength(3);
   });
 
   it('read-only actions still need one approval', async () => {
     const runId = await submit();
-    expect(await s.db.pool.oneFirst(sql.type(z.object({ approvals_required: z.number() }))`select approvals_required from runs where id = ${runId}`)).toBe(1);
+    expect(
+      await s.db.pool.oneFirst(
+        sql.type(z.object({ approvals_required: z.number() }))`select approvals_required from runs where id = ${runId}`,
+      ),
+    ).toBe(1);
     await ops(USERS.requester, `cancel ${runId}`);
   });
 });
@@ -253,18 +347,35 @@ describe('reject', () => {
     expect(view.callback_id).toBe('reject_reason');
 
     // Too short a reason is refused in the modal.
-    const short = await postInteraction(s.bot.url, SIGNING_SECRET, viewSubmissionPayload({ user: USERS.approver, view, values: { value: 'no' } }));
+    const short = await postInteraction(
+      s.bot.url,
+      SIGNING_SECRET,
+      viewSubmissionPayload({ user: USERS.approver, view, values: { value: 'no' } }),
+    );
     expect(await short.json()).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/reason/u) } });
 
     const reason = 'Wrong change window for these hosts';
-    const response = await postInteraction(s.bot.url, SIGNING_SECRET, viewSubmissionPayload({ user: USERS.approver, view, values: { value: reason } }));
+    const response = await postInteraction(
+      s.bot.url,
+      SIGNING_SECRET,
+      viewSubmissionPayload({ user: USERS.approver, view, values: { value: reason } }),
+    );
     expect(response.status).toBe(200);
     expect(await waitForRunStatus(s, runId, ['rejected'])).toBe('rejected');
     await until(() => threadTexts(runId).includes(`:no_entry: Rejected by <@${USERS.approver}>: ${reason}.`));
     await until(() => !approvalBlocks(runId).includes('approve_run') && approvalBlocks(runId).includes(reason));
     expect(approvalBlocks(runId)).toContain('rejected');
-    expect((await audit(runId)).find((a) => a.action === 'rejected')).toMatchObject({ actor: USERS.approver, reason, from_status: 'pending_approval', to_status: 'rejected' });
-    const row = await s.db.pool.one(sql.type(z.object({ decision: z.string(), reason: z.string().nullable() }))`select decision, reason from approvals where run_id = ${runId}`);
+    expect((await audit(runId)).find((a) => a.action === 'rejected')).toMatchObject({
+      actor: USERS.approver,
+      reason,
+      from_status: 'pending_approval',
+      to_status: 'rejected',
+    });
+    const row = await s.db.pool.one(
+      sql.type(
+        z.object({ decision: z.string(), reason: z.string().nullable() }),
+      )`select decision, reason from approvals where run_id = ${runId}`,
+    );
     expect(row).toEqual({ decision: 'rejected', reason });
 
     // Approving a rejected request is refused.
@@ -289,15 +400,24 @@ describe('reject', () => {
 describe('approval expiry', () => {
   it('expires after APPROVAL_TTL_MINUTES: buttons removed, requester told, approval refused', async () => {
     const runId = await submit();
-    const times = await s.db.pool.one(sql.type(z.object({ created_at: z.number(), approval_expires_at: z.number() }))`select created_at, approval_expires_at from runs where id = ${runId}`);
+    const times = await s.db.pool.one(
+      sql.type(
+        z.object({ created_at: z.number(), approval_expires_at: z.number() }),
+      )`select created_at, approval_expires_at from runs where id = ${runId}`,
+    );
     expect(Math.round((times.approval_expires_at - times.created_at) / 60_000)).toBe(5);
 
     // Time travel instead of waiting five minutes: the deadline is now in the past.
     await s.db.pool.query(sql.type(z.object({}))`update runs set approval_expires_at = now() - interval '1 second' where id = ${runId}`);
     expect(await waitForRunStatus(s, runId, ['expired'], 10_000)).toBe('expired');
-    await until(() => threadTexts(runId).some((t) => t.includes(`<@${USERS.requester}> your request expired without approval. Submit it again`)));
+    await until(() =>
+      threadTexts(runId).some((t) => t.includes(`<@${USERS.requester}> your request expired without approval. Submit it again`)),
+    );
     await until(() => !approvalBlocks(runId).includes('approve_run') && approvalBlocks(runId).includes('expired'));
-    expect((await audit(runId)).find((a) => a.action === 'expired')).toMatchObject({ from_status: 'pending_approval', to_status: 'expired' });
+    expect((await audit(runId)).find((a) => a.action === 'expired')).toMatchObject({
+      from_status: 'pending_approval',
+      to_status: 'expired',
+    });
 
     const since = s.slack.ephemerals(USERS.approver).length;
     // An old copy of the message (still with its buttons) is clicked: refused.
@@ -312,11 +432,16 @@ describe('change freeze', () => {
     const runId = await submit();
     expect(approvalBlocks(runId)).not.toContain('Change freeze is on');
 
-    expect(await ops(USERS.approver, 'freeze on not an admin')).toMatch(/Only the bot admins \(ADMIN_USER_IDS\) can switch the change freeze/u);
+    expect(await ops(USERS.approver, 'freeze on not an admin')).toMatch(
+      /Only the bot admins \(ADMIN_USER_IDS\) can switch the change freeze/u,
+    );
     expect(await ops(USERS.admin, 'freeze on Black Friday code freeze')).toMatch(/Change freeze is on: Black Friday code freeze/u);
     await until(() => approvalBlocks(runId).includes('Change freeze is on'));
     expect(approvalBlocks(runId)).toContain('Black Friday code freeze');
-    await s.slack.waitFor((f) => f.messages(APPROVAL_CHANNEL).find((m) => /turned the change freeze \*on\*: Black Friday code freeze/u.test(m.text ?? '')), { timeoutMs: 10_000 });
+    await s.slack.waitFor(
+      (f) => f.messages(APPROVAL_CHANNEL).find((m) => /turned the change freeze \*on\*: Black Friday code freeze/u.test(m.text ?? '')),
+      { timeoutMs: 10_000 },
+    );
     expect(await ops(USERS.outsider, 'freeze')).toMatch(/The change freeze is on: Black Friday code freeze/u);
 
     const since = s.slack.ephemerals(USERS.approver).length;

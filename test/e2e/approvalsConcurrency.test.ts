@@ -6,8 +6,24 @@ import { z } from 'zod';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { blockActionsPayload } from '../helpers/slackPayloads.ts';
 import { postInteraction } from '../helpers/slackRequest.ts';
-import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, chooseAction, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import {
+  APPROVAL_CHANNEL,
+  CHANGE,
+  defaultInstances,
+  OPS_CHANNEL,
+  SIGNING_SECRET,
+  startSandbox,
+  USERS,
+  type Sandbox,
+} from '../helpers/sandbox.ts';
+import {
+  approvalMessageFor,
+  chooseAction,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+} from '../helpers/slackFlows.ts';
 import type { InputValue } from '../helpers/slackPayloads.ts';
 
 const instances = defaultInstances();
@@ -28,11 +44,17 @@ afterAll(async () => {
 const submit = async (action: string | undefined, values: Record<string, InputValue> = {}): Promise<string> => {
   let view = await openRequestModal(s, '/qc-prep', USERS.requester);
   if (action) view = await chooseAction(s, view, USERS.requester, action);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE, ...values });
+  const answer = await submitRequestModal(s, view, USERS.requester, {
+    instances: instances.map((i) => i.instanceId).join('\n'),
+    change: CHANGE,
+    ...values,
+  });
   if (answer.body !== undefined) {
     // The checks outlasted Slack's 3 s: the modal said "Checking…" and is updated with the outcome.
     expect(answer.body).toMatchObject({ response_action: 'update' });
-    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), { timeoutMs: 30_000 });
+    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), {
+      timeoutMs: 30_000,
+    });
   }
   return latestRunId(s);
 };
@@ -44,7 +66,12 @@ const storm = async (runId: string): Promise<number[]> => {
   return Promise.all(
     Array.from({ length: 100 }, async (_, i) => {
       const user = APPROVERS[i % APPROVERS.length] ?? USERS.approver;
-      const payload = blockActionsPayload({ user, actionId: 'approve_run', message: { ts: message.ts, blocks: message.blocks ?? [], text: message.text }, channel: APPROVAL_CHANNEL });
+      const payload = blockActionsPayload({
+        user,
+        actionId: 'approve_run',
+        message: { ts: message.ts, blocks: message.blocks ?? [], text: message.text },
+        channel: APPROVAL_CHANNEL,
+      });
       const response = await postInteraction(urls[i % urls.length] ?? s.bot.url, SIGNING_SECRET, payload);
       await response.body?.cancel();
       return response.status;
@@ -54,16 +81,27 @@ const storm = async (runId: string): Promise<number[]> => {
 
 const auditCounts = async (runId: string) =>
   Object.fromEntries(
-    (await s.db.pool.any(sql.type(z.object({ action: z.string(), n: z.number() }))`
-      select action, count(*)::int as n from audit_events where run_id = ${runId} group by action`)).map((r) => [r.action, r.n]),
+    (
+      await s.db.pool.any(sql.type(z.object({ action: z.string(), n: z.number() }))`
+      select action, count(*)::int as n from audit_events where run_id = ${runId} group by action`)
+    ).map((r) => [r.action, r.n]),
   );
 
 const approvalRows = async (runId: string) =>
-  s.db.pool.anyFirst(sql.type(z.object({ approver_id: z.string() }))`select approver_id from approvals where run_id = ${runId} and decision = 'approved' order by id`);
+  s.db.pool.anyFirst(
+    sql.type(
+      z.object({ approver_id: z.string() }),
+    )`select approver_id from approvals where run_id = ${runId} and decision = 'approved' order by id`,
+  );
 
 const threadApprovals = (runId: string): string[] => {
   const parent = s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
-  return parent ? s.slack.thread(OPS_CHANNEL, parent.ts).map((m) => m.text ?? '').filter((t) => t.includes('Approved by')) : [];
+  return parent
+    ? s.slack
+        .thread(OPS_CHANNEL, parent.ts)
+        .map((m) => m.text ?? '')
+        .filter((t) => t.includes('Approved by'))
+    : [];
 };
 
 /**
@@ -100,7 +138,8 @@ describe('exactly once across 100 concurrent approvals and two replicas', () => 
     await s.slack.waitFor(() => threadApprovals(runId).length === 1, { timeoutMs: 10_000 });
     expect(threadApprovals(runId)).toHaveLength(1);
     // Both replicas really took clicks.
-    for (const bot of [s.bot, replica]) expect(bot.output.filter((l) => l.includes(runId) && /approval (refused|recorded)/u.test(l)).length).toBeGreaterThan(10);
+    for (const bot of [s.bot, replica])
+      expect(bot.output.filter((l) => l.includes(runId) && /approval (refused|recorded)/u.test(l)).length).toBeGreaterThan(10);
   });
 
   it('two approvals needed: exactly two different approvers recorded, one approved transition, one set of commands', async () => {

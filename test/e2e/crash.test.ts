@@ -27,7 +27,12 @@ const until = async <T>(what: string, check: () => T | undefined | Promise<T | u
 
 /** The test's fleet (340 instances: more than one paste box holds, so selected by its tag) requested and approved. */
 const approvedRun = async (s: Sandbox): Promise<string> =>
-  submitAndApprove(s, { command: '/qc-prep', values: { instances: 'tag:Fleet=crash', change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
+  submitAndApprove(s, {
+    command: '/qc-prep',
+    values: { instances: 'tag:Fleet=crash', change: CHANGE },
+    requester: USERS.requester,
+    approvers: [USERS.approver],
+  });
 
 const chunkStatuses = async (s: Sandbox, runId: string) =>
   s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from dispatch_chunks where run_id = ${runId} order by seq`);
@@ -39,10 +44,18 @@ const expectCompleteAndExactlyOnce = async (s: Sandbox, runId: string): Promise<
   expect(commands.map((c) => c.comment).sort()).toEqual(Array.from({ length: CHUNKS }, (_, seq) => `pcm-ops ${runId} #${seq}`).sort());
   expect(commands.flatMap((c) => c.instanceIds).sort()).toEqual(fleet.map((i) => i.instanceId).sort());
   // Accepted SendCommands: one per chunk, whichever process sent it (a send cut off by the kill may still have been created).
-  const accepted = s.aws.calls.filter((c) => c.operation === 'SendCommand' && JSON.stringify(c.request).includes(runId) && c.errorCode !== 'InternalServerError' && c.status !== 400);
+  const accepted = s.aws.calls.filter(
+    (c) =>
+      c.operation === 'SendCommand' &&
+      JSON.stringify(c.request).includes(runId) &&
+      c.errorCode !== 'InternalServerError' &&
+      c.status !== 400,
+  );
   expect(accepted).toHaveLength(CHUNKS);
 
-  const rows = await s.db.pool.any(sql.type(z.object({ instance_id: z.string(), status: z.string(), stdout: z.string().nullable(), command_id: z.string().nullable() }))`
+  const rows = await s.db.pool.any(sql.type(
+    z.object({ instance_id: z.string(), status: z.string(), stdout: z.string().nullable(), command_id: z.string().nullable() }),
+  )`
     select instance_id, status, stdout, command_id from executions where run_id = ${runId}`);
   expect(rows).toHaveLength(fleet.length);
   for (const r of rows) {
@@ -51,16 +64,21 @@ const expectCompleteAndExactlyOnce = async (s: Sandbox, runId: string): Promise<
     expect(r.command_id).toBe(commands.find((c) => c.instanceIds.includes(r.instance_id))?.commandId);
   }
   expect(await chunkStatuses(s, runId)).toEqual(Array.from({ length: CHUNKS }, () => 'complete'));
-  const audit = await s.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId}`);
+  const audit = await s.db.pool.anyFirst(
+    sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId}`,
+  );
   expect(audit.filter((a) => a === 'started')).toHaveLength(1);
   expect(audit.filter((a) => a === 'command_sent' || a === 'command_reconciled')).toHaveLength(CHUNKS);
   expect(audit.filter((a) => a === 'finished')).toHaveLength(1);
 
   const parent = s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId));
-  const thread = await s.slack.waitFor((f) => {
-    const replies = f.thread(OPS_CHANNEL, parent?.ts ?? '');
-    return replies.some((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text))) ? replies : undefined;
-  }, { timeoutMs: 10_000 });
+  const thread = await s.slack.waitFor(
+    (f) => {
+      const replies = f.thread(OPS_CHANNEL, parent?.ts ?? '');
+      return replies.some((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text))) ? replies : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
   const texts = thread.map((r) => `${r.text ?? ''} ${JSON.stringify(r.blocks ?? [])}`);
   expect(texts.some((t) => /Started/u.test(t))).toBe(true);
   expect(texts.filter((t) => /Finished/u.test(t))).toHaveLength(1);
@@ -76,8 +94,13 @@ describe('crash safety: SIGKILL and restart', () => {
       // scripts run 1.5 s, so there is time to kill it mid-poll as well.
       aws: { latencyMs: { min: 40, max: 60 }, defaultRunMs: 1_500 },
       env: {
-        LEASE_SECONDS: '2', RECONCILE_GRACE_SECONDS: '1', MAX_CONCURRENT_EXECUTIONS: '1', MAX_CONCURRENT_PER_REGION: '1',
-        POLL_INTERVAL_MS: '100', POLL_MAX_INTERVAL_MS: '200', EXECUTOR_TICK_MS: '100',
+        LEASE_SECONDS: '2',
+        RECONCILE_GRACE_SECONDS: '1',
+        MAX_CONCURRENT_EXECUTIONS: '1',
+        MAX_CONCURRENT_PER_REGION: '1',
+        POLL_INTERVAL_MS: '100',
+        POLL_MAX_INTERVAL_MS: '200',
+        EXECUTOR_TICK_MS: '100',
       },
     });
   });
@@ -118,7 +141,8 @@ describe('crash safety: SIGKILL and restart', () => {
     s.aws.failNextSendCommands(1, 'accept-then-drop');
     const runId = await approvedRun(s);
     const dropped = await until('a SendCommand was accepted and its connection dropped', () =>
-      s.aws.calls.slice(sendsBefore).find((c) => c.operation === 'SendCommand' && c.errorCode === 'dropped'));
+      s.aws.calls.slice(sendsBefore).find((c) => c.operation === 'SendCommand' && c.errorCode === 'dropped'),
+    );
     await s.bot.kill();
     const seq = Number(/#(\d+)$/u.exec((dropped.request as { Comment: string }).Comment)?.[1]);
     const state = await s.db.pool.one(sql.type(z.object({ status: z.string(), command_id: z.string().nullable() }))`
@@ -129,7 +153,9 @@ describe('crash safety: SIGKILL and restart', () => {
 
     await s.restart();
     await expectCompleteAndExactlyOnce(s, runId);
-    const sendsOfChunk = s.aws.calls.filter((c) => c.operation === 'SendCommand' && (c.request as { Comment?: string }).Comment === `pcm-ops ${runId} #${seq}`);
+    const sendsOfChunk = s.aws.calls.filter(
+      (c) => c.operation === 'SendCommand' && (c.request as { Comment?: string }).Comment === `pcm-ops ${runId} #${seq}`,
+    );
     expect(sendsOfChunk).toHaveLength(1);
     const reconciled = await s.db.pool.anyFirst(sql.type(z.object({ data: z.unknown() }))`
       select data from audit_events where run_id = ${runId} and action = 'command_reconciled'`);

@@ -27,7 +27,9 @@ describe('credential status', () => {
   const ops = async (user: string, text: string): Promise<string> => (await typeOps(s, user, text)).text ?? '';
 
   const healthOf = async (kind: string, id: string): Promise<string | null> =>
-    s.db.pool.maybeOneFirst(sql.type(z.object({ health: z.string() }))`select health from credential_status where scope_kind = ${kind} and scope_id = ${id}`);
+    s.db.pool.maybeOneFirst(
+      sql.type(z.object({ health: z.string() }))`select health from credential_status where scope_kind = ${kind} and scope_id = ${id}`,
+    );
   const waitForHealth = async (kind: string, id: string, health: string): Promise<void> => {
     const deadline = Date.now() + 20_000;
     while ((await healthOf(kind, id)) !== health) {
@@ -35,7 +37,11 @@ describe('credential status', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const approvalChannelTexts = (pattern: RegExp): string[] => s.slack.messages(APPROVAL_CHANNEL).map((m) => m.text ?? '').filter((t) => pattern.test(t));
+  const approvalChannelTexts = (pattern: RegExp): string[] =>
+    s.slack
+      .messages(APPROVAL_CHANNEL)
+      .map((m) => m.text ?? '')
+      .filter((t) => pattern.test(t));
   const submitErrors = async (instances: string): Promise<string> => {
     const view = await openRequestModal(s, '/qc-prep', USERS.requester);
     const answer = await submitRequestModal(s, view, USERS.requester, { instances, change: CHANGE });
@@ -51,8 +57,12 @@ describe('credential status', () => {
     expect(text).toMatch(/prod-gov \(222222222222, GOV\) role: ok since/u);
     // The checks are real calls: GetCallerIdentity per partition, AssumeRole with the ExternalId and one cheap SSM read per account.
     const calls = s.aws.calls;
-    expect(calls.filter((c) => c.operation === 'GetCallerIdentity').map((c) => c.partition)).toEqual(expect.arrayContaining(['aws', 'aws-us-gov']));
-    const assumed = calls.filter((c) => c.operation === 'AssumeRole' && (c.request as Record<string, string>).RoleArn === ACCOUNTS.com.roleArn);
+    expect(calls.filter((c) => c.operation === 'GetCallerIdentity').map((c) => c.partition)).toEqual(
+      expect.arrayContaining(['aws', 'aws-us-gov']),
+    );
+    const assumed = calls.filter(
+      (c) => c.operation === 'AssumeRole' && (c.request as Record<string, string>).RoleArn === ACCOUNTS.com.roleArn,
+    );
     expect((assumed[0]?.request as Record<string, string>).ExternalId).toBe(ACCOUNTS.com.externalId);
     expect(calls.some((c) => c.operation === 'DescribeInstanceInformation' && c.accountId === ACCOUNTS.gov.id)).toBe(true);
   });
@@ -66,7 +76,9 @@ describe('credential status', () => {
     expect(forOutsider).toMatch(/:red_circle: \*GOV\* base credentials: failing since .* \(invalid_credentials\)/u);
     expect(forOutsider).toMatch(/:large_green_circle: \*COM\* base credentials: ok/u);
     expect(forOutsider).not.toContain('InvalidClientTokenId'); // the AWS error text is for approvers and admins
-    expect(await ops(USERS.approver, 'status')).toMatch(/GOV\* base credentials: failing since .*invalid_credentials\): InvalidClientTokenId/u);
+    expect(await ops(USERS.approver, 'status')).toMatch(
+      /GOV\* base credentials: failing since .*invalid_credentials\): InvalidClientTokenId/u,
+    );
 
     // Observable: a gauge per partition and account, and a counter of failed checks by kind.
     const scrape = await (await fetch(`${s.bot.url}/metrics`)).text();
@@ -90,7 +102,9 @@ describe('credential status', () => {
 
     s.aws.revokeBaseCredentials('aws-us-gov', false);
     await waitForHealth('partition', 'aws-us-gov', 'ok');
-    await s.slack.waitFor(() => approvalChannelTexts(/GOV\* \(aws-us-gov\) base credentials work again/u).length === 1, { timeoutMs: 10_000 });
+    await s.slack.waitFor(() => approvalChannelTexts(/GOV\* \(aws-us-gov\) base credentials work again/u).length === 1, {
+      timeoutMs: 10_000,
+    });
     expect(await ops(USERS.outsider, 'status')).toMatch(/:large_green_circle: \*GOV\* base credentials: ok since/u);
     await waitForHealth('account', ACCOUNTS.gov.id, 'ok');
     const { status: govStatus } = await requestAndApprove(s, { command: '/qc-prep', values: { instances: ids(gov), change: CHANGE } });
@@ -111,7 +125,9 @@ describe('credential status', () => {
     const published = s.slack.callsOf('views.publish').length;
     expect((await postEvent(s.bot.url, SIGNING_SECRET, appHomeOpenedEvent(USERS.requester))).status).toBe(200);
     await s.slack.waitFor((f) => f.callsOf('views.publish')[published], { timeoutMs: 10_000 });
-    expect(JSON.stringify(s.slack.homeOf(USERS.requester)?.blocks ?? [])).toMatch(/Credential status.*stage-com \(333333333333, COM\) role: failing since/u);
+    expect(JSON.stringify(s.slack.homeOf(USERS.requester)?.blocks ?? [])).toMatch(
+      /Credential status.*stage-com \(333333333333, COM\) role: failing since/u,
+    );
 
     s.aws.breakRoleTrust(ACCOUNTS.com2.id, false);
     await waitForHealth('account', ACCOUNTS.com2.id, 'ok');

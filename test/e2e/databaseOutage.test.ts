@@ -14,8 +14,10 @@ import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { ACCOUNTS, CHANGE, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
 
-const fleet: FakeInstance[] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 60 })
-  .map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `ok ${i.instanceId}\n`, runMs: 3_000 } }));
+const fleet: FakeInstance[] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 60 }).map((i) => ({
+  ...i,
+  behavior: { status: 'Success' as const, stdout: `ok ${i.instanceId}\n`, runMs: 3_000 },
+}));
 
 const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -24,7 +26,11 @@ const until = async (what: string, check: () => Promise<boolean> | boolean, time
     await new Promise((r) => setTimeout(r, 50));
   }
 };
-const status = async (url: string): Promise<number> => fetch(url).then((r) => r.status, () => 0);
+const status = async (url: string): Promise<number> =>
+  fetch(url).then(
+    (r) => r.status,
+    () => 0,
+  );
 const linesMatching = (bot: LaunchedBot, pattern: RegExp): string[] => bot.output.filter((l) => pattern.test(l));
 const hasStack = (bot: LaunchedBot): boolean => bot.output.some((l) => /^\s+at /u.test(l) || /\\n\s+at /u.test(l));
 
@@ -74,7 +80,9 @@ describe('database outage: a private PostgreSQL stopped and started again', () =
 
   it('keeps running through an outage mid-run (readyz 503, faults logged once per kind), a bot started meanwhile waits, and the run completes when the database is back', async () => {
     const view = await openRequestModal(t, '/qc-prep', USERS.requester);
-    expect((await submitRequestModal(t, view, USERS.requester, { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE })).body).toBeUndefined();
+    expect(
+      (await submitRequestModal(t, view, USERS.requester, { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE })).body,
+    ).toBeUndefined();
     const runId = await latestRunId(t);
     expect(await clickDecision(t, runId, USERS.approver)).toBe(200);
     await until('the first command was sent', () => t.aws.commands().some((c) => c.comment.includes(runId)));
@@ -99,7 +107,11 @@ describe('database outage: a private PostgreSQL stopped and started again', () =
     server = await startEmbeddedDatabase(dataDir, port);
     await until('/readyz answers 200 again', async () => (await status(`${s.bot.url}/readyz`)) === 200);
     expect(await waitForRunStatus(t, runId, ['succeeded', 'failed', 'partially_failed'], 40_000)).toBe('succeeded');
-    const sent = t.aws.commands().filter((c) => c.comment.includes(runId)).flatMap((c) => c.instanceIds).sort();
+    const sent = t.aws
+      .commands()
+      .filter((c) => c.comment.includes(runId))
+      .flatMap((c) => c.instanceIds)
+      .sort();
     expect(sent).toEqual(fleet.map((i) => i.instanceId).sort());
     expect(s.bot.child.exitCode).toBeNull();
     await until('the late bot is ready', async () => (await status(`${late.url}/readyz`)) === 200);

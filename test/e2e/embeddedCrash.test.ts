@@ -13,7 +13,14 @@ import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { makeZombie } from '../helpers/makeZombie.ts';
 import { CHANGE, defaultInstances, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import {
+  approvalMessageFor,
+  clickDecision,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+} from '../helpers/slackFlows.ts';
 import { stopLeftoverPostgres } from '../helpers/stopLeftoverPostgres.ts';
 
 const instances: FakeInstance[] = defaultInstances().map((i) => ({
@@ -79,10 +86,16 @@ describe('embedded PostgreSQL after a crash', () => {
     // A killed server not yet reaped (a container whose PID 1 reaps slowly or never): PostgreSQL itself
     // refuses such a lock file, the bot waits briefly, then clears it.
     // As root the server runs as the postgres user, and PostgreSQL only honours a lock of its own user.
-    const asServer = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) } : {};
+    const asServer =
+      process.getuid?.() === 0
+        ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) }
+        : {};
     const zombie = await makeZombie(asServer);
     others.push(zombie.holder);
-    await writeFile(path.join(env.DATA_DIR ?? '', 'pg', 'postmaster.pid'), `${zombie.pid}\n${path.resolve(env.DATA_DIR ?? '', 'pg')}\n1700000000\n${env.EMBEDDED_DB_PORT}\n/tmp\n127.0.0.1\n  0  0\nready   \n`);
+    await writeFile(
+      path.join(env.DATA_DIR ?? '', 'pg', 'postmaster.pid'),
+      `${zombie.pid}\n${path.resolve(env.DATA_DIR ?? '', 'pg')}\n1700000000\n${env.EMBEDDED_DB_PORT}\n/tmp\n127.0.0.1\n  0  0\nready   \n`,
+    );
     const afterZombie = await launchBot(env, { readyTimeoutMs: 60_000 });
     bots.push(afterZombie);
     expect(afterZombie.output.join('\n')).toMatch(/removing the stale .*postmaster\.pid \(PID \d+ is a zombie\)/u);
@@ -101,14 +114,23 @@ describe('embedded PostgreSQL after a crash', () => {
 
   it('a port held by another program: a clear message, exit 1, and that program is left alone', async () => {
     const env = await freshEnv();
-    const holder = spawn(process.execPath, ['-e', `require('node:net').createServer((c) => c.destroy()).listen(${env.EMBEDDED_DB_PORT}, '127.0.0.1', () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:net').createServer((c) => c.destroy()).listen(${env.EMBEDDED_DB_PORT}, '127.0.0.1', () => console.log('listening'))`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     others.push(holder);
     await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
 
     const bot = await launchBot(env, { waitReady: false });
     bots.push(bot);
     expect(await bot.exited).toBe(1);
-    expect(bot.output.join('\n')).toMatch(new RegExp(`port ${env.EMBEDDED_DB_PORT} on 127\\.0\\.0\\.1 is in use by another program; stop it or set EMBEDDED_DB_PORT`, 'u'));
+    expect(bot.output.join('\n')).toMatch(
+      new RegExp(`port ${env.EMBEDDED_DB_PORT} on 127\\.0\\.0\\.1 is in use by another program; stop it or set EMBEDDED_DB_PORT`, 'u'),
+    );
     expect(holder.exitCode).toBeNull();
     expect(() => process.kill(holder.pid ?? 0, 0)).not.toThrow();
   });

@@ -7,19 +7,44 @@ import type { FakeChange } from '../fakes/servicenow/fakeServiceNowTypes.ts';
 import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
 import { appHomeOpenedEvent, viewSubmissionPayload } from '../helpers/slackPayloads.ts';
 import { postEvent, postInteraction } from '../helpers/slackRequest.ts';
-import { ACCOUNTS, APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus, typeOps } from '../helpers/slackFlows.ts';
+import {
+  ACCOUNTS,
+  APPROVAL_CHANNEL,
+  CHANGE,
+  defaultInstances,
+  OPS_CHANNEL,
+  SIGNING_SECRET,
+  startSandbox,
+  USERS,
+  type Sandbox,
+} from '../helpers/sandbox.ts';
+import {
+  approvalMessageFor,
+  clickDecision,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+  typeOps,
+} from '../helpers/slackFlows.ts';
 
 const PAYLOAD = '<!channel> *x* <https://evil.example|click>';
 const ESCAPED = '&lt;!channel&gt; *x* &lt;https://evil.example|click&gt;';
 const BIDI = '\u202E';
 
 const [plainHost] = defaultInstances();
-const [namedHost, chattyHost] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2, name: 'escaping' }) as [FakeInstance, FakeInstance];
+const [namedHost, chattyHost] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2, name: 'escaping' }) as [
+  FakeInstance,
+  FakeInstance,
+];
 namedHost.computerName = `evil-host ${PAYLOAD}`;
 // A host whose result summary is a payload over several lines, with bidi and control characters, longer than a line.
 const summary = `${BIDI}line one\u0007\nline two ${PAYLOAD}\r\n${'y'.repeat(150)}`;
-chattyHost.behavior = { status: 'Failed', responseCode: 1, stdout: `checking\nPCM_RESULT ${JSON.stringify({ status: 'fail', summary })}\n` };
+chattyHost.behavior = {
+  status: 'Failed',
+  responseCode: 1,
+  stdout: `checking\nPCM_RESULT ${JSON.stringify({ status: 'fail', summary })}\n`,
+};
 const instances = [...defaultInstances(), namedHost, chattyHost];
 const allIds = instances.map((i) => i.instanceId);
 
@@ -40,12 +65,22 @@ afterAll(async () => {
 const known = new Set<string>(Object.values(USERS));
 /** Markup Slack would act on that the bot did not mean: broadcasts, links, mentions of anyone but our users, foreign channels. */
 const badMarkup = () =>
-  s.slack.markup().filter((t) =>
-    t.kind === 'broadcast' || t.kind === 'link' || (t.kind === 'user' && !known.has(t.id)) || (t.kind === 'channel' && t.id !== APPROVAL_CHANNEL));
+  s.slack
+    .markup()
+    .filter(
+      (t) =>
+        t.kind === 'broadcast' ||
+        t.kind === 'link' ||
+        (t.kind === 'user' && !known.has(t.id)) ||
+        (t.kind === 'channel' && t.id !== APPROVAL_CHANNEL),
+    );
 /** Slack-parsed text (mrkdwn blocks and message `text`) anywhere, as one string per surface. */
 const parsedTexts = () => s.slack.shownTexts().filter((t) => t.kind !== 'plain_text');
 
-const submitWith = async (targets: readonly FakeInstance[], user: string = USERS.requester): Promise<{ accepted: boolean; shown: string; plain: boolean }> => {
+const submitWith = async (
+  targets: readonly FakeInstance[],
+  user: string = USERS.requester,
+): Promise<{ accepted: boolean; shown: string; plain: boolean }> => {
   const view = await openRequestModal(s, '/qc-prep', user);
   const answer = await submitRequestModal(s, view, user, { instances: targets.map((i) => i.instanceId).join('\n'), change: CHANGE });
   expect(answer.status).toBe(200);
@@ -53,7 +88,9 @@ const submitWith = async (targets: readonly FakeInstance[], user: string = USERS
   if (!body) return { accepted: true, shown: '', plain: false };
   if (body.response_action === 'errors') return { accepted: false, shown: Object.values(body.errors ?? {}).join('\n'), plain: true };
   const text = () => (s.slack.views.get(view.id)?.blocks ?? []).map((b) => (b as { text?: { text?: string } }).text?.text ?? '').join('\n');
-  const final = await s.slack.waitFor(() => (/was not submitted|was submitted for approval/u.test(text()) ? text() : undefined), { timeoutMs: 30_000 });
+  const final = await s.slack.waitFor(() => (/was not submitted|was submitted for approval/u.test(text()) ? text() : undefined), {
+    timeoutMs: 30_000,
+  });
   return { accepted: final.includes('was submitted for approval'), shown: final, plain: false };
 };
 
@@ -68,9 +105,17 @@ const submitRun = async (targets: readonly FakeInstance[]): Promise<string> => {
 const ops = async (user: string, text: string): Promise<string> => (await typeOps(s, user, text)).all;
 
 const ephemeralAfter = async (user: string, since: number, pattern: RegExp): Promise<FakeEphemeral> =>
-  s.slack.waitFor((f) => f.ephemerals(user).slice(since).find((e) => pattern.test(e.text ?? '')), { timeoutMs: 15_000 });
+  s.slack.waitFor(
+    (f) =>
+      f
+        .ephemerals(user)
+        .slice(since)
+        .find((e) => pattern.test(e.text ?? '')),
+    { timeoutMs: 15_000 },
+  );
 
-const parentOf = (runId: string) => s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+const parentOf = (runId: string) =>
+  s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 const threadJson = (runId: string): string => {
   const parent = parentOf(runId);
   return parent ? JSON.stringify(s.slack.thread(OPS_CHANNEL, parent.ts)) : '';
@@ -84,7 +129,7 @@ const inJson = (text: string): string => JSON.stringify(text).slice(1, -1);
 // ---------------------------------------------------------------- tests
 
 describe('untrusted text is shown as text', () => {
-  it('the markup check itself sees pings and links, and the bot\'s own mentions are still mentions', async () => {
+  it("the markup check itself sees pings and links, and the bot's own mentions are still mentions", async () => {
     const runId = await submitRun([plainHost!]);
     expect(s.slack.markup().some((t) => t.kind === 'user' && t.id === USERS.requester)).toBe(true);
     // The "submitted" reply names the approvals channel; it is delivered apart from the approval message (another stream).
@@ -114,7 +159,10 @@ describe('untrusted text is shown as text', () => {
         s.serviceNow.setChange(change());
       }
     };
-    await refusedWith(() => s.serviceNow.setChange(change({}, PAYLOAD)), new RegExp(`is in state state ${escapeRe(ESCAPED)}; it must be`, 'u'));
+    await refusedWith(
+      () => s.serviceNow.setChange(change({}, PAYLOAD)),
+      new RegExp(`is in state state ${escapeRe(ESCAPED)}; it must be`, 'u'),
+    );
     await refusedWith(
       () => s.serviceNow.setChange(change({ assignment_group: { value: sysIdFor('group:evil'), display_value: PAYLOAD } })),
       new RegExp(`is assigned to ${escapeRe(ESCAPED)}, not to Platform Operations`, 'u'),
@@ -156,10 +204,16 @@ describe('untrusted text is shown as text', () => {
     const view = s.slack.views.get((opened.response as { view: { id: string } }).view.id);
     if (!view) throw new Error('no reject modal');
     const reason = `${BIDI}${PAYLOAD}`;
-    const response = await postInteraction(s.bot.url, SIGNING_SECRET, viewSubmissionPayload({ user: USERS.requester, view, values: { value: reason } }));
+    const response = await postInteraction(
+      s.bot.url,
+      SIGNING_SECRET,
+      viewSubmissionPayload({ user: USERS.requester, view, values: { value: reason } }),
+    );
     expect(response.status).toBe(200);
     expect(await waitForRunStatus(s, runId, ['rejected'])).toBe('rejected');
-    await s.slack.waitFor(() => threadJson(runId).includes(inJson(`:no_entry: Rejected by <@${USERS.requester}>: ${ESCAPED}.`)), { timeoutMs: 10_000 });
+    await s.slack.waitFor(() => threadJson(runId).includes(inJson(`:no_entry: Rejected by <@${USERS.requester}>: ${ESCAPED}.`)), {
+      timeoutMs: 10_000,
+    });
     await s.slack.waitFor(() => approvalJson(runId).includes(inJson(`: ${ESCAPED}`)), { timeoutMs: 10_000 });
     const shown = await ops(USERS.requester, `show ${runId}`);
     expect(shown).toContain(inJson(`: ${ESCAPED}`));
@@ -172,7 +226,10 @@ describe('untrusted text is shown as text', () => {
     const on = await ops(USERS.admin, `freeze on ${PAYLOAD}`);
     try {
       expect(on).toContain(inJson(`Change freeze is on: ${ESCAPED}`));
-      await s.slack.waitFor((f) => f.messages(APPROVAL_CHANNEL).some((m) => m.text?.includes(`turned the change freeze *on*: ${ESCAPED}`)), { timeoutMs: 10_000 });
+      await s.slack.waitFor(
+        (f) => f.messages(APPROVAL_CHANNEL).some((m) => m.text?.includes(`turned the change freeze *on*: ${ESCAPED}`)),
+        { timeoutMs: 10_000 },
+      );
       await s.slack.waitFor(() => approvalJson(pending).includes(inJson(`*Change freeze is on*: ${ESCAPED}`)), { timeoutMs: 10_000 });
       expect(await ops(USERS.requester, 'freeze')).toContain(inJson(`The change freeze is on: ${ESCAPED}`));
       const before = s.slack.callsOf('views.publish').length;
@@ -185,16 +242,19 @@ describe('untrusted text is shown as text', () => {
     expect(badMarkup()).toEqual([]);
   });
 
-  it('a host\'s result summary is one escaped line of bounded length, without bidi or control characters', async () => {
+  it("a host's result summary is one escaped line of bounded length, without bidi or control characters", async () => {
     const runId = await submitRun([chattyHost]);
     await clickDecision(s, runId, USERS.approver);
     expect(await waitForRunStatus(s, runId, ['failed'])).toBe('failed');
     const line = `line one line two ${ESCAPED} yyy`;
-    const thread = await s.slack.waitFor(() => {
-      const parent = parentOf(runId);
-      const replies = parent ? s.slack.thread(OPS_CHANNEL, parent.ts) : [];
-      return replies.find((m) => JSON.stringify(m.blocks ?? []).includes(chattyHost.instanceId));
-    }, { timeoutMs: 15_000 });
+    const thread = await s.slack.waitFor(
+      () => {
+        const parent = parentOf(runId);
+        const replies = parent ? s.slack.thread(OPS_CHANNEL, parent.ts) : [];
+        return replies.find((m) => JSON.stringify(m.blocks ?? []).includes(chattyHost.instanceId));
+      },
+      { timeoutMs: 15_000 },
+    );
     const body = JSON.stringify(thread.blocks);
     expect(body).toContain(inJson(line));
     const shownLine = /— (line one[^"]*)/u.exec(body)?.[1] ?? '';

@@ -27,10 +27,15 @@ describe('log redaction', () => {
   it('a whole run at trace level logs no token, password, secret or OAuth access token', async () => {
     // One 429 on the thread posts: the outbox waits it out and says so (through pino, like the Web API client).
     s.slack.rateLimit('chat.postMessage', { times: 1, retryAfterSeconds: 1 });
-    const { runId, status } = await requestAndApprove(s, { command: '/qc-prep', values: { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE } });
+    const { runId, status } = await requestAndApprove(s, {
+      command: '/qc-prep',
+      values: { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE },
+    });
     expect(status).toBe('succeeded');
     // The run's work notes went through OAuth (so a token was issued and used).
-    await s.slack.waitFor(() => (s.serviceNow.workNotes(CHANGE).filter((n) => n.includes(runId)).length === 2 ? true : undefined), { timeoutMs: 15_000 });
+    await s.slack.waitFor(() => (s.serviceNow.workNotes(CHANGE).filter((n) => n.includes(runId)).length === 2 ? true : undefined), {
+      timeoutMs: 15_000,
+    });
     expect(s.serviceNow.issuedTokens.length).toBeGreaterThan(0);
     expect(s.serviceNow.calls.some((c) => c.auth === 'bearer')).toBe(true);
     await s.bot.stop();
@@ -52,7 +57,9 @@ describe('log redaction', () => {
       govBase: BASE_CREDENTIALS['aws-us-gov'].secretAccessKey,
       ...Object.fromEntries(s.serviceNow.issuedTokens.map((t, i) => [`oauthToken${i}`, t])),
     };
-    const leaked = Object.entries(secrets).filter(([, value]) => value !== '' && logs.includes(value)).map(([name]) => name);
+    const leaked = Object.entries(secrets)
+      .filter(([, value]) => value !== '' && logs.includes(value))
+      .map(([name]) => name);
     expect(leaked).toEqual([]);
     expect(logs).not.toMatch(/xox[a-z]-[0-9A-Za-z]/u);
     // Every line is pino JSON: nothing printed around the logger (e.g. @slack/web-api's own console logger).

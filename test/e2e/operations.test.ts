@@ -10,12 +10,17 @@ import { ACCOUNTS, CHANGE, startSandbox, USERS, type Sandbox } from '../helpers/
 import { clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 // 100 hosts in one account+region: two SendCommands of 50, sent one after the other (one call at a time per region).
-const fleet: FakeInstance[] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 100 })
-  .map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `ok ${i.instanceId}\n`, runMs: 2_500 } }));
+const fleet: FakeInstance[] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 100 }).map((i) => ({
+  ...i,
+  behavior: { status: 'Success' as const, stdout: `ok ${i.instanceId}\n`, runMs: 2_500 },
+}));
 
 const request = async (s: Sandbox): Promise<string> => {
   const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE });
+  const answer = await submitRequestModal(s, view, USERS.requester, {
+    instances: fleet.map((i) => i.instanceId).join('\n'),
+    change: CHANGE,
+  });
   expect(answer.body).toBeUndefined();
   const runId = await latestRunId(s);
   expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
@@ -41,7 +46,11 @@ const auditActions = async (s: Sandbox, runId: string) =>
   s.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} order by id`);
 /** Every instance id the fake SSM was asked to run this run's command on, with repeats. */
 const sentInstanceIds = (s: Sandbox, runId: string): string[] =>
-  s.aws.commands().filter((c) => c.comment.includes(runId)).flatMap((c) => c.instanceIds).sort();
+  s.aws
+    .commands()
+    .filter((c) => c.comment.includes(runId))
+    .flatMap((c) => c.instanceIds)
+    .sort();
 
 describe('operations: probes, metrics and graceful shutdown', () => {
   let s: Sandbox;
@@ -87,11 +96,16 @@ describe('operations: probes, metrics and graceful shutdown', () => {
     const active = samples.filter((m) => m.name === 'pcm_ops_active_executions').reduce((n, m) => n + m.value, 0);
     expect(active).toBe(100);
     // Calls counted by the SDK middleware, per operation and partition.
-    expect(sampleValue(samples, 'pcm_ops_aws_calls_total', { service: 'sts', operation: 'AssumeRole', partition: 'aws', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(samples, 'pcm_ops_aws_calls_total', { service: 'ssm', operation: 'SendCommand', partition: 'aws', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, 'pcm_ops_aws_calls_total', { service: 'sts', operation: 'AssumeRole', partition: 'aws', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, 'pcm_ops_aws_calls_total', { service: 'ssm', operation: 'SendCommand', partition: 'aws', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
     // The fleet is commercial only: nothing was sent in GovCloud (its partition may still be asked where instances are).
     expect(sampleValue(samples, 'pcm_ops_aws_calls_total', { operation: 'SendCommand', partition: 'aws-us-gov' })).toBeUndefined();
-    for (const m of samples.filter((x) => x.name === 'pcm_ops_aws_calls_total')) expect(['aws', 'aws-us-gov']).toContain(m.labels.partition);
+    for (const m of samples.filter((x) => x.name === 'pcm_ops_aws_calls_total'))
+      expect(['aws', 'aws-us-gov']).toContain(m.labels.partition);
     expect(sampleValue(samples, 'pcm_ops_slack_calls_total', { method: 'chat.postMessage', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'pcm_ops_ssm_queue_depth', { state: 'running' })).toBeGreaterThanOrEqual(0);
     expect(sampleValue(samples, 'pcm_ops_active_runs')).toBe(1);
@@ -110,8 +124,12 @@ describe('operations: probes, metrics and graceful shutdown', () => {
       expect(b.output.filter((l) => /lease lost/u.test(l))).toEqual([]);
     }
     // Lines about the run carry who asked for what, and the run's correlation id.
-    const correlationId = await s.db.pool.oneFirst(sql.type(z.object({ c: z.string() }))`select correlation_id as c from runs where id = ${runId}`);
-    const finished = bot.output.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'run finished' && l.runId === runId);
+    const correlationId = await s.db.pool.oneFirst(
+      sql.type(z.object({ c: z.string() }))`select correlation_id as c from runs where id = ${runId}`,
+    );
+    const finished = bot.output
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'run finished' && l.runId === runId);
     expect(finished).toMatchObject({ runId, tool: 'qc-prep', requester: USERS.requester, correlationId });
   });
 

@@ -5,8 +5,24 @@ import { z } from 'zod';
 import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
 import { appHomeOpenedEvent, blockActionsPayload } from '../helpers/slackPayloads.ts';
 import { postEvent, postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
-import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import {
+  APPROVAL_CHANNEL,
+  CHANGE,
+  defaultInstances,
+  OPS_CHANNEL,
+  SIGNING_SECRET,
+  startSandbox,
+  USERS,
+  type Sandbox,
+} from '../helpers/sandbox.ts';
+import {
+  approvalMessageFor,
+  clickDecision,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+} from '../helpers/slackFlows.ts';
 
 const instances = defaultInstances();
 let s: Sandbox;
@@ -28,7 +44,9 @@ const submit = async (requester: string = USERS.requester): Promise<string> => {
   if (answer.body !== undefined) {
     // The checks outlasted Slack's 3 s: the modal said "Checking…" and is updated with the outcome.
     expect(answer.body).toMatchObject({ response_action: 'update' });
-    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), { timeoutMs: 30_000 });
+    await s.slack.waitFor((f) => JSON.stringify(f.views.get(view.id)?.blocks ?? []).includes('was submitted for approval'), {
+      timeoutMs: 30_000,
+    });
   }
   const runId = await latestRunId(s);
   await approvalMessageFor(s, runId);
@@ -39,29 +57,48 @@ const submit = async (requester: string = USERS.requester): Promise<string> => {
 const ops = async (user: string, text: string): Promise<{ response_type?: string; text?: string; blocks?: unknown[]; all: string }> => {
   const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
   const id = url.split('/').pop() ?? '';
-  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
+  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+    command: '/ops',
+    text,
+    user_id: user,
+    channel_id: OPS_CHANNEL,
+    response_url: url,
+  });
   expect(response.status).toBe(200);
   const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
   expect(answer.status).toBe(200);
   return { ...(answer.body as { response_type?: string; text?: string; blocks?: unknown[] }), all: JSON.stringify(answer.body) };
 };
 
-const statusOf = async (runId: string) => s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
+const statusOf = async (runId: string) =>
+  s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
 const auditActions = async (runId: string) =>
-  s.db.pool.any(sql.type(z.object({ action: z.string(), actor: z.string(), from_status: z.string().nullable(), to_status: z.string().nullable() }))`
+  s.db.pool.any(sql.type(
+    z.object({ action: z.string(), actor: z.string(), from_status: z.string().nullable(), to_status: z.string().nullable() }),
+  )`
     select action, actor, from_status, to_status from audit_events where run_id = ${runId} order by id`);
-const parentOf = (runId: string) => s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+const parentOf = (runId: string) =>
+  s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 const threadTexts = (runId: string): string[] => {
   const parent = parentOf(runId);
   return parent ? s.slack.thread(OPS_CHANNEL, parent.ts).map((m) => m.text ?? '') : [];
 };
 const approvalBlocks = (runId: string): string =>
-  JSON.stringify(s.slack.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))?.blocks ?? []);
+  JSON.stringify(
+    s.slack.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))?.blocks ?? [],
+  );
 const until = async (condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
   await s.slack.waitFor(() => condition(), { timeoutMs });
 };
 const ephemeralAfter = async (user: string, since: number, pattern: RegExp): Promise<FakeEphemeral> =>
-  s.slack.waitFor((f) => f.ephemerals(user).slice(since).find((e) => pattern.test(e.text ?? '')), { timeoutMs: 10_000 });
+  s.slack.waitFor(
+    (f) =>
+      f
+        .ephemerals(user)
+        .slice(since)
+        .find((e) => pattern.test(e.text ?? '')),
+    { timeoutMs: 10_000 },
+  );
 
 // ---------------------------------------------------------------- tests
 
@@ -97,7 +134,9 @@ describe('/ops', () => {
       expect(one.all).toContain(pending);
       expect(one.all).not.toContain(done);
     }
-    expect(s.slack.ephemerals(USERS.approver).some((e) => e.source === 'response_url' && JSON.stringify(e.blocks).includes(pending))).toBe(true);
+    expect(s.slack.ephemerals(USERS.approver).some((e) => e.source === 'response_url' && JSON.stringify(e.blocks).includes(pending))).toBe(
+      true,
+    );
 
     const own = await ops(USERS.requester, 'history');
     expect(own.all).toContain(pending);
@@ -115,7 +154,21 @@ describe('/ops', () => {
     for (const viewer of [USERS.requester, USERS.approver, USERS.admin]) {
       const shown = await ops(viewer, `show ${done.slice(0, 8)}`);
       expect(shown.response_type).toBe('ephemeral');
-      for (const part of [done, 'succeeded', `<@${USERS.requester}>`, `<@${USERS.approver}>`, '(1 of 1)', CHANGE, 'success', 'Audit trail', '*requested*', '*approved*', '*command_sent*', '*finished*', 'pending_approval → approved']) {
+      for (const part of [
+        done,
+        'succeeded',
+        `<@${USERS.requester}>`,
+        `<@${USERS.approver}>`,
+        '(1 of 1)',
+        CHANGE,
+        'success',
+        'Audit trail',
+        '*requested*',
+        '*approved*',
+        '*command_sent*',
+        '*finished*',
+        'pending_approval → approved',
+      ]) {
         expect(shown.all).toContain(part);
       }
     }
@@ -125,24 +178,35 @@ describe('/ops', () => {
   it("show <run>: someone else's run is refused to a member without a role, without its details", async () => {
     const refused = await ops(USERS.outsider, `show ${done.slice(0, 8)}`);
     expect(refused.response_type).toBe('ephemeral');
-    expect(refused.text).toMatch(/You can only see runs you requested or runs of tools you approve\. Ask the requester or an approver of this tool\./u);
-    for (const hidden of [done, USERS.requester, USERS.approver, CHANGE, 'Audit trail', ...instances.map((i) => i.instanceId)]) expect(refused.all).not.toContain(hidden);
+    expect(refused.text).toMatch(
+      /You can only see runs you requested or runs of tools you approve\. Ask the requester or an approver of this tool\./u,
+    );
+    for (const hidden of [done, USERS.requester, USERS.approver, CHANGE, 'Audit trail', ...instances.map((i) => i.instanceId)])
+      expect(refused.all).not.toContain(hidden);
     expect((await ops(USERS.outsider, `show ${theirs}`)).all).toContain('Audit trail');
   });
 
   it('cancel <run>: the requester or an approver; a pending request is cancelled at once', async () => {
-    expect((await ops(USERS.outsider, `cancel ${pending}`)).text).toMatch(/Only the requester or an approver of this tool can cancel this run\. Ask one of them\./u);
+    expect((await ops(USERS.outsider, `cancel ${pending}`)).text).toMatch(
+      /Only the requester or an approver of this tool can cancel this run\. Ask one of them\./u,
+    );
     expect(await statusOf(pending)).toBe('pending_approval');
 
     expect((await ops(USERS.requester, `cancel ${pending.slice(0, 13)}`)).text).toMatch(/Cancelled `.*`; nothing ran/u);
     expect(await statusOf(pending)).toBe('cancelled');
     const events = await auditActions(pending);
-    expect(events.find((e) => e.action === 'cancelled')).toMatchObject({ actor: USERS.requester, from_status: 'pending_approval', to_status: 'cancelled' });
+    expect(events.find((e) => e.action === 'cancelled')).toMatchObject({
+      actor: USERS.requester,
+      from_status: 'pending_approval',
+      to_status: 'cancelled',
+    });
     expect(events.find((e) => e.action === 'cancel_refused')).toMatchObject({ actor: USERS.outsider });
     await until(() => !approvalBlocks(pending).includes('approve_run') && approvalBlocks(pending).includes('cancelled'));
     await until(() => threadTexts(pending).some((t) => t.includes(`Cancelled by <@${USERS.requester}> before approval; nothing ran.`)));
     await until(() => !JSON.stringify(parentOf(pending)?.blocks).includes('cancel_run'));
-    const executions = await s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from executions where run_id = ${pending}`);
+    const executions = await s.db.pool.anyFirst(
+      sql.type(z.object({ status: z.string() }))`select status from executions where run_id = ${pending}`,
+    );
     expect(new Set(executions)).toEqual(new Set(['not_sent']));
 
     expect((await ops(USERS.requester, `cancel ${pending}`)).text).toMatch(/already ended \(cancelled\); there is nothing to cancel/u);
@@ -165,7 +229,12 @@ describe('the Cancel button on a running run', () => {
       const since = s.slack.ephemerals(USERS.outsider).length;
       const click = async (user: string) => {
         const current = parentOf(runId) ?? parent;
-        const payload = blockActionsPayload({ user, actionId: 'cancel_run', message: { ts: current.ts, blocks: current.blocks ?? [], text: current.text }, channel: OPS_CHANNEL });
+        const payload = blockActionsPayload({
+          user,
+          actionId: 'cancel_run',
+          message: { ts: current.ts, blocks: current.blocks ?? [], text: current.text },
+          channel: OPS_CHANNEL,
+        });
         const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
         expect(response.status).toBe(200);
       };
@@ -180,7 +249,9 @@ describe('the Cancel button on a running run', () => {
       expect(events.some((e) => e.to_status === 'cancelled')).toBe(true);
       const cancelCalls = s.aws.calls.filter((c) => c.operation === 'CancelCommand' && c.status === 200);
       expect(cancelCalls.length).toBeGreaterThanOrEqual(3);
-      const executions = await s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from executions where run_id = ${runId}`);
+      const executions = await s.db.pool.anyFirst(
+        sql.type(z.object({ status: z.string() }))`select status from executions where run_id = ${runId}`,
+      );
       expect(executions.every((st) => st === 'cancelled')).toBe(true);
       await until(() => threadTexts(runId).some((t) => t.includes(`<@${USERS.approver}> asked to cancel`)));
       await until(() => !JSON.stringify(parentOf(runId)?.blocks).includes('cancel_run'));
@@ -227,7 +298,13 @@ describe('faults', () => {
     await s.db.pool.query(sql.type(z.object({}))`alter table settings rename to settings_unavailable`);
     try {
       const since = s.slack.ephemerals(USERS.admin).length;
-      await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text: 'freeze', user_id: USERS.admin, channel_id: OPS_CHANNEL, response_url: s.slack.responseUrl({ user: USERS.admin, channel: OPS_CHANNEL }) });
+      await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+        command: '/ops',
+        text: 'freeze',
+        user_id: USERS.admin,
+        channel_id: OPS_CHANNEL,
+        response_url: s.slack.responseUrl({ user: USERS.admin, channel: OPS_CHANNEL }),
+      });
       const shown = await ephemeralAfter(USERS.admin, since, /Something went wrong on our side/u);
       const reference = /Reference: `([0-9a-f-]{36})`/u.exec(shown.text ?? '')?.[1];
       expect(reference).toBeDefined();

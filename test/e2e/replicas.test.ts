@@ -16,12 +16,21 @@ const CHUNKS = 3;
 
 /** The test's fleet requested and approved (the run may be starting). */
 const approvedRun = async (s: Sandbox): Promise<string> =>
-  submitAndApprove(s, { command: '/qc-prep', values: { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE }, requester: USERS.requester, approvers: [USERS.approver] });
+  submitAndApprove(s, {
+    command: '/qc-prep',
+    values: { instances: fleet.map((i) => i.instanceId).join('\n'), change: CHANGE },
+    requester: USERS.requester,
+    approvers: [USERS.approver],
+  });
 
 const ownerOf = async (s: Sandbox, runId: string) =>
   s.db.pool.oneFirst(sql.type(z.object({ owner: z.string().nullable() }))`select lease_owner as owner from runs where id = ${runId}`);
 const startedBy = async (s: Sandbox, runId: string) =>
-  s.db.pool.anyFirst(sql.type(z.object({ owner: z.string() }))`select data->>'owner' as owner from audit_events where run_id = ${runId} and action = 'started'`);
+  s.db.pool.anyFirst(
+    sql.type(
+      z.object({ owner: z.string() }),
+    )`select data->>'owner' as owner from audit_events where run_id = ${runId} and action = 'started'`,
+  );
 const pidIn = (owner: string | null | undefined): number => Number(owner?.split(':')[1]);
 
 const expectSentOnceAndSucceeded = async (s: Sandbox, runId: string): Promise<void> => {
@@ -31,7 +40,13 @@ const expectSentOnceAndSucceeded = async (s: Sandbox, runId: string): Promise<vo
   const rows = await s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from executions where run_id = ${runId}`);
   expect(rows).toEqual(fleet.map(() => 'success'));
   const parent = s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId));
-  await s.slack.waitFor((f) => f.thread(OPS_CHANNEL, parent?.ts ?? '').find((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text)) && /succeeded/u.test(JSON.stringify(r.blocks ?? r.text))), { timeoutMs: 10_000 });
+  await s.slack.waitFor(
+    (f) =>
+      f
+        .thread(OPS_CHANNEL, parent?.ts ?? '')
+        .find((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text)) && /succeeded/u.test(JSON.stringify(r.blocks ?? r.text))),
+    { timeoutMs: 10_000 },
+  );
 };
 
 describe('replicas: two bot processes on one database', () => {
@@ -42,7 +57,14 @@ describe('replicas: two bot processes on one database', () => {
       instances: fleet,
       aws: { defaultRunMs: 1_500 },
       // One run at a time per replica, so a second run has to go to the other replica.
-      env: { MAX_ACTIVE_RUNS: '1', LEASE_SECONDS: '2', RECONCILE_GRACE_SECONDS: '1', POLL_INTERVAL_MS: '100', POLL_MAX_INTERVAL_MS: '200', EXECUTOR_TICK_MS: '100' },
+      env: {
+        MAX_ACTIVE_RUNS: '1',
+        LEASE_SECONDS: '2',
+        RECONCILE_GRACE_SECONDS: '1',
+        POLL_INTERVAL_MS: '100',
+        POLL_MAX_INTERVAL_MS: '200',
+        EXECUTOR_TICK_MS: '100',
+      },
     });
     second = await launchBot(s.env);
   });
@@ -62,7 +84,7 @@ describe('replicas: two bot processes on one database', () => {
     expect(new Set(owners.map(pidIn))).toEqual(new Set([s.bot.child.pid, second.child.pid]));
   });
 
-  it('take over a dead replica\'s run when its lease expires, without sending anything twice', async () => {
+  it("take over a dead replica's run when its lease expires, without sending anything twice", async () => {
     const runId = await approvedRun(s);
     const deadline = Date.now() + 10_000;
     while ((await ownerOf(s, runId)) === null || s.aws.commands().filter((c) => c.comment.includes(runId)).length === 0) {

@@ -31,14 +31,20 @@ describe('request hardening', () => {
   it('refuses a correctly signed request stamped ten minutes in the future (401), and nothing happens', async () => {
     const trigger = s.slack.issueTriggerId({ userId: USERS.requester });
     const future = await postSlashCommand(
-      s.bot.url, SIGNING_SECRET,
+      s.bot.url,
+      SIGNING_SECRET,
       { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL, trigger_id: trigger },
       { timestamp: Math.floor(Date.now() / 1000) + 10 * 60 },
     );
     expect(future.status).toBe(401);
     expect(await future.text()).toBe('');
     // The same request stamped now still passes (the signature check is Bolt's, unchanged).
-    const now = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL, trigger_id: trigger });
+    const now = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+      command: '/qc-prep',
+      user_id: USERS.requester,
+      channel_id: OPS_CHANNEL,
+      trigger_id: trigger,
+    });
     expect(now.status).toBe(200);
     await s.slack.waitFor((f) => f.callsOf('views.open')[0], { timeoutMs: 5_000 });
     expect(s.slack.callsOf('views.open')).toHaveLength(1);
@@ -48,9 +54,16 @@ describe('request hardening', () => {
     const view = await openRequestModal(s, '/qc-prep', USERS.requester);
     const before = await runCount(s);
     const current = s.slack.views.get(view.id) ?? view;
-    const payload = viewSubmissionPayload({ user: USERS.requester, view: current, stateValues: stateValuesForBlocks(current.blocks, { instances: ids, change: CHANGE }) });
+    const payload = viewSubmissionPayload({
+      user: USERS.requester,
+      view: current,
+      stateValues: stateValuesForBlocks(current.blocks, { instances: ids, change: CHANGE }),
+    });
     // Slack retried: two identical deliveries, at the same time.
-    const answers = await Promise.all([postInteraction(s.bot.url, SIGNING_SECRET, payload), postInteraction(s.bot.url, SIGNING_SECRET, payload)]);
+    const answers = await Promise.all([
+      postInteraction(s.bot.url, SIGNING_SECRET, payload),
+      postInteraction(s.bot.url, SIGNING_SECRET, payload),
+    ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(await Promise.all(answers.map((a) => a.text()))).toEqual(['', '']);
     // A third, later copy too.
@@ -60,7 +73,9 @@ describe('request hardening', () => {
     await s.bot.waitForOutput(/re-delivered; answered like the first/u);
     const runId = await s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
     // Announced once (the outbox delivers it after the answer): one parent, one approval message.
-    await s.slack.waitFor((f) => f.messages('C0APPROVALS').some((m) => JSON.stringify(m.blocks ?? []).includes(runId)), { timeoutMs: 10_000 });
+    await s.slack.waitFor((f) => f.messages('C0APPROVALS').some((m) => JSON.stringify(m.blocks ?? []).includes(runId)), {
+      timeoutMs: 10_000,
+    });
     const approvals = s.slack.messages('C0APPROVALS').filter((m) => JSON.stringify(m.blocks ?? []).includes(runId));
     expect(approvals).toHaveLength(1);
     expect(s.slack.messages(OPS_CHANNEL).filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))).toHaveLength(1);
@@ -69,12 +84,22 @@ describe('request hardening', () => {
   it('refuses requests from another workspace: no modal, no run, nobody told', async () => {
     const opened = s.slack.callsOf('views.open').length;
     const trigger = s.slack.issueTriggerId({ userId: USERS.requester });
-    const command = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL, trigger_id: trigger, team_id: OTHER_TEAM });
+    const command = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+      command: '/qc-prep',
+      user_id: USERS.requester,
+      channel_id: OPS_CHANNEL,
+      trigger_id: trigger,
+      team_id: OTHER_TEAM,
+    });
     expect(command.status).toBe(200);
 
     const view = await openRequestModal(s, '/qc-prep', USERS.outsider);
     const before = await runCount(s);
-    const payload = viewSubmissionPayload({ user: USERS.outsider, view, stateValues: stateValuesForBlocks(view.blocks, { instances: ids, change: CHANGE }) }) as Record<string, Record<string, unknown>>;
+    const payload = viewSubmissionPayload({
+      user: USERS.outsider,
+      view,
+      stateValues: stateValuesForBlocks(view.blocks, { instances: ids, change: CHANGE }),
+    }) as Record<string, Record<string, unknown>>;
     // As the other workspace would send it: its team everywhere a team is named.
     const foreign = await postInteraction(s.bot.url, SIGNING_SECRET, {
       ...payload,
@@ -99,10 +124,16 @@ describe('request hardening', () => {
     }
     expect(await runCount(s, user)).toBe(2);
     const third = await submitRequestModal(s, await openRequestModal(s, '/qc-prep', user), user, { instances: ids, change: CHANGE });
-    expect(third.body).toMatchObject({ response_action: 'errors', errors: { action: expect.stringMatching(/submitted 2 requests in the last minute; the limit is 2 a minute/u) } });
+    expect(third.body).toMatchObject({
+      response_action: 'errors',
+      errors: { action: expect.stringMatching(/submitted 2 requests in the last minute; the limit is 2 a minute/u) },
+    });
     expect(await runCount(s, user)).toBe(2);
     // Someone else is not affected.
-    const other = await submitRequestModal(s, await openRequestModal(s, '/qc-prep', USERS.admin), USERS.admin, { instances: ids, change: CHANGE });
+    const other = await submitRequestModal(s, await openRequestModal(s, '/qc-prep', USERS.admin), USERS.admin, {
+      instances: ids,
+      change: CHANGE,
+    });
     expect(other.body).toBeUndefined();
   });
 

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeMessage } from '../fakes/slack/fakeSlackTypes.ts';
 import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
-import { approvalMessageFor, clickDecision, latestRunId, openRequestModal, submitRequestModal, waitForRunStatus } from '../helpers/slackFlows.ts';
+import {
+  approvalMessageFor,
+  clickDecision,
+  latestRunId,
+  openRequestModal,
+  submitRequestModal,
+  waitForRunStatus,
+} from '../helpers/slackFlows.ts';
 
 const instances = defaultInstances();
 const FOREVER = Number.POSITIVE_INFINITY;
@@ -15,7 +22,10 @@ const shown = (m: FakeMessage): string => `${m.text ?? ''} ${JSON.stringify(m.bl
 
 const submit = async (s: Sandbox): Promise<string> => {
   const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-  const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE });
+  const answer = await submitRequestModal(s, view, USERS.requester, {
+    instances: instances.map((i) => i.instanceId).join('\n'),
+    change: CHANGE,
+  });
   expect(answer.body).toBeUndefined();
   const runId = await latestRunId(s);
   await approvalMessageFor(s, runId);
@@ -27,11 +37,14 @@ const parentOf = (s: Sandbox, runId: string): FakeMessage | undefined =>
 
 /** The run's thread once its final summary is there (replies in posting order). */
 const finishedThread = async (s: Sandbox, runId: string, timeoutMs = 30_000): Promise<FakeMessage[]> =>
-  s.slack.waitFor((f) => {
-    const parent = parentOf(s, runId);
-    const replies = parent ? f.thread(OPS_CHANNEL, parent.ts) : [];
-    return replies.some((r) => /Finished/u.test(shown(r))) ? replies : undefined;
-  }, { timeoutMs });
+  s.slack.waitFor(
+    (f) => {
+      const parent = parentOf(s, runId);
+      const replies = parent ? f.thread(OPS_CHANNEL, parent.ts) : [];
+      return replies.some((r) => /Finished/u.test(shown(r))) ? replies : undefined;
+    },
+    { timeoutMs },
+  );
 
 /** Slack is down for the bot's messages: every post and update answers HTTP 500 until `heal`. */
 const slackDown = (s: Sandbox): void => {
@@ -50,10 +63,13 @@ const expectEverythingDelivered = async (s: Sandbox, runId: string): Promise<voi
   expect(thread.map(shown).map((t) => order.findIndex((re) => re.test(t)))).toEqual([0, 1, 2, 3]);
   expect(shown(thread[3] as FakeMessage)).toMatch(/succeeded/u);
   expect((thread[3] as FakeMessage).text).toMatch(/: \*4\* \(of 4\)$/u);
-  const parent = await s.slack.waitFor(() => {
-    const p = parentOf(s, runId);
-    return p && /succeeded/iu.test(p.text ?? '') ? p : undefined;
-  }, { timeoutMs: 10_000 });
+  const parent = await s.slack.waitFor(
+    () => {
+      const p = parentOf(s, runId);
+      return p && /succeeded/iu.test(p.text ?? '') ? p : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
   expect(parent.text).toMatch(/succeeded/u);
   const approval = await approvalMessageFor(s, runId);
   expect(shown(approval)).toMatch(/Approved by/u);
@@ -75,10 +91,13 @@ describe('the Slack outbox (issue 11)', () => {
   it('killed (SIGKILL) after the run is final in the database but before Slack heard of it, the restarted bot posts the summary', async () => {
     const runId = await submit(s);
     expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
-    await s.slack.waitFor(() => {
-      const parent = parentOf(s, runId);
-      return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
-    }, { timeoutMs: 10_000 });
+    await s.slack.waitFor(
+      () => {
+        const parent = parentOf(s, runId);
+        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
+      },
+      { timeoutMs: 10_000 },
+    );
     slackDown(s);
     try {
       expect(await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed'])).toBe('succeeded');
@@ -99,10 +118,13 @@ describe('the Slack outbox (issue 11)', () => {
 
   it('Slack answering 500 from before the approval until after the run: the run does not wait, and every owed message arrives afterwards in order', async () => {
     const runId = await submit(s);
-    const parentTs = await s.slack.waitFor(() => {
-      const parent = parentOf(s, runId);
-      return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Submitted by/u.test(shown(r))) ? parent.ts : undefined;
-    }, { timeoutMs: 10_000 });
+    const parentTs = await s.slack.waitFor(
+      () => {
+        const parent = parentOf(s, runId);
+        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Submitted by/u.test(shown(r))) ? parent.ts : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     slackDown(s);
     try {
       const sendsBefore = s.aws.calls.filter((c) => c.operation === 'SendCommand').length;
@@ -112,7 +134,10 @@ describe('the Slack outbox (issue 11)', () => {
       expect(s.aws.calls.filter((c) => c.operation === 'SendCommand').length).toBeGreaterThan(sendsBefore);
       const failedCalls = s.slack.calls.filter((c) => c.method.startsWith('chat.') && c.status === 500).length;
       // Still down after several attempts (more than the Web API client's own retries would make for one message).
-      await s.slack.waitFor((f) => f.calls.filter((c) => c.method.startsWith('chat.') && c.status === 500).length >= failedCalls + 6 || undefined, { timeoutMs: 15_000 });
+      await s.slack.waitFor(
+        (f) => f.calls.filter((c) => c.method.startsWith('chat.') && c.status === 500).length >= failedCalls + 6 || undefined,
+        { timeoutMs: 15_000 },
+      );
       expect(s.slack.thread(OPS_CHANNEL, parentTs).filter((m) => shown(m).includes('Approved by'))).toHaveLength(0);
     } finally {
       slackBack(s);
@@ -146,7 +171,10 @@ describe('the Slack outbox (issue 11)', () => {
     await s.bot.stop();
     await s.restart({ APPROVAL_CHANNEL_ID: 'C0GONE00001' });
     const view = await openRequestModal(s, '/qc-prep', USERS.requester);
-    const answer = await submitRequestModal(s, view, USERS.requester, { instances: instances.map((i) => i.instanceId).join('\n'), change: CHANGE });
+    const answer = await submitRequestModal(s, view, USERS.requester, {
+      instances: instances.map((i) => i.instanceId).join('\n'),
+      change: CHANGE,
+    });
     expect(answer.body).toBeUndefined();
     const runId = await latestRunId(s);
     const dm = s.slack.dmChannelOf(USERS.requester);
@@ -160,10 +188,13 @@ describe('the Slack outbox (issue 11)', () => {
       select reason from audit_events where run_id = ${runId} and action = 'slack_message_failed'`);
     expect(audited).toEqual(['channel_not_found']);
     // The run's own thread is unaffected.
-    await s.slack.waitFor(() => {
-      const parent = parentOf(s, runId);
-      return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Submitted by/u.test(shown(r)));
-    }, { timeoutMs: 10_000 });
+    await s.slack.waitFor(
+      () => {
+        const parent = parentOf(s, runId);
+        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Submitted by/u.test(shown(r)));
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(s.slack.messages(APPROVAL_CHANNEL).some((m) => shown(m).includes(runId))).toBe(false);
   });
 });

@@ -4,7 +4,18 @@ import { z } from 'zod';
 import { loadRegistry } from '../../src/tools/registry.ts';
 import type { FakeInstance } from '../fakes/aws/index.ts';
 import { postSlashCommand } from '../helpers/slackRequest.ts';
-import { ACCOUNTS, APPROVAL_CHANNEL, BASE_CREDENTIALS, CHANGE, defaultInstances, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import {
+  ACCOUNTS,
+  APPROVAL_CHANNEL,
+  BASE_CREDENTIALS,
+  CHANGE,
+  defaultInstances,
+  OPS_CHANNEL,
+  SIGNING_SECRET,
+  startSandbox,
+  USERS,
+  type Sandbox,
+} from '../helpers/sandbox.ts';
 import { approvalMessageFor, clickDecision, openRequestModal, submitRequestModal } from '../helpers/slackFlows.ts';
 
 // Each simulated host answers with output that depends on what it was sent, so the test can tell the
@@ -36,9 +47,19 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
   });
 
   it('refuses a bad signature and a replayed (stale) timestamp', async () => {
-    const bad = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL }, { badSignature: true });
+    const bad = await postSlashCommand(
+      s.bot.url,
+      SIGNING_SECRET,
+      { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL },
+      { badSignature: true },
+    );
     expect(bad.status).toBe(401);
-    const stale = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL }, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const stale = await postSlashCommand(
+      s.bot.url,
+      SIGNING_SECRET,
+      { command: '/qc-prep', user_id: USERS.requester, channel_id: OPS_CHANNEL },
+      { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
+    );
     expect(stale.status).toBe(401);
     expect(s.slack.callsOf('views.open')).toHaveLength(0);
   });
@@ -55,7 +76,11 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     expect(answer.body).toBeUndefined();
 
     runId = await s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs`);
-    const run = await s.db.pool.one(sql.type(z.object({ status: z.string(), target_count: z.number(), script_sha256: z.string() }))`select status, target_count, script_sha256 from runs where id = ${runId}`);
+    const run = await s.db.pool.one(
+      sql.type(
+        z.object({ status: z.string(), target_count: z.number(), script_sha256: z.string() }),
+      )`select status, target_count, script_sha256 from runs where id = ${runId}`,
+    );
     expect(run).toMatchObject({ status: 'pending_approval', target_count: 4 });
 
     const approval = await approvalMessageFor(s, runId);
@@ -67,15 +92,21 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     expect(text).toContain('approve_run');
 
     // The parent message lives in the requester's channel with a "submitted" thread reply.
-    const parent = await s.slack.waitFor((f) => f.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId)));
+    const parent = await s.slack.waitFor((f) =>
+      f.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId)),
+    );
     await s.slack.waitFor((f) => f.thread(OPS_CHANNEL, parent.ts).find((m) => /Submitted/u.test(m.text ?? '')));
   });
 
   it('refuses self-approval and non-approvers with an ephemeral reason, and nothing runs', async () => {
     expect(await clickDecision(s, runId, USERS.requester)).toBe(200);
-    await s.slack.waitFor((f) => f.ephemerals(USERS.requester).find((e) => /cannot approve your own request/u.test(e.text ?? '')), { timeoutMs: 5_000 });
+    await s.slack.waitFor((f) => f.ephemerals(USERS.requester).find((e) => /cannot approve your own request/u.test(e.text ?? '')), {
+      timeoutMs: 5_000,
+    });
     expect(await clickDecision(s, runId, USERS.outsider)).toBe(200);
-    await s.slack.waitFor((f) => f.ephemerals(USERS.outsider).find((e) => /not in the approvers group/u.test(e.text ?? '')), { timeoutMs: 5_000 });
+    await s.slack.waitFor((f) => f.ephemerals(USERS.outsider).find((e) => /not in the approvers group/u.test(e.text ?? '')), {
+      timeoutMs: 5_000,
+    });
     const status = await s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
     expect(status).toBe('pending_approval');
     expect(s.aws.commands()).toHaveLength(0);
@@ -85,7 +116,8 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     const clicks = await Promise.all([clickDecision(s, runId, USERS.approver), clickDecision(s, runId, USERS.approver)]);
     expect(clicks).toEqual([200, 200]);
 
-    const finalStatus = async () => s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
+    const finalStatus = async () =>
+      s.db.pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
     const deadline = Date.now() + 30_000;
     while (!['succeeded', 'failed', 'partially_failed'].includes(await finalStatus())) {
       if (Date.now() > deadline) throw new Error(`run did not finish:\n${s.bot.output.slice(-30).join('\n')}`);
@@ -119,7 +151,16 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     expect(s.aws.calls.filter((c) => c.operation === 'SendCommand')).toHaveLength(3);
 
     // PostgreSQL: final rows.
-    const executions = await s.db.pool.any(sql.type(z.object({ instance_id: z.string(), status: z.string(), stdout: z.string().nullable(), result: z.unknown(), command_id: z.string().nullable(), script_sha256: z.string() }))`
+    const executions = await s.db.pool.any(sql.type(
+      z.object({
+        instance_id: z.string(),
+        status: z.string(),
+        stdout: z.string().nullable(),
+        result: z.unknown(),
+        command_id: z.string().nullable(),
+        script_sha256: z.string(),
+      }),
+    )`
       select instance_id, status, stdout, result, command_id, script_sha256 from executions where run_id = ${runId}`);
     expect(executions).toHaveLength(4);
     for (const e of executions) {
@@ -128,13 +169,17 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
       expect(e.result).toMatchObject({ status: 'ok', summary: 'ready for patching' });
       expect(e.command_id).not.toBeNull();
     }
-    const counts = await s.db.pool.one(sql.type(z.object({ changes: z.number(), change_instances: z.number(), approvals: z.number(), scripts: z.number() }))`
+    const counts = await s.db.pool.one(sql.type(
+      z.object({ changes: z.number(), change_instances: z.number(), approvals: z.number(), scripts: z.number() }),
+    )`
       select (select count(*)::int from changes where number = ${CHANGE} and sys_id is not null) as changes,
              (select count(*)::int from change_instances where run_id = ${runId}) as change_instances,
              (select count(*)::int from approvals where run_id = ${runId} and decision = 'approved') as approvals,
              (select count(*)::int from scripts s join runs r on r.script_sha256 = s.sha256 where r.id = ${runId} and s.content = ${script}) as scripts`);
     expect(counts).toEqual({ changes: 1, change_instances: 4, approvals: 1, scripts: 1 });
-    const audit = await s.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} order by id`);
+    const audit = await s.db.pool.anyFirst(
+      sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} order by id`,
+    );
     expect(audit.filter((a) => a === 'approved')).toHaveLength(1);
     expect(audit).toEqual(expect.arrayContaining(['requested', 'approval_recorded', 'approved', 'started', 'command_sent', 'finished']));
     expect(audit.filter((a) => a === 'command_sent')).toHaveLength(3);
@@ -142,10 +187,13 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     // Slack: the thread tells the story and the parent shows the outcome.
     const parent = s.slack.messages(OPS_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(runId));
     expect(parent).toBeDefined();
-    const thread = await s.slack.waitFor((f) => {
-      const replies = f.thread(OPS_CHANNEL, parent?.ts ?? '');
-      return replies.some((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text))) ? replies : undefined;
-    }, { timeoutMs: 10_000 });
+    const thread = await s.slack.waitFor(
+      (f) => {
+        const replies = f.thread(OPS_CHANNEL, parent?.ts ?? '');
+        return replies.some((r) => /Finished/u.test(JSON.stringify(r.blocks ?? r.text))) ? replies : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     const texts = thread.map((r) => `${r.text ?? ''} ${JSON.stringify(r.blocks ?? [])}`);
     expect(texts.some((t) => /Submitted/u.test(t))).toBe(true);
     expect(texts.some((t) => t.includes(`Approved by <@${USERS.approver}>`))).toBe(true);
@@ -154,6 +202,8 @@ describe('spine: /qc-prep from a signed Slack request to SSM and PostgreSQL', ()
     await s.slack.waitFor((f) => /succeeded/u.test(f.message(OPS_CHANNEL, parent?.ts ?? '')?.text ?? ''), { timeoutMs: 5_000 });
     // The approval message lost its buttons.
     const approval = s.slack.messages(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks).includes(runId));
-    await s.slack.waitFor(() => !JSON.stringify(s.slack.message(APPROVAL_CHANNEL, approval?.ts ?? '')?.blocks).includes('approve_run'), { timeoutMs: 5_000 });
+    await s.slack.waitFor(() => !JSON.stringify(s.slack.message(APPROVAL_CHANNEL, approval?.ts ?? '')?.blocks).includes('approve_run'), {
+      timeoutMs: 5_000,
+    });
   });
 });

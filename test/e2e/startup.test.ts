@@ -15,7 +15,9 @@ const botRoles = async (adminUrl: string, database: string): Promise<string[]> =
   try {
     for (let attempt = 0; attempt < 100; attempt += 1) {
       const { rows } = await client.query<{ usename: string }>(
-        `select distinct usename from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()`, [database]);
+        `select distinct usename from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()`,
+        [database],
+      );
       if (rows.length > 0) return rows.map((r) => r.usename).sort();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -58,14 +60,30 @@ describe('startup', () => {
   it('names a GovCloud account with a commercial role as a configuration error', async () => {
     const { writeFile } = await import('node:fs/promises');
     const file = path.join(s.dir, 'bad-targets.json');
-    await writeFile(file, JSON.stringify({ accounts: [{ id: '222222222222', name: 'gov', partition: 'aws-us-gov', regions: ['us-gov-west-1'], roleArn: 'arn:aws:iam::222222222222:role/R' }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        accounts: [
+          {
+            id: '222222222222',
+            name: 'gov',
+            partition: 'aws-us-gov',
+            regions: ['us-gov-west-1'],
+            roleArn: 'arn:aws:iam::222222222222:role/R',
+          },
+        ],
+      }),
+    );
     const bot = await launchBot({ ...s.env, OPS_TARGETS_FILE: file }, { waitReady: false });
     expect(await bot.exited).toBe(1);
     expect(bot.output.join('\n')).toMatch(/roleArn: is in partition aws but the account is in aws-us-gov/u);
   });
 
   it('stops at an unknown tool id in the per-tool settings, naming the setting', async () => {
-    for (const [setting, value] of [['TOOL_REQUESTER_GROUPS', '{"sft-fixx":"S0SFTREQS01"}'], ['TOOL_ALLOWED_CHANNELS', '{"qc-prepp":"C0OPSCHAN"}']] as const) {
+    for (const [setting, value] of [
+      ['TOOL_REQUESTER_GROUPS', '{"sft-fixx":"S0SFTREQS01"}'],
+      ['TOOL_ALLOWED_CHANNELS', '{"qc-prepp":"C0OPSCHAN"}'],
+    ] as const) {
       const bot = await launchBot({ ...s.env, [setting]: value }, { waitReady: false });
       expect(await bot.exited).toBe(1);
       expect(bot.output.join('\n')).toMatch(new RegExp(`${setting} names tools that do not exist`, 'u'));

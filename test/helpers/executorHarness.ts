@@ -29,7 +29,13 @@ import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 export type NotifierCall =
   | { readonly kind: 'started'; readonly runId: string }
   | { readonly kind: 'progress'; readonly runId: string; readonly counts: StatusCounts; readonly total: number }
-  | { readonly kind: 'finished'; readonly runId: string; readonly status: RunStatus; readonly counts: StatusCounts; readonly notable: number }
+  | {
+      readonly kind: 'finished';
+      readonly runId: string;
+      readonly status: RunStatus;
+      readonly counts: StatusCounts;
+      readonly notable: number;
+    }
   | { readonly kind: 'note'; readonly runId: string; readonly text: string };
 
 export type RecordingNotifier = RunNotifier & { readonly calls: NotifierCall[] };
@@ -40,7 +46,8 @@ export const recordingNotifier = (): RecordingNotifier => {
     calls,
     runStarted: async ({ runId }) => void calls.push({ kind: 'started', runId }),
     runProgress: async ({ runId }, counts, total) => void calls.push({ kind: 'progress', runId, counts, total }),
-    runFinished: async ({ runId }, status, counts, notable) => void calls.push({ kind: 'finished', runId, status, counts, notable: notable.length }),
+    runFinished: async ({ runId }, status, counts, notable) =>
+      void calls.push({ kind: 'finished', runId, status, counts, notable: notable.length }),
     runNote: async ({ runId }, text) => void calls.push({ kind: 'note', runId, text }),
   };
 };
@@ -76,7 +83,10 @@ export type Harness = {
   changeOk: boolean;
   executor: Executor;
   /** Inserts a run for `instanceIds` (located from the fake's fleet) and approves it. */
-  readonly approveRun: (instanceIds: readonly string[], o?: { tool?: string; action?: string; params?: Record<string, unknown>; cancelBy?: string }) => Promise<string>;
+  readonly approveRun: (
+    instanceIds: readonly string[],
+    o?: { tool?: string; action?: string; params?: Record<string, unknown>; cancelBy?: string },
+  ) => Promise<string>;
   readonly waitForRun: (runId: string, statuses?: readonly RunStatus[], timeoutMs?: number) => Promise<RunStatus>;
   readonly close: () => Promise<void>;
 };
@@ -84,22 +94,45 @@ export type Harness = {
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'partially_failed', 'cancelled'];
 
 export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
-  const aws = o.sharing?.aws ?? await startFakeAws({
-    partitions: BASE_CREDENTIALS,
-    accounts: Object.values(ACCOUNTS).map((a) => ({ id: a.id, partition: a.partition, roleArn: a.roleArn, ...('externalId' in a ? { externalId: a.externalId } : {}) })),
-    instances: o.instances,
-    deliveryMs: 20,
-    defaultRunMs: 100,
-    ...o.aws,
-  });
-  const db = o.sharing?.db ?? await createTestDatabase();
+  const aws =
+    o.sharing?.aws ??
+    (await startFakeAws({
+      partitions: BASE_CREDENTIALS,
+      accounts: Object.values(ACCOUNTS).map((a) => ({
+        id: a.id,
+        partition: a.partition,
+        roleArn: a.roleArn,
+        ...('externalId' in a ? { externalId: a.externalId } : {}),
+      })),
+      instances: o.instances,
+      deliveryMs: 20,
+      defaultRunMs: 100,
+      ...o.aws,
+    }));
+  const db = o.sharing?.db ?? (await createTestDatabase());
   const loaded = await loadRegistry();
   const registry: ToolRegistry = o.actions
-    ? { ...loaded, action: (tool, action) => { const a = loaded.action(tool, action); return a && o.actions ? o.actions(a) : a; } }
+    ? {
+        ...loaded,
+        action: (tool, action) => {
+          const a = loaded.action(tool, action);
+          return a && o.actions ? o.actions(a) : a;
+        },
+      }
     : loaded;
-  await upsertScripts(db.pool, loaded.tools.flatMap((t) => t.actions.map((a) => ({
-    sha256: a.scriptSha256, tool: t.id, action: a.id, name: `${t.id}/${a.script}`, interpreter: a.interpreter, content: a.scriptContent,
-  }))));
+  await upsertScripts(
+    db.pool,
+    loaded.tools.flatMap((t) =>
+      t.actions.map((a) => ({
+        sha256: a.scriptSha256,
+        tool: t.id,
+        action: a.id,
+        name: `${t.id}/${a.script}`,
+        interpreter: a.interpreter,
+        content: a.scriptContent,
+      })),
+    ),
+  );
   await db.pool.query(sql.type(z.object({}))`insert into changes (number, state) values (${CHANGE}, '-1') on conflict do nothing`);
 
   const broker = createCredentialBroker({
@@ -114,7 +147,12 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
   const accounts = new Map(TARGETS.accounts.map((a) => [a.id, a]));
 
   const harness: Harness = {
-    aws, db, registry, notifier, ssm, owner,
+    aws,
+    db,
+    registry,
+    notifier,
+    ssm,
+    owner,
     changeOk: true,
     executor: undefined as unknown as Executor,
     approveRun: async (instanceIds, r = {}) => {
@@ -130,10 +168,27 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
       const id = randomUUID();
       await db.pool.transaction(async (tx) => {
         await insertRun(tx, {
-          id, tool: action.toolId, action: action.id, params, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER',
-          channelId: 'C0OPSCHAN', approvalChannelId: 'C0APPROVALS', changeNumber: CHANGE,
-          planDigest: planDigest({ tool: action.toolId, action: action.id, scriptSha256: action.scriptSha256, params, changeNumber: CHANGE, targets }),
-          approvalsRequired: 1, mutates: action.mutates, targetCount: targets.length, correlationId: randomUUID(),
+          id,
+          tool: action.toolId,
+          action: action.id,
+          params,
+          scriptSha256: action.scriptSha256,
+          requesterId: 'U0REQUESTER',
+          channelId: 'C0OPSCHAN',
+          approvalChannelId: 'C0APPROVALS',
+          changeNumber: CHANGE,
+          planDigest: planDigest({
+            tool: action.toolId,
+            action: action.id,
+            scriptSha256: action.scriptSha256,
+            params,
+            changeNumber: CHANGE,
+            targets,
+          }),
+          approvalsRequired: 1,
+          mutates: action.mutates,
+          targetCount: targets.length,
+          correlationId: randomUUID(),
           approvalExpiresAt: new Date(Date.now() + 3_600_000),
         });
         await insertExecutions(tx, id, action.scriptSha256, targets);
@@ -169,12 +224,25 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
         : refuse('change_closed', `${number} is closed`),
   };
   harness.executor = createExecutor({
-    pool: db.pool, registry, ssm, accounts, notifier: o.notifier ? o.notifier(notifier) : notifier, changes, owner,
+    pool: db.pool,
+    registry,
+    ssm,
+    accounts,
+    notifier: o.notifier ? o.notifier(notifier) : notifier,
+    changes,
+    owner,
     logger: o.logger ?? pino({ level: process.env.EXECUTOR_TEST_LOG ?? 'silent' }),
     queues: createWorkQueues({ global: 10, perRegion: 4, baseBackoffMs: 50, maxBackoffMs: 500, ...o.limits }),
     settings: {
-      pollIntervalMs: 50, pollMaxIntervalMs: 150, detailRefreshMs: 60_000, tickMs: 50, leaseSeconds: 5,
-      reconcileGraceMs: 500, maxActiveRuns: 50, deadlineMarginMs: 60_000, cancelWaitMs: 10_000,
+      pollIntervalMs: 50,
+      pollMaxIntervalMs: 150,
+      detailRefreshMs: 60_000,
+      tickMs: 50,
+      leaseSeconds: 5,
+      reconcileGraceMs: 500,
+      maxActiveRuns: 50,
+      deadlineMarginMs: 60_000,
+      cancelWaitMs: 10_000,
       ...o.settings,
     },
   });
@@ -184,10 +252,18 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
 
 /** Rows of a run's executions, for assertions. */
 export const executionsOf = async (h: Harness, runId: string) =>
-  h.db.pool.any(sql.type(z.object({
-    instance_id: z.string(), status: z.string(), ssm_status: z.string().nullable(), status_details: z.string().nullable(),
-    stdout: z.string().nullable(), stdout_truncated: z.boolean(), command_id: z.string().nullable(), output_location: z.unknown().nullable(),
-  }))`
+  h.db.pool.any(sql.type(
+    z.object({
+      instance_id: z.string(),
+      status: z.string(),
+      ssm_status: z.string().nullable(),
+      status_details: z.string().nullable(),
+      stdout: z.string().nullable(),
+      stdout_truncated: z.boolean(),
+      command_id: z.string().nullable(),
+      output_location: z.unknown().nullable(),
+    }),
+  )`
     select instance_id, status, ssm_status, status_details, stdout, stdout_truncated, command_id, output_location
     from executions where run_id = ${runId} order by instance_id`);
 

@@ -26,7 +26,10 @@ export type LaunchedBot = {
  * Starts the bot the way users do (`node src/main.ts`, configured only by environment variables) and
  * waits until GET /healthz answers 200.
  */
-export const launchBot = async (env: Record<string, string>, options: { readyTimeoutMs?: number; waitReady?: boolean; detached?: boolean } = {}): Promise<LaunchedBot> => {
+export const launchBot = async (
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number; waitReady?: boolean; detached?: boolean } = {},
+): Promise<LaunchedBot> => {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: repoRoot,
@@ -60,7 +63,12 @@ export const launchBot = async (env: Record<string, string>, options: { readyTim
   };
 
   const bot: LaunchedBot = {
-    url, port, child, output, exited, waitForOutput,
+    url,
+    port,
+    child,
+    output,
+    exited,
+    waitForOutput,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
@@ -83,7 +91,9 @@ export const launchBot = async (env: Record<string, string>, options: { readyTim
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   let exitCode: number | null | undefined;
-  void exited.then((code) => { exitCode = code; });
+  void exited.then((code) => {
+    exitCode = code;
+  });
   for (;;) {
     if (exitCode !== undefined) throw new Error(`bot exited with ${exitCode} before ready:\n${output.join('\n')}`);
     try {

@@ -16,7 +16,9 @@ export const processState = async (pid: number): Promise<string | undefined> => 
  */
 export const makeZombie = async (as: { uid?: number; gid?: number } = {}): Promise<{ pid: number; holder: ChildProcess }> => {
   const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 120'], { stdio: ['ignore', 'pipe', 'ignore'], ...as });
-  const pid = await new Promise<number>((resolve) => holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString('utf8').trim()))));
+  const pid = await new Promise<number>((resolve) =>
+    holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString('utf8').trim()))),
+  );
   while ((await processState(pid)) !== 'Z') await sleep(20);
   return { pid, holder };
 };

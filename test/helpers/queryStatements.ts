@@ -28,7 +28,8 @@ export const countStatements = (fileName: string, source: string): readonly Stat
     if (ts.isFunctionDeclaration(st) && st.name) exported.push({ name: st.name.text, fn: st });
     if (ts.isVariableStatement(st)) {
       for (const d of st.declarationList.declarations) {
-        if (ts.isIdentifier(d.name) && d.initializer && isFunctionLike(d.initializer)) exported.push({ name: d.name.text, fn: d.initializer });
+        if (ts.isIdentifier(d.name) && d.initializer && isFunctionLike(d.initializer))
+          exported.push({ name: d.name.text, fn: d.initializer });
       }
     }
   }

@@ -22,13 +22,38 @@ const embeddedHandle = async (url: string): Promise<TestDatabase> => {
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
 export const OPS_CHANNEL = 'C0OPSCHAN';
-export const USERS = { requester: 'U0REQUESTER', approver: 'U0APPROVER', second: 'U0SECONDAPP', outsider: 'U0OUTSIDER', admin: 'U0ADMINUSR' } as const;
+export const USERS = {
+  requester: 'U0REQUESTER',
+  approver: 'U0APPROVER',
+  second: 'U0SECONDAPP',
+  outsider: 'U0OUTSIDER',
+  admin: 'U0ADMINUSR',
+} as const;
 export const CHANGE = 'CHG0012345';
 
 export const ACCOUNTS = {
-  com: { id: '111111111111', name: 'prod-com', partition: 'aws' as const, regions: ['us-east-1', 'us-west-2'], roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution', externalId: 'pcm-ext-1' },
-  com2: { id: '333333333333', name: 'stage-com', partition: 'aws' as const, regions: ['us-east-1'], roleArn: 'arn:aws:iam::333333333333:role/PcmOpsExecution' },
-  gov: { id: '222222222222', name: 'prod-gov', partition: 'aws-us-gov' as const, regions: ['us-gov-west-1'], roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution' },
+  com: {
+    id: '111111111111',
+    name: 'prod-com',
+    partition: 'aws' as const,
+    regions: ['us-east-1', 'us-west-2'],
+    roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution',
+    externalId: 'pcm-ext-1',
+  },
+  com2: {
+    id: '333333333333',
+    name: 'stage-com',
+    partition: 'aws' as const,
+    regions: ['us-east-1'],
+    roleArn: 'arn:aws:iam::333333333333:role/PcmOpsExecution',
+  },
+  gov: {
+    id: '222222222222',
+    name: 'prod-gov',
+    partition: 'aws-us-gov' as const,
+    regions: ['us-gov-west-1'],
+    roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution',
+  },
 };
 
 export const BASE_CREDENTIALS = {
@@ -75,7 +100,12 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   const dir = await mkdtemp(path.join(tmpdir(), 'pcm-sandbox-'));
   const aws = await startFakeAws({
     partitions: BASE_CREDENTIALS,
-    accounts: Object.values(ACCOUNTS).map((a) => ({ id: a.id, partition: a.partition, roleArn: a.roleArn, ...('externalId' in a ? { externalId: a.externalId } : {}) })),
+    accounts: Object.values(ACCOUNTS).map((a) => ({
+      id: a.id,
+      partition: a.partition,
+      roleArn: a.roleArn,
+      ...('externalId' in a ? { externalId: a.externalId } : {}),
+    })),
     instances: options.instances ?? defaultInstances(),
     defaultRunMs: 100,
     deliveryMs: 20,
@@ -85,20 +115,37 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     users: Object.fromEntries(Object.values(USERS).map((u) => [u, { name: u.toLowerCase() }])),
     channels: { [APPROVAL_CHANNEL]: { name: 'ops-approvals' }, [OPS_CHANNEL]: { name: 'ops' } },
   });
-  const serviceNow = await startFakeServiceNow({ user: 'pcm-bot', password: 'sn-password', changes: [changeInWindow(CHANGE)], ...options.serviceNow });
+  const serviceNow = await startFakeServiceNow({
+    user: 'pcm-bot',
+    password: 'sn-password',
+    changes: [changeInWindow(CHANGE)],
+    ...options.serviceNow,
+  });
   const embeddedPort = options.database === 'embedded' ? await freePort() : 0;
   const db = options.database === 'embedded' ? undefined : await createTestDatabase();
 
   const targetsFile = path.join(dir, 'targets.json');
-  await writeFile(targetsFile, JSON.stringify({
-    partitions: { aws: { profile: 'pcm-com' }, 'aws-us-gov': { profile: 'pcm-gov' } },
-    accounts: Object.values(ACCOUNTS),
-  }));
+  await writeFile(
+    targetsFile,
+    JSON.stringify({
+      partitions: { aws: { profile: 'pcm-com' }, 'aws-us-gov': { profile: 'pcm-gov' } },
+      accounts: Object.values(ACCOUNTS),
+    }),
+  );
   const credentialsFile = path.join(dir, 'credentials');
-  await writeFile(credentialsFile, [
-    '[pcm-com]', `aws_access_key_id = ${BASE_CREDENTIALS.aws.accessKeyId}`, `aws_secret_access_key = ${BASE_CREDENTIALS.aws.secretAccessKey}`, '',
-    '[pcm-gov]', `aws_access_key_id = ${BASE_CREDENTIALS['aws-us-gov'].accessKeyId}`, `aws_secret_access_key = ${BASE_CREDENTIALS['aws-us-gov'].secretAccessKey}`, '',
-  ].join('\n'));
+  await writeFile(
+    credentialsFile,
+    [
+      '[pcm-com]',
+      `aws_access_key_id = ${BASE_CREDENTIALS.aws.accessKeyId}`,
+      `aws_secret_access_key = ${BASE_CREDENTIALS.aws.secretAccessKey}`,
+      '',
+      '[pcm-gov]',
+      `aws_access_key_id = ${BASE_CREDENTIALS['aws-us-gov'].accessKeyId}`,
+      `aws_secret_access_key = ${BASE_CREDENTIALS['aws-us-gov'].secretAccessKey}`,
+      '',
+    ].join('\n'),
+  );
   const configFile = path.join(dir, 'config');
   await writeFile(configFile, '[profile pcm-com]\n[profile pcm-gov]\n');
 
@@ -107,7 +154,9 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.url,
     // The bot runs as the runtime role, as in production, so a grant its queries miss fails here.
-    ...(db ? { DATABASE_URL: testRuntimeUrl(db.name) } : { DATA_DIR: options.dataDir ?? path.join(dir, 'data'), EMBEDDED_DB_PORT: String(embeddedPort) }),
+    ...(db
+      ? { DATABASE_URL: testRuntimeUrl(db.name) }
+      : { DATA_DIR: options.dataDir ?? path.join(dir, 'data'), EMBEDDED_DB_PORT: String(embeddedPort) }),
     ...(options.botPort ? { PORT: String(options.botPort) } : {}),
     OPS_TARGETS_FILE: targetsFile,
     APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
@@ -131,7 +180,12 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   const bot = await launchBot(env, { readyTimeoutMs: db ? 30_000 : 120_000 });
   const database = db ?? (await embeddedHandle(`postgres://postgres:postgres@127.0.0.1:${embeddedPort}/pcm_ops`));
   const sandbox: Sandbox = {
-    aws, slack, serviceNow, db: database, dir, env,
+    aws,
+    slack,
+    serviceNow,
+    db: database,
+    dir,
+    env,
     bot,
     restart: async (extraEnv = {}) => {
       sandbox.bot = await launchBot({ ...env, ...extraEnv });

@@ -9,7 +9,11 @@ import { loadRegistry } from '../../src/tools/registry.ts';
 
 export type ToolScript = { readonly name: string; readonly tool: string; readonly raw: string; readonly expanded: string };
 export type Library = { readonly path: string; readonly text: string };
-export type ToolScripts = { readonly scripts: readonly ToolScript[]; readonly libraries: readonly Library[]; readonly orphans: readonly string[] };
+export type ToolScripts = {
+  readonly scripts: readonly ToolScript[];
+  readonly libraries: readonly Library[];
+  readonly orphans: readonly string[];
+};
 
 /** Every action's script as written and as it runs, the libraries, and script files no action uses. */
 export const loadToolScripts = async (toolsDir: string): Promise<ToolScripts> => {
@@ -24,7 +28,10 @@ export const loadToolScripts = async (toolsDir: string): Promise<ToolScripts> =>
   );
   const used = new Set(scripts.map((s) => s.name));
   const orphans = registry.tools.flatMap((t) =>
-    readdirSync(path.join(toolsDir, t.id, 'scripts')).filter((f) => f.endsWith('.sh')).map((f) => `${t.id}/${f}`).filter((n) => !used.has(n)),
+    readdirSync(path.join(toolsDir, t.id, 'scripts'))
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => `${t.id}/${f}`)
+      .filter((n) => !used.has(n)),
   );
   const libraries = readdirSync(path.join(toolsDir, 'lib'))
     .filter((f) => f.endsWith('.sh'))
@@ -57,13 +64,21 @@ export const scriptChecks: Readonly<Record<string, (s: ToolScript, libraries: re
     const ownRuns = new Set(runsOf(s.raw));
     return [
       ...when(/^# ---- pcm-[a-z-]+ (begin|end)\b/mu.test(s.raw), 'holds a pasted library marker'),
-      ...libraries.flatMap((l) => functionsOf(l.text)).filter((f) => own.has(f)).map((f) => `defines library function ${f}`),
-      ...libraries.flatMap((l) => runsOf(l.text)).filter((r) => ownRuns.has(r)).map((r) => `repeats library lines: ${r.split('\n')[0]}`),
+      ...libraries
+        .flatMap((l) => functionsOf(l.text))
+        .filter((f) => own.has(f))
+        .map((f) => `defines library function ${f}`),
+      ...libraries
+        .flatMap((l) => runsOf(l.text))
+        .filter((r) => ownRuns.has(r))
+        .map((r) => `repeats library lines: ${r.split('\n')[0]}`),
     ];
   },
   'runs with each library inlined verbatim': (s, libraries) => [
     ...when(/^# pcm-include:/mu.test(s.expanded), 'keeps an include line when expanded'),
-    ...includesOf(s.raw).filter((p) => !s.expanded.includes(libraries.find((l) => l.path === p)?.text ?? '\0')).map((p) => `does not inline ${p}`),
+    ...includesOf(s.raw)
+      .filter((p) => !s.expanded.includes(libraries.find((l) => l.path === p)?.text ?? '\0'))
+      .map((p) => `does not inline ${p}`),
   ],
   'follows the conventions as it runs': (s) => {
     const text = s.expanded;

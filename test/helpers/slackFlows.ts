@@ -14,7 +14,13 @@ const check = (condition: unknown, message: string): void => {
 export const openRequestModal = async (s: Sandbox, command: string, user: string): Promise<SlackView> => {
   const before = s.slack.callsOf('views.open').length;
   const trigger = s.slack.issueTriggerId({ userId: user });
-  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command, text: '', user_id: user, channel_id: OPS_CHANNEL, trigger_id: trigger });
+  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+    command,
+    text: '',
+    user_id: user,
+    channel_id: OPS_CHANNEL,
+    trigger_id: trigger,
+  });
   check(response.status === 200, `slash command answered HTTP ${response.status}`);
   const call = await s.slack.waitFor((f) => f.callsOf('views.open')[before], { timeoutMs: 5_000 });
   check(call.ok, `views.open failed: ${call.error ?? ''}`);
@@ -23,7 +29,12 @@ export const openRequestModal = async (s: Sandbox, command: string, user: string
 };
 
 /** Submits the request modal with the given values (keys are action ids) and returns the bot's answer. */
-export const submitRequestModal = async (s: Sandbox, view: SlackView, user: string, values: Record<string, InputValue>): Promise<{ status: number; body: unknown }> => {
+export const submitRequestModal = async (
+  s: Sandbox,
+  view: SlackView,
+  user: string,
+  values: Record<string, InputValue>,
+): Promise<{ status: number; body: unknown }> => {
   const current = s.slack.views.get(view.id) ?? view;
   const payload = viewSubmissionPayload({ user, view: current, stateValues: stateValuesForBlocks(current.blocks, values) });
   const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
@@ -36,10 +47,18 @@ export const approvalMessageFor = async (s: Sandbox, runId: string) =>
   s.slack.waitFor((f) => f.messages(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(runId)), { timeoutMs: 10_000 });
 
 /** Clicks Approve (or Reject) on a run's approval message as `user`. */
-export const clickDecision = async (s: Sandbox, runId: string, user: string, actionId: 'approve_run' | 'reject_run' = 'approve_run'): Promise<number> => {
+export const clickDecision = async (
+  s: Sandbox,
+  runId: string,
+  user: string,
+  actionId: 'approve_run' | 'reject_run' = 'approve_run',
+): Promise<number> => {
   const message = await approvalMessageFor(s, runId);
   const payload = blockActionsPayload({
-    user, actionId, message: { ts: message.ts, blocks: message.blocks ?? [], text: message.text }, channel: APPROVAL_CHANNEL,
+    user,
+    actionId,
+    message: { ts: message.ts, blocks: message.blocks ?? [], text: message.text },
+    channel: APPROVAL_CHANNEL,
     triggerId: s.slack.issueTriggerId({ userId: user }),
   });
   const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
@@ -51,7 +70,13 @@ export const clickDecision = async (s: Sandbox, runId: string, user: string, act
 export const chooseAction = async (s: Sandbox, view: SlackView, user: string, actionId: string): Promise<SlackView> => {
   const before = s.slack.callsOf('views.update').length;
   const current = s.slack.views.get(view.id) ?? view;
-  const payload = blockActionsPayload({ user, actionId: 'select_action', value: actionId, view: current, triggerId: s.slack.issueTriggerId({ userId: user }) });
+  const payload = blockActionsPayload({
+    user,
+    actionId: 'select_action',
+    value: actionId,
+    view: current,
+    triggerId: s.slack.issueTriggerId({ userId: user }),
+  });
   const response = await postInteraction(s.bot.url, SIGNING_SECRET, payload);
   check(response.status === 200, `block action answered HTTP ${response.status}`);
   await s.slack.waitFor((f) => f.callsOf('views.update')[before], { timeoutMs: 5_000 });
@@ -67,7 +92,8 @@ export const waitForRunStatus = async (s: Sandbox, runId: string, statuses: read
     const rows = await s.db.pool.anyFirst(sql.type(z.object({ status: z.string() }))`select status from runs where id = ${runId}`);
     const status = rows[0];
     if (status && statuses.includes(status)) return status;
-    if (Date.now() > deadline) throw new Error(`run ${runId} is ${status ?? 'missing'}, not ${statuses.join('/')}:\n${s.bot.output.slice(-20).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} is ${status ?? 'missing'}, not ${statuses.join('/')}:\n${s.bot.output.slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 };
@@ -76,7 +102,13 @@ export const waitForRunStatus = async (s: Sandbox, runId: string, statuses: read
 export const latestRunId = async (s: Sandbox): Promise<string> =>
   s.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
 
-export type RequestFlow = { command: string; action?: string; values: Record<string, InputValue>; requester?: string; approvers?: readonly string[] };
+export type RequestFlow = {
+  command: string;
+  action?: string;
+  values: Record<string, InputValue>;
+  requester?: string;
+  approvers?: readonly string[];
+};
 
 /**
  * Command → modal (optionally another action) → submit → approve; returns the run id once the last
@@ -109,7 +141,9 @@ export const requestAndApprove = async (s: Sandbox, o: RequestFlow): Promise<{ r
 const waitForApprovals = async (s: Sandbox, runId: string, count: number, timeoutMs = 10_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const n = await s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from approvals where run_id = ${runId} and decision = 'approved'`);
+    const n = await s.db.pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`select count(*)::int as n from approvals where run_id = ${runId} and decision = 'approved'`,
+    );
     if (n >= count) return;
     if (Date.now() > deadline) throw new Error(`run ${runId} has ${n} approval(s), not ${count}:\n${s.bot.output.slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -120,7 +154,13 @@ const waitForApprovals = async (s: Sandbox, runId: string, count: number, timeou
 export const typeOps = async (s: Sandbox, user: string, text: string): Promise<{ text?: string; blocks?: unknown[]; all: string }> => {
   const url = s.slack.responseUrl({ user, channel: OPS_CHANNEL });
   const id = url.split('/').pop() ?? '';
-  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, { command: '/ops', text, user_id: user, channel_id: OPS_CHANNEL, response_url: url });
+  const response = await postSlashCommand(s.bot.url, SIGNING_SECRET, {
+    command: '/ops',
+    text,
+    user_id: user,
+    channel_id: OPS_CHANNEL,
+    response_url: url,
+  });
   check(response.status === 200, `/ops answered HTTP ${response.status}`);
   const answer = await s.slack.waitFor((f) => f.responses(id)[0], { timeoutMs: 10_000 });
   const body = answer.body as { text?: string; blocks?: unknown[] };

@@ -164,7 +164,13 @@ function elementValue(type: string, value: InputValue, option: (v: string) => Js
       return { type, selected_date_time: value === null ? null : Number(value) };
     case 'rich_text_input': {
       const text = one(value);
-      return { type, rich_text_value: { type: 'rich_text', elements: text === null ? [] : [{ type: 'rich_text_section', elements: [{ type: 'text', text }] }] } };
+      return {
+        type,
+        rich_text_value: {
+          type: 'rich_text',
+          elements: text === null ? [] : [{ type: 'rich_text_section', elements: [{ type: 'text', text }] }],
+        },
+      };
     }
     default:
       throw new Error(`slackPayloads: no state shape for element type ${type}`);
@@ -173,7 +179,15 @@ function elementValue(type: string, value: InputValue, option: (v: string) => Js
 
 function initialValueOf(element: Json): InputValue {
   const opt = (o: unknown): string | null => (isRecord(o) && typeof o['value'] === 'string' ? o['value'] : null);
-  for (const key of ['initial_value', 'initial_date', 'initial_time', 'initial_user', 'initial_conversation', 'initial_channel', 'initial_date_time']) {
+  for (const key of [
+    'initial_value',
+    'initial_date',
+    'initial_time',
+    'initial_user',
+    'initial_conversation',
+    'initial_channel',
+    'initial_date_time',
+  ]) {
     const v = element[key];
     if (typeof v === 'string' || typeof v === 'number') return v;
   }
@@ -195,7 +209,9 @@ function stateOfElement(element: Json, value: InputValue): Json {
     const match = defined.find((o) => o['value'] === v);
     if (match) return match;
     if (type.includes('external')) return plainOption(v);
-    throw new Error(`slackPayloads: '${v}' is not an option of ${type} '${actionId}' (options: ${defined.map((o) => String(o['value'])).join(', ')})`);
+    throw new Error(
+      `slackPayloads: '${v}' is not an option of ${type} '${actionId}' (options: ${defined.map((o) => String(o['value'])).join(', ')})`,
+    );
   });
 }
 
@@ -315,8 +331,13 @@ export interface BlockActionsOptions {
 export function blockActionsPayload(o: BlockActionsOptions): Json {
   const viewJson = o.view ? viewOutput(o.view, undefined) : undefined;
   const blocks = (viewJson?.['blocks'] as unknown[] | undefined) ?? o.message?.blocks ?? undefined;
-  const found = blocks ? elementsOf(blocks).find((f) => f.element['action_id'] === o.actionId && (o.blockId === undefined || f.blockId === o.blockId)) : undefined;
-  if (blocks && !found) throw new Error(`slackPayloads: no element with action_id '${o.actionId}'${o.blockId ? ` in block '${o.blockId}'` : ''} in the given blocks`);
+  const found = blocks
+    ? elementsOf(blocks).find((f) => f.element['action_id'] === o.actionId && (o.blockId === undefined || f.blockId === o.blockId))
+    : undefined;
+  if (blocks && !found)
+    throw new Error(
+      `slackPayloads: no element with action_id '${o.actionId}'${o.blockId ? ` in block '${o.blockId}'` : ''} in the given blocks`,
+    );
 
   const element = found?.element ?? { type: o.actionType ?? 'button', action_id: o.actionId };
   const type = String(element['type']);
@@ -356,7 +377,13 @@ export function blockActionsPayload(o: BlockActionsOptions): Json {
     const m = o.message;
     // Without a message it is a click on an ephemeral message: Slack then sends no `message`.
     payload['container'] = m
-      ? { type: 'message', message_ts: m.ts, channel_id: channelObj['id'], is_ephemeral: false, ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}) }
+      ? {
+          type: 'message',
+          message_ts: m.ts,
+          channel_id: channelObj['id'],
+          is_ephemeral: false,
+          ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}),
+        }
       : { type: 'message', message_ts: actionTs(), channel_id: channelObj['id'], is_ephemeral: true };
     payload['channel'] = channelObj;
     if (m) {
@@ -442,7 +469,12 @@ export function blockSuggestionPayload(o: BlockSuggestionOptions): Json {
   } else {
     const channel = o.channel ?? o.message?.channel;
     if (channel !== undefined) payload['channel'] = channelJson(channel);
-    payload['container'] = { type: 'message', message_ts: o.message?.ts ?? actionTs(), channel_id: channel === undefined ? undefined : channelJson(channel)['id'], is_ephemeral: false };
+    payload['container'] = {
+      type: 'message',
+      message_ts: o.message?.ts ?? actionTs(),
+      channel_id: channel === undefined ? undefined : channelJson(channel)['id'],
+      is_ephemeral: false,
+    };
   }
   return payload;
 }
@@ -460,7 +492,15 @@ export function eventCallbackPayload(event: Json, options: { eventId?: string; e
     type: 'event_callback',
     event_id: options.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
     event_time: time,
-    authorizations: [{ enterprise_id: null, team_id: SLACK_TEST_WORKSPACE.teamId, user_id: SLACK_TEST_WORKSPACE.botUserId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: SLACK_TEST_WORKSPACE.teamId,
+        user_id: SLACK_TEST_WORKSPACE.botUserId,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
     is_ext_shared_channel: false,
   };
 }

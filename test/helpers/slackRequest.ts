@@ -8,7 +8,11 @@ export interface SlackSignatureHeaders {
 }
 
 /** Slack's v0 signature: hex HMAC-SHA256(secret, "v0:<ts>:<raw body>"). */
-export function signSlackRequest(signingSecret: string, rawBody: string, timestampSeconds: number = Math.floor(Date.now() / 1000)): SlackSignatureHeaders {
+export function signSlackRequest(
+  signingSecret: string,
+  rawBody: string,
+  timestampSeconds: number = Math.floor(Date.now() / 1000),
+): SlackSignatureHeaders {
   const digest = createHmac('sha256', signingSecret).update(`v0:${timestampSeconds}:${rawBody}`).digest('hex');
   return { 'X-Slack-Signature': `v0=${digest}`, 'X-Slack-Request-Timestamp': String(timestampSeconds) };
 }
@@ -31,7 +35,13 @@ function endpoint(url: string, path: string | undefined): string {
 }
 
 /** POSTs a raw body signed like Slack. Slack's form requests carry exactly this content type (Bolt compares it verbatim). */
-export async function postSigned(url: string, signingSecret: string, rawBody: string, contentType: 'application/x-www-form-urlencoded' | 'application/json', opts: SlackRequestOptions = {}): Promise<Response> {
+export async function postSigned(
+  url: string,
+  signingSecret: string,
+  rawBody: string,
+  contentType: 'application/x-www-form-urlencoded' | 'application/json',
+  opts: SlackRequestOptions = {},
+): Promise<Response> {
   const secret = opts.badSignature ? `${signingSecret}-not-the-secret` : signingSecret;
   return fetch(endpoint(url, opts.path), {
     method: 'POST',
@@ -81,7 +91,12 @@ export function slashCommandFields(fields: Partial<SlashCommandFields>): SlashCo
 }
 
 /** A slash command: form-encoded fields (defaults for what is not given; pass fake.responseUrl()/issueTriggerId()). */
-export function postSlashCommand(url: string, signingSecret: string, fields: Partial<SlashCommandFields>, opts?: SlackRequestOptions): Promise<Response> {
+export function postSlashCommand(
+  url: string,
+  signingSecret: string,
+  fields: Partial<SlashCommandFields>,
+  opts?: SlackRequestOptions,
+): Promise<Response> {
   const body = new URLSearchParams({ ...slashCommandFields(fields) }).toString();
   return postSigned(url, signingSecret, body, 'application/x-www-form-urlencoded', opts);
 }

@@ -24,13 +24,22 @@ const listCalls = () => slack.callsOf('usergroups.users.list').length;
 /** A clock the test moves by hand: no waiting on the wall clock. */
 const manualClock = (start = Date.parse('2026-11-26T12:00:00Z')) => {
   let t = start;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 };
 
 describe('approver directory', () => {
   it('global approvers: explicit ids plus the group members; a tool with its own group uses only its own', async () => {
     const d = createApproverDirectory({
-      client, logger, userIds: ['U0EXPLICIT'], usergroupId: 'S0GLOBAL01', toolApprovers: { 'sft-fix': ['S0SFTTEAM1', 'U0ALSOSFT'] },
+      client,
+      logger,
+      userIds: ['U0EXPLICIT'],
+      usergroupId: 'S0GLOBAL01',
+      toolApprovers: { 'sft-fix': ['S0SFTTEAM1', 'U0ALSOSFT'] },
     });
     expect(sorted(await d.members())).toEqual(['U0EXPLICIT', 'U0MEMBER1']);
     expect(sorted(await d.forTool('qc-prep'))).toEqual(['U0EXPLICIT', 'U0MEMBER1']);
@@ -83,10 +92,25 @@ describe('approver directory', () => {
     const stale = await d.forTool('qc-prep');
     expect(stale).toEqual({ members: new Set(), verified: false });
     const verdict = decideApproval({
-      approverId: 'U0MEMBER1', clickedDigest: 'a'.repeat(64), allowedApprovers: stale, priorApprovers: [], frozen: { on: false }, now: new Date(clock.now()),
-      run: { status: 'pending_approval', requesterId: 'U0REQ', planDigest: 'a'.repeat(64), approvalsRequired: 1, approvalExpiresAt: new Date(clock.now() + 60_000) },
+      approverId: 'U0MEMBER1',
+      clickedDigest: 'a'.repeat(64),
+      allowedApprovers: stale,
+      priorApprovers: [],
+      frozen: { on: false },
+      now: new Date(clock.now()),
+      run: {
+        status: 'pending_approval',
+        requesterId: 'U0REQ',
+        planDigest: 'a'.repeat(64),
+        approvalsRequired: 1,
+        approvalExpiresAt: new Date(clock.now() + 60_000),
+      },
     });
-    expect(verdict).toMatchObject({ ok: false, code: 'approvers_unverified', message: expect.stringMatching(/approvers of this tool could not be verified/u) });
+    expect(verdict).toMatchObject({
+      ok: false,
+      code: 'approvers_unverified',
+      message: expect.stringMatching(/approvers of this tool could not be verified/u),
+    });
     clock.advance(60 * 60_000);
     expect((await d.forTool('qc-prep')).verified).toBe(false);
 
@@ -98,7 +122,11 @@ describe('approver directory', () => {
   it('requesters: none configured means anyone; configured groups follow the same bounded trust', async () => {
     const clock = manualClock();
     const d = createApproverDirectory({
-      client, logger, userIds: ['U0APPROVER'], toolRequesters: { 'sft-fix': ['S0REQUEST1', 'U0ALSOREQ'] }, now: clock.now,
+      client,
+      logger,
+      userIds: ['U0APPROVER'],
+      toolRequesters: { 'sft-fix': ['S0REQUEST1', 'U0ALSOREQ'] },
+      now: clock.now,
     });
     expect(await d.requestersFor('qc-prep')).toBeUndefined();
     expect(await d.requestersFor('sft-fix')).toEqual({ members: new Set(['U0REQ0001', 'U0ALSOREQ']), verified: true });

@@ -24,14 +24,34 @@ const approvers = rosterOf(['U0APPROVER', 'U0SECOND']);
 const okChange: ChangeVerifier = {
   verify: async (number) => ({
     ok: true,
-    change: { sysId: 'a'.repeat(32), number, state: '-1', plannedStart: null, plannedEnd: null, assignmentGroup: null, assignmentGroupName: null, shortDescription: null },
+    change: {
+      sysId: 'a'.repeat(32),
+      number,
+      state: '-1',
+      plannedStart: null,
+      plannedEnd: null,
+      assignmentGroup: null,
+      assignmentGroupName: null,
+      shortDescription: null,
+    },
   }),
 };
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await upsertScripts(db.pool, [{ sha256: 'a'.repeat(64), tool: 'qc-prep', action: 'initial-qc', name: 'x', interpreter: 'bash', content: 'echo' }]);
-  await upsertChange(db.pool, { number: CHANGE, sysId: null, state: null, plannedStart: null, plannedEnd: null, assignmentGroup: null, shortDescription: null, verdict: 'ok' });
+  await upsertScripts(db.pool, [
+    { sha256: 'a'.repeat(64), tool: 'qc-prep', action: 'initial-qc', name: 'x', interpreter: 'bash', content: 'echo' },
+  ]);
+  await upsertChange(db.pool, {
+    number: CHANGE,
+    sysId: null,
+    state: null,
+    plannedStart: null,
+    plannedEnd: null,
+    assignmentGroup: null,
+    shortDescription: null,
+    verdict: 'ok',
+  });
 });
 afterAll(async () => db?.drop());
 
@@ -40,11 +60,25 @@ const newRun = async (approvalsRequired = 1): Promise<{ id: string; correlationI
   const correlationId = randomUUID();
   await db.pool.transaction(async (tx) => {
     await insertRun(tx, {
-      id, tool: 'qc-prep', action: 'initial-qc', params: {}, scriptSha256: 'a'.repeat(64), requesterId: 'U0REQUESTER', channelId: 'C0OPS',
-      approvalChannelId: 'C0APP', changeNumber: CHANGE, planDigest: DIGEST, approvalsRequired, mutates: false, targetCount: 1, correlationId,
+      id,
+      tool: 'qc-prep',
+      action: 'initial-qc',
+      params: {},
+      scriptSha256: 'a'.repeat(64),
+      requesterId: 'U0REQUESTER',
+      channelId: 'C0OPS',
+      approvalChannelId: 'C0APP',
+      changeNumber: CHANGE,
+      planDigest: DIGEST,
+      approvalsRequired,
+      mutates: false,
+      targetCount: 1,
+      correlationId,
       approvalExpiresAt: new Date(Date.now() + 60_000),
     });
-    await insertExecutions(tx, id, 'a'.repeat(64), [{ instanceId: 'i-0000000000000000a', accountId: '111111111111', region: 'us-east-1', partition: 'aws' }]);
+    await insertExecutions(tx, id, 'a'.repeat(64), [
+      { instanceId: 'i-0000000000000000a', accountId: '111111111111', region: 'us-east-1', partition: 'aws' },
+    ]);
     // What submitRun writes with the insert.
     await tx.query(sql.type(z.object({}))`
       insert into audit_events (run_id, actor, action, to_status, correlation_id) values (${id}, 'U0REQUESTER', 'requested', 'pending_approval', ${correlationId})`);
@@ -53,10 +87,16 @@ const newRun = async (approvalsRequired = 1): Promise<{ id: string; correlationI
 };
 
 const eventRow = z.object({
-  action: z.string(), actor: z.string(), at: z.number(), from_status: z.string().nullable(), to_status: z.string().nullable(),
-  reason: z.string().nullable(), correlation_id: z.string().nullable(),
+  action: z.string(),
+  actor: z.string(),
+  at: z.number(),
+  from_status: z.string().nullable(),
+  to_status: z.string().nullable(),
+  reason: z.string().nullable(),
+  correlation_id: z.string().nullable(),
 });
-const events = async (runId: string) => db.pool.any(sql.type(eventRow)`
+const events = async (runId: string) =>
+  db.pool.any(sql.type(eventRow)`
   select action, actor, at, from_status, to_status, reason, correlation_id from audit_events where run_id = ${runId} order by id`);
 
 /** Replays the status changes of the trail: each from = the previous to, each allowed, ending at the run's status. */
@@ -81,7 +121,9 @@ const replay = async (runId: string): Promise<RunStatus[]> => {
 describe('audit_events is append-only', () => {
   it('refuses update and delete, even to the bot', async () => {
     const { id } = await newRun();
-    await expect(db.pool.query(sql.type(z.object({}))`update audit_events set actor = 'someone else' where run_id = ${id}`)).rejects.toThrow(/append-only/u);
+    await expect(
+      db.pool.query(sql.type(z.object({}))`update audit_events set actor = 'someone else' where run_id = ${id}`),
+    ).rejects.toThrow(/append-only/u);
     await expect(db.pool.query(sql.type(z.object({}))`delete from audit_events where run_id = ${id}`)).rejects.toThrow(/append-only/u);
     expect((await events(id))[0]?.actor).toBe('U0REQUESTER');
   });
@@ -94,11 +136,18 @@ describe('every transition made from Slack is audited', () => {
     const { id, correlationId } = await newRun(2);
     const d = decider();
     expect(await d.approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({ ok: true, final: false });
-    expect(await d.approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({ ok: false, code: 'already_approved' });
+    expect(await d.approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({
+      ok: false,
+      code: 'already_approved',
+    });
     expect(await d.approve({ runId: id, approverId: 'U0SECOND', clickedDigest: DIGEST })).toMatchObject({ ok: true, final: true });
     const trail = await events(id);
     expect(trail.map((e) => [e.action, e.actor])).toEqual([
-      ['requested', 'U0REQUESTER'], ['approval_recorded', 'U0APPROVER'], ['approval_refused', 'U0APPROVER'], ['approval_recorded', 'U0SECOND'], ['approved', 'U0SECOND'],
+      ['requested', 'U0REQUESTER'],
+      ['approval_recorded', 'U0APPROVER'],
+      ['approval_refused', 'U0APPROVER'],
+      ['approval_recorded', 'U0SECOND'],
+      ['approved', 'U0SECOND'],
     ]);
     expect(trail.every((e) => e.correlation_id === correlationId && e.at > 0)).toBe(true);
     expect(trail.find((e) => e.action === 'approval_refused')?.reason).toMatch(/different person/u);
@@ -112,7 +161,12 @@ describe('every transition made from Slack is audited', () => {
     expect(await d.reject({ runId: id, approverId: 'U0APPROVER', reason: 'wrong hosts' })).toMatchObject({ ok: true });
     expect(await d.reject({ runId: id, approverId: 'U0SECOND', reason: 'again' })).toMatchObject({ ok: false, code: 'not_pending' });
     const trail = await events(id);
-    expect(trail.find((e) => e.action === 'rejected')).toMatchObject({ actor: 'U0APPROVER', reason: 'wrong hosts', from_status: 'pending_approval', to_status: 'rejected' });
+    expect(trail.find((e) => e.action === 'rejected')).toMatchObject({
+      actor: 'U0APPROVER',
+      reason: 'wrong hosts',
+      from_status: 'pending_approval',
+      to_status: 'rejected',
+    });
     expect(trail.filter((e) => e.action === 'rejection_refused').map((e) => e.actor)).toEqual(['U0OUTSIDER', 'U0SECOND']);
     expect(await replay(id)).toEqual(['pending_approval', 'rejected']);
   });
@@ -129,9 +183,17 @@ describe('every transition made from Slack is audited', () => {
     expect(await c.cancel({ runId: approved.id, userId: 'U0SECOND' })).toMatchObject({ ok: true, outcome: 'cancel_requested' });
     expect(await c.cancel({ runId: approved.id, userId: 'U0APPROVER' })).toMatchObject({ ok: false, code: 'cancel_already_requested' });
     const trail = await events(approved.id);
-    expect(trail.find((e) => e.action === 'cancel_requested')).toMatchObject({ actor: 'U0SECOND', from_status: 'approved', to_status: 'approved' });
+    expect(trail.find((e) => e.action === 'cancel_requested')).toMatchObject({
+      actor: 'U0SECOND',
+      from_status: 'approved',
+      to_status: 'approved',
+    });
     expect(trail.filter((e) => e.action === 'cancel_refused').map((e) => e.actor)).toEqual(['U0OUTSIDER', 'U0APPROVER']);
-    const row = await db.pool.one(sql.type(z.object({ status: z.string(), cancel_requested_by: z.string().nullable() }))`select status, cancel_requested_by from runs where id = ${approved.id}`);
+    const row = await db.pool.one(
+      sql.type(
+        z.object({ status: z.string(), cancel_requested_by: z.string().nullable() }),
+      )`select status, cancel_requested_by from runs where id = ${approved.id}`,
+    );
     expect(row).toEqual({ status: 'approved', cancel_requested_by: 'U0SECOND' });
     expect(await replay(approved.id)).toEqual(['pending_approval', 'approved']);
   });
@@ -144,11 +206,19 @@ describe('every transition made from Slack is audited', () => {
     expect(await f.set({ userId: 'U0ADMIN', on: true, reason: 'quarter end' })).toMatchObject({ ok: true, changed: false });
 
     const { id } = await newRun();
-    expect(await decider().approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({ ok: false, code: 'frozen' });
+    expect(await decider().approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({
+      ok: false,
+      code: 'frozen',
+    });
     expect(await f.set({ userId: 'U0ADMIN', on: false })).toMatchObject({ ok: true, changed: true });
-    expect(await decider().approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({ ok: true, final: true });
+    expect(await decider().approve({ runId: id, approverId: 'U0APPROVER', clickedDigest: DIGEST })).toMatchObject({
+      ok: true,
+      final: true,
+    });
 
-    const trail = await db.pool.any(sql.type(z.object({ action: z.string(), actor: z.string(), reason: z.string().nullable(), run_id: z.string().nullable() }))`
+    const trail = await db.pool.any(sql.type(
+      z.object({ action: z.string(), actor: z.string(), reason: z.string().nullable(), run_id: z.string().nullable() }),
+    )`
       select action, actor, reason, run_id from audit_events where action like 'freeze_%' order by id`);
     expect(trail).toEqual([
       { action: 'freeze_on', actor: 'U0ADMIN', reason: 'quarter end', run_id: null },

@@ -46,10 +46,15 @@ describe('executor: a cancel does not invent outcomes', () => {
     const runId = await h.approveRun([QUICK, SLOW, OTHER]);
     await waitUntil('both commands were sent', () => commandsOf(h, runId).length === 2);
     await waitUntil('SSM reports the quick host Success', () =>
-      commandsOf(h, runId).some((c) => h.aws.invocations(c.commandId).some((i) => i.instanceId === QUICK && i.status === 'Success')));
-    await waitUntil('the other region was collected', async () => (await executionsOf(h, runId)).some((r) => r.instance_id === OTHER && r.status === 'success'));
+      commandsOf(h, runId).some((c) => h.aws.invocations(c.commandId).some((i) => i.instanceId === QUICK && i.status === 'Success')),
+    );
+    await waitUntil('the other region was collected', async () =>
+      (await executionsOf(h, runId)).some((r) => r.instance_id === OTHER && r.status === 'success'),
+    );
     h.aws.failOperations(failing);
-    await h.db.pool.query(sql.type(z.object({}))`update runs set cancel_requested_by = 'U0CANCELLER' where id = ${runId} and status = 'running'`);
+    await h.db.pool.query(
+      sql.type(z.object({}))`update runs set cancel_requested_by = 'U0CANCELLER' where id = ${runId} and status = 'running'`,
+    );
     h.executor.nudge(runId);
     expect(await h.waitForRun(runId)).toBe('cancelled');
     return runId;

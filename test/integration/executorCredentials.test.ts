@@ -38,7 +38,11 @@ describe('executor: credentials that fail at dispatch', () => {
     expect(commandsOf(h, runId).map((c) => c.accountId)).toEqual([ACCOUNTS.com.id]);
     h.aws.breakRoleTrust(ACCOUNTS.gov.id, false);
     expect(await h.waitForRun(runId, undefined, 30_000)).toBe('succeeded');
-    expect(commandsOf(h, runId).map((c) => c.accountId).sort()).toEqual([ACCOUNTS.com.id, ACCOUNTS.gov.id].sort());
+    expect(
+      commandsOf(h, runId)
+        .map((c) => c.accountId)
+        .sort(),
+    ).toEqual([ACCOUNTS.com.id, ACCOUNTS.gov.id].sort());
     expect(assumeRolesOf(ACCOUNTS.gov.id).filter((c) => c.status !== 200).length).toBeGreaterThanOrEqual(1);
   });
 
@@ -58,9 +62,13 @@ describe('executor: credentials that fail at dispatch', () => {
     // Retried (with backoff), and nothing was ever sent to that account.
     expect(assumeRolesOf(ACCOUNTS.gov.id).length).toBeGreaterThanOrEqual(2);
     expect(commandsOf(h, runId).some((c) => c.accountId === ACCOUNTS.gov.id)).toBe(false);
-    const audit = await h.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action = 'dispatch_refused'`);
+    const audit = await h.db.pool.anyFirst(
+      sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action = 'dispatch_refused'`,
+    );
     expect(audit).toHaveLength(1);
-    expect(h.notifier.calls.some((c) => c.kind === 'note' && c.runId === runId && /Nothing was sent to account prod-gov/u.test(c.text))).toBe(true);
+    expect(
+      h.notifier.calls.some((c) => c.kind === 'note' && c.runId === runId && /Nothing was sent to account prod-gov/u.test(c.text)),
+    ).toBe(true);
     h.aws.breakRoleTrust(ACCOUNTS.gov.id, false);
   });
 });

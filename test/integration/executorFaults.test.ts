@@ -8,7 +8,10 @@ import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const withOwnOutput = (list: FakeInstance[]): FakeInstance[] =>
-  list.map((i) => ({ ...i, behavior: { status: 'Success' as const, stdout: `host ${i.instanceId}\nPCM_RESULT {"status":"ok","summary":"${i.instanceId}"}\n` } }));
+  list.map((i) => ({
+    ...i,
+    behavior: { status: 'Success' as const, stdout: `host ${i.instanceId}\nPCM_RESULT {"status":"ok","summary":"${i.instanceId}"}\n` },
+  }));
 
 const auditOf = async (h: Harness, runId: string) =>
   h.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} order by id`);
@@ -90,7 +93,11 @@ describe('executor: throttling', () => {
       expect(r.status).toBe('success');
       expect(r.stdout).toContain(`host ${r.instance_id}`);
     }
-    const result = await h.db.pool.any(sql.type(z.object({ instance_id: z.string(), result: z.unknown() }))`select instance_id, result from executions where run_id = ${runId}`);
+    const result = await h.db.pool.any(
+      sql.type(
+        z.object({ instance_id: z.string(), result: z.unknown() }),
+      )`select instance_id, result from executions where run_id = ${runId}`,
+    );
     for (const r of result) expect(r.result).toMatchObject({ summary: r.instance_id });
 
     const throttled = h.aws.calls.filter((c) => c.errorCode === 'ThrottlingException');
@@ -110,7 +117,11 @@ describe('executor: a deploy changes the script while a run is half sent', () =>
   const fleet = withOwnOutput(makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 200 }));
   beforeAll(async () => {
     // One SendCommand at a time, 60 ms each: four chunks take a quarter of a second to send.
-    a = await startHarness({ instances: fleet, limits: { global: 1, perRegion: 1 }, aws: { latencyMs: { min: 60, max: 60 }, defaultRunMs: 300 } });
+    a = await startHarness({
+      instances: fleet,
+      limits: { global: 1, perRegion: 1 },
+      aws: { latencyMs: { min: 60, max: 60 }, defaultRunMs: 300 },
+    });
   });
   afterAll(async () => {
     await b?.close();

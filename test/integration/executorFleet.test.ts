@@ -56,7 +56,9 @@ describe('executor: a fleet over accounts, regions and partitions', () => {
       expect(r.command_id).toBe(commands.find((c) => c.instanceIds.includes(r.instance_id))?.commandId);
     }
 
-    const rounds = await h.db.pool.oneFirst(sql.type(z.object({ poll_round: z.number() }))`select poll_round from runs where id = ${runId}`);
+    const rounds = await h.db.pool.oneFirst(
+      sql.type(z.object({ poll_round: z.number() }))`select poll_round from runs where id = ${runId}`,
+    );
     const count = (op: string) => h.aws.calls.filter((c) => c.operation === op).length;
     expect(rounds).toBeGreaterThan(3);
     expect(count('SendCommand')).toBe(8);

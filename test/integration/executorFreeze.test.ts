@@ -34,7 +34,9 @@ describe('executor: change freeze', () => {
     const notes = h.notifier.calls.filter((c) => c.kind === 'note' && c.runId === runId);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ text: expect.stringContaining('change freeze') });
-    const held = await h.db.pool.anyFirst(sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action = 'dispatch_held'`);
+    const held = await h.db.pool.anyFirst(
+      sql.type(z.object({ action: z.string() }))`select action from audit_events where run_id = ${runId} and action = 'dispatch_held'`,
+    );
     expect(held).toHaveLength(1);
 
     await setFreeze(h.db.pool, { on: false, by: 'U0ADMINUSR' });

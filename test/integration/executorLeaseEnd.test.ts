@@ -44,6 +44,7 @@ describe('executor: the end of a lease after a normal finish', () => {
     expect(lines.filter((l) => l.msg === 'lease lost; stopping this run here')).toEqual([]);
     const aboutRun = lines.filter((l) => l.runId === runId);
     expect(aboutRun.map((l) => l.msg)).toContain('run finished');
-    for (const l of aboutRun) expect(l).toMatchObject({ tool: 'qc-prep', action: 'initial-qc', requester: 'U0REQUESTER', correlationId: expect.any(String) });
+    for (const l of aboutRun)
+      expect(l).toMatchObject({ tool: 'qc-prep', action: 'initial-qc', requester: 'U0REQUESTER', correlationId: expect.any(String) });
   });
 });

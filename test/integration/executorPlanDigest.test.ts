@@ -32,7 +32,9 @@ describe('executor: plan digest at dispatch', () => {
   const tamperWhileHeld = async (tamper: (runId: string) => Promise<void>): Promise<string> => {
     await setFreeze(h.db.pool, { on: true, reason: 'hold', by: 'U0ADMINUSR' });
     const runId = await h.approveRun([a, b, c]);
-    await waitUntil('dispatch is held', () => h.notifier.calls.some((n) => n.kind === 'note' && n.runId === runId && n.text.includes('change freeze')));
+    await waitUntil('dispatch is held', () =>
+      h.notifier.calls.some((n) => n.kind === 'note' && n.runId === runId && n.text.includes('change freeze')),
+    );
     await tamper(runId);
     await setFreeze(h.db.pool, { on: false, by: 'U0ADMINUSR' });
     h.executor.nudge(runId);
@@ -65,7 +67,9 @@ describe('executor: plan digest at dispatch', () => {
 
   it('refuses a run one of whose targets was swapped for another instance', async () => {
     const runId = await tamperWhileHeld(async (id) => {
-      await h.db.pool.query(sql.type(z.object({}))`update executions set instance_id = ${outsider} where run_id = ${id} and instance_id = ${c}`);
+      await h.db.pool.query(
+        sql.type(z.object({}))`update executions set instance_id = ${outsider} where run_id = ${id} and instance_id = ${c}`,
+      );
     });
     await expectRefused(runId, /differs from the approved one/u);
   });

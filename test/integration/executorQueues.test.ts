@@ -10,7 +10,8 @@ import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
-const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+const throttle = () =>
+  Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 
 describe('work queue', () => {
   it('never exceeds the global bound nor the account+region bound', async () => {
@@ -65,9 +66,19 @@ describe('work queue', () => {
     const order: string[] = [];
     const job = (runId: string) => ({ runId, accountId: '111111111111', region: 'us-east-1' });
     await q.run(job('b'), async () => void order.push('b-early'));
-    const a = Array.from({ length: 50 }, (_, n) => q.run(job('a'), async () => { order.push(`a${n}`); await tick(); }));
+    const a = Array.from({ length: 50 }, (_, n) =>
+      q.run(job('a'), async () => {
+        order.push(`a${n}`);
+        await tick();
+      }),
+    );
     await tick();
-    const b = Array.from({ length: 20 }, (_, n) => q.run(job('b'), async () => { order.push(`b${n}`); await tick(); }));
+    const b = Array.from({ length: 20 }, (_, n) =>
+      q.run(job('b'), async () => {
+        order.push(`b${n}`);
+        await tick();
+      }),
+    );
     await Promise.all([...a, ...b]);
     const window = order.slice(order.indexOf('b0'), order.indexOf('b19') + 1);
     // Alternating: about as many of a's tasks as b's in the stretch where both had work queued.
@@ -92,7 +103,11 @@ describe('work queue', () => {
     // The other run's call to the same account+region waited for the pause (≥ 0.5 × 80 ms).
     expect((startedAt[0] ?? 0) - t0).toBeGreaterThanOrEqual(30);
     // Other errors are not retried.
-    await expect(q.run({ runId: 'a', accountId: '1', region: 'x' }, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      q.run({ runId: 'a', accountId: '1', region: 'x' }, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
   });
 });
 
@@ -102,7 +117,11 @@ describe('executor: fairness across runs', () => {
   const small = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 1030 }).slice(1000);
   beforeAll(async () => {
     // One call at a time against SSM, each taking 50 ms: the queue decides the order.
-    h = await startHarness({ instances: [...big, ...small], aws: { latencyMs: { min: 50, max: 50 } }, limits: { global: 1, perRegion: 1 } });
+    h = await startHarness({
+      instances: [...big, ...small],
+      aws: { latencyMs: { min: 50, max: 50 } },
+      limits: { global: 1, perRegion: 1 },
+    });
   });
   afterAll(async () => {
     await h?.close();

@@ -8,7 +8,12 @@ import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 
 const id = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
-const at = (n: number, accountId: string, region: string, extra: Partial<FakeInstance>): FakeInstance => ({ instanceId: id(n), accountId, region, ...extra });
+const at = (n: number, accountId: string, region: string, extra: Partial<FakeInstance>): FakeInstance => ({
+  instanceId: id(n),
+  accountId,
+  region,
+  ...extra,
+});
 const COM = ACCOUNTS.com.id;
 
 // timeScale 0.05: TimeoutSeconds 30 → 1.5 s delivery timeout; executionTimeout 10 → 0.5 s.
@@ -21,7 +26,9 @@ const instances: FakeInstance[] = [
   at(6, COM, 'us-east-1', { behavior: { status: 'Terminated' } }),
   at(7, COM, 'us-east-1', { behavior: { status: 'Cancelled' } }),
   // Alone in its account+region so its command finishes long before GetCommandInvocation can see it.
-  at(8, COM, 'us-west-2', { behavior: { status: 'Success', stdout: `${'x'.repeat(9_999)}\nPCM_RESULT {"status":"ok","summary":"big"}\n` } }),
+  at(8, COM, 'us-west-2', {
+    behavior: { status: 'Success', stdout: `${'x'.repeat(9_999)}\nPCM_RESULT {"status":"ok","summary":"big"}\n` },
+  }),
   at(9, ACCOUNTS.gov.id, 'us-gov-west-1', { behavior: { status: 'Success', stdout: 'gov\n' } }),
 ];
 
@@ -32,7 +39,12 @@ describe('executor: SSM statuses and outputs', () => {
       instances,
       aws: { timeScale: 0.05, invocationVisibleAfterMs: 1_000 },
       settings: { detailRefreshMs: 150 },
-      actions: (a) => ({ ...a, timeouts: { deliverySeconds: 30, executionSeconds: 10 }, output: { s3Bucket: 'pcm-ops-output', s3KeyPrefix: 'runs/', cloudWatchLogGroup: '/pcm-ops/runs' } }) as typeof a,
+      actions: (a) =>
+        ({
+          ...a,
+          timeouts: { deliverySeconds: 30, executionSeconds: 10 },
+          output: { s3Bucket: 'pcm-ops-output', s3KeyPrefix: 'runs/', cloudWatchLogGroup: '/pcm-ops/runs' },
+        }) as typeof a,
     });
   });
   afterAll(async () => {
@@ -43,7 +55,7 @@ describe('executor: SSM statuses and outputs', () => {
     const runId = await h.approveRun(instances.map((i) => i.instanceId));
     // Watch the unreachable host while the run goes on: it is Delayed (not final) before it times out.
     const seen = new Set<string>();
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       const row = await h.db.pool.one(sql.type(z.object({ run: z.string(), ssm: z.string().nullable(), status: z.string() }))`
         select r.status as run, e.ssm_status as ssm, e.status from executions e join runs r on r.id = e.run_id
         where e.run_id = ${runId} and e.instance_id = ${id(4)}`);
@@ -77,17 +89,20 @@ describe('executor: SSM statuses and outputs', () => {
     const gets = h.aws.calls.filter((c) => c.operation === 'GetCommandInvocation');
     expect(gets.some((c) => c.errorCode === 'InvocationDoesNotExist')).toBe(true);
     expect(gets.at(-1)?.status).toBe(200);
-    const result = await h.db.pool.oneFirst(sql.type(z.object({ result: z.unknown() }))`select result from executions where run_id = ${runId} and instance_id = ${id(8)}`);
+    const result = await h.db.pool.oneFirst(
+      sql.type(z.object({ result: z.unknown() }))`select result from executions where run_id = ${runId} and instance_id = ${id(8)}`,
+    );
     expect(result).toMatchObject({ summary: 'big' });
   });
 
   it('asks SSM to write output to S3 and CloudWatch Logs when the action says so, and stores where per execution', async () => {
-    const runId = (await h.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`));
+    const runId = await h.db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`select id from runs order by created_at desc limit 1`);
     const sends = h.aws.calls.filter((c) => c.operation === 'SendCommand' && JSON.stringify(c.request).includes(runId));
     expect(sends).toHaveLength(3);
     for (const s of sends) {
       expect(s.request).toMatchObject({
-        OutputS3BucketName: 'pcm-ops-output', OutputS3KeyPrefix: `runs/${runId}`,
+        OutputS3BucketName: 'pcm-ops-output',
+        OutputS3KeyPrefix: `runs/${runId}`,
         CloudWatchOutputConfig: { CloudWatchLogGroupName: '/pcm-ops/runs', CloudWatchOutputEnabled: true },
       });
     }
@@ -110,7 +125,8 @@ describe('executor: SSM statuses and outputs', () => {
 describe('executor: long commands', () => {
   let h: Harness;
   const fleet: FakeInstance[] = Array.from({ length: 60 }, (_, n) =>
-    at(100 + n, COM, 'us-east-1', { behavior: { status: 'Success', stdout: 'done\n', runMs: n < 30 ? 50 : 1_500 } }));
+    at(100 + n, COM, 'us-east-1', { behavior: { status: 'Success', stdout: 'done\n', runMs: n < 30 ? 50 : 1_500 } }),
+  );
   beforeAll(async () => {
     h = await startHarness({ instances: fleet, settings: { detailRefreshMs: 300 } });
   });
@@ -121,7 +137,7 @@ describe('executor: long commands', () => {
   it('refreshes per-instance detail of a running command at a bounded rate, so early finishers show before the command ends', async () => {
     const runId = await h.approveRun(fleet.map((i) => i.instanceId));
     let sawPartial = false;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       const rows = await executionsOf(h, runId);
       const done = rows.filter((r) => r.status === 'success').length;
       const running = rows.filter((r) => r.ssm_status === 'InProgress' && r.status === 'in_progress').length;

@@ -47,7 +47,11 @@ describe('executor: cancel and deadline', () => {
     const runId = await h.approveRun(fleet.map((i) => i.instanceId));
     await waitUntil('the quick hosts finished', quickOnesDone(h, runId));
 
-    await h.db.pool.query(sql.type(z.object({}))`update runs set cancel_requested_by = 'U0CANCELLER' where id = ${runId} and status = 'running' and cancel_requested_by is null`);
+    await h.db.pool.query(
+      sql.type(
+        z.object({}),
+      )`update runs set cancel_requested_by = 'U0CANCELLER' where id = ${runId} and status = 'running' and cancel_requested_by is null`,
+    );
     h.executor.nudge(runId);
     expect(await h.waitForRun(runId)).toBe('cancelled');
 
@@ -61,7 +65,8 @@ describe('executor: cancel and deadline', () => {
     for (const r of await executionsOf(h, runId)) {
       if (quick.has(r.instance_id)) expect([r.instance_id, r.status]).toEqual([r.instance_id, 'success']);
       // Cancelling first (not final, so the executor kept polling), then Cancelled as SSM reported it.
-      else expect([r.instance_id, r.status, r.ssm_status, r.status_details]).toEqual([r.instance_id, 'cancelled', 'Cancelled', 'Cancelled']);
+      else
+        expect([r.instance_id, r.status, r.ssm_status, r.status_details]).toEqual([r.instance_id, 'cancelled', 'Cancelled', 'Cancelled']);
     }
     const calls = h.notifier.calls.filter((c) => c.runId === runId);
     expect(calls.filter((c) => c.kind === 'note').map((c) => (c.kind === 'note' ? c.text : ''))).toEqual([
@@ -69,9 +74,17 @@ describe('executor: cancel and deadline', () => {
     ]);
     expect(calls.at(-1)).toMatchObject({ kind: 'finished', status: 'cancelled', counts: { success: 20, cancelled: 20 } });
     // The running → cancelled transition is one audit event, by the canceller, written with the transition.
-    const audit = await h.db.pool.any(sql.type(z.object({ actor: z.string(), action: z.string() }))`select actor, action from audit_events where run_id = ${runId} and to_status = 'cancelled' order by id`);
+    const audit = await h.db.pool.any(
+      sql.type(
+        z.object({ actor: z.string(), action: z.string() }),
+      )`select actor, action from audit_events where run_id = ${runId} and to_status = 'cancelled' order by id`,
+    );
     expect(audit).toEqual([{ actor: 'U0CANCELLER', action: 'cancelled' }]);
-    const run = await h.db.pool.one(sql.type(z.object({ lease_owner: z.string().nullable(), finished_at: z.number().nullable() }))`select lease_owner, finished_at from runs where id = ${runId}`);
+    const run = await h.db.pool.one(
+      sql.type(
+        z.object({ lease_owner: z.string().nullable(), finished_at: z.number().nullable() }),
+      )`select lease_owner, finished_at from runs where id = ${runId}`,
+    );
     expect(run.lease_owner).toBeNull();
     expect(run.finished_at).not.toBeNull();
   });
@@ -82,7 +95,8 @@ describe('executor: cancel and deadline', () => {
     const runId = await h.approveRun([id(1000), id(2000)], { cancelBy: 'U0CANCELLER' });
     expect(await h.waitForRun(runId)).toBe('cancelled');
     expect(h.aws.calls.filter((c) => c.operation === 'SendCommand')).toHaveLength(before);
-    for (const r of await executionsOf(h, runId)) expect([r.status, r.status_details]).toEqual(['not_sent', 'cancelled by U0CANCELLER before anything was sent']);
+    for (const r of await executionsOf(h, runId))
+      expect([r.status, r.status_details]).toEqual(['not_sent', 'cancelled by U0CANCELLER before anything was sent']);
     expect(h.notifier.calls.filter((c) => c.runId === runId).map((c) => c.kind)).toEqual(['note', 'finished']);
   });
 

@@ -12,7 +12,11 @@ import {
   SSMServiceException,
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
-import type { DescribeInstanceInformationCommandOutput, ListCommandInvocationsCommandOutput, SendCommandCommandInput } from '@aws-sdk/client-ssm';
+import type {
+  DescribeInstanceInformationCommandOutput,
+  ListCommandInvocationsCommandOutput,
+  SendCommandCommandInput,
+} from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,7 +29,12 @@ const BASE = {
 } as const;
 const COMMERCIAL = { id: '111111111111', partition: 'aws', roleArn: 'arn:aws:iam::111111111111:role/pcm-ops' } as const;
 const OTHER = { id: '333333333333', partition: 'aws', roleArn: 'arn:aws:iam::333333333333:role/pcm-ops' } as const;
-const GOV = { id: '222222222222', partition: 'aws-us-gov', roleArn: 'arn:aws-us-gov:iam::222222222222:role/pcm-ops', externalId: 'ext-222' } as const;
+const GOV = {
+  id: '222222222222',
+  partition: 'aws-us-gov',
+  roleArn: 'arn:aws-us-gov:iam::222222222222:role/pcm-ops',
+  externalId: 'ext-222',
+} as const;
 
 const I_OK = 'i-0aaaaaaaaaaaaaaa1';
 const I_FAIL = 'i-0aaaaaaaaaaaaaaa2';
@@ -47,8 +56,20 @@ const start = async (overrides: Partial<FakeAwsOptions> = {}): Promise<FakeAws> 
     partitions: BASE,
     accounts: [COMMERCIAL, OTHER, GOV],
     instances: [
-      { instanceId: I_OK, accountId: COMMERCIAL.id, region: 'us-east-1', tags: { Env: 'prod' }, behavior: { status: 'Success', stdout: 'hello\n' } },
-      { instanceId: I_FAIL, accountId: COMMERCIAL.id, region: 'us-east-1', tags: { Env: 'dev' }, behavior: { status: 'Failed', responseCode: 3, stderr: 'boom' } },
+      {
+        instanceId: I_OK,
+        accountId: COMMERCIAL.id,
+        region: 'us-east-1',
+        tags: { Env: 'prod' },
+        behavior: { status: 'Success', stdout: 'hello\n' },
+      },
+      {
+        instanceId: I_FAIL,
+        accountId: COMMERCIAL.id,
+        region: 'us-east-1',
+        tags: { Env: 'dev' },
+        behavior: { status: 'Failed', responseCode: 3, stderr: 'boom' },
+      },
       { instanceId: I_LOST, accountId: COMMERCIAL.id, region: 'us-east-1', pingStatus: 'ConnectionLost' },
       { instanceId: I_GOV, accountId: GOV.id, region: 'us-gov-west-1', behavior: { status: 'Success', stdout: 'gov\n' } },
       { instanceId: I_OTHER, accountId: OTHER.id, region: 'us-east-1' },
@@ -78,7 +99,13 @@ const ssm = (region: string, credentials: Creds, maxAttempts = 1): SSMClient => 
 const assume = async (partition: FakePartition, region: string, input: Partial<AssumeRoleCommandInput> = {}): Promise<Creds> => {
   const account = partition === 'aws' ? COMMERCIAL : GOV;
   const out = await sts(region, BASE[partition]).send(
-    new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'pcm-ops-alice', SourceIdentity: 'alice', ExternalId: GOV.externalId, ...input }),
+    new AssumeRoleCommand({
+      RoleArn: account.roleArn,
+      RoleSessionName: 'pcm-ops-alice',
+      SourceIdentity: 'alice',
+      ExternalId: GOV.externalId,
+      ...input,
+    }),
   );
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('no credentials');
@@ -89,7 +116,12 @@ const commercialSsm = async (maxAttempts = 1): Promise<SSMClient> => ssm('us-eas
 
 const send = async (client: SSMClient, instanceIds: string[], extra: Partial<SendCommandCommandInput> = {}): Promise<string> => {
   const out = await client.send(
-    new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands: ['echo hello'] }, ...extra }),
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: instanceIds,
+      Parameters: { commands: ['echo hello'] },
+      ...extra,
+    }),
   );
   return out.Command?.CommandId ?? '';
 };
@@ -154,7 +186,9 @@ describe('STS', () => {
       [BASE['aws-us-gov'], 'us-east-1', GOV.roleArn],
     ];
     for (const [creds, region, roleArn] of cases) {
-      const error = await rejection(sts(region, creds).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'x1', ExternalId: GOV.externalId })));
+      const error = await rejection(
+        sts(region, creds).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'x1', ExternalId: GOV.externalId })),
+      );
       expect(error.name).toBe('AccessDenied');
       expect(error.$metadata?.httpStatusCode).toBe(403);
       expect(error.message).toContain('is not authorized to perform: sts:AssumeRole');
@@ -177,7 +211,9 @@ describe('STS', () => {
       const error = await rejection(assume(partition, region, input));
       expect(error.name, JSON.stringify(input)).toBe(code);
     }
-    const unknownKey = await rejection(sts('us-east-1', { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(new GetCallerIdentityCommand({})));
+    const unknownKey = await rejection(
+      sts('us-east-1', { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(new GetCallerIdentityCommand({})),
+    );
     expect(unknownKey.name).toBe('InvalidClientTokenId');
     const badSecret = await rejection(sts('us-east-1', { ...BASE.aws, secretAccessKey: 'wrong' }).send(new GetCallerIdentityCommand({})));
     expect(badSecret.name).toBe('SignatureDoesNotMatch');
@@ -211,7 +247,12 @@ describe('SendCommand', () => {
   it('rejects more than 50 instances, unknown or foreign instances and bad parameters', async () => {
     await start();
     const client = await commercialSsm();
-    const tooMany = await rejection(send(client, makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 51 }).map((i) => i.instanceId)));
+    const tooMany = await rejection(
+      send(
+        client,
+        makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 51 }).map((i) => i.instanceId),
+      ),
+    );
     expect(tooMany.name).toBe('ValidationException');
     expect(tooMany.message).toContain("at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50");
 
@@ -233,14 +274,34 @@ describe('SendCommand', () => {
     await start({ deliveryMs: 60 });
     const client = await commercialSsm();
     const sent = await client.send(
-      new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [I_OK], Parameters: { commands: ['echo hello'] }, Comment: 'greet', TimeoutSeconds: 60 }),
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: [I_OK],
+        Parameters: { commands: ['echo hello'] },
+        Comment: 'greet',
+        TimeoutSeconds: 60,
+      }),
     );
-    expect(sent.Command).toMatchObject({ Status: 'Pending', TargetCount: 1, CompletedCount: 0, Comment: 'greet', TimeoutSeconds: 60, MaxConcurrency: '50', MaxErrors: '0' });
+    expect(sent.Command).toMatchObject({
+      Status: 'Pending',
+      TargetCount: 1,
+      CompletedCount: 0,
+      Comment: 'greet',
+      TimeoutSeconds: 60,
+      MaxConcurrency: '50',
+      MaxErrors: '0',
+    });
     expect(sent.Command?.RequestedDateTime).toBeInstanceOf(Date);
     const commandId = sent.Command?.CommandId ?? '';
     expect(await untilDone(client, commandId, I_OK)).toEqual(['Pending', 'In Progress', 'Success']);
     const done = await invocation(client, commandId, I_OK);
-    expect(done).toMatchObject({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'hello\n', StandardErrorContent: '', PluginName: 'aws:runShellScript' });
+    expect(done).toMatchObject({
+      Status: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: 'hello\n',
+      StandardErrorContent: '',
+      PluginName: 'aws:runShellScript',
+    });
     expect(Date.parse(done.ExecutionEndDateTime ?? '')).toBeGreaterThan(Date.parse(done.ExecutionStartDateTime ?? ''));
     const listed = await client.send(new ListCommandsCommand({ CommandId: commandId }));
     expect(listed.Commands?.[0]).toMatchObject({ Status: 'Success', StatusDetails: 'Success', CompletedCount: 1, ErrorCount: 0 });
@@ -248,12 +309,19 @@ describe('SendCommand', () => {
 
   it('reports Failed with the exit code, and lets behaviour depend on the script', async () => {
     const f = await start();
-    f.setBehavior(I_OK, ({ commands }) => (commands.join('\n').includes('exit 7') ? { status: 'Failed', responseCode: 7, stdout: 'partial' } : { status: 'Success' }));
+    f.setBehavior(I_OK, ({ commands }) =>
+      commands.join('\n').includes('exit 7') ? { status: 'Failed', responseCode: 7, stdout: 'partial' } : { status: 'Success' },
+    );
     const client = await commercialSsm();
     const commandId = await send(client, [I_OK, I_FAIL], { Parameters: { commands: ['exit 7'] } });
     await untilDone(client, commandId, I_OK);
     await untilDone(client, commandId, I_FAIL);
-    expect(await invocation(client, commandId, I_OK)).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 7, StandardOutputContent: 'partial' });
+    expect(await invocation(client, commandId, I_OK)).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Failed',
+      ResponseCode: 7,
+      StandardOutputContent: 'partial',
+    });
     expect(await invocation(client, commandId, I_FAIL)).toMatchObject({ Status: 'Failed', ResponseCode: 3, StandardErrorContent: 'boom' });
     const listed = await client.send(new ListCommandsCommand({ CommandId: commandId }));
     expect(listed.Commands?.[0]).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', CompletedCount: 2, ErrorCount: 2 });
@@ -274,7 +342,11 @@ describe('SendCommand', () => {
     const fleet = makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 4, behavior: { status: 'Failed', runMs: 20 } });
     f.addInstances(fleet);
     const client = await commercialSsm();
-    const commandId = await send(client, fleet.map((i) => i.instanceId), { MaxConcurrency: '1', MaxErrors: '1' });
+    const commandId = await send(
+      client,
+      fleet.map((i) => i.instanceId),
+      { MaxConcurrency: '1', MaxErrors: '1' },
+    );
     const last = fleet[3]?.instanceId ?? '';
     await untilDone(client, commandId, last);
     const invocations = f.invocations(commandId);
@@ -291,7 +363,11 @@ describe('SendCommand', () => {
     const commandId = await send(client, [I_OK, I_FAIL]);
     await untilDone(client, commandId, I_OK);
     await untilDone(client, commandId, I_FAIL);
-    expect(await invocation(client, commandId, I_FAIL)).toMatchObject({ Status: 'Failed', StatusDetails: 'Undeliverable', ResponseCode: -1 });
+    expect(await invocation(client, commandId, I_FAIL)).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Undeliverable',
+      ResponseCode: -1,
+    });
     const listed = await client.send(new ListCommandsCommand({ CommandId: commandId }));
     expect(listed.Commands?.[0]).toMatchObject({ Status: 'Success', CompletedCount: 2, ErrorCount: 0 });
   });
@@ -307,7 +383,9 @@ describe('SendCommand', () => {
     expect(await untilDone(client, commandId, I_OK)).toEqual(['Cancelling', 'Cancelled']);
     const listed = await client.send(new ListCommandsCommand({ CommandId: commandId }));
     expect(listed.Commands?.[0]).toMatchObject({ Status: 'Cancelled', CompletedCount: 1 });
-    expect((await rejection(client.send(new CancelCommandCommand({ CommandId: '00000000-0000-0000-0000-000000000000' })))).name).toBe('InvalidCommandId');
+    expect((await rejection(client.send(new CancelCommandCommand({ CommandId: '00000000-0000-0000-0000-000000000000' })))).name).toBe(
+      'InvalidCommandId',
+    );
   });
 });
 
@@ -329,7 +407,10 @@ describe('reading results', () => {
     } while (token);
     expect(seen).toEqual([...ids].reverse());
 
-    const fleetCommand = await send(client, fleet.map((i) => i.instanceId));
+    const fleetCommand = await send(
+      client,
+      fleet.map((i) => i.instanceId),
+    );
     const instances: string[] = [];
     token = undefined;
     do {
@@ -382,7 +463,9 @@ describe('reading results', () => {
     expect(truncateOutput('', 'sample error', 100)).toBe('\n----------ERROR-------\nsample error');
     expect(truncateOutput(long, '', 100)).toBe(`${long.slice(0, 77)}\n---Output truncated---`);
     expect(truncateOutput('', long, 100)).toBe(`\n----------ERROR-------\n${long.slice(0, 53)}\n---Error truncated----`);
-    expect(truncateOutput(long, long, 100)).toBe(`${long.slice(0, 15)}\n---Output truncated---\n----------ERROR-------\n${long.slice(0, 15)}\n---Error truncated----`);
+    expect(truncateOutput(long, long, 100)).toBe(
+      `${long.slice(0, 15)}\n---Output truncated---\n----------ERROR-------\n${long.slice(0, 15)}\n---Error truncated----`,
+    );
   });
 
   it('answers InvocationDoesNotExist until an invocation is visible', async () => {
@@ -402,7 +485,9 @@ describe('reading results', () => {
     const all: string[] = [];
     let token: string | undefined;
     do {
-      const page: DescribeInstanceInformationCommandOutput = await client.send(new DescribeInstanceInformationCommand({ MaxResults: 5, NextToken: token }));
+      const page: DescribeInstanceInformationCommandOutput = await client.send(
+        new DescribeInstanceInformationCommand({ MaxResults: 5, NextToken: token }),
+      );
       expect(page.InstanceInformationList?.length).toBeLessThanOrEqual(5);
       all.push(...(page.InstanceInformationList ?? []).map((i) => i.InstanceId ?? ''));
       token = page.NextToken;
@@ -411,17 +496,28 @@ describe('reading results', () => {
     expect(all).not.toContain(I_OTHER);
     expect(all).not.toContain(I_GOV);
 
-    const lost = await client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'PingStatus', Values: ['ConnectionLost'] }] }));
+    const lost = await client.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'PingStatus', Values: ['ConnectionLost'] }] }),
+    );
     expect(lost.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([I_LOST]);
     const prod = await client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'tag:Env', Values: ['prod'] }] }));
-    expect(prod.InstanceInformationList?.[0]).toMatchObject({ InstanceId: I_OK, PingStatus: 'Online', PlatformType: 'Linux', ResourceType: 'EC2Instance' });
+    expect(prod.InstanceInformationList?.[0]).toMatchObject({
+      InstanceId: I_OK,
+      PingStatus: 'Online',
+      PlatformType: 'Linux',
+      ResourceType: 'EC2Instance',
+    });
     expect(prod.InstanceInformationList?.[0]?.LastPingDateTime).toBeInstanceOf(Date);
     const byId = await client.send(
-      new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [I_FAIL, I_OTHER, I_OK] }] }),
+      new DescribeInstanceInformationCommand({
+        InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [I_FAIL, I_OTHER, I_OK] }],
+      }),
     );
     expect(byId.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([I_FAIL, I_OK]);
     expect((await rejection(client.send(new DescribeInstanceInformationCommand({ MaxResults: 4 })))).name).toBe('ValidationException');
-    expect((await rejection(client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Bogus', Values: ['x'] }] })))).name).toBe('InvalidFilterKey');
+    expect(
+      (await rejection(client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Bogus', Values: ['x'] }] })))).name,
+    ).toBe('InvalidFilterKey');
   });
 });
 
@@ -463,7 +559,11 @@ describe('fault injection', () => {
     const dropped = await rejection(send(client, [I_OK]));
     expect(dropped.message).toMatch(/socket hang up|ECONNRESET/);
     expect(f.commands()).toHaveLength(2);
-    expect(f.calls.filter((c) => c.operation === 'SendCommand').map((c) => c.errorCode)).toEqual(['InternalServerError', 'InternalServerError', 'dropped']);
+    expect(f.calls.filter((c) => c.operation === 'SendCommand').map((c) => c.errorCode)).toEqual([
+      'InternalServerError',
+      'InternalServerError',
+      'dropped',
+    ]);
   });
 
   it('documents that the SDK’s default retries re-send SendCommand after a 500 (duplicate command)', async () => {

@@ -6,7 +6,8 @@ import type { FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts'
 
 let sn: FakeServiceNow;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const get = (path: string, authorization = basic(sn.user, sn.password)) => fetch(`${sn.url}${path}`, { headers: { Accept: 'application/json', Authorization: authorization } });
+const get = (path: string, authorization = basic(sn.user, sn.password)) =>
+  fetch(`${sn.url}${path}`, { headers: { Accept: 'application/json', Authorization: authorization } });
 const byNumber = (number: string, extra = '') => `/api/now/table/change_request?sysparm_query=number=${number}&sysparm_limit=1${extra}`;
 
 beforeAll(async () => {
@@ -34,15 +35,22 @@ describe('fake ServiceNow', () => {
     const change = result[0]!;
     expect(change).toMatchObject({ sys_id: sysIdFor('CHG0012345'), number: 'CHG0012345', state: '-1', type: 'normal' });
     expect(change['start_date']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-    expect(change['assignment_group']).toEqual({ link: expect.stringContaining('/api/now/table/sys_user_group/'), value: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(change['assignment_group']).toEqual({
+      link: expect.stringContaining('/api/now/table/sys_user_group/'),
+      value: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
 
     const other = ((await (await get(byNumber('CHG0000002'))).json()) as { result: Record<string, unknown>[] }).result[0];
     expect(other).toMatchObject({ state: '-2', assignment_group: '', start_date: '2026-11-26 05:00:00' });
 
     expect(await (await get(byNumber('CHG9999999'))).json()).toEqual({ result: [] });
-    const fields = await (await get(byNumber('chg0012345', '&sysparm_fields=number,state,assignment_group.name&sysparm_display_value=true'))).json();
+    const fields = await (
+      await get(byNumber('chg0012345', '&sysparm_fields=number,state,assignment_group.name&sysparm_display_value=true'))
+    ).json();
     expect(fields).toEqual({ result: [{ number: 'CHG0012345', state: 'Implement', 'assignment_group.name': 'Platform Operations' }] });
-    const both = (await (await get(`/api/now/table/change_request?sysparm_query=number=CHG0012345^sys_id=${sysIdFor('CHG0012345')}`)).json()) as { result: unknown[] };
+    const both = (await (
+      await get(`/api/now/table/change_request?sysparm_query=number=CHG0012345^sys_id=${sysIdFor('CHG0012345')}`)
+    ).json()) as { result: unknown[] };
     expect(both.result).toHaveLength(1);
     expect((await get('/api/now/table/change_request?sysparm_query=numberLIKE123')).status).toBe(400);
   });
@@ -53,7 +61,9 @@ describe('fake ServiceNow', () => {
     expect(one.result['number']).toBe('CHG0012345');
     expect((await get(`/api/now/table/change_request/${'0'.repeat(32)}`)).status).toBe(404);
 
-    const cis = (await (await get(`/api/now/table/task_ci?sysparm_query=task=${sysId}&sysparm_display_value=all`)).json()) as { result: { ci_item: Record<string, string> }[] };
+    const cis = (await (await get(`/api/now/table/task_ci?sysparm_query=task=${sysId}&sysparm_display_value=all`)).json()) as {
+      result: { ci_item: Record<string, string> }[];
+    };
     expect(cis.result.map((r) => r.ci_item['display_value'])).toEqual(['web-01', 'web-02']);
     expect(cis.result[0]?.ci_item['value']).toBe(sysIdFor('ci:web-01'));
 
@@ -68,17 +78,29 @@ describe('fake ServiceNow', () => {
     }
     expect(sn.workNotes('CHG0012345')).toEqual(['Run 7 started by alice, approved by bob', 'Run 7 succeeded on 2 of 2 instances']);
     expect(sn.change('CHG0012345')?.workNotes[0]?.by).toBe('pcm.bot');
-    expect(sn.calls.at(-1)).toMatchObject({ method: 'PATCH', auth: 'basic', status: 200, body: { work_notes: 'Run 7 succeeded on 2 of 2 instances' } });
+    expect(sn.calls.at(-1)).toMatchObject({
+      method: 'PATCH',
+      auth: 'basic',
+      status: 200,
+      body: { work_notes: 'Run 7 succeeded on 2 of 2 instances' },
+    });
   });
 
   it('requires basic auth or an OAuth bearer token', async () => {
     const refused = await get(byNumber('CHG0012345'), basic('pcm.bot', 'wrong'));
     expect(refused.status).toBe(401);
-    expect(await refused.json()).toEqual({ error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
+    expect(await refused.json()).toEqual({
+      error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' },
+      status: 'failure',
+    });
     expect((await fetch(`${sn.url}${byNumber('CHG0012345')}`)).status).toBe(401);
 
     const tokenRequest = (secret: string) =>
-      fetch(`${sn.url}/oauth_token.do`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'client', client_secret: secret }) });
+      fetch(`${sn.url}/oauth_token.do`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'client', client_secret: secret }),
+      });
     expect((await tokenRequest('nope')).status).toBe(401);
     const token = (await (await tokenRequest('secret')).json()) as { access_token: string; token_type: string; expires_in: number };
     expect(token).toMatchObject({ token_type: 'Bearer', expires_in: 1799 });
@@ -108,7 +130,9 @@ describe('fake ServiceNow', () => {
     const started = Date.now();
     expect((await get(byNumber('CHG0012345'))).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    await expect(fetch(`${sn.url}${byNumber('CHG0012345')}`, { headers: { Authorization: basic('pcm.bot', 'pw') }, signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await expect(
+      fetch(`${sn.url}${byNumber('CHG0012345')}`, { headers: { Authorization: basic('pcm.bot', 'pw') }, signal: AbortSignal.timeout(50) }),
+    ).rejects.toThrow();
 
     sn.setMode('up');
     sn.rateLimitNext(2, 30);
@@ -124,7 +148,11 @@ describe('fake ServiceNow', () => {
 
   it('builds changes whose window contains now', () => {
     const now = new Date('2026-11-26T05:30:00Z');
-    expect(changeInWindow('CHG1', { now, hoursBefore: 0.5, hoursAfter: 2 })).toMatchObject({ start_date: '2026-11-26 05:00:00', end_date: '2026-11-26 07:30:00', state: '-1' });
+    expect(changeInWindow('CHG1', { now, hoursBefore: 0.5, hoursAfter: 2 })).toMatchObject({
+      start_date: '2026-11-26 05:00:00',
+      end_date: '2026-11-26 07:30:00',
+      state: '-1',
+    });
     expect(formatServiceNowDate(now)).toBe('2026-11-26 05:30:00');
     sn.setChange(changeInWindow('CHG0012345', { state: '3' }));
     expect(sn.change('CHG0012345')?.state).toBe('3');

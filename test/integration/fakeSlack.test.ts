@@ -70,7 +70,9 @@ describe('fake Slack Web API via WebClient', () => {
     expect(post?.args['blocks']).toEqual([section('*Run* requested')]);
 
     expect(await slackError(client.chat.update({ channel: 'C0OPS00001', ts: '1.000000', text: 'x' }))).toBe('message_not_found');
-    expect(await slackError(client.chat.postMessage({ channel: 'C0OPS00001', thread_ts: '1.000000', text: 'x' }))).toBe('invalid_thread_ts');
+    expect(await slackError(client.chat.postMessage({ channel: 'C0OPS00001', thread_ts: '1.000000', text: 'x' }))).toBe(
+      'invalid_thread_ts',
+    );
     const link = await client.chat.getPermalink({ channel: 'C0OPS00001', message_ts: reply.ts! });
     expect(link.permalink).toContain(`/archives/C0OPS00001/p${reply.ts!.replace('.', '')}?thread_ts=${parent.ts}`);
   });
@@ -80,7 +82,12 @@ describe('fake Slack Web API via WebClient', () => {
     fake.setUsergroup('S0APPROVER', ['U0ALICE001', 'U0BOB00001']);
     expect((await client.usergroups.users.list({ usergroup: 'S0APPROVER' })).users).toHaveLength(2);
     expect(await slackError(client.usergroups.users.list({ usergroup: 'S0NOPE' }))).toBe('no_such_subteam');
-    expect((await client.users.info({ user: 'U0ALICE001' })).user).toMatchObject({ id: 'U0ALICE001', name: 'alice', real_name: 'Alice A', deleted: false });
+    expect((await client.users.info({ user: 'U0ALICE001' })).user).toMatchObject({
+      id: 'U0ALICE001',
+      name: 'alice',
+      real_name: 'Alice A',
+      deleted: false,
+    });
     expect(await slackError(client.users.info({ user: 'U0NOBODY01' }))).toBe('user_not_found');
 
     const dm = await client.conversations.open({ users: 'U0ALICE001' });
@@ -95,7 +102,12 @@ describe('fake Slack Web API via WebClient', () => {
   });
 
   it('opens a modal once per trigger id and enforces expiry, hash and limits', async () => {
-    const modal = { type: 'modal' as const, callback_id: 'run_confirm', title: { type: 'plain_text' as const, text: 'Confirm run' }, blocks: [section('Sure?')] };
+    const modal = {
+      type: 'modal' as const,
+      callback_id: 'run_confirm',
+      title: { type: 'plain_text' as const, text: 'Confirm run' },
+      blocks: [section('Sure?')],
+    };
     const trigger = fake.issueTriggerId({ userId: 'U0ALICE001' });
     const opened = await client.views.open({ trigger_id: trigger, view: modal });
     expect(opened.view?.id).toMatch(/^V/);
@@ -104,16 +116,24 @@ describe('fake Slack Web API via WebClient', () => {
 
     expect(await slackError(client.views.open({ trigger_id: trigger, view: modal }))).toBe('invalid_trigger_id');
     expect(await slackError(client.views.open({ trigger_id: 'made.up.id', view: modal }))).toBe('invalid_trigger_id');
-    expect(await slackError(client.views.open({ trigger_id: fake.issueTriggerId({ ageMs: 3100 }), view: modal }))).toBe('expired_trigger_id');
+    expect(await slackError(client.views.open({ trigger_id: fake.issueTriggerId({ ageMs: 3100 }), view: modal }))).toBe(
+      'expired_trigger_id',
+    );
 
     const tooLongTitle = { ...modal, title: { type: 'plain_text' as const, text: 'A title that is far too long' } };
     const refused = fake.issueTriggerId();
     expect(await slackError(client.views.open({ trigger_id: refused, view: tooLongTitle }))).toBe('invalid_arguments');
-    expect(fake.callsOf('views.open').at(-1)?.response['response_metadata']).toEqual({ messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'] });
+    expect(fake.callsOf('views.open').at(-1)?.response['response_metadata']).toEqual({
+      messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'],
+    });
 
     const viewId = opened.view!.id!;
     expect(await slackError(client.views.update({ view_id: viewId, hash: 'stale', view: modal }))).toBe('hash_conflict');
-    const updated = await client.views.update({ view_id: viewId, hash: opened.view!.hash!, view: { ...modal, blocks: [section('Running…')] } });
+    const updated = await client.views.update({
+      view_id: viewId,
+      hash: opened.view!.hash!,
+      view: { ...modal, blocks: [section('Running…')] },
+    });
     expect(updated.view?.hash).not.toBe(opened.view?.hash);
     expect(fake.views.get(viewId)?.blocks).toEqual([section('Running…')]);
 
@@ -133,15 +153,29 @@ describe('fake Slack Web API via WebClient', () => {
     const blocks = Array.from({ length: 51 }, (_, i) => section(`line ${i}`));
     expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks }))).toBe('invalid_blocks');
     expect(fake.callsOf('chat.postMessage').at(-1)?.response['errors']).toEqual(['must be less than 51 items [json-pointer:/blocks]']);
-    expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [section('a'.repeat(3001))] }))).toBe('invalid_blocks');
-    expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] }))).toBe('invalid_blocks');
+    expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [section('a'.repeat(3001))] }))).toBe(
+      'invalid_blocks',
+    );
+    expect(
+      await slackError(
+        client.chat.postMessage({
+          channel: 'C1',
+          text: 'x',
+          blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }],
+        }),
+      ),
+    ).toBe('invalid_blocks');
     expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: [section('')] }))).toBe('invalid_blocks');
     expect(await slackError(client.chat.postMessage({ channel: 'C1', text: '' }))).toBe('no_text');
     expect(fake.messages()).toHaveLength(0);
   });
 
   it('answers 429 with Retry-After, which WebClient waits out and retries', async () => {
-    const retrying = new WebClient(fake.botToken, { slackApiUrl: fake.url, retryConfig: { retries: 3, minTimeout: 0, maxTimeout: 0 }, logger: silent });
+    const retrying = new WebClient(fake.botToken, {
+      slackApiUrl: fake.url,
+      retryConfig: { retries: 3, minTimeout: 0, maxTimeout: 0 },
+      logger: silent,
+    });
     fake.rateLimit('chat.postMessage', { times: 2, retryAfterSeconds: 0 });
     const result = await retrying.chat.postMessage({ channel: 'C0OPS00001', text: 'eventually' });
     expect(result.ok).toBe(true);
@@ -150,13 +184,17 @@ describe('fake Slack Web API via WebClient', () => {
 
     const rejecting = new WebClient(fake.botToken, { slackApiUrl: fake.url, rejectRateLimitedCalls: true, logger: silent });
     fake.rateLimit('chat.update', { retryAfterSeconds: 7 });
-    await expect(rejecting.chat.update({ channel: 'C0OPS00001', ts: result.ts!, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
+    await expect(rejecting.chat.update({ channel: 'C0OPS00001', ts: result.ts!, text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_rate_limited_error',
+      retryAfter: 7,
+    });
   });
 
   it('fails a method on demand: a number of times, or until healed', async () => {
     fake.setUsergroup('S0APPROVER', ['U0ALICE001']);
     fake.failNext('usergroups.users.list', 'internal_error', { times: Number.POSITIVE_INFINITY });
-    for (let i = 0; i < 3; i += 1) expect(await slackError(client.usergroups.users.list({ usergroup: 'S0APPROVER' }))).toBe('internal_error');
+    for (let i = 0; i < 3; i += 1)
+      expect(await slackError(client.usergroups.users.list({ usergroup: 'S0APPROVER' }))).toBe('internal_error');
     expect((await client.auth.test()).ok).toBe(true);
     fake.heal('usergroups.users.list');
     expect((await client.usergroups.users.list({ usergroup: 'S0APPROVER' })).users).toEqual(['U0ALICE001']);
@@ -168,7 +206,8 @@ describe('fake Slack Web API via WebClient', () => {
   it('records response_url posts, applies replace_original, and allows 5 uses', async () => {
     const posted = await client.chat.postMessage({ channel: 'C0OPS00001', text: 'Approve?' });
     const url = fake.responseUrl({ channel: 'C0OPS00001', messageTs: posted.ts!, user: 'U0BOB00001' });
-    const send = (body: object) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const send = (body: object) =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
     expect((await send({ replace_original: true, text: 'Approved by bob' })).status).toBe(200);
     expect(fake.message('C0OPS00001', posted.ts!)?.text).toBe('Approved by bob');
@@ -227,7 +266,16 @@ describe('helpers drive a real Bolt App', () => {
     app.command('/pcm', async ({ ack, command, respond, client: c }) => {
       await ack();
       seen.push({ kind: 'command', text: command.text });
-      await c.views.open({ trigger_id: command.trigger_id, view: { type: 'modal', callback_id: 'run_form', title: { type: 'plain_text', text: 'Run' }, submit: { type: 'plain_text', text: 'Go' }, blocks: RUN_FORM_BLOCKS } });
+      await c.views.open({
+        trigger_id: command.trigger_id,
+        view: {
+          type: 'modal',
+          callback_id: 'run_form',
+          title: { type: 'plain_text', text: 'Run' },
+          submit: { type: 'plain_text', text: 'Go' },
+          blocks: RUN_FORM_BLOCKS,
+        },
+      });
       await respond({ text: `got ${command.text}` });
     });
     app.action({ block_id: 'approval', action_id: 'approve' }, async ({ ack, body, action }) => {
@@ -253,7 +301,11 @@ describe('helpers drive a real Bolt App', () => {
   it('acknowledges a signed slash command and refuses bad signatures and stale timestamps', async () => {
     const triggerId = fake.issueTriggerId({ userId: 'U0ALICE001' });
     const responseUrl = fake.responseUrl({ channel: 'C0OPS00001', user: 'U0ALICE001' });
-    const ok = await postSlashCommand(botUrl, signingSecret, { text: 'run restart-nginx CHG0012345', trigger_id: triggerId, response_url: responseUrl });
+    const ok = await postSlashCommand(botUrl, signingSecret, {
+      text: 'run restart-nginx CHG0012345',
+      trigger_id: triggerId,
+      response_url: responseUrl,
+    });
     expect(ok.status).toBe(200);
     await fake.waitFor((f) => f.responses().length === 1);
     expect(fake.responses()[0]?.body).toEqual({ text: 'got run restart-nginx CHG0012345' });
@@ -273,19 +325,39 @@ describe('helpers drive a real Bolt App', () => {
     const posted = await client.chat.postMessage({
       channel: 'C0OPS00001',
       text: 'Approve?',
-      blocks: [{ type: 'actions', block_id: 'approval', elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'req-42', style: 'primary' }] }],
+      blocks: [
+        {
+          type: 'actions',
+          block_id: 'approval',
+          elements: [
+            { type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'req-42', style: 'primary' },
+          ],
+        },
+      ],
     });
     const message = fake.message('C0OPS00001', posted.ts!)!;
-    const click = await postInteraction(botUrl, signingSecret, blockActionsPayload({ user: 'U0BOB00001', actionId: 'approve', message, responseUrl: fake.responseUrl() }));
+    const click = await postInteraction(
+      botUrl,
+      signingSecret,
+      blockActionsPayload({ user: 'U0BOB00001', actionId: 'approve', message, responseUrl: fake.responseUrl() }),
+    );
     expect(click.status).toBe(200);
 
     const view = { id: 'V0FAKE99999', callback_id: 'run_form', private_metadata: '{"req":42}', blocks: RUN_FORM_BLOCKS };
-    const submit = await postInteraction(botUrl, signingSecret, viewSubmissionPayload({ user: 'U0ALICE001', view, values: { reason_input: 'patching', target: 'web-01', confirm: ['yes'] } }));
+    const submit = await postInteraction(
+      botUrl,
+      signingSecret,
+      viewSubmissionPayload({ user: 'U0ALICE001', view, values: { reason_input: 'patching', target: 'web-01', confirm: ['yes'] } }),
+    );
     expect(submit.status).toBe(200);
     expect(await submit.json()).toEqual({ response_action: 'errors', errors: { reason: 'Too short' } });
 
     expect((await postInteraction(botUrl, signingSecret, viewClosedPayload({ user: 'U0ALICE001', view }))).status).toBe(200);
-    const suggestion = await postInteraction(botUrl, signingSecret, blockSuggestionPayload({ user: 'U0ALICE001', actionId: 'target', blockId: 'target_block', value: '0', view }));
+    const suggestion = await postInteraction(
+      botUrl,
+      signingSecret,
+      blockSuggestionPayload({ user: 'U0ALICE001', actionId: 'target', blockId: 'target_block', value: '0', view }),
+    );
     expect(await suggestion.json()).toEqual({ options: [{ text: { type: 'plain_text', text: 'web-0' }, value: 'web-0' }] });
 
     expect(seen).toEqual([
@@ -295,8 +367,15 @@ describe('helpers drive a real Bolt App', () => {
         metadata: '{"req":42}',
         values: {
           reason: { reason_input: { type: 'plain_text_input', value: 'patching' } },
-          target_block: { target: { type: 'external_select', selected_option: { text: { type: 'plain_text', text: 'web-01', emoji: true }, value: 'web-01' } } },
-          confirm_block: { confirm: { type: 'checkboxes', selected_options: [{ text: { type: 'mrkdwn', text: 'I checked the change' }, value: 'yes' }] } },
+          target_block: {
+            target: {
+              type: 'external_select',
+              selected_option: { text: { type: 'plain_text', text: 'web-01', emoji: true }, value: 'web-01' },
+            },
+          },
+          confirm_block: {
+            confirm: { type: 'checkboxes', selected_options: [{ text: { type: 'mrkdwn', text: 'I checked the change' }, value: 'yes' }] },
+          },
           count_block: { count: { type: 'number_input', value: '2' } },
         },
       },
@@ -307,12 +386,17 @@ describe('helpers drive a real Bolt App', () => {
 
 describe('state value builders', () => {
   it('build Slack state shapes and catch options that do not exist', () => {
-    expect(stateValuesFrom([
-      { blockId: 'b1', actionId: 'a1', type: 'static_select', value: 'web', text: 'Web servers' },
-      { blockId: 'b1', actionId: 'a2', type: 'radio_buttons', value: null },
-      { blockId: 'b2', actionId: 'a3', type: 'number_input', value: 5 },
-    ])).toEqual({
-      b1: { a1: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'Web servers', emoji: true }, value: 'web' } }, a2: { type: 'radio_buttons', selected_option: null } },
+    expect(
+      stateValuesFrom([
+        { blockId: 'b1', actionId: 'a1', type: 'static_select', value: 'web', text: 'Web servers' },
+        { blockId: 'b1', actionId: 'a2', type: 'radio_buttons', value: null },
+        { blockId: 'b2', actionId: 'a3', type: 'number_input', value: 5 },
+      ]),
+    ).toEqual({
+      b1: {
+        a1: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'Web servers', emoji: true }, value: 'web' } },
+        a2: { type: 'radio_buttons', selected_option: null },
+      },
       b2: { a3: { type: 'number_input', value: '5' } },
     });
     expect(stateValuesForBlocks(RUN_FORM_BLOCKS)['reason']).toEqual({ reason_input: { type: 'plain_text_input', value: null } });
@@ -322,13 +406,32 @@ describe('state value builders', () => {
 });
 
 const RUN_FORM_BLOCKS = [
-  { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Reason' }, element: { type: 'plain_text_input', action_id: 'reason_input', max_length: 500 } },
-  { type: 'input', block_id: 'target_block', label: { type: 'plain_text', text: 'Target' }, element: { type: 'external_select', action_id: 'target', min_query_length: 0 } },
+  {
+    type: 'input',
+    block_id: 'reason',
+    label: { type: 'plain_text', text: 'Reason' },
+    element: { type: 'plain_text_input', action_id: 'reason_input', max_length: 500 },
+  },
+  {
+    type: 'input',
+    block_id: 'target_block',
+    label: { type: 'plain_text', text: 'Target' },
+    element: { type: 'external_select', action_id: 'target', min_query_length: 0 },
+  },
   {
     type: 'input',
     block_id: 'confirm_block',
     label: { type: 'plain_text', text: 'Confirm' },
-    element: { type: 'checkboxes', action_id: 'confirm', options: [{ text: { type: 'mrkdwn', text: 'I checked the change' }, value: 'yes' }] },
+    element: {
+      type: 'checkboxes',
+      action_id: 'confirm',
+      options: [{ text: { type: 'mrkdwn', text: 'I checked the change' }, value: 'yes' }],
+    },
   },
-  { type: 'input', block_id: 'count_block', label: { type: 'plain_text', text: 'Batch size' }, element: { type: 'number_input', action_id: 'count', is_decimal_allowed: false, initial_value: '2' } },
+  {
+    type: 'input',
+    block_id: 'count_block',
+    label: { type: 'plain_text', text: 'Batch size' },
+    element: { type: 'number_input', action_id: 'count', is_decimal_allowed: false, initial_value: '2' },
+  },
 ];

@@ -21,7 +21,14 @@ const tagged = { PatchGroup: 'prod-a' };
 const com = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2000, tags: tagged, name: 'a' });
 const com2 = makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 1500, tags: tagged, name: 'b' });
 const gov = makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 1470, tags: tagged, name: 'c' });
-const govWindows = makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 30, tags: tagged, name: 'w', platformType: 'Windows' });
+const govWindows = makeInstances({
+  accountId: ACCOUNTS.gov.id,
+  region: 'us-gov-west-1',
+  count: 30,
+  tags: tagged,
+  name: 'w',
+  platformType: 'Windows',
+});
 const others = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-west-2', count: 5000, tags: { PatchGroup: 'prod-b' }, name: 'o' });
 const lost = [...com.slice(0, 40), ...gov.slice(0, 10)];
 
@@ -33,7 +40,10 @@ beforeAll(async () => {
   for (const i of lost) h.aws.setPingStatus(i.instanceId, 'ConnectionLost');
   const bound = createWorkQueues({ global: 10, perRegion: 4 });
   submitter = createRunSubmitter({
-    pool: h.db.pool, registry: h.registry, approvalChannelId: 'C0APPROVALS', approvalTtlMinutes: 60,
+    pool: h.db.pool,
+    registry: h.registry,
+    approvalChannelId: 'C0APPROVALS',
+    approvalTtlMinutes: 60,
     changes: { verify: async (number) => ({ ok: true, change: { number } as never }) },
     gate: { check: async () => ({ ok: true }) } as never,
     resolver: createTargetResolver({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, bound, cacheMinutes: 60 }),
@@ -42,7 +52,15 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 const submit = async (text: string, action = 'initial-qc', user = 'U0REQUESTER') =>
-  submitter.submit({ toolId: 'qc-prep', actionId: action, params: action === 'kernel-staging' ? { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } : {}, instanceText: text, changeNumber: CHANGE, requesterId: user, channelId: 'C0OPSCHAN' });
+  submitter.submit({
+    toolId: 'qc-prep',
+    actionId: action,
+    params: action === 'kernel-staging' ? { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' } : {},
+    instanceText: text,
+    changeNumber: CHANGE,
+    requesterId: user,
+    channelId: 'C0OPSCHAN',
+  });
 
 describe('fleet targeting', () => {
   it('syncs an inventory of 10,000 instances per account/region; a failed scope keeps its last good data', async () => {
@@ -51,10 +69,17 @@ describe('fleet targeting', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     expect(results.reduce((n, r) => n + r.instances, 0)).toBe(10_000);
     expect(results.find((r) => r.partition === 'aws-us-gov')?.instances).toBe(1500);
-    const pages = h.aws.calls.filter((c) => c.operation === 'DescribeInstanceInformation' && (c.request as { MaxResults?: number }).MaxResults === 50);
+    const pages = h.aws.calls.filter(
+      (c) => c.operation === 'DescribeInstanceInformation' && (c.request as { MaxResults?: number }).MaxResults === 50,
+    );
     expect(pages.length).toBeGreaterThanOrEqual(200);
     h.aws.failOperations(['DescribeInstanceInformation']);
-    const failed = await syncInventory({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, bound: createWorkQueues({ global: 10, perRegion: 4 }) });
+    const failed = await syncInventory({
+      pool: h.db.pool,
+      targets: TARGETS,
+      ssm: h.ssm,
+      bound: createWorkQueues({ global: 10, perRegion: 4 }),
+    });
     h.aws.failOperations([]);
     expect(failed.every((r) => !r.ok && r.error && r.lastSuccessAt)).toBe(true);
     expect(failed.reduce((n, r) => n + r.instances, 0)).toBe(10_000);
@@ -68,12 +93,17 @@ describe('fleet targeting', () => {
     expect(result.preflight?.eligible).toBe(5000 - 50 - 30);
     expect(result.preflight?.byReason).toEqual({ connection_lost: 50, wrong_platform: 30 });
     expect(result.preflight?.byScope.map((s) => [s.partition, s.accountId, s.eligible, s.excluded])).toEqual([
-      ['aws', ACCOUNTS.com.id, 1960, 40], ['aws', ACCOUNTS.com2.id, 1500, 0], ['aws-us-gov', ACCOUNTS.gov.id, 1460, 40],
+      ['aws', ACCOUNTS.com.id, 1960, 40],
+      ['aws', ACCOUNTS.com2.id, 1500, 0],
+      ['aws-us-gov', ACCOUNTS.gov.id, 1460, 40],
     ]);
     const runId = result.run.id;
     const targeting = await getRunTargeting(h.db.pool, runId);
     expect(targeting?.selectors).toEqual(['tag:PatchGroup=prod-a']);
-    const message = approvalMessage(toRunView(result.run, h.registry), await loadTargetGroups(h.db.pool, runId), { approvedBy: [], targeting });
+    const message = approvalMessage(toRunView(result.run, h.registry), await loadTargetGroups(h.db.pool, runId), {
+      approvedBy: [],
+      targeting,
+    });
     expect(validateMessageBlocks(message.blocks)).toEqual([]);
     expect(JSON.stringify(message.blocks)).toContain('wrong platform');
     expect(validateMessageBlocks([{ type: 'section', text: { type: 'mrkdwn', text: preflightText(targeting!) } }])).toEqual([]);

@@ -25,7 +25,9 @@ describe('periodic jobs', () => {
     const runs: { by: string; start: number; end: number }[] = [];
     let failOnce = true;
     const job = (by: string): PeriodicJob => ({
-      name: 'every-300ms', intervalMs: 300, runAtStart: true,
+      name: 'every-300ms',
+      intervalMs: 300,
+      runAtStart: true,
       run: async () => {
         const start = Date.now();
         await sleep(50);
@@ -60,7 +62,10 @@ describe('periodic jobs', () => {
     expect(await claimPeriodicJob(db.pool, 'lapsing', 'dead-replica', { intervalMs: 0, lockMs: 300 })).toBe(true);
     const ran: string[] = [];
     const survivor = createPeriodicJobs({
-      pool: db.pool, owner: 'survivor', logger, tickMs: 20,
+      pool: db.pool,
+      owner: 'survivor',
+      logger,
+      tickMs: 20,
       jobs: [{ name: 'lapsing', intervalMs: 60_000, run: async () => void ran.push('survivor') }],
     });
     survivor.start();

@@ -48,7 +48,13 @@ const makeFakeServer = async (dir: string, databaseDir: string): Promise<ChildPr
   const binary = path.join(dir, 'bin', 'postgres');
   await mkdir(path.dirname(binary), { recursive: true });
   await symlink(process.execPath, binary).catch(() => {});
-  const child = track(spawn(binary, ['-e', "process.on('SIGINT', () => process.exit(0)); setInterval(() => {}, 1000); console.log('up')", '--', '-D', databaseDir], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const child = track(
+    spawn(
+      binary,
+      ['-e', "process.on('SIGINT', () => process.exit(0)); setInterval(() => {}, 1000); console.log('up')", '--', '-D', databaseDir],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    ),
+  );
   await firstLine(child);
   return child;
 };
@@ -58,9 +64,22 @@ describe('reclaiming the embedded data directory', () => {
   let databaseDir: string;
   let ownerFile: string;
   const logged: string[] = [];
-  const writeLock = async (pid: number) => writeFile(path.join(databaseDir, 'postmaster.pid'), `${pid}\n${databaseDir}\n1700000000\n54329\n/tmp\n127.0.0.1\n  1234  5678\nready   \n`);
-  const lockExists = async () => access(path.join(databaseDir, 'postmaster.pid')).then(() => true, () => false);
-  const options = () => ({ ownerFile, log: (m: string) => logged.push(m), settleMs: 300, stopTimeouts: { fastMs: 5_000, immediateMs: 5_000 } });
+  const writeLock = async (pid: number) =>
+    writeFile(
+      path.join(databaseDir, 'postmaster.pid'),
+      `${pid}\n${databaseDir}\n1700000000\n54329\n/tmp\n127.0.0.1\n  1234  5678\nready   \n`,
+    );
+  const lockExists = async () =>
+    access(path.join(databaseDir, 'postmaster.pid')).then(
+      () => true,
+      () => false,
+    );
+  const options = () => ({
+    ownerFile,
+    log: (m: string) => logged.push(m),
+    settleMs: 300,
+    stopTimeouts: { fastMs: 5_000, immediateMs: 5_000 },
+  });
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pcm-reclaim-'));
@@ -105,7 +124,9 @@ describe('reclaiming the embedded data directory', () => {
     const fake = await makeFakeServer(dir, databaseDir);
     await writeLock(fake.pid ?? 0);
     await writeFile(ownerFile, `${process.pid}\n`);
-    await expect(reclaimDataDir(databaseDir, options())).rejects.toThrow(/another process \(PID \d+, perhaps another pcm-ops-bot\) runs the PostgreSQL/u);
+    await expect(reclaimDataDir(databaseDir, options())).rejects.toThrow(
+      /another process \(PID \d+, perhaps another pcm-ops-bot\) runs the PostgreSQL/u,
+    );
     expect(fake.exitCode).toBeNull();
     expect(isAlive(fake.pid ?? 0)).toBe(true);
   });

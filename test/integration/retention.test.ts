@@ -28,7 +28,9 @@ beforeAll(async () => {
   runtime = await createPool(testRuntimeUrl(db.name), { maximumPoolSize: 4 });
   owner = new pg.Client({ connectionString: db.url });
   await owner.connect();
-  await upsertScripts(db.pool, [{ sha256: SHA, tool: 'qc-prep', action: 'initial-qc', name: 'qc-prep/initial-qc.sh', interpreter: 'bash', content: 'echo' }]);
+  await upsertScripts(db.pool, [
+    { sha256: SHA, tool: 'qc-prep', action: 'initial-qc', name: 'qc-prep/initial-qc.sh', interpreter: 'bash', content: 'echo' },
+  ]);
   await owner.query(`insert into changes (number, state) values ('CHG0012345', '-1')`);
 });
 afterAll(async () => {
@@ -41,30 +43,74 @@ afterAll(async () => {
 const finishedRun = async (count: number, daysAgo: number): Promise<string> => {
   const id = randomUUID();
   await insertRun(db.pool, {
-    id, tool: 'qc-prep', action: 'initial-qc', params: {}, scriptSha256: SHA, requesterId: 'U0REQUESTER', channelId: 'C0OPS',
-    approvalChannelId: 'C0APPROVALS', changeNumber: 'CHG0012345', planDigest: 'd'.repeat(64), approvalsRequired: 1, mutates: false,
-    targetCount: count, correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 3_600_000),
+    id,
+    tool: 'qc-prep',
+    action: 'initial-qc',
+    params: {},
+    scriptSha256: SHA,
+    requesterId: 'U0REQUESTER',
+    channelId: 'C0OPS',
+    approvalChannelId: 'C0APPROVALS',
+    changeNumber: 'CHG0012345',
+    planDigest: 'd'.repeat(64),
+    approvalsRequired: 1,
+    mutates: false,
+    targetCount: count,
+    correlationId: randomUUID(),
+    approvalExpiresAt: new Date(Date.now() + 3_600_000),
   });
-  await insertExecutions(db.pool, id, SHA, Array.from({ length: count }, (_, i) => ({
-    instanceId: `i-${id.slice(0, 8)}${String(i).padStart(9, '0')}`, accountId: '111111111111', region: 'us-east-1', partition: 'aws' as const,
-  })));
-  await owner.query(`
+  await insertExecutions(
+    db.pool,
+    id,
+    SHA,
+    Array.from({ length: count }, (_, i) => ({
+      instanceId: `i-${id.slice(0, 8)}${String(i).padStart(9, '0')}`,
+      accountId: '111111111111',
+      region: 'us-east-1',
+      partition: 'aws' as const,
+    })),
+  );
+  await owner.query(
+    `
     update executions set status = 'success', command_id = 'cmd-' || $1, response_code = 0,
       stdout = 'kernel ok' || repeat('.', 5000) || E'\nPCM_RESULT {"status":"ok","summary":"ready"}', stderr = 'warning: x',
       result = '{"status":"ok","summary":"ready"}', started_at = now() - make_interval(days => $2) - interval '1 minute',
       finished_at = now() - make_interval(days => $2)
-    where run_id = $1`, [id, daysAgo]);
+    where run_id = $1`,
+    [id, daysAgo],
+  );
   await insertApproval(db.pool, { runId: id, approverId: 'U0APPROVER', decision: 'approved', reason: null, planDigest: 'd'.repeat(64) });
-  await appendAudit(db.pool, { runId: id, actor: 'U0APPROVER', action: 'run.approved', fromStatus: 'pending_approval', toStatus: 'approved' });
+  await appendAudit(db.pool, {
+    runId: id,
+    actor: 'U0APPROVER',
+    action: 'run.approved',
+    fromStatus: 'pending_approval',
+    toStatus: 'approved',
+  });
   await appendAudit(db.pool, { runId: id, actor: 'bot', action: 'run.finished', fromStatus: 'running', toStatus: 'succeeded' });
   return id;
 };
 
-type Snapshot = { status: string; result: unknown; command_id: string | null; finished_at: Date; stdout: string | null; stderr: string | null; output_pruned_at: Date | null };
+type Snapshot = {
+  status: string;
+  result: unknown;
+  command_id: string | null;
+  finished_at: Date;
+  stdout: string | null;
+  stderr: string | null;
+  output_pruned_at: Date | null;
+};
 const executionsOf = async (runId: string): Promise<Snapshot[]> =>
-  (await owner.query<Snapshot>('select status, result, command_id, finished_at, stdout, stderr, output_pruned_at from executions where run_id = $1 order by id', [runId])).rows;
+  (
+    await owner.query<Snapshot>(
+      'select status, result, command_id, finished_at, stdout, stderr, output_pruned_at from executions where run_id = $1 order by id',
+      [runId],
+    )
+  ).rows;
 const evidenceOf = async (runId: string): Promise<unknown> => ({
-  approvals: (await owner.query('select approver_id, decision, plan_digest, decided_at from approvals where run_id = $1 order by id', [runId])).rows,
+  approvals: (
+    await owner.query('select approver_id, decision, plan_digest, decided_at from approvals where run_id = $1 order by id', [runId])
+  ).rows,
   audit: (await owner.query('select * from audit_events where run_id = $1 order by id', [runId])).rows,
   run: (await owner.query('select * from runs where id = $1', [runId])).rows,
 });
@@ -73,7 +119,12 @@ describe('output retention', () => {
   it('prunes only the output of executions finished before the cutoff, in batches no larger than asked, keeping statuses, results, approvals and audit', async () => {
     const old = await finishedRun(25, 100);
     const recent = await finishedRun(5, 10);
-    const [oldBefore, recentBefore, oldEvidence, recentEvidence] = [await executionsOf(old), await executionsOf(recent), await evidenceOf(old), await evidenceOf(recent)];
+    const [oldBefore, recentBefore, oldEvidence, recentEvidence] = [
+      await executionsOf(old),
+      await executionsOf(recent),
+      await evidenceOf(old),
+      await evidenceOf(recent),
+    ];
 
     const report = await pruneExpiredOutput(runtime, { olderThanDays: 90, batchSize: 10 });
 
@@ -82,7 +133,8 @@ describe('output retention', () => {
     const oldAfter = await executionsOf(old);
     expect(oldAfter.map(({ stdout, stderr }) => ({ stdout, stderr }))).toEqual(oldBefore.map(() => ({ stdout: null, stderr: null })));
     expect(oldAfter.every((e) => e.output_pruned_at instanceof Date)).toBe(true);
-    const kept = (rows: Snapshot[]) => rows.map(({ status, result, command_id, finished_at }) => ({ status, result, command_id, finished_at }));
+    const kept = (rows: Snapshot[]) =>
+      rows.map(({ status, result, command_id, finished_at }) => ({ status, result, command_id, finished_at }));
     expect(kept(oldAfter)).toEqual(kept(oldBefore));
     expect(await executionsOf(recent)).toEqual(recentBefore);
     expect(await evidenceOf(old)).toEqual(oldEvidence);
@@ -123,7 +175,16 @@ describe('output retention', () => {
 
 describe('inventory retention', () => {
   it('deletes instances not seen for longer than the setting, in batches, and keeps the others', async () => {
-    const record = (id: string) => ({ instanceId: id, partition: 'aws' as const, accountId: '111111111111', region: 'us-east-1', pingStatus: 'Online', platformType: 'Linux', platformName: 'Rocky', computerName: id });
+    const record = (id: string) => ({
+      instanceId: id,
+      partition: 'aws' as const,
+      accountId: '111111111111',
+      region: 'us-east-1',
+      pingStatus: 'Online',
+      platformType: 'Linux',
+      platformName: 'Rocky',
+      computerName: id,
+    });
     const stale = Array.from({ length: 7 }, (_, i) => `i-stale${String(i).padStart(10, '0')}`);
     const fresh = ['i-fresh0000000001', 'i-fresh0000000002'];
     await upsertInstances(db.pool, [...stale, ...fresh].map(record));
@@ -136,7 +197,18 @@ describe('inventory retention', () => {
 
   it('runRetention does both and reports the counts', async () => {
     const old = await finishedRun(4, 120);
-    await upsertInstances(db.pool, [{ instanceId: 'i-gone00000000001', partition: 'aws', accountId: '111111111111', region: 'us-east-1', pingStatus: null, platformType: null, platformName: null, computerName: null }]);
+    await upsertInstances(db.pool, [
+      {
+        instanceId: 'i-gone00000000001',
+        partition: 'aws',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        pingStatus: null,
+        platformType: null,
+        platformName: null,
+        computerName: null,
+      },
+    ]);
     await owner.query(`update instances set last_seen_at = now() - interval '400 days' where instance_id = 'i-gone00000000001'`);
     const report = await runRetention(runtime, { outputRetentionDays: 90, instanceRetentionDays: 30, batchSize: 1000 });
     expect(report).toEqual({ outputPruned: 4, instancesDeleted: 1, batches: 2 });

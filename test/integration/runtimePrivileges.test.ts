@@ -72,17 +72,31 @@ describe('the runtime role (issue 8)', () => {
     expect(await failure(runtime, 'delete from audit_events')).toMatch(/permission denied for table audit_events/u);
     expect(await failure(runtime, 'truncate audit_events')).toMatch(/permission denied for table audit_events/u);
     expect(await failure(runtime, 'alter table audit_events disable trigger all')).toMatch(/must be owner of table audit_events/u);
-    expect(await failure(runtime, 'alter table audit_events disable trigger audit_events_no_update')).toMatch(/must be owner of table audit_events/u);
-    expect(await failure(runtime, 'alter table audit_events disable trigger audit_events_no_truncate')).toMatch(/must be owner of table audit_events/u);
+    expect(await failure(runtime, 'alter table audit_events disable trigger audit_events_no_update')).toMatch(
+      /must be owner of table audit_events/u,
+    );
+    expect(await failure(runtime, 'alter table audit_events disable trigger audit_events_no_truncate')).toMatch(
+      /must be owner of table audit_events/u,
+    );
     expect(await failure(runtime, 'drop table audit_events')).toMatch(/must be owner of table audit_events/u);
-    expect(await failure(runtime, 'create trigger rewrite before insert on audit_events for each row execute function audit_events_append_only()'))
-      .toMatch(/permission denied for table audit_events/u);
+    expect(
+      await failure(
+        runtime,
+        'create trigger rewrite before insert on audit_events for each row execute function audit_events_append_only()',
+      ),
+    ).toMatch(/permission denied for table audit_events/u);
     // It can neither become the owner nor switch triggers off for its session.
-    expect(await failure(runtime, `set role ${(await owner.query<{ o: string }>(`select pg_get_userbyid(relowner) as o from pg_class where oid = 'audit_events'::regclass`)).rows[0]?.o}`))
-      .toMatch(/permission denied to set role/u);
+    expect(
+      await failure(
+        runtime,
+        `set role ${(await owner.query<{ o: string }>(`select pg_get_userbyid(relowner) as o from pg_class where oid = 'audit_events'::regclass`)).rows[0]?.o}`,
+      ),
+    ).toMatch(/permission denied to set role/u);
     expect(await failure(runtime, 'set session_replication_role = replica')).toMatch(/permission denied to set parameter/u);
 
-    const after = await runtime.query<{ n: number }>(`select count(*)::int as n from audit_events where action = 'test.append' and actor = 'U0TEST'`);
+    const after = await runtime.query<{ n: number }>(
+      `select count(*)::int as n from audit_events where action = 'test.append' and actor = 'U0TEST'`,
+    );
     expect(after.rows[0]?.n).toBe(1);
   });
 
@@ -103,9 +117,13 @@ describe('the runtime role (issue 8)', () => {
     // pgmigrations' own sequence is the migrator's business; the bot only reads that table.
     for (const s of sequences.rows) expect(s, s.sequence).toMatchObject({ usage: s.sequence !== 'pgmigrations_id_seq', update: false });
 
-    const owned = await owner.query(`select relname from pg_class where relowner = '${RUNTIME}'::regrole or relowner = '${TEST_RUNTIME_LOGIN}'::regrole`);
+    const owned = await owner.query(
+      `select relname from pg_class where relowner = '${RUNTIME}'::regrole or relowner = '${TEST_RUNTIME_LOGIN}'::regrole`,
+    );
     expect(owned.rows).toEqual([]);
-    const schema = await owner.query<{ create: boolean }>(`select has_schema_privilege('${RUNTIME}', current_schema(), 'CREATE') as create`);
+    const schema = await owner.query<{ create: boolean }>(
+      `select has_schema_privilege('${RUNTIME}', current_schema(), 'CREATE') as create`,
+    );
     expect(schema.rows[0]?.create).toBe(false);
   });
 

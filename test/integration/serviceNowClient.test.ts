@@ -11,7 +11,9 @@ let sn: FakeServiceNow;
 
 beforeAll(async () => {
   sn = await startFakeServiceNow({
-    user: 'pcm.bot', password: 'pw', oauth: { clientId: 'client', clientSecret: 'secret', tokenTtlSeconds: 600 },
+    user: 'pcm.bot',
+    password: 'pw',
+    oauth: { clientId: 'client', clientSecret: 'secret', tokenTtlSeconds: 600 },
     changes: [changeInWindow(CHANGE, { change: { cis: ['web-01', 'i-0abc1234'] } })],
     slowMs: 1_000,
   });
@@ -25,10 +27,18 @@ beforeEach(() => {
 const basic = (over: Partial<ServiceNowClientOptions> = {}) =>
   createServiceNowClient({ url: sn.url, auth: { kind: 'basic', user: 'pcm.bot', password: 'pw' }, timeoutMs: 2_000, ...over });
 const oauth = (over: Partial<ServiceNowClientOptions> = {}) =>
-  createServiceNowClient({ url: `${sn.url}/`, auth: { kind: 'oauth', clientId: 'client', clientSecret: 'secret' }, timeoutMs: 2_000, ...over });
+  createServiceNowClient({
+    url: `${sn.url}/`,
+    auth: { kind: 'oauth', clientId: 'client', clientSecret: 'secret' },
+    timeoutMs: 2_000,
+    ...over,
+  });
 
 const failure = async (p: Promise<unknown>): Promise<ServiceNowError> => {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ServiceNowError);
   return error as ServiceNowError;
 };
@@ -138,7 +148,14 @@ describe('ServiceNow client: faults are errors, never answers', () => {
   });
 
   it('unreachable (nothing listening)', async () => {
-    const error = await failure(createServiceNowClient({ url: 'http://127.0.0.1:9', auth: { kind: 'basic', user: 'u', password: 'p' }, timeoutMs: 500, attempts: 1 }).getChange(CHANGE));
+    const error = await failure(
+      createServiceNowClient({
+        url: 'http://127.0.0.1:9',
+        auth: { kind: 'basic', user: 'u', password: 'p' },
+        timeoutMs: 500,
+        attempts: 1,
+      }).getChange(CHANGE),
+    );
     expect(error.kind).toBe('unreachable');
   });
 });
@@ -163,10 +180,11 @@ const startServer = async (handler: (req: IncomingMessage, res: ServerResponse) 
 
 describe('ServiceNow client: redirects, huge answers and clear-text URLs are refused', () => {
   // The redirect points at the real (fake) instance: following it would work, and would hand it the secret.
-  const redirector = () => startServer((req, res) => {
-    res.writeHead(307, { location: `${sn.url}${req.url ?? '/'}` });
-    res.end();
-  });
+  const redirector = () =>
+    startServer((req, res) => {
+      res.writeHead(307, { location: `${sn.url}${req.url ?? '/'}` });
+      res.end();
+    });
 
   it('a 307 on the OAuth token endpoint: refused, the client secret is not re-sent anywhere', async () => {
     const hop = await redirector();

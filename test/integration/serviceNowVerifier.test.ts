@@ -96,12 +96,22 @@ describe('optional rules: assignment group and CI coverage', () => {
     expect((await verifier().verify(CHANGE)).ok).toBe(true);
     expect((await verifier({ requiredAssignmentGroups: ['platform operations'] }).verify(CHANGE)).ok).toBe(true);
     expect((await verifier({ requiredAssignmentGroups: [sysIdFor('group:Platform Operations')] }).verify(CHANGE)).ok).toBe(true);
-    expect(await verifier({ requiredAssignmentGroups: ['Database Team'] }).verify(CHANGE)).toMatchObject({ ok: false, code: 'change_wrong_group' });
+    expect(await verifier({ requiredAssignmentGroups: ['Database Team'] }).verify(CHANGE)).toMatchObject({
+      ok: false,
+      code: 'change_wrong_group',
+    });
   });
 
   it('CI coverage of the given targets (task_ci), by instance id or host name', async () => {
     const v = verifier({ requireCiCoverage: true });
-    expect((await v.verify(CHANGE, [{ instanceId: 'i-0000000000000000a', computerName: null }, { instanceId: 'i-0000000000000000b', computerName: 'web-01.corp' }])).ok).toBe(true);
+    expect(
+      (
+        await v.verify(CHANGE, [
+          { instanceId: 'i-0000000000000000a', computerName: null },
+          { instanceId: 'i-0000000000000000b', computerName: 'web-01.corp' },
+        ])
+      ).ok,
+    ).toBe(true);
     const refused = await v.verify(CHANGE, [{ instanceId: 'i-0000000000000000c', computerName: 'db-07' }]);
     expect(refused).toMatchObject({ ok: false, code: 'change_ci_not_covered' });
     if (!refused.ok) expect(refused.message).toContain('i-0000000000000000c (db-07)');
@@ -112,12 +122,35 @@ describe('optional rules: assignment group and CI coverage', () => {
   it('CI coverage before dispatch (no targets given): the targets of approved and running runs under the change', async () => {
     const script = { sha256: 'a'.repeat(64), tool: 't', action: 'a', name: 't/a.sh', interpreter: 'bash', content: 'echo' };
     await upsertScripts(db.pool, [script]);
-    await upsertInstances(db.pool, [{ instanceId: 'i-0000000000000000d', partition: 'aws', accountId: '111111111111', region: 'us-east-1', pingStatus: 'Online', platformType: 'Linux', platformName: null, computerName: 'web-01' }]);
+    await upsertInstances(db.pool, [
+      {
+        instanceId: 'i-0000000000000000d',
+        partition: 'aws',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        pingStatus: 'Online',
+        platformType: 'Linux',
+        platformName: null,
+        computerName: 'web-01',
+      },
+    ]);
     const addRun = async (instanceId: string) => {
       const id = randomUUID();
       await insertRun(db.pool, {
-        id, tool: 't', action: 'a', params: {}, scriptSha256: script.sha256, requesterId: 'U0REQ', channelId: 'C0OPS', approvalChannelId: 'C0APP',
-        changeNumber: CHANGE, planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false, targetCount: 1, correlationId: randomUUID(),
+        id,
+        tool: 't',
+        action: 'a',
+        params: {},
+        scriptSha256: script.sha256,
+        requesterId: 'U0REQ',
+        channelId: 'C0OPS',
+        approvalChannelId: 'C0APP',
+        changeNumber: CHANGE,
+        planDigest: 'b'.repeat(64),
+        approvalsRequired: 1,
+        mutates: false,
+        targetCount: 1,
+        correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + 60_000),
       });
       const target = { instanceId, accountId: '111111111111', region: 'us-east-1', partition: 'aws' as const };

@@ -33,7 +33,16 @@ beforeAll(async () => {
     createTestDatabase(),
     loadRegistry(),
   ]);
-  await upsertChange(db.pool, { number: CHANGE, sysId: sysIdFor(CHANGE), state: '-1', plannedStart: null, plannedEnd: null, assignmentGroup: null, shortDescription: null, verdict: 'ok' });
+  await upsertChange(db.pool, {
+    number: CHANGE,
+    sysId: sysIdFor(CHANGE),
+    state: '-1',
+    plannedStart: null,
+    plannedEnd: null,
+    assignmentGroup: null,
+    shortDescription: null,
+    verdict: 'ok',
+  });
 });
 afterAll(async () => {
   await Promise.all([sn.close(), db.drop()]);
@@ -44,12 +53,33 @@ beforeEach(() => sn.setMode('up'));
 const startedRun = async (): Promise<string> => {
   const action = registry.action('qc-prep', 'initial-qc');
   if (!action) throw new Error('qc-prep/initial-qc is missing');
-  await upsertScripts(db.pool, [{ sha256: action.scriptSha256, tool: 'qc-prep', action: 'initial-qc', name: 'qc-prep/initial-qc.sh', interpreter: 'bash', content: action.scriptContent }]);
+  await upsertScripts(db.pool, [
+    {
+      sha256: action.scriptSha256,
+      tool: 'qc-prep',
+      action: 'initial-qc',
+      name: 'qc-prep/initial-qc.sh',
+      interpreter: 'bash',
+      content: action.scriptContent,
+    },
+  ]);
   const id = randomUUID();
   await insertRun(db.pool, {
-    id, tool: 'qc-prep', action: 'initial-qc', params: {}, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER', channelId: 'C0OPS',
-    approvalChannelId: 'C0APP', changeNumber: CHANGE, planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false, targetCount: 2,
-    correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 60_000),
+    id,
+    tool: 'qc-prep',
+    action: 'initial-qc',
+    params: {},
+    scriptSha256: action.scriptSha256,
+    requesterId: 'U0REQUESTER',
+    channelId: 'C0OPS',
+    approvalChannelId: 'C0APP',
+    changeNumber: CHANGE,
+    planDigest: 'b'.repeat(64),
+    approvalsRequired: 1,
+    mutates: false,
+    targetCount: 2,
+    correlationId: randomUUID(),
+    approvalExpiresAt: new Date(Date.now() + 60_000),
   });
   await insertExecutions(db.pool, id, action.scriptSha256, [
     { instanceId: 'i-0000000000000000a', accountId: '111111111111', region: 'us-east-1', partition: 'aws' },
@@ -65,7 +95,13 @@ const startedRun = async (): Promise<string> => {
 
 const writer = (o: { maxAttempts?: number } = {}): WorkNoteWriter =>
   createWorkNoteWriter({
-    pool: db.pool, registry, links, logger, retryBaseSeconds: 0.05, maxRetrySeconds: 0.05, maxAttempts: o.maxAttempts ?? 10,
+    pool: db.pool,
+    registry,
+    links,
+    logger,
+    retryBaseSeconds: 0.05,
+    maxRetrySeconds: 0.05,
+    maxAttempts: o.maxAttempts ?? 10,
     client: createServiceNowClient({ url: sn.url, auth: { kind: 'basic', user: 'pcm.bot', password: 'pw' }, timeoutMs: 500, attempts: 1 }),
   });
 
@@ -123,7 +159,10 @@ describe('ServiceNow work notes for a run', () => {
     await notifier.runFinished({ runId }, 'succeeded', { success: 2 }, []);
     await w.drain();
     const pending = await listWorkNotes(db.pool, runId);
-    expect(pending.map((n) => [n.kind, n.attempts, n.written_at])).toEqual([['started', 1, null], ['finished', 0, null]]);
+    expect(pending.map((n) => [n.kind, n.attempts, n.written_at])).toEqual([
+      ['started', 1, null],
+      ['finished', 0, null],
+    ]);
     expect(pending[0]?.last_error).toMatch(/HTTP 503/u);
     expect(notesFor(runId)).toHaveLength(0);
 
@@ -151,9 +190,21 @@ describe('ServiceNow work notes for a run', () => {
     const action = registry.action('qc-prep', 'initial-qc');
     const id = randomUUID();
     await insertRun(db.pool, {
-      id, tool: 'qc-prep', action: 'initial-qc', params: {}, scriptSha256: action?.scriptSha256 ?? '', requesterId: 'U0REQUESTER', channelId: 'C0OPS',
-      approvalChannelId: 'C0APP', changeNumber: CHANGE, planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false, targetCount: 1,
-      correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() - 1_000),
+      id,
+      tool: 'qc-prep',
+      action: 'initial-qc',
+      params: {},
+      scriptSha256: action?.scriptSha256 ?? '',
+      requesterId: 'U0REQUESTER',
+      channelId: 'C0OPS',
+      approvalChannelId: 'C0APP',
+      changeNumber: CHANGE,
+      planDigest: 'b'.repeat(64),
+      approvalsRequired: 1,
+      mutates: false,
+      targetCount: 1,
+      correlationId: randomUUID(),
+      approvalExpiresAt: new Date(Date.now() - 1_000),
     });
     await createWorkNoteNotifier({ pool: db.pool, logger }).runFinished({ runId: id }, 'expired', {}, []);
     expect(await listWorkNotes(db.pool, id)).toHaveLength(0);

@@ -20,10 +20,29 @@ let registry: ToolRegistry;
 let outbox: Outbox;
 
 beforeAll(async () => {
-  [slack, db, registry] = await Promise.all([startFakeSlack({ channels: { [OPS]: { name: 'ops' }, C0APP00001: { name: 'approvals' } } }), createTestDatabase(), loadRegistry()]);
-  await upsertChange(db.pool, { number: 'CHG0012345', sysId: 'a'.repeat(32), state: '-1', plannedStart: null, plannedEnd: null, assignmentGroup: null, shortDescription: null, verdict: 'ok' });
+  [slack, db, registry] = await Promise.all([
+    startFakeSlack({ channels: { [OPS]: { name: 'ops' }, C0APP00001: { name: 'approvals' } } }),
+    createTestDatabase(),
+    loadRegistry(),
+  ]);
+  await upsertChange(db.pool, {
+    number: 'CHG0012345',
+    sysId: 'a'.repeat(32),
+    state: '-1',
+    plannedStart: null,
+    plannedEnd: null,
+    assignmentGroup: null,
+    shortDescription: null,
+    verdict: 'ok',
+  });
   outbox = createOutbox({
-    pool: db.pool, registry, logger: pino({ level: 'silent' }), retryBaseMs: 20, retryMaxMs: 50, updateIntervalMs: 0, postBurst: 100,
+    pool: db.pool,
+    registry,
+    logger: pino({ level: 'silent' }),
+    retryBaseMs: 20,
+    retryMaxMs: 50,
+    updateIntervalMs: 0,
+    postBurst: 100,
     client: new WebClient(slack.botToken, { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
   });
 });
@@ -36,12 +55,33 @@ beforeEach(() => slack.reset());
 const newRun = async (): Promise<string> => {
   const action = registry.action('qc-prep', 'initial-qc');
   if (!action) throw new Error('qc-prep/initial-qc is missing');
-  await upsertScripts(db.pool, [{ sha256: action.scriptSha256, tool: 'qc-prep', action: 'initial-qc', name: 'qc-prep/initial-qc.sh', interpreter: 'bash', content: action.scriptContent }]);
+  await upsertScripts(db.pool, [
+    {
+      sha256: action.scriptSha256,
+      tool: 'qc-prep',
+      action: 'initial-qc',
+      name: 'qc-prep/initial-qc.sh',
+      interpreter: 'bash',
+      content: action.scriptContent,
+    },
+  ]);
   const id = randomUUID();
   await insertRun(db.pool, {
-    id, tool: 'qc-prep', action: 'initial-qc', params: {}, scriptSha256: action.scriptSha256, requesterId: 'U0REQUESTER', channelId: OPS,
-    approvalChannelId: 'C0APP00001', changeNumber: 'CHG0012345', planDigest: 'b'.repeat(64), approvalsRequired: 1, mutates: false, targetCount: 2,
-    correlationId: randomUUID(), approvalExpiresAt: new Date(Date.now() + 60_000),
+    id,
+    tool: 'qc-prep',
+    action: 'initial-qc',
+    params: {},
+    scriptSha256: action.scriptSha256,
+    requesterId: 'U0REQUESTER',
+    channelId: OPS,
+    approvalChannelId: 'C0APP00001',
+    changeNumber: 'CHG0012345',
+    planDigest: 'b'.repeat(64),
+    approvalsRequired: 1,
+    mutates: false,
+    targetCount: 2,
+    correlationId: randomUUID(),
+    approvalExpiresAt: new Date(Date.now() + 60_000),
   });
   return id;
 };
@@ -57,7 +97,10 @@ const deliverAll = async (runId: string): Promise<void> => {
 };
 
 const okCalls = (from = 0) =>
-  slack.calls.slice(from).filter((c) => c.ok).map((c) => `${c.method} ${c.args['thread_ts'] ? 'reply ' : ''}${String(c.args['text']).slice(0, 8)}`);
+  slack.calls
+    .slice(from)
+    .filter((c) => c.ok)
+    .map((c) => `${c.method} ${c.args['thread_ts'] ? 'reply ' : ''}${String(c.args['text']).slice(0, 8)}`);
 
 describe('the outbox delivery', () => {
   it('sends a stream strictly in order: while the parent post fails, nothing of its thread goes out, and the ts it gets is used after', async () => {
@@ -72,7 +115,11 @@ describe('the outbox delivery', () => {
     expect(okCalls()).toEqual(['chat.postMessage Linux QC', 'chat.postMessage reply first re', 'chat.postMessage reply second r']);
     const run = await getRun(db.pool, runId);
     expect(slack.thread(OPS, run?.message_ts ?? '').map((m) => m.text)).toEqual(['first reply', 'second reply']);
-    expect((await listOwed(db.pool, runId)).map((r) => [r.kind, r.state, r.attempts])).toEqual([['run_parent', 'sent', 4], ['run_reply', 'sent', 1], ['run_reply', 'sent', 1]]);
+    expect((await listOwed(db.pool, runId)).map((r) => [r.kind, r.state, r.attempts])).toEqual([
+      ['run_parent', 'sent', 4],
+      ['run_reply', 'sent', 1],
+      ['run_reply', 'sent', 1],
+    ]);
   });
 
   it('coalesces updates of one message that wait: five progress updates cost one chat.update, in its place before the next reply', async () => {

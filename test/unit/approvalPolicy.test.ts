@@ -5,7 +5,13 @@ import { rosterOf } from '../../src/domain/roster.ts';
 const now = new Date('2026-11-26T12:00:00Z');
 const base: ApprovalContext = {
   approverId: 'U0APPROVER',
-  run: { status: 'pending_approval', requesterId: 'U0REQUESTER', planDigest: 'a'.repeat(64), approvalsRequired: 1, approvalExpiresAt: new Date(now.getTime() + 60_000) },
+  run: {
+    status: 'pending_approval',
+    requesterId: 'U0REQUESTER',
+    planDigest: 'a'.repeat(64),
+    approvalsRequired: 1,
+    approvalExpiresAt: new Date(now.getTime() + 60_000),
+  },
   clickedDigest: 'a'.repeat(64),
   allowedApprovers: rosterOf(['U0APPROVER', 'U0SECOND', 'U0REQUESTER']),
   priorApprovers: [],
@@ -20,7 +26,11 @@ describe('decideApproval', () => {
   it.each([
     ['self approval, even when the requester is an approver', { approverId: 'U0REQUESTER' }, 'self_approval'],
     ['non-approver', { approverId: 'U0SOMEONE' }, 'not_approver'],
-    ['approvers group not verifiable with Slack (fail closed)', { approverId: 'U0SOMEONE', allowedApprovers: rosterOf(['U0APPROVER'], false) }, 'approvers_unverified'],
+    [
+      'approvers group not verifiable with Slack (fail closed)',
+      { approverId: 'U0SOMEONE', allowedApprovers: rosterOf(['U0APPROVER'], false) },
+      'approvers_unverified',
+    ],
     ['digest mismatch', { clickedDigest: 'b'.repeat(64) }, 'digest_mismatch'],
     ['expired', { now: new Date(now.getTime() + 120_000) }, 'expired'],
     ['already decided', { run: { ...base.run, status: 'approved' as const } }, 'not_pending'],
@@ -50,13 +60,20 @@ describe('decideRejection', () => {
   const allowedApprovers = rosterOf(['U0APPROVER']);
   it.each([
     ['an approver', { rejecterId: 'U0APPROVER', run, allowedApprovers }],
-    ['the requester withdrawing, even when Slack cannot confirm the roster', { rejecterId: 'U0REQUESTER', run, allowedApprovers: rosterOf([], false) }],
+    [
+      'the requester withdrawing, even when Slack cannot confirm the roster',
+      { rejecterId: 'U0REQUESTER', run, allowedApprovers: rosterOf([], false) },
+    ],
   ])('lets %s reject', (_name, c) => {
     expect(decideRejection(c)).toEqual({ ok: true });
   });
   it.each([
     ['non-approver', { rejecterId: 'U0SOMEONE', run, allowedApprovers }, 'not_approver'],
-    ['roster not verifiable with Slack (fail closed)', { rejecterId: 'U0SOMEONE', run, allowedApprovers: rosterOf(['U0APPROVER'], false) }, 'approvers_unverified'],
+    [
+      'roster not verifiable with Slack (fail closed)',
+      { rejecterId: 'U0SOMEONE', run, allowedApprovers: rosterOf(['U0APPROVER'], false) },
+      'approvers_unverified',
+    ],
     ['already decided', { rejecterId: 'U0APPROVER', run: { ...run, status: 'approved' as const }, allowedApprovers }, 'not_pending'],
   ])('refuses: %s', (_name, c, code) => {
     expect(decideRejection(c)).toMatchObject({ ok: false, code });

@@ -26,7 +26,10 @@ describe('approverSourcesFor (TOOL_APPROVER_GROUPS)', () => {
     expect(approverSourcesFor('qc-prep', global, { 'sft-fix': ['S0SFT'] })).toEqual(global);
   });
   it("replaces them with the tool's own groups and users", () => {
-    expect(approverSourcesFor('sft-fix', global, { 'sft-fix': ['S0SFT', 'U0ALICE', 'W0BOB'] })).toEqual({ userIds: ['U0ALICE', 'W0BOB'], groupIds: ['S0SFT'] });
+    expect(approverSourcesFor('sft-fix', global, { 'sft-fix': ['S0SFT', 'U0ALICE', 'W0BOB'] })).toEqual({
+      userIds: ['U0ALICE', 'W0BOB'],
+      groupIds: ['S0SFT'],
+    });
   });
   it('ignores an empty list', () => {
     expect(approverSourcesFor('sft-fix', global, { 'sft-fix': [] })).toEqual(global);
@@ -35,7 +38,10 @@ describe('approverSourcesFor (TOOL_APPROVER_GROUPS)', () => {
 
 describe('decideCancel', () => {
   const base = (status: RunStatus, over: Partial<CancelContext> = {}): CancelContext => ({
-    userId: 'U0REQ', run: { status, requesterId: 'U0REQ', cancelRequestedBy: null }, approvers: rosterOf(['U0APP']), ...over,
+    userId: 'U0REQ',
+    run: { status, requesterId: 'U0REQ', cancelRequestedBy: null },
+    approvers: rosterOf(['U0APP']),
+    ...over,
   });
   it.each<[string, CancelContext, string]>([
     ['the requester cancels a pending request at once', base('pending_approval'), 'cancel_now'],
@@ -47,9 +53,19 @@ describe('decideCancel', () => {
   });
   it.each<[string, CancelContext, string]>([
     ['someone else', base('running', { userId: 'U0OTHER' }), 'not_allowed'],
-    ['someone else while the approvers cannot be verified', base('running', { userId: 'U0OTHER', approvers: rosterOf([], false) }), 'approvers_unverified'],
-    ['twice', base('running', { run: { status: 'running', requesterId: 'U0REQ', cancelRequestedBy: 'U0APP' } }), 'cancel_already_requested'],
-    ...(['succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired'] as const).map((s): [string, CancelContext, string] => [`a ${s} run`, base(s), 'already_ended']),
+    [
+      'someone else while the approvers cannot be verified',
+      base('running', { userId: 'U0OTHER', approvers: rosterOf([], false) }),
+      'approvers_unverified',
+    ],
+    [
+      'twice',
+      base('running', { run: { status: 'running', requesterId: 'U0REQ', cancelRequestedBy: 'U0APP' } }),
+      'cancel_already_requested',
+    ],
+    ...(['succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired'] as const).map(
+      (s): [string, CancelContext, string] => [`a ${s} run`, base(s), 'already_ended'],
+    ),
   ])('refuses %s', (_name, context, code) => {
     const verdict = decideCancel(context);
     expect(verdict).toMatchObject({ ok: false, code });

@@ -43,7 +43,7 @@ const cases: readonly (readonly [string, string, boolean])[] = [
   ['test/unit/probe.test.ts', '../../src/sandbox/console.ts', false],
 ];
 
-describe('the architecture\'s dependency rules are linted', () => {
+describe("the architecture's dependency rules are linted", () => {
   it.each(cases)('%s importing %s: refused %s', async (file, specifier, expected) => {
     expect(await refused(file, specifier)).toBe(expected);
   });

@@ -102,7 +102,8 @@ describe('buildCommands', () => {
   it('produces the documented layout', () => {
     const commands = buildCommands({ action: echo, params: validParams, context });
     const delimiter = `PCM_SCRIPT_${echo.scriptSha256.slice(0, 16)}`;
-    const BOOTSTRAP = 'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
+    const BOOTSTRAP =
+      'PCM_SCRIPT=$(/bin/cat) && [ -n "$PCM_SCRIPT" ] || exit 125; export -n PCM_SCRIPT; exec /bin/bash -c "$PCM_SCRIPT" "$0" </dev/null';
     const scriptLines = echo.scriptContent.replace(/\n$/u, '').split('\n');
     expect(commands).toEqual([
       'unset PCM_ROOT',
@@ -233,7 +234,8 @@ describe('buildCommands', () => {
     const action = probe(PRINT_PARAMS, z.object({ text: z.string() }));
     const commands = buildCommands({ action, params: { text: 'line1\nline2\n' }, context });
     expect(commands.filter((c) => c.startsWith('export PCM_PARAM_TEXT='))).toEqual(["export PCM_PARAM_TEXT='line1\nline2\n'"]);
-    for (const outer of OUTERS) expect(nulFrames(run(outer, commands).stdout), outer.name).toEqual(utf8({ PCM_PARAM_TEXT: 'line1\nline2\n' }));
+    for (const outer of OUTERS)
+      expect(nulFrames(run(outer, commands).stdout), outer.name).toEqual(utf8({ PCM_PARAM_TEXT: 'line1\nline2\n' }));
   });
 
   it('formats numbers as plain decimals and booleans as true/false', () => {
@@ -269,15 +271,20 @@ describe('buildCommands', () => {
         { ...validParams, note: '' },
         Object.fromEntries(Object.entries(validParams).filter(([k]) => k !== 'hostname')),
       ];
-      for (const params of bad) expect(() => buildCommands({ action: echo, params, context }), JSON.stringify(params)).toThrow(/invalid parameters/u);
+      for (const params of bad)
+        expect(() => buildCommands({ action: echo, params, context }), JSON.stringify(params)).toThrow(/invalid parameters/u);
     });
 
     it('unknown parameters instead of silently dropping them', () => {
-      expect(() => buildCommands({ action: echo, params: { ...validParams, extra: 'x' }, context })).toThrow(/unknown parameter\(s\) extra/u);
+      expect(() => buildCommands({ action: echo, params: { ...validParams, extra: 'x' }, context })).toThrow(
+        /unknown parameter\(s\) extra/u,
+      );
     });
 
     it('parameters that are not an object', () => {
-      expect(() => buildCommands({ action: echo, params: null as unknown as Record<string, unknown>, context })).toThrow(/must be an object/u);
+      expect(() => buildCommands({ action: echo, params: null as unknown as Record<string, unknown>, context })).toThrow(
+        /must be an object/u,
+      );
     });
 
     it('an invalid run context', () => {
@@ -288,12 +295,16 @@ describe('buildCommands', () => {
         { ...context, changeNumber: 'CHG0012345\n' },
         { ...context, changeNumber: 'CHG0012345; reboot' },
       ]) {
-        expect(() => buildCommands({ action: echo, params: validParams, context: bad }), JSON.stringify(bad)).toThrow(/invalid run context/u);
+        expect(() => buildCommands({ action: echo, params: validParams, context: bad }), JSON.stringify(bad)).toThrow(
+          /invalid run context/u,
+        );
       }
     });
 
     it('settings with a bad key or a NUL', () => {
-      expect(() => buildCommands({ action: echo, params: validParams, context: { ...context, settings: { bad_key: 'x' } } })).toThrow(/must match/u);
+      expect(() => buildCommands({ action: echo, params: validParams, context: { ...context, settings: { bad_key: 'x' } } })).toThrow(
+        /must match/u,
+      );
       expect(() => buildCommands({ action: echo, params: validParams, context: { ...context, settings: { ok: 'a\0b' } } })).toThrow(/NUL/u);
     });
 
@@ -315,11 +326,15 @@ describe('buildCommands', () => {
     it('an empty script, a script with NUL, and a script too large to exec', () => {
       expect(() => buildCommands({ action: probe(' \n'), params: {}, context })).toThrow(/empty/u);
       expect(() => buildCommands({ action: probe('echo a\0b\n'), params: {}, context })).toThrow(/NUL/u);
-      expect(() => buildCommands({ action: probe(`#${'x'.repeat(131_071)}`), params: {}, context })).toThrow(/limit for one exec argument/u);
+      expect(() => buildCommands({ action: probe(`#${'x'.repeat(131_071)}`), params: {}, context })).toThrow(
+        /limit for one exec argument/u,
+      );
     });
 
     it('actions that are not bash on Linux', () => {
-      expect(() => buildCommands({ action: probe('echo', z.object({}), { platform: 'Windows' }), params: {}, context })).toThrow(/only bash on Linux/u);
+      expect(() => buildCommands({ action: probe('echo', z.object({}), { platform: 'Windows' }), params: {}, context })).toThrow(
+        /only bash on Linux/u,
+      );
     });
 
     it('a script containing its own heredoc delimiter line', async () => {
@@ -336,7 +351,9 @@ describe('buildCommands', () => {
         const colliding = probe('echo a\nPCM_SCRIPT_ffffffffffffffff\necho b\n', z.object({}), { scriptSha256: fake });
         expect(() => build({ action: colliding, params: {}, context })).toThrow(/heredoc delimiter line PCM_SCRIPT_ffffffffffffffff/u);
         // Near misses are fine: only an exact line ends a heredoc.
-        const nearMiss = probe('echo a\nPCM_SCRIPT_ffffffffffffffff \n\tPCM_SCRIPT_ffffffffffffffff\n', z.object({}), { scriptSha256: fake });
+        const nearMiss = probe('echo a\nPCM_SCRIPT_ffffffffffffffff \n\tPCM_SCRIPT_ffffffffffffffff\n', z.object({}), {
+          scriptSha256: fake,
+        });
         expect(build({ action: nearMiss, params: {}, context }).at(-1)).toBe('PCM_SCRIPT_ffffffffffffffff');
       } finally {
         vi.doUnmock('node:crypto');
@@ -345,7 +362,6 @@ describe('buildCommands', () => {
     });
   });
 });
-
 
 describe('property: quoting alone keeps arbitrary values inert (schema bypassed)', () => {
   // Fragments that would break out of naive quoting. MARK is a path inside the (otherwise empty)
@@ -357,7 +373,7 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
     '"',
     '`touch "$MARK"`',
     '$(touch "$MARK")',
-    "'; touch \"$MARK\"; '",
+    '\'; touch "$MARK"; \'',
     "'$(touch $MARK)'",
     "';touch pwned;'",
     '\ntouch "$MARK"\n',
@@ -385,7 +401,12 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
   const payload = fc
     .oneof(
       { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
-      { weight: 3, arbitrary: fc.array(fc.oneof(fc.constantFrom(...BREAKOUTS), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 10 }).map((p) => p.join('')) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .array(fc.oneof(fc.constantFrom(...BREAKOUTS), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 10 })
+          .map((p) => p.join('')),
+      },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
     )
     .map((s) => s.replaceAll('\0', ''));
@@ -394,7 +415,8 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
   const permissive = (count: number): LoadedAction =>
     probe(PRINT_PARAMS, z.object(Object.fromEntries(Array.from({ length: count }, (_, i) => [`v${i}`, z.string()]))));
   const paramsOf = (values: readonly string[]) => Object.fromEntries(values.map((v, i) => [`v${i}`, v]));
-  const expectedOf = (values: readonly string[]) => Object.fromEntries(values.map((v, i) => [paramEnvName(`v${i}`), Buffer.from(v, 'utf8')]));
+  const expectedOf = (values: readonly string[]) =>
+    Object.fromEntries(values.map((v, i) => [paramEnvName(`v${i}`), Buffer.from(v, 'utf8')]));
   const mark = () => path.join(shells.workDir, 'MARK');
   // A breakout leaves files behind; clear them so that shrinking blames the right input.
   const emptyWorkDir = () => {
@@ -412,7 +434,12 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
         const lines: string[] = [];
         for (const values of cases) {
           const commands = buildCommands({ action: permissive(values.length), params: paramsOf(values), context });
-          lines.push(...commands.slice(0, commands.findIndex((c) => c.startsWith('exec /bin/bash'))));
+          lines.push(
+            ...commands.slice(
+              0,
+              commands.findIndex((c) => c.startsWith('exec /bin/bash')),
+            ),
+          );
           for (const name of values.map((_, i) => paramEnvName(`v${i}`))) lines.push(`printf '%s=%s\\0' ${name} "$${name}"`);
           lines.push(String.raw`printf 'END\0'`);
         }
@@ -423,7 +450,10 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
           expect(result.status, name).toBe(0);
           const chunks = result.stdout.toString('latin1').split('END\0');
           expect(chunks.pop(), name).toBe('');
-          expect(chunks.map((c) => nulFrames(Buffer.from(c, 'latin1'))), name).toEqual(cases.map(expectedOf));
+          expect(
+            chunks.map((c) => nulFrames(Buffer.from(c, 'latin1'))),
+            name,
+          ).toEqual(cases.map(expectedOf));
         });
         expect(readdirSync(shells.workDir)).toEqual([]);
       }),
@@ -450,7 +480,10 @@ describe('property: quoting alone keeps arbitrary values inert (schema bypassed)
   });
 
   it('the script text reaches bash byte-exactly, whatever it contains', async () => {
-    const line = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom(...BREAKOUTS, 'EOF', "PCM_SCRIPT_'x'", '$(', '`', 'case x in x) ;; esac'));
+    const line = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.constantFrom(...BREAKOUTS, 'EOF', "PCM_SCRIPT_'x'", '$(', '`', 'case x in x) ;; esac'),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(line, { maxLength: 12 }), async (junk) => {
         emptyWorkDir();

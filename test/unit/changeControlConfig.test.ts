@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { envSchema } from '../../src/config/envSchema.ts';
 
 const base = {
-  SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-secret', OPS_TARGETS_FILE: 'targets.json', APPROVAL_CHANNEL_ID: 'C0APPROVALS',
-  APPROVER_USER_IDS: 'U0AAA', SERVICENOW_URL: 'https://example.service-now.com',
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 'secret-secret',
+  OPS_TARGETS_FILE: 'targets.json',
+  APPROVAL_CHANNEL_ID: 'C0APPROVALS',
+  APPROVER_USER_IDS: 'U0AAA',
+  SERVICENOW_URL: 'https://example.service-now.com',
 };
 const problems = (env: Record<string, string>): string[] => {
   const parsed = envSchema.safeParse(env);
@@ -38,20 +42,32 @@ describe('change control and approval settings', () => {
   it('defaults: rules off, a second approver for mutating actions, no per-tool approvers, requesters or channels', () => {
     const env = envSchema.parse(ok);
     expect(env).toMatchObject({
-      CHANGE_ASSIGNMENT_GROUPS: [], CHANGE_REQUIRE_CI_COVERAGE: false, SECOND_APPROVAL: 'mutating', TOOL_APPROVER_GROUPS: {}, TOOL_REQUESTER_GROUPS: {}, TOOL_ALLOWED_CHANNELS: {},
+      CHANGE_ASSIGNMENT_GROUPS: [],
+      CHANGE_REQUIRE_CI_COVERAGE: false,
+      SECOND_APPROVAL: 'mutating',
+      TOOL_APPROVER_GROUPS: {},
+      TOOL_REQUESTER_GROUPS: {},
+      TOOL_ALLOWED_CHANNELS: {},
     });
     expect(envSchema.parse({ ...ok, SECOND_APPROVAL: 'off' }).SECOND_APPROVAL).toBe('off');
   });
   it('parses every setting', () => {
     const env = envSchema.parse({
-      ...ok, CHANGE_ASSIGNMENT_GROUPS: 'Platform Operations, 0123456789abcdef0123456789abcdef', CHANGE_REQUIRE_CI_COVERAGE: 'true',
-      SECOND_APPROVAL: 'govcloud-mutating', TOOL_APPROVER_GROUPS: '{"sft-fix":"S0SFTTEAM","qc-prep":["S0QCTEAM","U0ALICE"]}',
-      TOOL_REQUESTER_GROUPS: '{"sft-fix":["S0SFTREQ","U0BOB"]}', TOOL_ALLOWED_CHANNELS: '{"sft-fix":"C0SFTOPS","qc-prep":["C0OPS","G0PRIVATE"]}',
+      ...ok,
+      CHANGE_ASSIGNMENT_GROUPS: 'Platform Operations, 0123456789abcdef0123456789abcdef',
+      CHANGE_REQUIRE_CI_COVERAGE: 'true',
+      SECOND_APPROVAL: 'govcloud-mutating',
+      TOOL_APPROVER_GROUPS: '{"sft-fix":"S0SFTTEAM","qc-prep":["S0QCTEAM","U0ALICE"]}',
+      TOOL_REQUESTER_GROUPS: '{"sft-fix":["S0SFTREQ","U0BOB"]}',
+      TOOL_ALLOWED_CHANNELS: '{"sft-fix":"C0SFTOPS","qc-prep":["C0OPS","G0PRIVATE"]}',
     });
     expect(env).toMatchObject({
-      CHANGE_ASSIGNMENT_GROUPS: ['Platform Operations', '0123456789abcdef0123456789abcdef'], CHANGE_REQUIRE_CI_COVERAGE: true, SECOND_APPROVAL: 'govcloud-mutating',
+      CHANGE_ASSIGNMENT_GROUPS: ['Platform Operations', '0123456789abcdef0123456789abcdef'],
+      CHANGE_REQUIRE_CI_COVERAGE: true,
+      SECOND_APPROVAL: 'govcloud-mutating',
       TOOL_APPROVER_GROUPS: { 'sft-fix': ['S0SFTTEAM'], 'qc-prep': ['S0QCTEAM', 'U0ALICE'] },
-      TOOL_REQUESTER_GROUPS: { 'sft-fix': ['S0SFTREQ', 'U0BOB'] }, TOOL_ALLOWED_CHANNELS: { 'sft-fix': ['C0SFTOPS'], 'qc-prep': ['C0OPS', 'G0PRIVATE'] },
+      TOOL_REQUESTER_GROUPS: { 'sft-fix': ['S0SFTREQ', 'U0BOB'] },
+      TOOL_ALLOWED_CHANNELS: { 'sft-fix': ['C0SFTOPS'], 'qc-prep': ['C0OPS', 'G0PRIVATE'] },
     });
   });
   it.each([

@@ -4,7 +4,14 @@ import { checkChange, checkCiCoverage, type ChangeFacts } from '../../src/domain
 const now = new Date('2026-11-26T12:00:00Z');
 const hours = (h: number) => new Date(now.getTime() + h * 3_600_000);
 const group = { id: '0123456789abcdef0123456789abcdef', name: 'Platform Operations' };
-const change = (over: Partial<ChangeFacts> = {}): ChangeFacts => ({ number: 'CHG0012345', state: '-1', plannedStart: hours(-1), plannedEnd: hours(1), assignmentGroup: group, ...over });
+const change = (over: Partial<ChangeFacts> = {}): ChangeFacts => ({
+  number: 'CHG0012345',
+  state: '-1',
+  plannedStart: hours(-1),
+  plannedEnd: hours(1),
+  assignmentGroup: group,
+  ...over,
+});
 const opts = { now, allowedStates: ['implement', 'scheduled'] as ('implement' | 'scheduled')[], graceMinutes: 0 };
 
 describe('checkChange: assignment group (optional)', () => {
@@ -27,7 +34,9 @@ describe('checkChange: assignment group (optional)', () => {
   });
 
   it('checks state and window before the group', () => {
-    expect(checkChange(change({ state: '3' }), { ...opts, requiredAssignmentGroups: ['DBA'] })).toMatchObject({ code: 'change_wrong_state' });
+    expect(checkChange(change({ state: '3' }), { ...opts, requiredAssignmentGroups: ['DBA'] })).toMatchObject({
+      code: 'change_wrong_state',
+    });
   });
 });
 
@@ -41,8 +50,22 @@ describe('checkCiCoverage', () => {
     ['a FQDN host name against a short CI, any case', [{ instanceId: 'i-1', computerName: 'db-01.corp.local' }], true],
     ['not two different FQDNs sharing a first label', [{ instanceId: 'i-9', computerName: 'web-01.other.example.org' }], false],
     ['not EC2 default names from another region', [{ instanceId: 'i-9', computerName: 'ip-10-0-0-1.us-west-2.compute.internal' }], false],
-    ['every target covered', [{ instanceId: 'i-0abc1234', computerName: null }, { instanceId: 'i-2', computerName: 'web-01' }], true],
-    ['one target not covered', [{ instanceId: 'i-0abc1234', computerName: null }, { instanceId: 'i-9', computerName: 'app-07' }], false],
+    [
+      'every target covered',
+      [
+        { instanceId: 'i-0abc1234', computerName: null },
+        { instanceId: 'i-2', computerName: 'web-01' },
+      ],
+      true,
+    ],
+    [
+      'one target not covered',
+      [
+        { instanceId: 'i-0abc1234', computerName: null },
+        { instanceId: 'i-9', computerName: 'app-07' },
+      ],
+      false,
+    ],
     ['no host name and not listed', [{ instanceId: 'i-9', computerName: null }], false],
     ['no targets is trivially covered', [], true],
   ])('%s', (_name, targets, ok) => {
@@ -57,7 +80,10 @@ describe('checkCiCoverage', () => {
   });
 
   it('refuses everything when the change lists no CI', () => {
-    expect(checkCiCoverage('CHG0012345', [{ instanceId: 'i-1', computerName: 'web-01' }], [])).toMatchObject({ ok: false, code: 'change_ci_not_covered' });
+    expect(checkCiCoverage('CHG0012345', [{ instanceId: 'i-1', computerName: 'web-01' }], [])).toMatchObject({
+      ok: false,
+      code: 'change_ci_not_covered',
+    });
   });
 
   it('names at most ten uncovered instances', () => {

@@ -3,7 +3,13 @@ import { checkChange, type ChangeFacts } from '../../src/domain/changeRules.ts';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const hours = (h: number) => new Date(now.getTime() + h * 3_600_000);
-const change = (over: Partial<ChangeFacts> = {}): ChangeFacts => ({ number: 'CHG0012345', state: '-1', plannedStart: hours(-1), plannedEnd: hours(1), ...over });
+const change = (over: Partial<ChangeFacts> = {}): ChangeFacts => ({
+  number: 'CHG0012345',
+  state: '-1',
+  plannedStart: hours(-1),
+  plannedEnd: hours(1),
+  ...over,
+});
 const opts = { now, allowedStates: ['implement', 'scheduled'] as ('implement' | 'scheduled')[], graceMinutes: 0 };
 
 describe('checkChange', () => {

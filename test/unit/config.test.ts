@@ -7,8 +7,21 @@ import { loadConfig } from '../../src/config/loadConfig.ts';
 const targets = {
   partitions: { aws: { profile: 'com' }, 'aws-us-gov': { profile: 'gov' } },
   accounts: [
-    { id: '111111111111', name: 'prod-com', partition: 'aws', regions: ['us-east-1', 'us-west-2'], roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution', externalId: 'ext-1' },
-    { id: '222222222222', name: 'prod-gov', partition: 'aws-us-gov', regions: ['us-gov-west-1'], roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution' },
+    {
+      id: '111111111111',
+      name: 'prod-com',
+      partition: 'aws',
+      regions: ['us-east-1', 'us-west-2'],
+      roleArn: 'arn:aws:iam::111111111111:role/PcmOpsExecution',
+      externalId: 'ext-1',
+    },
+    {
+      id: '222222222222',
+      name: 'prod-gov',
+      partition: 'aws-us-gov',
+      regions: ['us-gov-west-1'],
+      roleArn: 'arn:aws-us-gov:iam::222222222222:role/PcmOpsExecution',
+    },
   ],
 };
 
@@ -20,8 +33,14 @@ const writeTargets = async (value: unknown, name = 'targets.json'): Promise<stri
 };
 
 const env = (file: string) => ({
-  SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-secret', OPS_TARGETS_FILE: file, APPROVAL_CHANNEL_ID: 'C0APPROVALS',
-  APPROVER_USER_IDS: 'U0AAA,U0BBB', SERVICENOW_URL: 'https://example.service-now.com', SERVICENOW_USER: 'bot', SERVICENOW_PASSWORD: 'pw',
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 'secret-secret',
+  OPS_TARGETS_FILE: file,
+  APPROVAL_CHANNEL_ID: 'C0APPROVALS',
+  APPROVER_USER_IDS: 'U0AAA,U0BBB',
+  SERVICENOW_URL: 'https://example.service-now.com',
+  SERVICENOW_USER: 'bot',
+  SERVICENOW_PASSWORD: 'pw',
 });
 
 describe('loadConfig', () => {
@@ -48,14 +67,31 @@ describe('loadConfig', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const text = result.problems.join('\n');
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'OPS_TARGETS_FILE', 'APPROVAL_CHANNEL_ID', 'SERVICENOW_URL', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'APPROVER_USER_IDS']) {
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'OPS_TARGETS_FILE',
+      'APPROVAL_CHANNEL_ID',
+      'SERVICENOW_URL',
+      'SERVICENOW_USER',
+      'SERVICENOW_PASSWORD',
+      'APPROVER_USER_IDS',
+    ]) {
       expect(text).toContain(name);
     }
   });
 
   it.each([
-    ['a GovCloud account with a commercial role ARN', { ...targets.accounts[1], roleArn: 'arn:aws:iam::222222222222:role/R' }, /partition aws but the account is in aws-us-gov/u],
-    ['a GovCloud account with a commercial region', { ...targets.accounts[1], regions: ['us-east-1'] }, /region us-east-1 is not in partition aws-us-gov/u],
+    [
+      'a GovCloud account with a commercial role ARN',
+      { ...targets.accounts[1], roleArn: 'arn:aws:iam::222222222222:role/R' },
+      /partition aws but the account is in aws-us-gov/u,
+    ],
+    [
+      'a GovCloud account with a commercial region',
+      { ...targets.accounts[1], regions: ['us-east-1'] },
+      /region us-east-1 is not in partition aws-us-gov/u,
+    ],
     ['a commercial account with a GovCloud region', { ...targets.accounts[0], regions: ['us-gov-east-1'] }, /not in partition aws/u],
     ['a role in another account', { ...targets.accounts[0], roleArn: 'arn:aws:iam::999999999999:role/R' }, /names account 999999999999/u],
   ])('refuses %s', async (_n, account, message) => {
@@ -90,7 +126,11 @@ describe('loadConfig', () => {
     const alone = await loadConfig({ ...env(file), DATABASE_MIGRATION_URL: 'postgres://owner@db/pcm_ops' });
     expect(alone.ok).toBe(false);
     if (!alone.ok) expect(alone.problems.join('\n')).toMatch(/DATABASE_MIGRATION_URL: needs DATABASE_URL/u);
-    const both = await loadConfig({ ...env(file), DATABASE_MIGRATION_URL: 'postgres://owner@db/pcm_ops', DATABASE_URL: 'postgres://bot@db/pcm_ops' });
+    const both = await loadConfig({
+      ...env(file),
+      DATABASE_MIGRATION_URL: 'postgres://owner@db/pcm_ops',
+      DATABASE_URL: 'postgres://bot@db/pcm_ops',
+    });
     expect(both.ok).toBe(true);
   });
 });

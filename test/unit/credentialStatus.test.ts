@@ -7,9 +7,18 @@ import { credentialStatusLines } from '../../src/slack/blocks/credentialStatusLi
 
 const targets: Targets = {
   partitions: { aws: {}, 'aws-us-gov': {} },
-  accounts: [{ id: '222222222222', name: 'prod-gov', partition: 'aws-us-gov', regions: ['us-gov-west-1'], roleArn: 'arn:aws-us-gov:iam::222222222222:role/R' }],
+  accounts: [
+    {
+      id: '222222222222',
+      name: 'prod-gov',
+      partition: 'aws-us-gov',
+      regions: ['us-gov-west-1'],
+      roleArn: 'arn:aws-us-gov:iam::222222222222:role/R',
+    },
+  ],
 };
-const awsError = (name: string, status = 403) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, status = 403) =>
+  Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
 
 describe('credential checks', () => {
   it('sorts AWS errors into kinds people can act on', () => {
@@ -25,13 +34,26 @@ describe('credential checks', () => {
   it('warns about temporary base credentials expiring within the hour, before they fail', async () => {
     const now = Date.parse('2026-12-05T10:00:00Z');
     const broker = (expiresInMs: number | null): CredentialBroker => ({
-      forAccount: async () => { throw new Error('unused'); },
-      checkBase: async () => ({ arn: 'arn:aws-us-gov:iam::0:user/x', expiresAt: expiresInMs === null ? null : new Date(now + expiresInMs) }),
-      probeAccount: async () => { throw awsError('AccessDenied'); },
+      forAccount: async () => {
+        throw new Error('unused');
+      },
+      checkBase: async () => ({
+        arn: 'arn:aws-us-gov:iam::0:user/x',
+        expiresAt: expiresInMs === null ? null : new Date(now + expiresInMs),
+      }),
+      probeAccount: async () => {
+        throw awsError('AccessDenied');
+      },
       destroy: () => {},
     });
     const check = async (ms: number | null) =>
-      (await createCredentialChecker({ targets, broker: broker(ms), bound: (_a, _r, t) => t(), timeoutMs: 1_000, now: () => now }).checkAll());
+      await createCredentialChecker({
+        targets,
+        broker: broker(ms),
+        bound: (_a, _r, t) => t(),
+        timeoutMs: 1_000,
+        now: () => now,
+      }).checkAll();
     expect((await check(30 * 60_000))[0]).toMatchObject({ kind: 'partition', id: 'aws-us-gov', health: 'warning' });
     expect((await check(3 * 60 * 60_000))[0]).toMatchObject({ health: 'ok' });
     expect((await check(null))[0]).toMatchObject({ health: 'ok', expiresAt: null });
@@ -40,8 +62,15 @@ describe('credential checks', () => {
 
   it('shows error details only when asked, escaped, and says what was never checked', () => {
     const failing: CredentialStatus = {
-      kind: 'account', id: '222222222222', partition: 'aws-us-gov', health: 'failing', errorKind: 'access_denied',
-      detail: 'AccessDenied: <!channel> not authorized', expiresAt: null, since: new Date(0), checkedAt: new Date(0),
+      kind: 'account',
+      id: '222222222222',
+      partition: 'aws-us-gov',
+      health: 'failing',
+      errorKind: 'access_denied',
+      detail: 'AccessDenied: <!channel> not authorized',
+      expiresAt: null,
+      since: new Date(0),
+      checkedAt: new Date(0),
     };
     const scopes = [
       { kind: 'partition' as const, id: 'aws-us-gov', partition: 'aws-us-gov', name: 'aws-us-gov' },
@@ -49,7 +78,9 @@ describe('credential checks', () => {
     ];
     const [partition, account] = credentialStatusLines(scopes, [failing], true);
     expect(partition).toBe(':white_circle: *GOV* base credentials: not checked yet');
-    expect(account).toMatch(/^:red_circle: prod-gov \(222222222222, GOV\) role: failing since .* \(access_denied\): AccessDenied: &lt;!channel&gt; not authorized$/u);
+    expect(account).toMatch(
+      /^:red_circle: prod-gov \(222222222222, GOV\) role: failing since .* \(access_denied\): AccessDenied: &lt;!channel&gt; not authorized$/u,
+    );
     expect(credentialStatusLines(scopes, [failing], false)[1]).not.toContain('AccessDenied');
   });
 });

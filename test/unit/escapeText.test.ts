@@ -52,14 +52,36 @@ describe('mention', () => {
 
 describe('builders', () => {
   const run: RunView = {
-    id: '11111111-2222-3333-4444-555555555555', tool: 'qc-prep', toolTitle: 'QC', action: 'a', actionTitle: 'A', params: { note: PAYLOAD },
-    requesterId: 'U0REQUESTER', changeNumber: 'CHG0012345', status: 'failed', scriptSha256: 'f'.repeat(64), planDigest: 'e'.repeat(64),
-    mutates: false, approvalsRequired: 1, targetCount: 1, correlationId: 'c', cancelRequestedBy: null, createdAt: 0, approvalExpiresAt: 0,
+    id: '11111111-2222-3333-4444-555555555555',
+    tool: 'qc-prep',
+    toolTitle: 'QC',
+    action: 'a',
+    actionTitle: 'A',
+    params: { note: PAYLOAD },
+    requesterId: 'U0REQUESTER',
+    changeNumber: 'CHG0012345',
+    status: 'failed',
+    scriptSha256: 'f'.repeat(64),
+    planDigest: 'e'.repeat(64),
+    mutates: false,
+    approvalsRequired: 1,
+    targetCount: 1,
+    correlationId: 'c',
+    cancelRequestedBy: null,
+    createdAt: 0,
+    approvalExpiresAt: 0,
   };
 
   it('the final summary shows a host summary as one escaped line', () => {
     const message = summaryMessage(run, 'failed', { failed: 1 }, [
-      { instanceId: 'i-0123456789abcdef0', accountId: '111111111111', region: 'us-east-1', status: 'failed', statusDetails: 'Failed', summary: `${PAYLOAD}\nsecond line ${'y'.repeat(300)}` },
+      {
+        instanceId: 'i-0123456789abcdef0',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        status: 'failed',
+        statusDetails: 'Failed',
+        summary: `${PAYLOAD}\nsecond line ${'y'.repeat(300)}`,
+      },
     ]);
     const body = JSON.stringify(message);
     expect(body).toContain('&lt;!channel&gt; *x* &lt;https://evil.example|click&gt; second line yyy');
@@ -73,9 +95,16 @@ describe('builders', () => {
   });
 });
 
-describe('markupTokens (the fake Slack\'s check)', () => {
+describe("markupTokens (the fake Slack's check)", () => {
   it('classifies what Slack would act on', () => {
-    expect(markupTokens(`hi <@U1> in <#C1> at <!date^1^{date}|x> ${PAYLOAD} <!subteam^S1> <mailto:a@b>`).map((t) => t.kind))
-      .toEqual(['user', 'channel', 'date', 'broadcast', 'link', 'broadcast', 'link']);
+    expect(markupTokens(`hi <@U1> in <#C1> at <!date^1^{date}|x> ${PAYLOAD} <!subteam^S1> <mailto:a@b>`).map((t) => t.kind)).toEqual([
+      'user',
+      'channel',
+      'date',
+      'broadcast',
+      'link',
+      'broadcast',
+      'link',
+    ]);
   });
 });

@@ -14,13 +14,18 @@ const readerOf = (files: Readonly<Record<string, string>>): LibraryReader =>
   });
 
 const LIB = 'pcm_hello() { echo hello; }\n';
-const script = (...middle: string[]): string => ['#!/usr/bin/env bash', 'set -Eeuo pipefail', ...middle, 'main() { pcm_hello; }', 'main "$@"', ''].join('\n');
+const script = (...middle: string[]): string =>
+  ['#!/usr/bin/env bash', 'set -Eeuo pipefail', ...middle, 'main() { pcm_hello; }', 'main "$@"', ''].join('\n');
 
 describe('expandIncludes', () => {
   it('replaces the directive line with the library framed by its path and sha256, and nothing else', async () => {
     const expanded = await expandIncludes(script('# pcm-include: lib/pcm-lib.sh'), readerOf({ 'lib/pcm-lib.sh': LIB }));
     expect(expanded).toBe(
-      script(`# ---- pcm-include begin: lib/pcm-lib.sh sha256=${sha256(LIB)} ----`, LIB.trimEnd(), '# ---- pcm-include end: lib/pcm-lib.sh ----'),
+      script(
+        `# ---- pcm-include begin: lib/pcm-lib.sh sha256=${sha256(LIB)} ----`,
+        LIB.trimEnd(),
+        '# ---- pcm-include end: lib/pcm-lib.sh ----',
+      ),
     );
   });
 
@@ -61,16 +66,20 @@ describe('expandIncludes', () => {
     expect(read).not.toHaveBeenCalled();
   });
 
-  it.each(['#pcm-include: lib/pcm-lib.sh', '  # pcm-include: lib/pcm-lib.sh', '# pcm-include lib/pcm-lib.sh', '# pcm-include:lib/pcm-lib.sh'])(
-    'refuses the near miss %j rather than shipping the script without its library',
-    async (line) => {
-      await expect(expandIncludes(script(line), readerOf({ 'lib/pcm-lib.sh': LIB }))).rejects.toThrow(/bad include/u);
-    },
-  );
+  it.each([
+    '#pcm-include: lib/pcm-lib.sh',
+    '  # pcm-include: lib/pcm-lib.sh',
+    '# pcm-include lib/pcm-lib.sh',
+    '# pcm-include:lib/pcm-lib.sh',
+  ])('refuses the near miss %j rather than shipping the script without its library', async (line) => {
+    await expect(expandIncludes(script(line), readerOf({ 'lib/pcm-lib.sh': LIB }))).rejects.toThrow(/bad include/u);
+  });
 
   it('refuses a library that includes another', async () => {
     const read = readerOf({ 'lib/outer.sh': 'x=1\n# pcm-include: lib/inner.sh\n', 'lib/inner.sh': 'y=2\n' });
-    await expect(expandIncludes(script('# pcm-include: lib/outer.sh'), read)).rejects.toThrow(/lib\/outer\.sh: a library may not include another/u);
+    await expect(expandIncludes(script('# pcm-include: lib/outer.sh'), read)).rejects.toThrow(
+      /lib\/outer\.sh: a library may not include another/u,
+    );
   });
 
   it('refuses a library included twice', async () => {
@@ -79,7 +88,9 @@ describe('expandIncludes', () => {
   });
 
   it('refuses a library without a final newline (the end marker must start its own line)', async () => {
-    await expect(expandIncludes(script('# pcm-include: lib/pcm-lib.sh'), readerOf({ 'lib/pcm-lib.sh': 'x=1' }))).rejects.toThrow(/must end with a newline/u);
+    await expect(expandIncludes(script('# pcm-include: lib/pcm-lib.sh'), readerOf({ 'lib/pcm-lib.sh': 'x=1' }))).rejects.toThrow(
+      /must end with a newline/u,
+    );
   });
 
   it('changes the expanded text, and so its hash, when only the library changes', async () => {

@@ -99,7 +99,9 @@ const allowListProblems = (schema: Schema): string[] => {
       const values = Object.values(def.entries ?? {});
       if (values.length === 0) return ['is an empty enum'];
       return values.flatMap((v) =>
-        (typeof v === 'string' && v !== '' && v.isWellFormed() && !v.includes('\0')) || typeof v === 'number' ? [] : [`has enum value ${JSON.stringify(v)}`],
+        (typeof v === 'string' && v !== '' && v.isWellFormed() && !v.includes('\0')) || typeof v === 'number'
+          ? []
+          : [`has enum value ${JSON.stringify(v)}`],
       );
     }
     case 'literal':
@@ -205,7 +207,21 @@ const PAYLOADS: readonly (readonly [name: string, value: string])[] = [
  * Hostile variations of a value the field accepts: the weak spot of unanchored or multiline regexes.
  * Only characters no parameter needs (spaces are left out: free-text fields may allow them).
  */
-const SUFFIXES = [';reboot', '\n', '\nreboot', '\r', "'", '"', '$(reboot)', '`reboot`', '\0', '\uff1b', '\u200d', '/../../etc', 'a'.repeat(10_000)];
+const SUFFIXES = [
+  ';reboot',
+  '\n',
+  '\nreboot',
+  '\r',
+  "'",
+  '"',
+  '$(reboot)',
+  '`reboot`',
+  '\0',
+  '\uff1b',
+  '\u200d',
+  '/../../etc',
+  'a'.repeat(10_000),
+];
 const PREFIXES = ['-', '--', '\n', '../', '\u202e', '$(reboot)'];
 
 /** Values the field accepts, from its enum or literal values and its `.meta({ placeholder, examples })`. */
@@ -214,7 +230,8 @@ const examplesOf = (field: Schema): string[] => {
   const def = inner._zod.def;
   const candidates: unknown[] = [...Object.values(def.entries ?? {}), ...(def.values ?? [])];
   for (const s of [field, inner]) {
-    const meta = z.globalRegistry.get(s as unknown as z.ZodType) as { placeholder?: unknown; examples?: unknown; default?: unknown } | undefined;
+    const meta = z.globalRegistry.get(s as unknown as z.ZodType) as
+      { placeholder?: unknown; examples?: unknown; default?: unknown } | undefined;
     candidates.push(meta?.placeholder, ...(Array.isArray(meta?.examples) ? meta.examples : []));
   }
   const valid = candidates.filter((c): c is string => typeof c === 'string' && (field as unknown as z.ZodType).safeParse(c).success);
@@ -250,7 +267,9 @@ const fixtureRegistry = await loadRegistry(fileURLToPath(new URL('../fixtures/to
 const realRegistry = await loadRegistry();
 const actionsOf = (registry: typeof realRegistry) => registry.tools.flatMap((t) => t.actions);
 const allActions = [...actionsOf(realRegistry), ...actionsOf(fixtureRegistry)];
-const fields = allActions.flatMap((action) => stringFields(action).map(([key, field]) => ({ action, key, field, label: `${action.toolId}/${action.id} ${key}` })));
+const fields = allActions.flatMap((action) =>
+  stringFields(action).map(([key, field]) => ({ action, key, field, label: `${action.toolId}/${action.id} ${key}` })),
+);
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -286,15 +305,65 @@ describe('allow-list guard: no action declares an unconstrained parameter', () =
     expect(problems(z.string())).toEqual(['is a string without a regex (use .regex(/^…$/u) or z.enum)', 'is a string without .max(n)']);
     expect(problems(z.string().max(10))).toEqual(['is a string without a regex (use .regex(/^…$/u) or z.enum)']);
     expect(problems(z.string().regex(/^[a-z]+$/u))).toEqual(['is a string without .max(n)']);
-    expect(problems(z.string().regex(/^[a-z]+$/u).max(10).optional())).toEqual([]);
-    expect(problems(z.string().regex(/[a-z]+/u).max(10))).toEqual(['/[a-z]+/ is not anchored with ^…$']);
-    expect(problems(z.string().regex(/^[a-z]+$/mu).max(10))).toEqual(['/^[a-z]+$/mu has the m flag (^ and $ then match at every line break)']);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^[a-z]+$/u)
+          .max(10)
+          .optional(),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/[a-z]+/u)
+          .max(10),
+      ),
+    ).toEqual(['/[a-z]+/ is not anchored with ^…$']);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^[a-z]+$/mu)
+          .max(10),
+      ),
+    ).toEqual(['/^[a-z]+$/mu has the m flag (^ and $ then match at every line break)']);
     expect(problems(z.string().regex(/^a|b$/u).max(10))).toEqual(['/^a|b$/ has a top-level | (wrap the alternatives in a group)']);
-    expect(problems(z.string().regex(/^(?:a|b)$/u).max(10))).toEqual([]);
-    expect(problems(z.string().regex(/^.{1,10}$/u).max(10))).toEqual(['/^.{1,10}$/ uses an unescaped ".": an allow-list names what it accepts']);
-    expect(problems(z.string().regex(/^[^;&|]+$/u).max(10))).toEqual(['/^[^;&|]+$/ uses [^…]: an allow-list names what it accepts']);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^(?:a|b)$/u)
+          .max(10),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^.{1,10}$/u)
+          .max(10),
+      ),
+    ).toEqual(['/^.{1,10}$/ uses an unescaped ".": an allow-list names what it accepts']);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^[^;&|]+$/u)
+          .max(10),
+      ),
+    ).toEqual(['/^[^;&|]+$/ uses [^…]: an allow-list names what it accepts']);
     expect(problems(z.string().regex(/^\S+$/u).max(10))).toEqual(['/^\\S+$/ uses \\S: an allow-list names what it accepts']);
-    expect(problems(z.string().regex(/^[a-z.]+\.[a-z]$/u).max(10))).toEqual([]);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^[a-z.]+\.[a-z]$/u)
+          .max(10),
+      ),
+    ).toEqual([]);
     expect(problems(z.uuid().max(36))).toEqual([]);
     expect(problems(z.number())).toEqual(['is a number without finite .min() and .max()']);
     expect(problems(z.int().min(1).max(5))).toEqual([]);
@@ -303,14 +372,34 @@ describe('allow-list guard: no action declares an unconstrained parameter', () =
     expect(problems(z.union([z.literal('a'), z.literal('b')]))).toEqual([]);
     expect(problems(z.union([z.literal('a'), z.string()]))).toHaveLength(2);
     expect(problems(z.enum(['a']).catch('a'))).toEqual(['uses .catch(): it replaces refused values instead of refusing them']);
-    expect(problems(z.string().regex(/^a$/u).max(1).transform((s) => s))).toEqual(['is a pipe: the value must reach the script exactly as validated']);
+    expect(
+      problems(
+        z
+          .string()
+          .regex(/^a$/u)
+          .max(1)
+          .transform((s) => s),
+      ),
+    ).toEqual(['is a pipe: the value must reach the script exactly as validated']);
     expect(problems(z.any())).toEqual(['is a any: not a supported parameter kind (enum, regex string, bounded number, boolean)']);
     expect(problems(z.array(z.enum(['a'])))).toHaveLength(1);
   });
 
   it('and the corpus catches what a weak schema lets through', () => {
-    const weak = { ...fixtureRegistry.tools[0]!.actions[0]!, params: z.object({ host: z.string().regex(/^[a-z0-9.-]+$/mu).max(300) }) } as LoadedAction;
-    const accepted = payloadsFor(asSchema(weak.params.shape.host)).filter(([, p]) => verdict(weak, 'host', p) !== undefined).map(([n]) => n);
-    expect(accepted).toEqual(expect.arrayContaining(['newline', 'trailing newline', 'leading newline', 'long option', 'short option', 'dot dot']));
+    const weak = {
+      ...fixtureRegistry.tools[0]!.actions[0]!,
+      params: z.object({
+        host: z
+          .string()
+          .regex(/^[a-z0-9.-]+$/mu)
+          .max(300),
+      }),
+    } as LoadedAction;
+    const accepted = payloadsFor(asSchema(weak.params.shape.host))
+      .filter(([, p]) => verdict(weak, 'host', p) !== undefined)
+      .map(([n]) => n);
+    expect(accepted).toEqual(
+      expect.arrayContaining(['newline', 'trailing newline', 'leading newline', 'long option', 'short option', 'dot dot']),
+    );
   });
 });

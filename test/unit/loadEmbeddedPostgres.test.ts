@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { EmbeddedPostgresMissing, loadEmbeddedPostgres } from '../../src/db/loadEmbeddedPostgres.ts';
 
 const notFound = (specifier: string): Error =>
-  Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/src/db/loadEmbeddedPostgres.ts`), { code: 'ERR_MODULE_NOT_FOUND' });
+  Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/src/db/loadEmbeddedPostgres.ts`), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
 
 describe('loadEmbeddedPostgres without the optional package', () => {
   it('says the embedded PostgreSQL is not installed and to set DATABASE_URL', async () => {

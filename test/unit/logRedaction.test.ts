@@ -16,14 +16,27 @@ const SECRETS = {
   DATABASE_URL: 'postgres://pcm:db%40pass-word@db.example.com:5432/pcm',
 };
 const ENV = { AWS_SECRET_ACCESS_KEY: 'aws-secret-access-key-xyz', AWS_SESSION_TOKEN: 'aws-session-token-xyz' };
-const ALL_VALUES = ['xoxb-1111-2222-botbotbotbot', 'signing-secret-0123456789', 'xapp-1-A0APP-3333-appappappapp', 'sn-pass"word\\with-quotes',
-  'client-secret-abcdef', 'db%40pass-word', 'db@pass-word', 'aws-secret-access-key-xyz', 'aws-session-token-xyz'];
+const ALL_VALUES = [
+  'xoxb-1111-2222-botbotbotbot',
+  'signing-secret-0123456789',
+  'xapp-1-A0APP-3333-appappappapp',
+  'sn-pass"word\\with-quotes',
+  'client-secret-abcdef',
+  'db%40pass-word',
+  'db@pass-word',
+  'aws-secret-access-key-xyz',
+  'aws-session-token-xyz',
+];
 
 /** A logger writing its lines into an array, built as main.ts builds it. */
 const capture = () => {
   const lines: string[] = [];
   const scrubber = createSecretScrubber(configuredSecrets(SECRETS, ENV));
-  const logger = createLogger('trace', scrubber, { write: (line: string) => { lines.push(line); } });
+  const logger = createLogger('trace', scrubber, {
+    write: (line: string) => {
+      lines.push(line);
+    },
+  });
   const text = () => lines.join('');
   return { lines, scrubber, logger, text };
 };
@@ -64,11 +77,19 @@ describe('log redaction: nested keys', () => {
     expect(out.err.config).toEqual({ headers: { authorization: '[redacted]' } });
   });
 
-  it('redacts secret-named keys in child bindings and keeps an error\'s type', () => {
+  it("redacts secret-named keys in child bindings and keeps an error's type", () => {
     const { logger, text } = capture();
-    logger.child({ component: 'c', auth: { clientSecret: 'child-secret-value' } }).child({ token: 'grandchild-token' }).error(new TypeError('bad'));
+    logger
+      .child({ component: 'c', auth: { clientSecret: 'child-secret-value' } })
+      .child({ token: 'grandchild-token' })
+      .error(new TypeError('bad'));
     const line = JSON.parse(text()) as { component: string; auth: unknown; token: string; err: { type: string; message: string } };
-    expect(line).toMatchObject({ component: 'c', auth: { clientSecret: '[redacted]' }, token: '[redacted]', err: { type: 'TypeError', message: 'bad' } });
+    expect(line).toMatchObject({
+      component: 'c',
+      auth: { clientSecret: '[redacted]' },
+      token: '[redacted]',
+      err: { type: 'TypeError', message: 'bad' },
+    });
   });
 });
 

@@ -18,14 +18,20 @@ describe('Slack app manifest', () => {
 
   it('has one slash command per tool plus /ops, interactivity and the scopes the bot uses', async () => {
     const registry = await loadRegistry();
-    const manifest = parse((manifestFiles(registry)[0]?.text ?? '')) as { features: { slash_commands: { command: string }[] }; settings: Record<string, unknown>; oauth_config: { scopes: { bot: string[] } } };
+    const manifest = parse(manifestFiles(registry)[0]?.text ?? '') as {
+      features: { slash_commands: { command: string }[] };
+      settings: Record<string, unknown>;
+      oauth_config: { scopes: { bot: string[] } };
+    };
     expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(['/ops', '/qc-post', '/qc-prep', '/sft-fix']);
     expect(manifest.settings).toMatchObject({ socket_mode_enabled: true, interactivity: { is_enabled: true } });
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'usergroups:read']));
   });
 
   it('gives a new tool folder its slash command without any other edit', async () => {
-    const manifest = buildManifest(await loadRegistry(fixtures), 'http', 'https://bot.example.org') as { features: { slash_commands: { command: string; url?: string }[] } };
+    const manifest = buildManifest(await loadRegistry(fixtures), 'http', 'https://bot.example.org') as {
+      features: { slash_commands: { command: string; url?: string }[] };
+    };
     const echo = manifest.features.slash_commands.find((c) => c.command !== '/ops');
     expect(echo?.url).toBe('https://bot.example.org/slack/events');
   });

@@ -41,7 +41,11 @@ describe('faultAudience', () => {
   it.each([
     ['a slash command', { user_id: 'U1', channel_id: 'C1', command: '/ops' }, { user: 'U1', channel: 'C1' }],
     ['a button in a message', { type: 'block_actions', user: { id: 'U1' }, channel: { id: 'C1' } }, { user: 'U1', channel: 'C1' }],
-    ['a button in a message (container only)', { type: 'block_actions', user: { id: 'U1' }, container: { channel_id: 'C2' } }, { user: 'U1', channel: 'C2' }],
+    [
+      'a button in a message (container only)',
+      { type: 'block_actions', user: { id: 'U1' }, container: { channel_id: 'C2' } },
+      { user: 'U1', channel: 'C2' },
+    ],
     ['a modal submission', { type: 'view_submission', user: { id: 'U1' }, view: {} }, { user: 'U1' }],
     ['an event', { type: 'event_callback', event: { type: 'app_home_opened', user: 'U1' } }, { user: 'U1' }],
     ['nothing usable', { type: 'url_verification' }, undefined],
@@ -52,18 +56,40 @@ describe('faultAudience', () => {
 
 describe('workNoteText', () => {
   const facts = {
-    runId: 'r-1', tool: 'qc-prep', toolTitle: 'Linux QC', action: 'initial-qc', actionTitle: 'Initial QC', requester: 'Alice (U0A)',
-    approvers: ['Bob (U0B)'], targetCount: 4, scriptSha256: 'f'.repeat(64), threadLink: 'https://fake.slack/archives/C1/p1',
+    runId: 'r-1',
+    tool: 'qc-prep',
+    toolTitle: 'Linux QC',
+    action: 'initial-qc',
+    actionTitle: 'Initial QC',
+    requester: 'Alice (U0A)',
+    approvers: ['Bob (U0B)'],
+    targetCount: 4,
+    scriptSha256: 'f'.repeat(64),
+    threadLink: 'https://fake.slack/archives/C1/p1',
   };
   it('says who, what and where when a run starts', () => {
     const text = workNoteText({ ...facts, kind: 'started' });
     expect(text.split('\n')[0]).toBe('[pcm-ops] Run r-1 started');
-    for (const part of ['Linux QC (qc-prep)', 'Initial QC (initial-qc)', 'Alice (U0A)', 'Bob (U0B)', 'Targets: 4', 'f'.repeat(64), 'https://fake.slack/archives/C1/p1']) {
+    for (const part of [
+      'Linux QC (qc-prep)',
+      'Initial QC (initial-qc)',
+      'Alice (U0A)',
+      'Bob (U0B)',
+      'Targets: 4',
+      'f'.repeat(64),
+      'https://fake.slack/archives/C1/p1',
+    ]) {
       expect(text).toContain(part);
     }
   });
   it('gives the outcome and the counts per status when it ends', () => {
-    const text = workNoteText({ ...facts, kind: 'finished', status: 'partially_failed', counts: { success: 3, failed: 1, timed_out: 0 }, threadLink: null });
+    const text = workNoteText({
+      ...facts,
+      kind: 'finished',
+      status: 'partially_failed',
+      counts: { success: 3, failed: 1, timed_out: 0 },
+      threadLink: null,
+    });
     expect(text).toContain('finished: partially failed');
     expect(text).toContain('Results: failed 1, success 3 (of 4 instance(s))');
     expect(text).not.toContain('timed out');
@@ -75,16 +101,32 @@ describe('combineNotifiers', () => {
   it('calls every notifier even when one throws, and never throws itself', async () => {
     const calls: string[] = [];
     const failing: RunNotifier = {
-      runStarted: async () => { throw new Error('boom'); },
-      runProgress: async () => { throw new Error('boom'); },
-      runFinished: async () => { throw new Error('boom'); },
-      runNote: async () => { throw new Error('boom'); },
+      runStarted: async () => {
+        throw new Error('boom');
+      },
+      runProgress: async () => {
+        throw new Error('boom');
+      },
+      runFinished: async () => {
+        throw new Error('boom');
+      },
+      runNote: async () => {
+        throw new Error('boom');
+      },
     };
     const recording: RunNotifier = {
-      runStarted: async ({ runId }) => { calls.push(`started ${runId}`); },
-      runProgress: async ({ runId }, _c, total) => { calls.push(`progress ${runId} ${total}`); },
-      runFinished: async ({ runId }, status) => { calls.push(`finished ${runId} ${status}`); },
-      runNote: async ({ runId }, text) => { calls.push(`note ${runId} ${text}`); },
+      runStarted: async ({ runId }) => {
+        calls.push(`started ${runId}`);
+      },
+      runProgress: async ({ runId }, _c, total) => {
+        calls.push(`progress ${runId} ${total}`);
+      },
+      runFinished: async ({ runId }, status) => {
+        calls.push(`finished ${runId} ${status}`);
+      },
+      runNote: async ({ runId }, text) => {
+        calls.push(`note ${runId} ${text}`);
+      },
     };
     const both = combineNotifiers(failing, recording);
     await both.runStarted({ runId: 'a' });

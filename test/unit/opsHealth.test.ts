@@ -18,7 +18,12 @@ describe('faultOnce', () => {
     faults.ok();
     faults.ok();
     faults.failed(refused);
-    expect(lines.map((l) => [l.level, l.kind])).toEqual([[50, 'Error:ECONNREFUSED'], [50, 'TypeError:'], [30, 'TypeError:'], [50, 'Error:ECONNREFUSED']]);
+    expect(lines.map((l) => [l.level, l.kind])).toEqual([
+      [50, 'Error:ECONNREFUSED'],
+      [50, 'TypeError:'],
+      [30, 'TypeError:'],
+      [50, 'Error:ECONNREFUSED'],
+    ]);
   });
 });
 
@@ -26,7 +31,12 @@ describe('readiness', () => {
   it('is ready when every check holds; a throwing check fails; names of failing checks only; never ready once stopping', async () => {
     let db = true;
     const readiness = createReadiness([{ name: 'database', check: () => db }]);
-    readiness.add({ name: 'outbox', check: async () => { throw refused; } });
+    readiness.add({
+      name: 'outbox',
+      check: async () => {
+        throw refused;
+      },
+    });
     expect(await readiness.evaluate()).toEqual({ ready: false, started: false, failing: ['outbox'] });
     const ok = createReadiness([{ name: 'database', check: () => db }]);
     expect(await ok.evaluate()).toEqual({ ready: true, started: true, failing: [] });
@@ -39,7 +49,10 @@ describe('readiness', () => {
 
   it('a cached check asks at most once per period', async () => {
     let asked = 0;
-    const check = cachedCheck('database', 60_000, async () => { asked += 1; return true; });
+    const check = cachedCheck('database', 60_000, async () => {
+      asked += 1;
+      return true;
+    });
     await Promise.all([check.check(), check.check(), check.check()]);
     expect(asked).toBe(1);
   });
@@ -53,7 +66,9 @@ describe('metrics registry', () => {
     registry.metrics.slackRateLimited('chat.update');
     registry.metrics.runFinished('succeeded', 42);
     registry.addGauge('runs', 'Runs by status', ['status'], async () => [{ labels: { status: 'running' }, value: 3 }]);
-    registry.addGauge('broken', 'A read that fails', ['status'], async () => { throw refused; });
+    registry.addGauge('broken', 'A read that fails', ['status'], async () => {
+      throw refused;
+    });
     const samples = parseMetrics(await registry.render());
     expect(sampleValue(samples, 'pcm_ops_aws_calls_total', { operation: 'SendCommand', partition: 'aws-us-gov', outcome: 'ok' })).toBe(1);
     expect(sampleValue(samples, 'pcm_ops_aws_throttles_total', { operation: 'SendCommand', partition: 'aws-us-gov' })).toBe(1);

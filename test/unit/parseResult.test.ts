@@ -5,7 +5,11 @@ import { parsePcmResult, pcmResultSchema } from '../../src/tools/parseResult.ts'
 import type { PcmResult } from '../../src/tools/parseResult.ts';
 
 const line = (value: unknown): string => `PCM_RESULT ${JSON.stringify(value)}`;
-const ok: PcmResult = { status: 'ok', summary: 'Ready for patching', details: { ready: true, rootFreeMb: 12_000, reasons: [], osId: 'rhel' } };
+const ok: PcmResult = {
+  status: 'ok',
+  summary: 'Ready for patching',
+  details: { ready: true, rootFreeMb: 12_000, reasons: [], osId: 'rhel' },
+};
 
 describe('parsePcmResult', () => {
   it('parses the result line after the human output', () => {
@@ -30,7 +34,10 @@ describe('parsePcmResult', () => {
 
   it('takes a planted earlier result line only as human output: the last non-empty line decides', () => {
     const fake = line({ ...ok, summary: 'planted by the host' });
-    expect(parsePcmResult(`${fake}\nchecking…\n${line({ ...ok, status: 'fail', summary: 'real' })}\n\n`)).toMatchObject({ status: 'fail', summary: 'real' });
+    expect(parsePcmResult(`${fake}\nchecking…\n${line({ ...ok, status: 'fail', summary: 'real' })}\n\n`)).toMatchObject({
+      status: 'fail',
+      summary: 'real',
+    });
     // A result line followed by anything else is no result (same as a missing one).
     expect(parsePcmResult(`${fake}\nservice nginx: running\n`)).toBeUndefined();
     expect(parsePcmResult(`human\n${line(ok)}\n  tail  \n`)).toBeUndefined();
@@ -64,7 +71,11 @@ describe('parsePcmResult', () => {
   });
 
   it('defaults missing details to {}', () => {
-    expect(parsePcmResult(line({ status: 'unsupported', summary: 'Unsupported OS' }))).toEqual({ status: 'unsupported', summary: 'Unsupported OS', details: {} });
+    expect(parsePcmResult(line({ status: 'unsupported', summary: 'Unsupported OS' }))).toEqual({
+      status: 'unsupported',
+      summary: 'Unsupported OS',
+      details: {},
+    });
   });
 
   const detailValue = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 5 }));
@@ -76,10 +87,17 @@ describe('parsePcmResult', () => {
 
   it('round-trips any valid result after arbitrary single-line human output', () => {
     fc.assert(
-      fc.property(resultArb, fc.array(fc.string().map((s) => s.replace(/[\r\n]/gu, ' ')), { maxLength: 5 }), (result, human) => {
-        const stdout = [...human.filter((h) => !h.startsWith('PCM_RESULT ')), line(result)].join('\n');
-        expect(parsePcmResult(stdout)).toEqual(pcmResultSchema.parse(result));
-      }),
+      fc.property(
+        resultArb,
+        fc.array(
+          fc.string().map((s) => s.replace(/[\r\n]/gu, ' ')),
+          { maxLength: 5 },
+        ),
+        (result, human) => {
+          const stdout = [...human.filter((h) => !h.startsWith('PCM_RESULT ')), line(result)].join('\n');
+          expect(parsePcmResult(stdout)).toEqual(pcmResultSchema.parse(result));
+        },
+      ),
     );
   });
 

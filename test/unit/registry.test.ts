@@ -30,7 +30,16 @@ describe('loadRegistry on a folder of tools', () => {
     expect(action?.scriptContent).toBe(onDisk);
     expect(action?.scriptSha256).toBe(sha256(onDisk));
     expect(action?.scriptSha256).toMatch(/^[0-9a-f]{64}$/u);
-    expect(Object.keys(action?.params.shape ?? {}).sort()).toEqual(['count', 'dryRun', 'exitCode', 'hostname', 'logPath', 'mode', 'note', 'targetKernel']);
+    expect(Object.keys(action?.params.shape ?? {}).sort()).toEqual([
+      'count',
+      'dryRun',
+      'exitCode',
+      'hostname',
+      'logPath',
+      'mode',
+      'note',
+      'targetKernel',
+    ]);
   });
 
   it('answers undefined for unknown tools, commands and actions', async () => {
@@ -156,7 +165,9 @@ describe('the real tools and their libraries', () => {
     const pcmLib = readFileSync(fileURLToPath(new URL('../../src/tools/lib/pcm-lib.sh', import.meta.url)), 'utf8');
     for (const action of registry.tools.flatMap((t) => t.actions)) {
       expect(action.scriptContent, action.script).not.toMatch(/^# pcm-include:/mu);
-      expect(action.scriptContent, action.script).toContain(`# ---- pcm-include begin: lib/pcm-lib.sh sha256=${sha256(pcmLib)} ----\n${pcmLib}`);
+      expect(action.scriptContent, action.script).toContain(
+        `# ---- pcm-include begin: lib/pcm-lib.sh sha256=${sha256(pcmLib)} ----\n${pcmLib}`,
+      );
     }
   });
 });

@@ -16,7 +16,12 @@ describe('decideRequest (TOOL_REQUESTER_GROUPS, TOOL_ALLOWED_CHANNELS)', () => {
   it.each<[string, Partial<RequestContext>, string, RegExp]>([
     ['not a requester', { requesters: rosterOf(['U0BOB']) }, 'not_requester', /not in the requesters group of `\/sft-fix`/u],
     ['an empty requesters group', { requesters: rosterOf([]) }, 'not_requester', /Ask one of its approvers or a bot admin/u],
-    ['requesters not verifiable with Slack (fail closed)', { requesters: rosterOf([], false) }, 'requesters_unverified', /could not be verified with Slack/u],
+    [
+      'requesters not verifiable with Slack (fail closed)',
+      { requesters: rosterOf([], false) },
+      'requesters_unverified',
+      /could not be verified with Slack/u,
+    ],
     ['another channel', { channels: ['C0SFT'] }, 'wrong_channel', /`\/sft-fix` can only be requested in <#C0SFT>\. Run it there\./u],
     ['a direct message when channels are set', { channelId: 'D0DIRECT', channels: ['C0SFT'] }, 'wrong_channel', /<#C0SFT>/u],
   ])('refuses: %s', (_name, over, code, message) => {

@@ -24,7 +24,10 @@ describe('shellQuote', () => {
   });
 
   it('round-trips a batch of 3000 arbitrary strings byte-exactly in one process per shell', () => {
-    const values = fc.sample(fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\0', '')), { numRuns: 3000, seed: 42 });
+    const values = fc.sample(
+      fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\0', '')),
+      { numRuns: 3000, seed: 42 },
+    );
     values.push("'\\''", "'", '\n', '\r\n', '$(touch pwned)', '`touch pwned`', '');
     const commands = [`printf '%s\\0' ${values.map(shellQuote).join(' ')}`];
     const expected = Buffer.concat(values.map((v) => Buffer.from(`${v}\0`, 'utf8')));

@@ -41,7 +41,10 @@ export const insertChangeInstances = async (
   await db.query(sql.type(z.object({}))`
     insert into change_instances (change_number, run_id, instance_id, account_id, region)
     select ${changeNumber}, ${runId}::uuid, t.instance_id, t.account_id, t.region
-    from ${sql.unnest(targets.map((t) => [t.instanceId, t.accountId, t.region]), ['text', 'text', 'text'])} as t(instance_id, account_id, region)
+    from ${sql.unnest(
+      targets.map((t) => [t.instanceId, t.accountId, t.region]),
+      ['text', 'text', 'text'],
+    )} as t(instance_id, account_id, region)
     on conflict do nothing`);
 };
 

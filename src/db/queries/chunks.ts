@@ -41,10 +41,15 @@ export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk 
     const pairs = chunks.flatMap((c) => c.instanceIds.map((instanceId) => [instanceId, c.id] as const));
     await tx.query(sql.type(z.object({}))`
       update executions e set chunk_id = u.chunk_id
-      from unnest(${sql.array(pairs.map((p) => p[0]), 'text')}, ${sql.array(pairs.map((p) => p[1]), 'uuid')}) as u(instance_id, chunk_id)
+      from unnest(${sql.array(
+        pairs.map((p) => p[0]),
+        'text',
+      )}, ${sql.array(
+        pairs.map((p) => p[1]),
+        'uuid',
+      )}) as u(instance_id, chunk_id)
       where e.run_id = ${runId} and e.instance_id = u.instance_id and e.chunk_id is null`);
   });
-
 
 export const chunkState = chunkRow.omit({ instance_ids: true }).extend({ instance_count: z.number().int() });
 /** A chunk without its instance ids: what a poll round needs (200 chunks × 50 ids are not read every round). */

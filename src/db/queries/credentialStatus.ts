@@ -17,8 +17,15 @@ const statusRow = z.object({
 });
 
 const toStatus = (r: z.infer<typeof statusRow>): CredentialStatus => ({
-  kind: r.scope_kind, id: r.scope_id, partition: r.partition, health: r.health, errorKind: r.error_kind as CredentialErrorKind | null,
-  detail: r.error_detail, expiresAt: r.expires_at, since: r.since, checkedAt: r.checked_at,
+  kind: r.scope_kind,
+  id: r.scope_id,
+  partition: r.partition,
+  health: r.health,
+  errorKind: r.error_kind as CredentialErrorKind | null,
+  detail: r.error_detail,
+  expiresAt: r.expires_at,
+  since: r.since,
+  checkedAt: r.checked_at,
 });
 
 export type RecordedCheck = { readonly status: CredentialStatus; readonly previous: CredentialHealth | null };
@@ -42,6 +49,8 @@ export const recordCredentialCheck = async (db: Db, check: CredentialCheck): Pro
 
 /** Every scope's last recorded status: partitions first, then accounts. */
 export const listCredentialStatus = async (db: Db): Promise<CredentialStatus[]> =>
-  (await db.any(sql.type(statusRow)`
+  (
+    await db.any(sql.type(statusRow)`
     select scope_kind, scope_id, partition, health, error_kind, error_detail, expires_at, since, checked_at
-    from credential_status order by scope_kind desc, partition, scope_id`)).map(toStatus);
+    from credential_status order by scope_kind desc, partition, scope_id`)
+  ).map(toStatus);

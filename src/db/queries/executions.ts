@@ -16,7 +16,12 @@ export const insertExecutions = async (db: Db, runId: string, scriptSha256: stri
     )} as t(instance_id, account_id, region, partition)`);
 };
 
-const targetRow = z.object({ instance_id: z.string(), account_id: z.string(), region: z.string(), partition: z.enum(['aws', 'aws-us-gov']) });
+const targetRow = z.object({
+  instance_id: z.string(),
+  account_id: z.string(),
+  region: z.string(),
+  partition: z.enum(['aws', 'aws-us-gov']),
+});
 
 export const listRunTargets = async (db: Db, runId: string): Promise<ExecutionTarget[]> => {
   const rows = await db.any(sql.type(targetRow)`
@@ -59,9 +64,19 @@ export const applyInvocationUpdates = async (db: Db, updates: readonly Invocatio
       updated_at = now()
     from ${sql.unnest(
       updates.map((u) => [
-        u.commandId, u.instanceId, u.status, u.ssmStatus, u.statusDetails, u.responseCode, u.stdout, u.stdoutTruncated,
-        u.stderr, u.stderrTruncated, u.result === undefined || u.result === null ? null : JSON.stringify(u.result),
-        u.startedAt ? u.startedAt.toISOString() : null, u.finishedAt ? u.finishedAt.toISOString() : null,
+        u.commandId,
+        u.instanceId,
+        u.status,
+        u.ssmStatus,
+        u.statusDetails,
+        u.responseCode,
+        u.stdout,
+        u.stdoutTruncated,
+        u.stderr,
+        u.stderrTruncated,
+        u.result === undefined || u.result === null ? null : JSON.stringify(u.result),
+        u.startedAt ? u.startedAt.toISOString() : null,
+        u.finishedAt ? u.finishedAt.toISOString() : null,
         u.outputLocation ? JSON.stringify(u.outputLocation) : null,
       ]),
       ['text', 'text', 'text', 'text', 'text', 'int4', 'text', 'bool', 'text', 'bool', 'text', 'timestamptz', 'timestamptz', 'text'],
@@ -88,7 +103,13 @@ export const listOpenExecutions = async (db: Db, chunkIds: readonly string[]): P
 };
 
 /** Ends named executions of one command that have not finished (e.g. SSM listed no invocation for them). */
-export const finishExecutionsOfCommand = async (db: Db, commandId: string, instanceIds: readonly string[], status: ExecutionStatus, details: string): Promise<number> => {
+export const finishExecutionsOfCommand = async (
+  db: Db,
+  commandId: string,
+  instanceIds: readonly string[],
+  status: ExecutionStatus,
+  details: string,
+): Promise<number> => {
   if (instanceIds.length === 0) return 0;
   const result = await db.query(sql.type(z.object({}))`
     update executions set status = ${status}, status_details = ${details}, finished_at = now(), updated_at = now()

@@ -58,10 +58,23 @@ const columns = sql.fragment`
   coalesce(s.last_success_at > i.last_seen_at, false) as gone, s.last_success_at as scope_synced_at, s.last_error as scope_error`;
 
 const toInstance = (r: z.infer<typeof instanceRow>): InventoryInstance => ({
-  instanceId: r.instance_id, partition: r.partition, accountId: r.account_id, region: r.region,
-  pingStatus: r.ping_status, platformType: r.platform_type, platformName: r.platform_name, computerName: r.computer_name,
-  ipAddress: r.ip_address, platformVersion: r.platform_version, agentVersion: r.agent_version, lastPingAt: r.last_ping_at,
-  resourceType: r.resource_type, lastSeenAt: r.last_seen_at, gone: r.gone, scopeSyncedAt: r.scope_synced_at, scopeError: r.scope_error,
+  instanceId: r.instance_id,
+  partition: r.partition,
+  accountId: r.account_id,
+  region: r.region,
+  pingStatus: r.ping_status,
+  platformType: r.platform_type,
+  platformName: r.platform_name,
+  computerName: r.computer_name,
+  ipAddress: r.ip_address,
+  platformVersion: r.platform_version,
+  agentVersion: r.agent_version,
+  lastPingAt: r.last_ping_at,
+  resourceType: r.resource_type,
+  lastSeenAt: r.last_seen_at,
+  gone: r.gone,
+  scopeSyncedAt: r.scope_synced_at,
+  scopeError: r.scope_error,
 });
 
 /** Batched inventory write: one statement whatever the number of instances; `synced` marks a scope sync. */
@@ -72,8 +85,19 @@ export const upsertInstances = async (db: Db, rows: readonly InstanceRecord[], o
                            ip_address, platform_version, agent_version, last_ping_at, resource_type, last_seen_at, synced_at)
     select u.*, now(), case when ${options.synced === true} then now() end from ${sql.unnest(
       rows.map((r) => [
-        r.instanceId, r.partition, r.accountId, r.region, r.pingStatus, r.platformType, r.platformName, r.computerName,
-        r.ipAddress ?? null, r.platformVersion ?? null, r.agentVersion ?? null, r.lastPingAt ? r.lastPingAt.toISOString() : null, r.resourceType ?? null,
+        r.instanceId,
+        r.partition,
+        r.accountId,
+        r.region,
+        r.pingStatus,
+        r.platformType,
+        r.platformName,
+        r.computerName,
+        r.ipAddress ?? null,
+        r.platformVersion ?? null,
+        r.agentVersion ?? null,
+        r.lastPingAt ? r.lastPingAt.toISOString() : null,
+        r.resourceType ?? null,
       ]),
       ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'text'],
     )} as u
@@ -112,7 +136,10 @@ export const findInventoryByNames = async (db: Db, names: readonly string[]): Pr
   if (names.length === 0) return [];
   const rows = await db.any(sql.type(instanceRow)`
     select ${columns} from instances i left join inventory_scopes s on s.account_id = i.account_id and s.region = i.region
-    where lower(i.computer_name) = any(${sql.array(names.map((n) => n.toLowerCase()), 'text')})`);
+    where lower(i.computer_name) = any(${sql.array(
+      names.map((n) => n.toLowerCase()),
+      'text',
+    )})`);
   return rows.map(toInstance);
 };
 
@@ -127,8 +154,13 @@ export type InventoryScopeRow = {
 };
 
 const scopeRow = z.object({
-  account_id: z.string(), region: z.string(), partition: z.enum(['aws', 'aws-us-gov']), last_attempt_at: ts,
-  last_success_at: ts.nullable(), last_error: z.string().nullable(), instance_count: z.number().int(),
+  account_id: z.string(),
+  region: z.string(),
+  partition: z.enum(['aws', 'aws-us-gov']),
+  last_attempt_at: ts,
+  last_success_at: ts.nullable(),
+  last_error: z.string().nullable(),
+  instance_count: z.number().int(),
 });
 
 /**
@@ -139,10 +171,11 @@ export const recordScopeSync = async (
   db: Db,
   scope: { accountId: string; region: string; partition: 'aws' | 'aws-us-gov' },
   result: { ok: true; instances: readonly InstanceRecord[] } | { ok: false; error: string },
-): Promise<InventoryScopeRow> => db.transaction(async (tx) => {
-  // The instances and the scope's record together: a sync is kept whole or not at all.
-  if (result.ok) await upsertInstances(tx, result.instances, { synced: true });
-  const row = await tx.one(sql.type(scopeRow)`
+): Promise<InventoryScopeRow> =>
+  db.transaction(async (tx) => {
+    // The instances and the scope's record together: a sync is kept whole or not at all.
+    if (result.ok) await upsertInstances(tx, result.instances, { synced: true });
+    const row = await tx.one(sql.type(scopeRow)`
     insert into inventory_scopes (account_id, region, partition, last_attempt_at, last_success_at, last_error, instance_count)
     values (${scope.accountId}, ${scope.region}, ${scope.partition}, now(),
             ${result.ok ? sql.fragment`now()` : sql.fragment`null`}, ${result.ok ? null : result.error.slice(0, 500)},
@@ -153,12 +186,17 @@ export const recordScopeSync = async (
       last_error = excluded.last_error,
       instance_count = case when excluded.last_error is null then excluded.instance_count else inventory_scopes.instance_count end
     returning *`);
-  return toScope(row);
-});
+    return toScope(row);
+  });
 
 const toScope = (r: z.infer<typeof scopeRow>): InventoryScopeRow => ({
-  accountId: r.account_id, region: r.region, partition: r.partition, lastAttemptAt: r.last_attempt_at,
-  lastSuccessAt: r.last_success_at, lastError: r.last_error, instanceCount: r.instance_count,
+  accountId: r.account_id,
+  region: r.region,
+  partition: r.partition,
+  lastAttemptAt: r.last_attempt_at,
+  lastSuccessAt: r.last_success_at,
+  lastError: r.last_error,
+  instanceCount: r.instance_count,
 });
 
 export const listInventoryScopes = async (db: Db): Promise<InventoryScopeRow[]> =>

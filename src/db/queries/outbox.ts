@@ -62,7 +62,9 @@ export const oweChannelPost = (db: Db, channel: string, text: string): Promise<v
  */
 export const oweFreezeNotice = async (db: Db, channel: string, notice: FreezeNotice): Promise<void> =>
   db.transaction(async (tx) => {
-    const open = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`select id from runs where status = 'pending_approval' order by created_at`);
+    const open = await tx.anyFirst(
+      sql.type(z.object({ id: z.string() }))`select id from runs where status = 'pending_approval' order by created_at`,
+    );
     for (const runId of open) await oweApproval(tx, runId);
     await owe(tx, { stream: streams.channel(channel), kind: 'channel_post', payload: { channel, freeze: notice } });
   });
@@ -79,7 +81,11 @@ export const oweDm = (db: Db, user: string, text: string, runId?: string): Promi
 export const oweDecision = async (db: Db, runId: string, d: Decision): Promise<void> =>
   db.transaction(async (tx) => {
     if (d.event !== 'cancel_requested') {
-      await oweApproval(tx, runId, d.event === 'approval_recorded' ? undefined : { status: d.event, by: d.by, ...(d.reason ? { reason: d.reason } : {}) });
+      await oweApproval(
+        tx,
+        runId,
+        d.event === 'approval_recorded' ? undefined : { status: d.event, by: d.by, ...(d.reason ? { reason: d.reason } : {}) },
+      );
     }
     await oweRunParent(tx, runId);
     await oweRunReply(tx, runId, { kind: 'decision', decision: d });

@@ -8,7 +8,10 @@ import type { Db } from './db.ts';
  * stay. One short statement: rows another transaction holds are skipped (taken by the next batch), so
  * retention never waits on the executor or locks more than one batch. Returns the rows pruned.
  */
-export const pruneExecutionOutputBatch = async (db: Db, p: { readonly olderThanDays: number; readonly batchSize: number }): Promise<number> => {
+export const pruneExecutionOutputBatch = async (
+  db: Db,
+  p: { readonly olderThanDays: number; readonly batchSize: number },
+): Promise<number> => {
   const result = await db.query(sql.type(z.object({}))`
     with batch as (
       select id from executions
@@ -24,7 +27,10 @@ export const pruneExecutionOutputBatch = async (db: Db, p: { readonly olderThanD
 };
 
 /** Deletes at most `batchSize` inventory rows not seen for `notSeenForDays` (the locator asks SSM again if needed). */
-export const deleteStaleInstancesBatch = async (db: Db, p: { readonly notSeenForDays: number; readonly batchSize: number }): Promise<number> => {
+export const deleteStaleInstancesBatch = async (
+  db: Db,
+  p: { readonly notSeenForDays: number; readonly batchSize: number },
+): Promise<number> => {
   const result = await db.query(sql.type(z.object({}))`
     with batch as (
       select instance_id from instances

@@ -98,7 +98,9 @@ export const lockRun = async (db: Db, id: string): Promise<RunRow | null> =>
   db.maybeOne(sql.type(runRow)`select ${runColumns} from runs where id = ${id} for update`);
 
 export const setRunMessage = async (db: Db, id: string, channelId: string, ts: string): Promise<void> => {
-  await db.query(sql.type(z.object({}))`update runs set channel_id = ${channelId}, message_ts = ${ts}, updated_at = now() where id = ${id}`);
+  await db.query(
+    sql.type(z.object({}))`update runs set channel_id = ${channelId}, message_ts = ${ts}, updated_at = now() where id = ${id}`,
+  );
 };
 
 export const setApprovalMessage = async (db: Db, id: string, ts: string): Promise<void> => {
@@ -201,7 +203,6 @@ export const listRunsByRequester = async (db: Db, requesterId: string, limit: nu
   db.any(sql.type(runRow)`
     select ${runColumns} from runs where requester_id = ${requesterId} order by created_at desc limit ${limit}`);
 
-
 /**
  * Asks the executor to stop an approved or running run (guarded: only once, only while it can still
  * stop). Returns the row, or null when the run had already moved on or someone asked first.
@@ -227,14 +228,18 @@ export const listRecentRunsVisibleTo = async (
     where requester_id = ${scope.requesterId} or tool = any(${sql.array([...scope.tools], 'text')})
     order by created_at desc limit ${limit}`);
 
-const asUuid = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+const asUuid = (hex: string): string =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 
 /**
  * Runs whose id starts with `prefix` (a person types the first characters of a run id); at most `limit`.
  * A range on the primary key (prefix padded with 0s … fs), so it stays an index lookup however many runs there are.
  */
 export const findRunsByIdPrefix = async (db: Db, prefix: string, limit: number): Promise<readonly RunRow[]> => {
-  const hex = prefix.toLowerCase().replace(/[^0-9a-f]/gu, '').slice(0, 32);
+  const hex = prefix
+    .toLowerCase()
+    .replace(/[^0-9a-f]/gu, '')
+    .slice(0, 32);
   if (hex.length === 0) return [];
   return db.any(sql.type(runRow)`
     select ${runColumns} from runs

@@ -13,15 +13,17 @@ const stepRow = z.object({ instance_id: z.string(), account_id: z.string(), regi
  * like the workflow linkage) or whose latest finished attempt failed, under `changeNumber`.
  */
 export const findInstancesByStepOutcome = async (
-  db: Db, p: { tool: string; action: string; changeNumber: string; outcome: StepOutcome },
+  db: Db,
+  p: { tool: string; action: string; changeNumber: string; outcome: StepOutcome },
 ): Promise<StepInstance[]> => {
-  const query = p.outcome === 'success'
-    ? sql.type(stepRow)`
+  const query =
+    p.outcome === 'success'
+      ? sql.type(stepRow)`
         select distinct on (e.instance_id) e.instance_id, e.account_id, e.region, e.partition
         from runs r join executions e on e.run_id = r.id
         where r.tool = ${p.tool} and r.action = ${p.action} and r.change_number = ${p.changeNumber} and e.status = 'success'
         order by e.instance_id, e.id desc`
-    : sql.type(stepRow)`
+      : sql.type(stepRow)`
         select instance_id, account_id, region, partition from (
           select distinct on (e.instance_id) e.instance_id, e.account_id, e.region, e.partition, e.status
           from runs r join executions e on e.run_id = r.id
@@ -54,7 +56,8 @@ export const lockMutatingSubmissions = async (db: Db): Promise<void> => {
 
 /** The selectors (as typed) and the pre-flight a run was planned from, for the record and the approval message. */
 export const setRunTargeting = async (
-  db: Db, runId: string,
+  db: Db,
+  runId: string,
   targeting: { selectors: readonly string[]; scope: unknown; warnings: readonly string[]; summary: unknown; excluded: readonly unknown[] },
 ): Promise<void> => {
   const { selectors, ...preflight } = targeting;
@@ -64,16 +67,21 @@ export const setRunTargeting = async (
 
 export const runTargetingSchema = z.object({
   selectors: z.array(z.string()),
-  preflight: z.object({
-    summary: z.object({
-      eligible: z.number(), excluded: z.number(),
-      byScope: z.array(z.object({ partition: z.string(), accountId: z.string(), region: z.string(), eligible: z.number(), excluded: z.number() })),
-      byPlatform: z.array(z.object({ platform: z.string(), count: z.number() })),
-      byReason: z.record(z.string(), z.number()),
-    }),
-    excluded: z.array(z.object({ ref: z.string(), reason: z.string(), detail: z.string() }).loose()),
-    warnings: z.array(z.string()),
-  }).loose(),
+  preflight: z
+    .object({
+      summary: z.object({
+        eligible: z.number(),
+        excluded: z.number(),
+        byScope: z.array(
+          z.object({ partition: z.string(), accountId: z.string(), region: z.string(), eligible: z.number(), excluded: z.number() }),
+        ),
+        byPlatform: z.array(z.object({ platform: z.string(), count: z.number() })),
+        byReason: z.record(z.string(), z.number()),
+      }),
+      excluded: z.array(z.object({ ref: z.string(), reason: z.string(), detail: z.string() }).loose()),
+      warnings: z.array(z.string()),
+    })
+    .loose(),
 });
 export type RunTargeting = z.infer<typeof runTargetingSchema>;
 

@@ -52,7 +52,9 @@ export const claimDueWorkNotes = async (db: Db, p: { limit: number; leaseSeconds
     returning ${cols}`);
 
 export const markWorkNoteWritten = async (db: Db, id: bigint): Promise<void> => {
-  await db.query(sql.type(z.object({}))`update work_notes set written_at = now(), last_error = null where id = ${id} and written_at is null`);
+  await db.query(
+    sql.type(z.object({}))`update work_notes set written_at = now(), last_error = null where id = ${id} and written_at is null`,
+  );
 };
 
 /** A failed attempt: try again after `delaySeconds`. */

@@ -24,7 +24,11 @@ const scopeName = (g: { accountId: string; region: string; partition: string }):
   `\`${escapeText(g.accountId)}\` ${escapeText(g.region)}${g.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}`;
 
 /** Targets per account/region with their first ids; cut on line boundaries, the "…and N more" line kept. */
-export const groupsText = (groups: readonly TargetGroup[], heading = '*Targets by account/region*', targeting?: RunTargeting | null): string => {
+export const groupsText = (
+  groups: readonly TargetGroup[],
+  heading = '*Targets by account/region*',
+  targeting?: RunTargeting | null,
+): string => {
   const counts = new Map((targeting?.preflight.summary.byScope ?? []).map((c) => [`${c.partition}|${c.accountId}|${c.region}`, c]));
   const lines = groups.slice(0, MAX_GROUP_LINES).map((g) => {
     const ids = escapeText(g.instanceIds.slice(0, 6).join(', ')) + (g.instanceIds.length > 6 ? ` +${g.instanceIds.length - 6}` : '');
@@ -40,21 +44,44 @@ const targetingBlocks = (t: RunTargeting): KnownBlock[] => {
   const { summary, excluded, warnings } = t.preflight;
   const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
   const blocks: KnownBlock[] = [
-    section(fitLines(
-      `*Pre-flight*: *${summary.eligible}* eligible, *${summary.excluded}* excluded. Selectors:`,
-      t.selectors.map((s) => `• \`${escapeText(s)}\``), MAX_SECTION_TEXT, (n) => `• …and ${n} more selectors`,
-    )),
-    section(fitLines('*Eligible by platform*', summary.byPlatform.map((p) => `• ${escapeText(p.platform)}: *${p.count}*`), MAX_SECTION_TEXT, (n) => `• …and ${n} more platforms`)),
+    section(
+      fitLines(
+        `*Pre-flight*: *${summary.eligible}* eligible, *${summary.excluded}* excluded. Selectors:`,
+        t.selectors.map((s) => `• \`${escapeText(s)}\``),
+        MAX_SECTION_TEXT,
+        (n) => `• …and ${n} more selectors`,
+      ),
+    ),
+    section(
+      fitLines(
+        '*Eligible by platform*',
+        summary.byPlatform.map((p) => `• ${escapeText(p.platform)}: *${p.count}*`),
+        MAX_SECTION_TEXT,
+        (n) => `• …and ${n} more platforms`,
+      ),
+    ),
   ];
   if (summary.excluded > 0) {
     const reasons = Object.entries(summary.byReason).map(([reason, n]) => {
-      const examples = excluded.filter((e) => e.reason === reason).slice(0, 5).map((e) => `${e.ref}${reason === 'locked' || reason === 'wrong_platform' ? ` (${e.detail})` : ''}`);
+      const examples = excluded
+        .filter((e) => e.reason === reason)
+        .slice(0, 5)
+        .map((e) => `${e.ref}${reason === 'locked' || reason === 'wrong_platform' ? ` (${e.detail})` : ''}`);
       return `• ${escapeText(exclusionLabels[reason as ExclusionReason] ?? reason)}: *${n}* — ${escapeText(examples.join(', '))}${n > examples.length ? ` +${n - examples.length}` : ''}`;
     });
     blocks.push(section(fitLines('*Excluded (will not run)*', reasons, MAX_SECTION_TEXT, (n) => `• …and ${n} more reasons`)));
   }
   if (warnings.length > 0) {
-    blocks.push(section(fitLines('*:warning: Warnings*', warnings.map((w) => `• ${escapeText(w)}`), MAX_SECTION_TEXT, (n) => `• …and ${n} more warnings`)));
+    blocks.push(
+      section(
+        fitLines(
+          '*:warning: Warnings*',
+          warnings.map((w) => `• ${escapeText(w)}`),
+          MAX_SECTION_TEXT,
+          (n) => `• …and ${n} more warnings`,
+        ),
+      ),
+    );
   }
   return blocks;
 };
@@ -71,7 +98,11 @@ export type ApprovalState = {
  * The request an approver decides on: everything that is bound by the plan digest is shown. Buttons
  * carry the run id and the digest, so an approval applies to exactly this plan.
  */
-export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], state: ApprovalState): { text: string; blocks: KnownBlock[] } => {
+export const approvalMessage = (
+  run: RunView,
+  groups: readonly TargetGroup[],
+  state: ApprovalState,
+): { text: string; blocks: KnownBlock[] } => {
   const text = `Approval requested by ${mention(run.requesterId)}: ${run.toolTitle} — ${run.actionTitle} on ${run.targetCount} instance(s) under ${escapeText(run.changeNumber)}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `Approval: ${run.toolTitle}`.slice(0, 150) } },
@@ -83,7 +114,10 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
         { type: 'mrkdwn', text: `*Change*\n${escapeText(run.changeNumber)}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
         { type: 'mrkdwn', text: `*Parameters*\n${paramsText(run.params)}`.slice(0, 2000) },
-        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}` },
+        {
+          type: 'mrkdwn',
+          text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}`,
+        },
       ],
     },
     ...(state.targeting ? targetingBlocks(state.targeting) : []),
@@ -98,10 +132,27 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
     },
   ];
   if (state.freeze?.on) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${escapeText(state.freeze.reason)}` : ''}. Approvals are blocked.`.slice(0, 3000) } });
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `:snowflake: *Change freeze is on*${state.freeze.reason ? `: ${escapeText(state.freeze.reason)}` : ''}. Approvals are blocked.`.slice(
+          0,
+          3000,
+        ),
+      },
+    });
   }
   if (state.approvedBy.length > 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approved by ${state.approvedBy.map(mention).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})` }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Approved by ${state.approvedBy.map(mention).join(', ')} (${state.approvedBy.length} of ${run.approvalsRequired})`,
+        },
+      ],
+    });
   }
   if (state.decided) {
     const by = state.decided.by ? ` by ${mention(state.decided.by)}` : '';
@@ -112,7 +163,13 @@ export const approvalMessage = (run: RunView, groups: readonly TargetGroup[], st
       type: 'actions',
       block_id: 'decision',
       elements: [
-        { type: 'button', style: 'primary', action_id: APPROVE_ACTION_ID, text: { type: 'plain_text', text: 'Approve' }, value: `${run.id}:${run.planDigest}` },
+        {
+          type: 'button',
+          style: 'primary',
+          action_id: APPROVE_ACTION_ID,
+          text: { type: 'plain_text', text: 'Approve' },
+          value: `${run.id}:${run.planDigest}`,
+        },
         { type: 'button', style: 'danger', action_id: REJECT_ACTION_ID, text: { type: 'plain_text', text: 'Reject' }, value: run.id },
       ],
     });

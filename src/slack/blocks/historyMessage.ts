@@ -4,7 +4,11 @@ import type { RunView } from './runView.ts';
 
 /** `/ops history [n]`: the newest runs, one section each (n ≤ 25 keeps it under Slack's 50 blocks). */
 export const historyMessage = (runs: readonly RunView[]): { text: string; blocks: KnownBlock[] } => {
-  if (runs.length === 0) return { text: 'No runs yet.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'No runs yet. Start one with a tool command, e.g. `/qc-prep`.' } }] };
+  if (runs.length === 0)
+    return {
+      text: 'No runs yet.',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'No runs yet. Start one with a tool command, e.g. `/qc-prep`.' } }],
+    };
   return {
     text: `The last ${runs.length} run(s)`,
     blocks: [

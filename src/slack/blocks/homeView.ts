@@ -24,7 +24,11 @@ export const homeView = (s: HomeState): HomeView => ({
     { type: 'header', text: { type: 'plain_text', text: 'PCM Ops' } },
     section(credentialStatusText('*Credential status*', s.credentials)),
     ...(s.freeze.on
-      ? [section(`:snowflake: *Change freeze is on*${s.freeze.reason ? `: ${escapeText(s.freeze.reason)}` : ''}${s.freeze.by ? ` (by ${mention(s.freeze.by)})` : ''}. Approvals and new dispatches are blocked.`)]
+      ? [
+          section(
+            `:snowflake: *Change freeze is on*${s.freeze.reason ? `: ${escapeText(s.freeze.reason)}` : ''}${s.freeze.by ? ` (by ${mention(s.freeze.by)})` : ''}. Approvals and new dispatches are blocked.`,
+          ),
+        ]
       : []),
     section(`*Approvals waiting for you* (${s.awaiting.length})`),
     ...(s.awaiting.length === 0
@@ -32,8 +36,18 @@ export const homeView = (s: HomeState): HomeView => ({
       : s.awaiting.slice(0, MAX_EACH).map((r) => section(`${runLine(r)}\nApprove or reject it in its approval message.`))),
     { type: 'divider' },
     section(`*Your recent runs* (${s.mine.length})`),
-    ...(s.mine.length === 0 ? [section('_You have not requested any run yet._')] : s.mine.slice(0, MAX_EACH).map((r) => section(runLine(r)))),
+    ...(s.mine.length === 0
+      ? [section('_You have not requested any run yet._')]
+      : s.mine.slice(0, MAX_EACH).map((r) => section(runLine(r)))),
     { type: 'divider' },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: '`/ops history [n]` · `/ops show &lt;run&gt;` · `/ops cancel &lt;run&gt;` · `/ops freeze on &lt;reason&gt;` | `off`' }] },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: '`/ops history [n]` · `/ops show &lt;run&gt;` · `/ops cancel &lt;run&gt;` · `/ops freeze on &lt;reason&gt;` | `off`',
+        },
+      ],
+    },
   ],
 });

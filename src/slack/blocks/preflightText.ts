@@ -11,10 +11,18 @@ import { fitLines } from './fitLines.ts';
 export const preflightText = (t: RunTargeting, max = 2_900): string => {
   const { summary, warnings } = t.preflight;
   const lines = [
-    ...summary.byScope.map((c) => `• \`${escapeText(c.accountId)}\` ${escapeText(c.region)}${c.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: ${c.eligible} eligible${c.excluded > 0 ? `, ${c.excluded} excluded` : ''}`),
+    ...summary.byScope.map(
+      (c) =>
+        `• \`${escapeText(c.accountId)}\` ${escapeText(c.region)}${c.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}: ${c.eligible} eligible${c.excluded > 0 ? `, ${c.excluded} excluded` : ''}`,
+    ),
     ...summary.byPlatform.map((p) => `• ${escapeText(p.platform)}: ${p.count}`),
     ...Object.entries(summary.byReason).map(([r, n]) => `• excluded, ${escapeText(exclusionLabels[r as ExclusionReason] ?? r)}: ${n}`),
     ...warnings.map((w) => `• :warning: ${escapeText(w)}`),
   ];
-  return fitLines(`*Pre-flight*: ${summary.eligible} eligible, ${summary.excluded} excluded`, lines, max, (n) => `• …and ${n} more lines (see the approval message)`);
+  return fitLines(
+    `*Pre-flight*: ${summary.eligible} eligible, ${summary.excluded} excluded`,
+    lines,
+    max,
+    (n) => `• …and ${n} more lines (see the approval message)`,
+  );
 };

@@ -17,7 +17,10 @@ export type StateValues = z.infer<typeof stateValuesSchema>;
 const read = (values: StateValues, blockId: string, actionId = blockId) => values[blockId]?.[actionId];
 
 export type RequestState = {
-  actionId: string; instances: string; change: string; params: Record<string, unknown>;
+  actionId: string;
+  instances: string;
+  change: string;
+  params: Record<string, unknown>;
   scope: { accountIds: string[]; regions: string[]; partitions: string[] };
 };
 

@@ -12,7 +12,9 @@ export const rejectModal = (runId: string): ModalView => ({
   close: { type: 'plain_text', text: 'Cancel' },
   blocks: [
     {
-      type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Reason' },
+      type: 'input',
+      block_id: 'reason',
+      label: { type: 'plain_text', text: 'Reason' },
       element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 2000 },
     },
   ],

@@ -46,22 +46,41 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
       const options: PlainTextOption[] = (inner.options as string[]).map((o) => ({ text: plain(o), value: o }));
       const initial = options.find((o) => o.value === defaultValue);
       return {
-        type: 'input', block_id: blockId, label, hint, optional,
+        type: 'input',
+        block_id: blockId,
+        label,
+        hint,
+        optional,
         element: { type: 'static_select', action_id: blockId, options, ...(initial ? { initial_option: initial } : {}) },
       };
     }
     if (inner instanceof z.ZodBoolean) {
       const option: Option = { text: plain(meta.title ?? name), value: 'true' };
       return {
-        type: 'input', block_id: blockId, label, hint, optional: true,
-        element: { type: 'checkboxes', action_id: blockId, options: [option], ...(defaultValue === true ? { initial_options: [option] } : {}) },
+        type: 'input',
+        block_id: blockId,
+        label,
+        hint,
+        optional: true,
+        element: {
+          type: 'checkboxes',
+          action_id: blockId,
+          options: [option],
+          ...(defaultValue === true ? { initial_options: [option] } : {}),
+        },
       };
     }
     if (inner instanceof z.ZodNumber) {
       return {
-        type: 'input', block_id: blockId, label, hint, optional,
+        type: 'input',
+        block_id: blockId,
+        label,
+        hint,
+        optional,
         element: {
-          type: 'number_input', action_id: blockId, is_decimal_allowed: !inner.isInt,
+          type: 'number_input',
+          action_id: blockId,
+          is_decimal_allowed: !inner.isInt,
           ...(typeof defaultValue === 'number' ? { initial_value: String(defaultValue) } : {}),
           ...(inner.minValue !== null && Number.isFinite(inner.minValue) ? { min_value: String(inner.minValue) } : {}),
           ...(inner.maxValue !== null && Number.isFinite(inner.maxValue) ? { max_value: String(inner.maxValue) } : {}),
@@ -69,9 +88,14 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
       };
     }
     return {
-      type: 'input', block_id: blockId, label, hint, optional,
+      type: 'input',
+      block_id: blockId,
+      label,
+      hint,
+      optional,
       element: {
-        type: 'plain_text_input', action_id: blockId,
+        type: 'plain_text_input',
+        action_id: blockId,
         ...(meta.placeholder ? { placeholder: plain(meta.placeholder, 150) } : {}),
         ...(typeof defaultValue === 'string' ? { initial_value: defaultValue } : {}),
       },
@@ -82,12 +106,18 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
 export const MAX_TARGETS_TEXT = 3000;
 
 /** The configured accounts and regions, for the optional narrowing selects. */
-export type FleetChoices = { readonly accounts: readonly { readonly id: string; readonly name: string; readonly partition: string }[]; readonly regions: readonly string[] };
+export type FleetChoices = {
+  readonly accounts: readonly { readonly id: string; readonly name: string; readonly partition: string }[];
+  readonly regions: readonly string[];
+};
 
 export const SCOPE_BLOCKS = ['scope_accounts', 'scope_regions', 'scope_partitions'] as const;
 
 const multiSelect = (blockId: string, label: string, options: PlainTextOption[]): KnownBlock => ({
-  type: 'input', block_id: blockId, label: plain(label), optional: true,
+  type: 'input',
+  block_id: blockId,
+  label: plain(label),
+  optional: true,
   hint: plain('Optional: narrows tag and id selectors; none selected means all configured.', 2000),
   element: { type: 'multi_static_select', action_id: blockId, options: options.slice(0, 100) },
 });
@@ -97,9 +127,25 @@ const scopeBlocks = (fleet: FleetChoices | undefined): KnownBlock[] => {
   if (!fleet || fleet.accounts.length === 0) return [];
   const partitions = [...new Set(fleet.accounts.map((a) => a.partition))];
   return [
-    multiSelect('scope_accounts', 'Accounts', fleet.accounts.map((a) => ({ text: plain(`${a.name} (${a.id})`), value: a.id }))),
-    multiSelect('scope_regions', 'Regions', [...new Set(fleet.regions)].map((r) => ({ text: plain(r), value: r }))),
-    ...(partitions.length > 1 ? [multiSelect('scope_partitions', 'Partitions', partitions.map((p) => ({ text: plain(p === 'aws-us-gov' ? 'GovCloud (aws-us-gov)' : 'Commercial (aws)'), value: p })))] : []),
+    multiSelect(
+      'scope_accounts',
+      'Accounts',
+      fleet.accounts.map((a) => ({ text: plain(`${a.name} (${a.id})`), value: a.id })),
+    ),
+    multiSelect(
+      'scope_regions',
+      'Regions',
+      [...new Set(fleet.regions)].map((r) => ({ text: plain(r), value: r })),
+    ),
+    ...(partitions.length > 1
+      ? [
+          multiSelect(
+            'scope_partitions',
+            'Partitions',
+            partitions.map((p) => ({ text: plain(p === 'aws-us-gov' ? 'GovCloud (aws-us-gov)' : 'Commercial (aws)'), value: p })),
+          ),
+        ]
+      : []),
   ];
 };
 
@@ -125,37 +171,77 @@ export const requestModal = (
     close: plain('Cancel'),
     blocks: [
       {
-        type: 'input', block_id: 'action', label: plain('Action'), dispatch_action: true,
-        element: { type: 'static_select', action_id: SELECT_ACTION_ID, options: actionOptions, ...(selected ? { initial_option: selected } : {}) },
+        type: 'input',
+        block_id: 'action',
+        label: plain('Action'),
+        dispatch_action: true,
+        element: {
+          type: 'static_select',
+          action_id: SELECT_ACTION_ID,
+          options: actionOptions,
+          ...(selected ? { initial_option: selected } : {}),
+        },
       },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${action.description}${action.mutates ? ' *Changes the host.*' : ''} (${limits}; script \`${action.scriptSha256.slice(0, 12)}\`)`.slice(0, 3000) }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `${action.description}${action.mutates ? ' *Changes the host.*' : ''} (${limits}; script \`${action.scriptSha256.slice(0, 12)}\`)`.slice(
+              0,
+              3000,
+            ),
+          },
+        ],
       },
       {
-        type: 'input', block_id: 'instances', label: plain('Targets'),
+        type: 'input',
+        block_id: 'instances',
+        label: plain('Targets'),
         hint: plain(
-          'Up to 3,000 characters, one selector per line: instance ids or computer names (several per line, separated by spaces or commas), '
-          + 'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, or step:qc-prep/initial-qc=success '
-          + '(instances where that step succeeded, or =failed, under this change). Tags are resolved in every configured account/region '
-          + '(narrowed by the selects below); the resolved list is frozen at submit.', 2000),
+          'Up to 3,000 characters, one selector per line: instance ids or computer names (several per line, separated by spaces or commas), ' +
+            'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, or step:qc-prep/initial-qc=success ' +
+            '(instances where that step succeeded, or =failed, under this change). Tags are resolved in every configured account/region ' +
+            '(narrowed by the selects below); the resolved list is frozen at submit.',
+          2000,
+        ),
         element: {
-          type: 'plain_text_input', action_id: 'instances', multiline: true, max_length: MAX_TARGETS_TEXT,
+          type: 'plain_text_input',
+          action_id: 'instances',
+          multiline: true,
+          max_length: MAX_TARGETS_TEXT,
           placeholder: plain('i-0123456789abcdef0\ntag:PatchGroup=prod-a', 150),
           ...(values.instances ? { initial_value: values.instances.slice(0, MAX_TARGETS_TEXT) } : {}),
         },
       },
       ...scopeBlocks(fleet),
       {
-        type: 'input', block_id: 'change', label: plain('ServiceNow change'),
-        element: { type: 'plain_text_input', action_id: 'change', placeholder: plain('CHG0012345'), max_length: 15, ...(values.change ? { initial_value: values.change } : {}) },
+        type: 'input',
+        block_id: 'change',
+        label: plain('ServiceNow change'),
+        element: {
+          type: 'plain_text_input',
+          action_id: 'change',
+          placeholder: plain('CHG0012345'),
+          max_length: 15,
+          ...(values.change ? { initial_value: values.change } : {}),
+        },
       },
       ...paramBlocks(action),
       ...(credentialWarnings.length > 0
-        ? [{
-            type: 'section' as const,
-            text: { type: 'mrkdwn' as const, text: credentialStatusText(':warning: *Credential problems* — requests targeting these are refused until they recover:', credentialWarnings, 2_800) },
-          }]
+        ? [
+            {
+              type: 'section' as const,
+              text: {
+                type: 'mrkdwn' as const,
+                text: credentialStatusText(
+                  ':warning: *Credential problems* — requests targeting these are refused until they recover:',
+                  credentialWarnings,
+                  2_800,
+                ),
+              },
+            },
+          ]
         : []),
     ],
   };

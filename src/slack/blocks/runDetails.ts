@@ -37,8 +37,15 @@ const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 
 /** `/ops show <run>`: everything about one run, bounded in size, for the person who asked (ephemeral). */
 export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownBlock[] } => {
   const { run } = d;
-  const params = Object.entries(run.params).map(([k, v]) => `\`${escapeText(k)}\` = \`${escapeText(String(v))}\``).join(', ') || '_none_';
-  const counts = Object.entries(d.counts).filter(([, n]) => (n ?? 0) > 0).map(([s, n]) => `${label(s)}: *${n}*`).join(' · ') || 'no results yet';
+  const params =
+    Object.entries(run.params)
+      .map(([k, v]) => `\`${escapeText(k)}\` = \`${escapeText(String(v))}\``)
+      .join(', ') || '_none_';
+  const counts =
+    Object.entries(d.counts)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([s, n]) => `${label(s)}: *${n}*`)
+      .join(' · ') || 'no results yet';
   const executions = d.notable.slice(0, MAX_EXECUTIONS).map((e) => {
     const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 100);
     return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${detail ? ` — ${detail}` : ''}`;
@@ -52,11 +59,17 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Status*\n${label(run.status)}${run.cancelRequestedBy ? ` (cancel requested by ${mention(run.cancelRequestedBy)})` : ''}` },
+        {
+          type: 'mrkdwn',
+          text: `*Status*\n${label(run.status)}${run.cancelRequestedBy ? ` (cancel requested by ${mention(run.cancelRequestedBy)})` : ''}`,
+        },
         { type: 'mrkdwn', text: `*Requester*\n${mention(run.requesterId)}` },
         { type: 'mrkdwn', text: `*Change*\n${escapeText(run.changeNumber)}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
-        { type: 'mrkdwn', text: `*Approved by*\n${d.approvedBy.map(mention).join(', ') || '—'} (${d.approvedBy.length} of ${run.approvalsRequired})` },
+        {
+          type: 'mrkdwn',
+          text: `*Approved by*\n${d.approvedBy.map(mention).join(', ') || '—'} (${d.approvedBy.length} of ${run.approvalsRequired})`,
+        },
         { type: 'mrkdwn', text: `*Requested*\n${when(run.createdAt)}` },
         { type: 'mrkdwn', text: `*Approved*\n${when(d.times.approvedAt)}` },
         { type: 'mrkdwn', text: `*Started*\n${when(d.times.startedAt)}` },
@@ -71,7 +84,9 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
         { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\` · plan digest \`${run.planDigest}\`` },
       ],
     },
-    section(`*Results*: ${counts}${d.outputPruned ? ' · _output pruned (retention)_' : ''}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`),
+    section(
+      `*Results*: ${counts}${d.outputPruned ? ' · _output pruned (retention)_' : ''}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`,
+    ),
     section(`*Audit trail*${d.audit.length > MAX_AUDIT ? ` (last ${MAX_AUDIT} of ${d.audit.length})` : ''}\n${audit.join('\n') || '—'}`),
   ];
   return { text: `${run.toolTitle} — ${run.actionTitle}: ${run.status.replace(/_/gu, ' ')} (${run.id})`, blocks };

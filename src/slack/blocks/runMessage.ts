@@ -20,23 +20,41 @@ const cancellable = new Set(['pending_approval', 'approved', 'running']);
 /** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
 const cancelBlocks = (run: RunView): KnownBlock[] => {
   if (run.cancelRequestedBy && cancellable.has(run.status)) {
-    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:octagonal_sign: Cancel requested by ${mention(run.cancelRequestedBy)}; stopping…` }] }];
+    return [
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `:octagonal_sign: Cancel requested by ${mention(run.cancelRequestedBy)}; stopping…` }],
+      },
+    ];
   }
   if (!cancellable.has(run.status)) return [];
-  return [{
-    type: 'actions',
-    block_id: 'run_controls',
-    elements: [{
-      type: 'button', action_id: CANCEL_ACTION_ID, value: run.id, text: { type: 'plain_text', text: 'Cancel run' },
-      confirm: {
-        title: { type: 'plain_text', text: 'Cancel this run?' },
-        text: { type: 'mrkdwn', text: run.status === 'pending_approval' ? 'The request is withdrawn; nothing will run.' : 'Nothing more is sent; commands already sent are cancelled in SSM.' },
-        confirm: { type: 'plain_text', text: 'Cancel run' },
-        deny: { type: 'plain_text', text: 'Keep it' },
-        style: 'danger',
-      },
-    }],
-  }];
+  return [
+    {
+      type: 'actions',
+      block_id: 'run_controls',
+      elements: [
+        {
+          type: 'button',
+          action_id: CANCEL_ACTION_ID,
+          value: run.id,
+          text: { type: 'plain_text', text: 'Cancel run' },
+          confirm: {
+            title: { type: 'plain_text', text: 'Cancel this run?' },
+            text: {
+              type: 'mrkdwn',
+              text:
+                run.status === 'pending_approval'
+                  ? 'The request is withdrawn; nothing will run.'
+                  : 'Nothing more is sent; commands already sent are cancelled in SSM.',
+            },
+            confirm: { type: 'plain_text', text: 'Cancel run' },
+            deny: { type: 'plain_text', text: 'Keep it' },
+            style: 'danger',
+          },
+        },
+      ],
+    },
+  ];
 };
 
 /** The parent message in the requester's channel: one message, kept up to date with chat.update. */
@@ -59,7 +77,12 @@ export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: str
 const MAX_LINES = 40;
 
 /** The final thread reply: counts, then the instances worth reading (failures first), bounded in size. */
-export const summaryMessage = (run: RunView, status: string, counts: StatusCounts, notable: readonly FinishedExecution[]): { text: string; blocks: KnownBlock[] } => {
+export const summaryMessage = (
+  run: RunView,
+  status: string,
+  counts: StatusCounts,
+  notable: readonly FinishedExecution[],
+): { text: string; blocks: KnownBlock[] } => {
   const lines = notable.slice(0, MAX_LINES).map((e) => {
     const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 120);
     return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${detail ? ` — ${detail}` : ''}`;

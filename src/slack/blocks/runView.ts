@@ -22,4 +22,9 @@ export type RunView = {
   readonly approvalExpiresAt: number;
 };
 
-export type TargetGroup = { readonly partition: string; readonly accountId: string; readonly region: string; readonly instanceIds: readonly string[] };
+export type TargetGroup = {
+  readonly partition: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly instanceIds: readonly string[];
+};

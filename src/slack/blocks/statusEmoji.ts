@@ -1,10 +1,22 @@
 export const statusEmoji: Readonly<Record<string, string>> = {
-  pending_approval: ':hourglass_flowing_sand:', approved: ':white_check_mark:', running: ':arrows_counterclockwise:',
-  succeeded: ':large_green_circle:', failed: ':red_circle:', partially_failed: ':large_orange_circle:', cancelled: ':no_entry_sign:',
-  rejected: ':no_entry:', expired: ':alarm_clock:',
-  success: ':large_green_circle:', timed_out: ':hourglass:', undeliverable: ':electric_plug:', terminated: ':skull:', not_sent: ':heavy_minus_sign:',
+  pending_approval: ':hourglass_flowing_sand:',
+  approved: ':white_check_mark:',
+  running: ':arrows_counterclockwise:',
+  succeeded: ':large_green_circle:',
+  failed: ':red_circle:',
+  partially_failed: ':large_orange_circle:',
+  cancelled: ':no_entry_sign:',
+  rejected: ':no_entry:',
+  expired: ':alarm_clock:',
+  success: ':large_green_circle:',
+  timed_out: ':hourglass:',
+  undeliverable: ':electric_plug:',
+  terminated: ':skull:',
+  not_sent: ':heavy_minus_sign:',
   cancel_unconfirmed: ':grey_question:',
-  pending: ':white_circle:', sent: ':outbox_tray:', in_progress: ':arrows_counterclockwise:',
+  pending: ':white_circle:',
+  sent: ':outbox_tray:',
+  in_progress: ':arrows_counterclockwise:',
 };
 
 export const label = (status: string): string => `${statusEmoji[status] ?? ''} ${status.replace(/_/gu, ' ')}`.trim();

@@ -16,7 +16,11 @@ export type ManifestMode = 'socket' | 'http';
  * The Slack app manifest, generated from the tool registry so a new tool's slash command appears
  * without editing anything else. `http` mode needs the public base URL of the bot.
  */
-export const buildManifest = (registry: ToolRegistry, mode: ManifestMode, baseUrl = 'https://pcm-ops.example.com'): Record<string, unknown> => {
+export const buildManifest = (
+  registry: ToolRegistry,
+  mode: ManifestMode,
+  baseUrl = 'https://pcm-ops.example.com',
+): Record<string, unknown> => {
   const url = `${baseUrl.replace(/\/+$/u, '')}/slack/events`;
   return {
     _metadata: { major_version: 1, minor_version: 1 },
@@ -34,7 +38,10 @@ export const buildManifest = (registry: ToolRegistry, mode: ManifestMode, baseUr
         ...registry.tools.map((tool) => ({
           command: tool.command,
           description: tool.title.slice(0, 100),
-          usage_hint: tool.actions.map((a) => a.title).join(' | ').slice(0, 100),
+          usage_hint: tool.actions
+            .map((a) => a.title)
+            .join(' | ')
+            .slice(0, 100),
           should_escape: false,
           ...(mode === 'http' ? { url } : {}),
         })),

@@ -10,13 +10,11 @@ const minRootFreeMb = z
   .default(2048)
   .meta({ title: 'Minimum free space on / (MB)', description: 'The host is not ready when / has less free space.', placeholder: '2048' });
 
-const minBootFreeMb = z
-  .number()
-  .int()
-  .min(50)
-  .max(10_240)
-  .default(200)
-  .meta({ title: 'Minimum free space on /boot (MB)', description: 'A kernel plus its initramfs needs roughly 100–150 MB.', placeholder: '200' });
+const minBootFreeMb = z.number().int().min(50).max(10_240).default(200).meta({
+  title: 'Minimum free space on /boot (MB)',
+  description: 'A kernel plus its initramfs needs roughly 100–150 MB.',
+  placeholder: '200',
+});
 
 /**
  * A kernel release as `uname -r` prints it (RHEL 5.14.0-427.13.1.el9_4.x86_64, Amazon Linux
@@ -31,10 +29,14 @@ export const KERNEL_RELEASE = /^[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z._~-]*[0-9A-Za-
 const targetKernel = z
   .string()
   .max(100)
-  .regex(KERNEL_RELEASE, 'Kernel release as uname -r prints it, e.g. 5.14.0-427.13.1.el9_4.x86_64 or 6.1.0-18-amd64: letters, digits and . _ ~ - only.')
+  .regex(
+    KERNEL_RELEASE,
+    'Kernel release as uname -r prints it, e.g. 5.14.0-427.13.1.el9_4.x86_64 or 6.1.0-18-amd64: letters, digits and . _ ~ - only.',
+  )
   .meta({
     title: 'Kernel to stage',
-    description: 'Kernel release as `uname -r` prints it. RHEL family: the .arch suffix may be omitted (host arch is used). Debian family: e.g. 5.15.0-97-generic.',
+    description:
+      'Kernel release as `uname -r` prints it. RHEL family: the .arch suffix may be omitted (host arch is used). Debian family: e.g. 5.15.0-97-generic.',
     placeholder: '5.14.0-427.13.1.el9_4.x86_64',
   });
 

@@ -47,14 +47,11 @@ export default defineTool({
       interpreter: 'bash',
       platform: 'Linux',
       params: z.object({
-        force: z
-          .boolean()
-          .default(false)
-          .meta({
-            title: 'Force re-enrollment',
-            description: 'Re-enroll even if the agent already has a device token (the old one is kept as a backup on the host).',
-            placeholder: 'false',
-          }),
+        force: z.boolean().default(false).meta({
+          title: 'Force re-enrollment',
+          description: 'Re-enroll even if the agent already has a device token (the old one is kept as a backup on the host).',
+          placeholder: 'false',
+        }),
       }),
       mutates: true,
       targets: oneHost,

@@ -14,7 +14,12 @@ export class AwsError extends Error {
 }
 
 /** Coral's wording for model constraint failures, which is what SSM and STS answer. */
-export const constraintError = (code: 'ValidationException' | 'ValidationError', member: string, value: unknown, constraint: string): AwsError =>
+export const constraintError = (
+  code: 'ValidationException' | 'ValidationError',
+  member: string,
+  value: unknown,
+  constraint: string,
+): AwsError =>
   new AwsError(code, `1 validation error detected: Value '${describe(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
 
 const describe = (value: unknown): string => (Array.isArray(value) ? `[${value.join(', ')}]` : String(value));

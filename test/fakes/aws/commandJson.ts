@@ -62,7 +62,13 @@ const pluginJson = (cmd: CommandEntry, inv: InvocationEntry, view: InvocationVie
   OutputS3KeyPrefix: cmd.outputS3KeyPrefix,
 });
 
-export const invocationJson = (cmd: CommandEntry, inv: InvocationEntry, now: number, deliveryMs: number, details: boolean): Record<string, unknown> => {
+export const invocationJson = (
+  cmd: CommandEntry,
+  inv: InvocationEntry,
+  now: number,
+  deliveryMs: number,
+  details: boolean,
+): Record<string, unknown> => {
   const view = viewInvocation(inv, now, deliveryMs);
   return {
     CommandId: cmd.commandId,

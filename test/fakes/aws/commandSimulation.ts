@@ -148,7 +148,16 @@ export const viewInvocation = (inv: InvocationEntry, now: number, deliveryMs: nu
     const doneAt = inv.cancelledAt + deliveryMs;
     if (now >= doneAt) {
       const startedAt = inv.startAt !== undefined && inv.startAt < inv.cancelledAt ? inv.startAt : undefined;
-      return { status: 'Cancelled', statusDetails: 'Cancelled', responseCode: -1, terminal: true, startedAt, endedAt: doneAt, stdout: '', stderr: '' };
+      return {
+        status: 'Cancelled',
+        statusDetails: 'Cancelled',
+        responseCode: -1,
+        terminal: true,
+        startedAt,
+        endedAt: doneAt,
+        stdout: '',
+        stderr: '',
+      };
     }
     if (now >= inv.cancelledAt) return pending('Cancelling', 'Cancelling');
   }

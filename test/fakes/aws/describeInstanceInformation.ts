@@ -14,7 +14,16 @@ const PING_STATUSES = new Set(['Online', 'ConnectionLost', 'Inactive']);
 const PLATFORM_TYPES = new Set(['Linux', 'Windows', 'MacOS']);
 const RESOURCE_TYPES = new Set(['EC2Instance', 'ManagedInstance']);
 // Keys of the legacy InstanceInformationFilterList (an enum in the model).
-const LEGACY_KEYS = ['InstanceIds', 'AgentVersion', 'PingStatus', 'PlatformTypes', 'ActivationIds', 'IamRole', 'ResourceType', 'AssociationStatus'];
+const LEGACY_KEYS = [
+  'InstanceIds',
+  'AgentVersion',
+  'PingStatus',
+  'PlatformTypes',
+  'ActivationIds',
+  'IamRole',
+  'ResourceType',
+  'AssociationStatus',
+];
 
 const resourceType = (i: InstanceEntry): string => (i.instanceId.startsWith('mi-') ? 'ManagedInstance' : 'EC2Instance');
 
@@ -58,7 +67,12 @@ const predicateFor = (key: string, values: string[], legacy: boolean): { predica
       }
       if (legacy && LEGACY_KEYS.includes(key)) return { predicate: () => false };
       throw legacy
-        ? constraintError('ValidationException', 'instanceInformationFilterList.1.member.key', key, `Member must satisfy enum value set: [${LEGACY_KEYS.join(', ')}]`)
+        ? constraintError(
+            'ValidationException',
+            'instanceInformationFilterList.1.member.key',
+            key,
+            `Member must satisfy enum value set: [${LEGACY_KEYS.join(', ')}]`,
+          )
         : new AwsError('InvalidFilterKey', `The filter key ${key} is not supported.`);
   }
 };

@@ -16,8 +16,10 @@ export const getCommandInvocation = (ctx: SsmContext, body: unknown): unknown =>
   const cmd = scopedCommand(ctx, commandId);
   const inv = cmd?.invocationByInstance.get(instanceId);
   // Real SSM needs a moment before a fresh invocation can be read; pollers must tolerate this.
-  if (!cmd || !inv || ctx.now - inv.requestedAt < ctx.invocationVisibleAfterMs) throw new AwsError('InvocationDoesNotExist', 'The command invocation does not exist.');
-  if (pluginName !== undefined && pluginName !== cmd.pluginName) throw new AwsError('InvalidPluginName', `Plugin ${pluginName} is not part of the document.`);
+  if (!cmd || !inv || ctx.now - inv.requestedAt < ctx.invocationVisibleAfterMs)
+    throw new AwsError('InvocationDoesNotExist', 'The command invocation does not exist.');
+  if (pluginName !== undefined && pluginName !== cmd.pluginName)
+    throw new AwsError('InvalidPluginName', `Plugin ${pluginName} is not part of the document.`);
   const view = viewInvocation(inv, ctx.now, ctx.deliveryMs);
   const elapsed = view.startedAt === undefined ? '' : `PT${(((view.endedAt ?? ctx.now) - view.startedAt) / 1000).toFixed(3)}S`;
   return {

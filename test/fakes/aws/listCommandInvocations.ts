@@ -36,7 +36,11 @@ export const listCommandInvocations = (ctx: SsmContext, body: unknown): unknown 
   } else {
     walk = allInScope(ctx.state.commandsByScope.get(scopeKey(ctx.session.accountId, ctx.region)) ?? [], from);
   }
-  const page = collectPage(walk, maxResults, (inv) => (instanceId === undefined || inv.instanceId === instanceId) && scopedCommand(ctx, inv.commandId) !== undefined);
+  const page = collectPage(
+    walk,
+    maxResults,
+    (inv) => (instanceId === undefined || inv.instanceId === instanceId) && scopedCommand(ctx, inv.commandId) !== undefined,
+  );
   return {
     CommandInvocations: page.items.map((inv) => {
       const cmd = ctx.state.commandsById.get(inv.commandId) as CommandEntry;

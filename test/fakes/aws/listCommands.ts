@@ -17,7 +17,13 @@ const parseFilter = (raw: unknown): Filter => {
   const filter = asInput(raw);
   const key = String(filter.key);
   const value = String(filter.value);
-  if (!FILTER_KEYS.has(key)) throw constraintError('ValidationException', 'filters.1.member.key', key, `Member must satisfy enum value set: [${[...FILTER_KEYS].join(', ')}]`);
+  if (!FILTER_KEYS.has(key))
+    throw constraintError(
+      'ValidationException',
+      'filters.1.member.key',
+      key,
+      `Member must satisfy enum value set: [${[...FILTER_KEYS].join(', ')}]`,
+    );
   const bad = (): AwsError => new AwsError('InvalidFilterKey', `Invalid value ${value} for filter ${key}.`);
   switch (key) {
     case 'InvokedAfter':
@@ -53,13 +59,19 @@ export const listCommands = (ctx: SsmContext, body: unknown): unknown => {
   } else if (instanceId !== undefined) {
     // One invocation per command and instance, so the per-instance index lists its commands in order.
     const invocations = ctx.state.invocationsByInstance.get(instanceId) ?? [];
-    source = invocations.map((inv) => ctx.state.commandsById.get(inv.commandId)).filter((cmd) => cmd !== undefined && scopedCommand(ctx, cmd.commandId) !== undefined) as CommandEntry[];
+    source = invocations
+      .map((inv) => ctx.state.commandsById.get(inv.commandId))
+      .filter((cmd) => cmd !== undefined && scopedCommand(ctx, cmd.commandId) !== undefined) as CommandEntry[];
   } else {
     source = ctx.state.commandsByScope.get(scopeKey(ctx.session.accountId, ctx.region)) ?? [];
   }
 
   const statusOf = (cmd: CommandEntry): string =>
-    viewCommand(cmd.invocations.map((inv) => viewInvocation(inv, ctx.now, ctx.deliveryMs)), cmd.maxErrorsLimit, cmd.cancelRequested).status;
+    viewCommand(
+      cmd.invocations.map((inv) => viewInvocation(inv, ctx.now, ctx.deliveryMs)),
+      cmd.maxErrorsLimit,
+      cmd.cancelRequested,
+    ).status;
   const page = collectPage(descending(source, from), maxResults, (cmd) => filters.every((f) => f(cmd, () => statusOf(cmd))));
   return {
     Commands: page.items.map((cmd) => commandJson(cmd, ctx.now, ctx.deliveryMs)),

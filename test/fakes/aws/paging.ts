@@ -10,7 +10,14 @@ export const decodeToken = (operation: string, token: unknown): number | undefin
   if (token === undefined || token === null) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'o' in parsed && 'p' in parsed && parsed.o === operation && Number.isInteger(parsed.p)) {
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'o' in parsed &&
+      'p' in parsed &&
+      parsed.o === operation &&
+      Number.isInteger(parsed.p)
+    ) {
       return parsed.p as number;
     }
   } catch {
@@ -28,7 +35,11 @@ export function* ascending<T>(items: readonly T[], from?: number): Generator<[nu
 }
 
 /** Up to `max` matching items, and the position of the next match if there is one. */
-export const collectPage = <T>(walk: Iterable<[number, T]>, max: number, matches: (item: T) => boolean): { items: T[]; next: number | undefined } => {
+export const collectPage = <T>(
+  walk: Iterable<[number, T]>,
+  max: number,
+  matches: (item: T) => boolean,
+): { items: T[]; next: number | undefined } => {
   const items: T[] = [];
   for (const [position, item] of walk) {
     if (!matches(item)) continue;

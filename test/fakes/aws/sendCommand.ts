@@ -89,8 +89,14 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
   const executionTimeoutMs = Number(parameters.executionTimeout?.[0] ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS) * 1000 * ctx.timeScale;
   const plan: PlannedInvocation[] = instances.map((instance) => {
     const spec = instance.behavior;
-    const behavior: FakeBehavior = typeof spec === 'function' ? spec({ commands, documentName, instance }) : (spec ?? { status: 'Success' });
-    return { instanceId: instance.instanceId, instanceName: instance.computerName ?? '', behavior, reachable: instance.pingStatus === 'Online' };
+    const behavior: FakeBehavior =
+      typeof spec === 'function' ? spec({ commands, documentName, instance }) : (spec ?? { status: 'Success' });
+    return {
+      instanceId: instance.instanceId,
+      instanceName: instance.computerName ?? '',
+      behavior,
+      reachable: instance.pingStatus === 'Online',
+    };
   });
   const windows = instances.some((i) => i.platformType === 'Windows');
   const maxErrorsLimit = resolveLimit(maxErrors, instances.length, Math.floor);

@@ -55,7 +55,10 @@ const authenticate = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: numbe
   const auth = parseAuthorization(header(req, 'authorization'));
   if (auth === undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
   if (auth === 'malformed') {
-    throw new AwsError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.');
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.',
+    );
   }
   info.accessKeyId = auth.accessKeyId;
   info.region = auth.region;

@@ -5,24 +5,32 @@ import { AwsError, constraintError } from './awsError.ts';
 export type Input = Record<string, unknown>;
 
 export const asInput = (body: unknown): Input => {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
   return body as Input;
 };
 
 const member = (key: string): string => key.charAt(0).toLowerCase() + key.slice(1);
 
-const invalid = (key: string, value: unknown, constraint: string): AwsError => constraintError('ValidationException', member(key), value, constraint);
+const invalid = (key: string, value: unknown, constraint: string): AwsError =>
+  constraintError('ValidationException', member(key), value, constraint);
 
 const notNull = (key: string): AwsError =>
-  new AwsError('ValidationException', `1 validation error detected: Value null at '${member(key)}' failed to satisfy constraint: Member must not be null`);
+  new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value null at '${member(key)}' failed to satisfy constraint: Member must not be null`,
+  );
 
 type StringRules = { min?: number; max?: number; pattern?: RegExp };
 
 const checkString = (key: string, value: unknown, rules: StringRules): string => {
   if (typeof value !== 'string') throw new AwsError('SerializationException', `Expected a string for ${key}`);
-  if (rules.min !== undefined && value.length < rules.min) throw invalid(key, value, `Member must have length greater than or equal to ${rules.min}`);
-  if (rules.max !== undefined && value.length > rules.max) throw invalid(key, value, `Member must have length less than or equal to ${rules.max}`);
-  if (rules.pattern && !rules.pattern.test(value)) throw invalid(key, value, `Member must satisfy regular expression pattern: ${rules.pattern.source}`);
+  if (rules.min !== undefined && value.length < rules.min)
+    throw invalid(key, value, `Member must have length greater than or equal to ${rules.min}`);
+  if (rules.max !== undefined && value.length > rules.max)
+    throw invalid(key, value, `Member must have length less than or equal to ${rules.max}`);
+  if (rules.pattern && !rules.pattern.test(value))
+    throw invalid(key, value, `Member must satisfy regular expression pattern: ${rules.pattern.source}`);
   return value;
 };
 
@@ -65,7 +73,10 @@ export const optStringList = (input: Input, key: string, max: number, element: S
   if (!list) return undefined;
   for (const item of list) {
     if (typeof item !== 'string') throw new AwsError('SerializationException', `Expected strings in ${key}`);
-    const broken = (element.min !== undefined && item.length < element.min) || (element.max !== undefined && item.length > element.max) || (element.pattern && !element.pattern.test(item));
+    const broken =
+      (element.min !== undefined && item.length < element.min) ||
+      (element.max !== undefined && item.length > element.max) ||
+      (element.pattern && !element.pattern.test(item));
     if (broken) {
       const rules = [
         element.max !== undefined ? `Member must have length less than or equal to ${element.max}` : undefined,

@@ -26,10 +26,16 @@ const xmlReply = (status: number, body: (requestId: string) => string): Reply =>
 const success = (action: string, result: string): Reply =>
   xmlReply(
     200,
-    (id) => `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></${action}Response>`,
+    (id) =>
+      `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></${action}Response>`,
   );
 
-const STATUS: Record<string, number> = { AccessDenied: 403, InvalidClientTokenId: 403, SignatureDoesNotMatch: 403, MissingAuthenticationToken: 403 };
+const STATUS: Record<string, number> = {
+  AccessDenied: 403,
+  InvalidClientTokenId: 403,
+  SignatureDoesNotMatch: 403,
+  MissingAuthenticationToken: 403,
+};
 
 const errorReply = (error: AwsError): Reply => {
   const status = error.status >= 500 ? error.status : (STATUS[error.code] ?? 400);
@@ -59,19 +65,34 @@ const validName = (params: URLSearchParams, key: string, required: boolean, max:
   const member = key.charAt(0).toLowerCase() + key.slice(1);
   const value = params.get(key) ?? undefined;
   if (value === undefined) {
-    if (required) throw new AwsError('ValidationError', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    if (required)
+      throw new AwsError(
+        'ValidationError',
+        `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      );
     return undefined;
   }
   if (value.length < 2) throw constraintError('ValidationError', member, value, 'Member must have length greater than or equal to 2');
   if (value.length > max) throw constraintError('ValidationError', member, value, `Member must have length less than or equal to ${max}`);
-  if (!pattern.test(value)) throw constraintError('ValidationError', member, value, `Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`);
+  if (!pattern.test(value))
+    throw constraintError(
+      'ValidationError',
+      member,
+      value,
+      `Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`,
+    );
   return value;
 };
 
 const assumeRole = (deps: StsDeps, caller: Caller, region: string, params: URLSearchParams, now: number): Reply => {
   const roleArn = params.get('RoleArn') ?? undefined;
-  if (roleArn === undefined) throw new AwsError('ValidationError', "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
-  if (roleArn.length < 20 || roleArn.length > 2048) throw constraintError('ValidationError', 'roleArn', roleArn, 'Member must have length between 20 and 2048');
+  if (roleArn === undefined)
+    throw new AwsError(
+      'ValidationError',
+      "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    );
+  if (roleArn.length < 20 || roleArn.length > 2048)
+    throw constraintError('ValidationError', 'roleArn', roleArn, 'Member must have length between 20 and 2048');
   const roleSessionName = validName(params, 'RoleSessionName', true, 64, NAME) ?? '';
   const externalId = validName(params, 'ExternalId', false, 1224, EXTERNAL_ID);
   const sourceIdentity = validName(params, 'SourceIdentity', false, 64, NAME);
@@ -81,7 +102,8 @@ const assumeRole = (deps: StsDeps, caller: Caller, region: string, params: URLSe
     throw constraintError('ValidationError', 'durationSeconds', durationParam, 'Member must have value between 900 and 43200');
   }
 
-  const denied = (): AwsError => new AwsError('AccessDenied', `User: ${callerArn(caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  const denied = (): AwsError =>
+    new AwsError('AccessDenied', `User: ${callerArn(caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   // Only the partition's base key may assume roles, in that partition's regions: credentials never cross partitions.
   if (!caller.base) throw denied();
   const arn = parseRoleArn(roleArn);
@@ -122,7 +144,9 @@ const getCallerIdentity = (caller: Caller, region: string): Reply => {
   const partition = caller.base ? caller.base.partition : caller.session.partition;
   if (partitionOfRegion(region) !== partition) throw invalidToken();
   const account = caller.base ? caller.base.accountId : caller.session.accountId;
-  const userId = caller.base ? `AIDA${alnum(createHash('sha256').update(caller.base.accessKeyId).digest().subarray(0, 17))}` : `${roleId(caller.session.roleArn)}:${caller.session.roleSessionName}`;
+  const userId = caller.base
+    ? `AIDA${alnum(createHash('sha256').update(caller.base.accessKeyId).digest().subarray(0, 17))}`
+    : `${roleId(caller.session.roleArn)}:${caller.session.roleSessionName}`;
   return success('GetCallerIdentity', `<Arn>${esc(callerArn(caller))}</Arn><UserId>${esc(userId)}</UserId><Account>${account}</Account>`);
 };
 
@@ -133,7 +157,11 @@ export const handleSts = (deps: StsDeps, req: RawRequest, info: CallInfo, now: n
   try {
     const auth = parseAuthorization(header(req, 'authorization'));
     if (auth === undefined) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
-    if (auth === 'malformed') throw new AwsError('IncompleteSignature', 'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.');
+    if (auth === 'malformed')
+      throw new AwsError(
+        'IncompleteSignature',
+        'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.',
+      );
     info.accessKeyId = auth.accessKeyId;
     info.region = auth.region;
     const base = deps.state.baseKeys.get(auth.accessKeyId);

@@ -14,7 +14,10 @@ export const CHANGE_STATES = {
   '4': 'Canceled',
 } as const satisfies Record<string, string>;
 
-export const DEFAULT_ASSIGNMENT_GROUP: FakeReference = { value: sysIdFor('group:Platform Operations'), display_value: 'Platform Operations' };
+export const DEFAULT_ASSIGNMENT_GROUP: FakeReference = {
+  value: sysIdFor('group:Platform Operations'),
+  display_value: 'Platform Operations',
+};
 
 /** A stable 32-hex sys_id for a seed (change number, CI name…), so tests can predict ids. */
 export function sysIdFor(seed: string): string {

@@ -20,7 +20,9 @@ const fake = await startFakeServiceNow({
   changes: [changeInWindow('CHG0012345', { hoursBefore: 1, hoursAfter: 8, change: { cis: ['web-01', 'web-02'] } })],
 });
 console.log(`fake ServiceNow: ${fake.url} (basic ${fake.user}:${fake.password}; OAuth client pcm-bot-client / pcm-bot-client-secret)`);
-console.log(`try: curl -u ${fake.user}:${fake.password} '${fake.url}/api/now/table/change_request?sysparm_query=number=CHG0012345&sysparm_limit=1'`);
+console.log(
+  `try: curl -u ${fake.user}:${fake.password} '${fake.url}/api/now/table/change_request?sysparm_query=number=CHG0012345&sysparm_limit=1'`,
+);
 
 const stop = (): void => {
   void fake.close().then(() => process.exit(0));

@@ -22,8 +22,10 @@ const WRITABLE = ['state', 'short_description', 'start_date', 'end_date', 'type'
 
 const failure = (message: string, detail: string | null = null) => ({ error: { message, detail }, status: 'failure' });
 const NOT_AUTHENTICATED = failure('User Not Authenticated', 'Required to provide Auth information');
-const DOWN_PAGE = '<html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The instance is temporarily unavailable.</p></body></html>';
-const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Log in | ServiceNow</title></head><body><form action="login.do" method="post"></form></body></html>';
+const DOWN_PAGE =
+  '<html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The instance is temporarily unavailable.</p></body></html>';
+const LOGIN_PAGE =
+  '<!DOCTYPE html><html><head><title>Log in | ServiceNow</title></head><body><form action="login.do" method="post"></form></body></html>';
 
 interface Answer {
   status: number;
@@ -31,7 +33,11 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({ status, body: JSON.stringify(body), headers: { 'content-type': JSON_TYPE, ...headers } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+  status,
+  body: JSON.stringify(body),
+  headers: { 'content-type': JSON_TYPE, ...headers },
+});
 
 function store(c: FakeChange, existing?: StoredChange): StoredChange {
   const now = formatServiceNowDate(new Date());
@@ -143,7 +149,14 @@ export class FakeServiceNow {
     const mode = this.#mode;
     const auth = this.#authenticate(req);
     const send = (answer: Answer): void => {
-      const call: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), auth: auth.kind, status: answer.status, at: new Date() };
+      const call: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        auth: auth.kind,
+        status: answer.status,
+        at: new Date(),
+      };
       if (rawBody !== '') call.body = redact(parseBody(req, rawBody));
       this.calls.push(call);
       res.writeHead(answer.status, answer.headers);
@@ -158,18 +171,26 @@ export class FakeServiceNow {
     const table = url.pathname.match(/^\/api\/now\/table\/(\w+)(?:\/(\w+))?$/);
     if (!table?.[1]) return send(json(400, failure('Requested URI does not represent any resource')));
     if (auth.kind === 'none' || auth.kind === 'invalid') {
-      return send(json(401, NOT_AUTHENTICATED, auth.kind === 'none' || auth.scheme === 'basic' ? { 'www-authenticate': 'BASIC realm="Service-now"' } : {}));
+      return send(
+        json(
+          401,
+          NOT_AUTHENTICATED,
+          auth.kind === 'none' || auth.scheme === 'basic' ? { 'www-authenticate': 'BASIC realm="Service-now"' } : {},
+        ),
+      );
     }
     if (this.#rateLimit.remaining > 0) {
       this.#rateLimit.remaining -= 1;
       const retry = this.#rateLimit.retryAfterSeconds;
-      return send(json(429, failure('Too Many Requests', 'Rate limit exceeded for user'), {
-        'retry-after': String(retry),
-        'x-ratelimit-limit': '100',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + retry),
-        'x-ratelimit-rule': sysIdFor('rate-limit-rule'),
-      }));
+      return send(
+        json(429, failure('Too Many Requests', 'Rate limit exceeded for user'), {
+          'retry-after': String(retry),
+          'x-ratelimit-limit': '100',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + retry),
+          'x-ratelimit-rule': sysIdFor('rate-limit-rule'),
+        }),
+      );
     }
     if (mode === 'malformed') return send(this.#malformedAnswer());
     send(this.#table(req.method ?? 'GET', table[1], table[2], url.searchParams, req, rawBody, auth.user));
@@ -211,7 +232,8 @@ export class FakeServiceNow {
     const clientSecret = form.get('client_secret') ?? basicSecret;
     const oauth = this.#options.oauth;
     const grant = form.get('grant_type');
-    if (grant !== 'client_credentials' && grant !== 'password') return json(400, { error_description: 'access_denied', error: 'unsupported_grant_type' });
+    if (grant !== 'client_credentials' && grant !== 'password')
+      return json(400, { error_description: 'access_denied', error: 'unsupported_grant_type' });
     const clientOk = oauth !== undefined && clientId === oauth.clientId && clientSecret === oauth.clientSecret;
     const userOk = grant === 'client_credentials' || (form.get('username') === this.user && form.get('password') === this.password);
     if (!clientOk || !userOk) return json(401, { error_description: 'access_denied', error: 'server_error' });
@@ -228,13 +250,35 @@ export class FakeServiceNow {
     return { status: 200, body: '{"result":[{"sys_id":"', headers: { 'content-type': JSON_TYPE } };
   }
 
-  #table(method: string, table: string, sysId: string | undefined, q: URLSearchParams, req: IncomingMessage, rawBody: string, user: string): Answer {
+  #table(
+    method: string,
+    table: string,
+    sysId: string | undefined,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    rawBody: string,
+    user: string,
+  ): Answer {
     if (!TABLES.has(table)) return json(400, failure(`Invalid table ${table}`));
-    const display = (['true', 'all'].includes(q.get('sysparm_display_value') ?? '') ? q.get('sysparm_display_value') : 'false') as DisplayMode;
-    const fields = q.get('sysparm_fields')?.split(',').map((f) => f.trim()).filter((f) => f !== '');
-    const render = (row: Row) => renderRow(row, { baseUrl: this.url, display, excludeLink: q.get('sysparm_exclude_reference_link') === 'true', ...(fields ? { fields } : {}) });
+    const display = (
+      ['true', 'all'].includes(q.get('sysparm_display_value') ?? '') ? q.get('sysparm_display_value') : 'false'
+    ) as DisplayMode;
+    const fields = q
+      .get('sysparm_fields')
+      ?.split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
+    const render = (row: Row) =>
+      renderRow(row, {
+        baseUrl: this.url,
+        display,
+        excludeLink: q.get('sysparm_exclude_reference_link') === 'true',
+        ...(fields ? { fields } : {}),
+      });
     const rows = (): { row: Row; change: StoredChange }[] =>
-      [...this.#changes.values()].flatMap((change) => (table === 'change_request' ? [{ row: changeRow(change), change }] : taskCiRows(change).map((row) => ({ row, change }))));
+      [...this.#changes.values()].flatMap((change) =>
+        table === 'change_request' ? [{ row: changeRow(change), change }] : taskCiRows(change).map((row) => ({ row, change })),
+      );
 
     if (sysId === undefined) {
       if (method !== 'GET') return json(405, failure('Method not Supported', `${method} not supported for this resource`));
@@ -247,19 +291,26 @@ export class FakeServiceNow {
       const all = rows().filter(({ row }) => matches(row, terms));
       const offset = Number(q.get('sysparm_offset') ?? 0);
       const limit = q.has('sysparm_limit') ? Number(q.get('sysparm_limit')) : 10_000;
-      return json(200, { result: all.slice(offset, offset + limit).map(({ row }) => render(row)) }, { 'x-total-count': String(all.length) });
+      return json(
+        200,
+        { result: all.slice(offset, offset + limit).map(({ row }) => render(row)) },
+        { 'x-total-count': String(all.length) },
+      );
     }
 
     const found = rows().find(({ row }) => row['sys_id'] === sysId);
     if (!found) return json(404, failure('No Record found', "Record doesn't exist or ACL restricts the record retrieval"));
     if (method === 'GET') return json(200, { result: render(found.row) });
-    if ((method !== 'PATCH' && method !== 'PUT') || table !== 'change_request') return json(405, failure('Method not Supported', `${method} not supported for this resource`));
+    if ((method !== 'PATCH' && method !== 'PUT') || table !== 'change_request')
+      return json(405, failure('Method not Supported', `${method} not supported for this resource`));
 
     const body = parseBody(req, rawBody);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return json(400, failure('Exception while reading request', 'The payload is not valid JSON.'));
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return json(400, failure('Exception while reading request', 'The payload is not valid JSON.'));
     const patch = body as Record<string, unknown>;
     const change = found.change;
-    if (typeof patch['work_notes'] === 'string' && patch['work_notes'] !== '') change.workNotes.push({ value: patch['work_notes'], at: new Date(), by: user });
+    if (typeof patch['work_notes'] === 'string' && patch['work_notes'] !== '')
+      change.workNotes.push({ value: patch['work_notes'], at: new Date(), by: user });
     for (const key of WRITABLE) if (typeof patch[key] === 'string') change[key] = patch[key];
     change.sys_updated_on = formatServiceNowDate(new Date());
     return json(200, { result: render(changeRow(change)) });
@@ -274,7 +325,8 @@ function redact(body: unknown): unknown {
 }
 
 function parseBody(req: IncomingMessage, raw: string): unknown {
-  if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded'))
+    return Object.fromEntries(new URLSearchParams(raw));
   try {
     return JSON.parse(raw);
   } catch {

@@ -70,7 +70,8 @@ export function parseQuery(query: string): QueryTerm[] {
   for (const part of query.split('^')) {
     if (part === '' || part.startsWith('ORDERBY')) continue;
     const m = part.match(/^([\w.]+)(!=|=)(.*)$/);
-    if (!m || m[1] === undefined || m[3] === undefined) throw new Error(`fake ServiceNow supports only field=value and field!=value terms, got "${part}"`);
+    if (!m || m[1] === undefined || m[3] === undefined)
+      throw new Error(`fake ServiceNow supports only field=value and field!=value terms, got "${part}"`);
     terms.push({ field: m[1], op: m[2] === '!=' ? '!=' : '=', value: m[3] });
   }
   return terms;

@@ -31,8 +31,13 @@ export function handleResponseUrlPost(state: SlackState, urlId: string, rawBody:
   return answer;
 }
 
-function apply(state: SlackState, entry: NonNullable<ReturnType<SlackState['responseUrls']['get']>>, body: Record<string, unknown>): EndpointAnswer {
-  const original = entry.channel !== undefined && entry.messageTs !== undefined ? state.findMessage(entry.channel, entry.messageTs) : undefined;
+function apply(
+  state: SlackState,
+  entry: NonNullable<ReturnType<SlackState['responseUrls']['get']>>,
+  body: Record<string, unknown>,
+): EndpointAnswer {
+  const original =
+    entry.channel !== undefined && entry.messageTs !== undefined ? state.findMessage(entry.channel, entry.messageTs) : undefined;
   if (truthy(body['delete_original'])) {
     if (!original) return { status: 404, json: { ok: false, error: 'message_not_found' } };
     original.deleted = true;

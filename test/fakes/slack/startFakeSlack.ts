@@ -161,7 +161,10 @@ export class FakeSlack {
   }
 
   /** Polls until `predicate(this)` returns something truthy and resolves with it. */
-  async waitFor<T>(predicate: (fake: FakeSlack) => T | undefined | null | false, { timeoutMs = 2000, intervalMs = 10 }: WaitForOptions = {}): Promise<T> {
+  async waitFor<T>(
+    predicate: (fake: FakeSlack) => T | undefined | null | false,
+    { timeoutMs = 2000, intervalMs = 10 }: WaitForOptions = {},
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = predicate(this);
@@ -209,11 +212,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-async function handleWebApi(state: SlackState, method: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+async function handleWebApi(
+  state: SlackState,
+  method: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   const parsed = parseWebApiRequest(req, await readBody(req), query);
   const args = 'args' in parsed ? parsed.args : {};
   const record = (status: number, response: SlackResult): void => {
-    const call: RecordedCall = { method, args, at: new Date(), contentType: req.headers['content-type'] ?? '', status, ok: response.ok, response };
+    const call: RecordedCall = {
+      method,
+      args,
+      at: new Date(),
+      contentType: req.headers['content-type'] ?? '',
+      status,
+      ok: response.ok,
+      response,
+    };
     if (typeof response['error'] === 'string') call.error = response['error'];
     state.calls.push(call);
   };
@@ -241,7 +258,8 @@ function handleControl(fake: FakeSlack, path: string, query: URLSearchParams, re
   const userId = query.get('user') ?? undefined;
   if (path === '/_fake/state') return sendJson(res, 200, fake.snapshot());
   if (path === '/_fake/trigger_id') return sendJson(res, 200, { trigger_id: fake.issueTriggerId(userId !== undefined ? { userId } : {}) });
-  if (path === '/_fake/response_url') return sendJson(res, 200, { response_url: fake.responseUrl(userId !== undefined ? { user: userId } : {}) });
+  if (path === '/_fake/response_url')
+    return sendJson(res, 200, { response_url: fake.responseUrl(userId !== undefined ? { user: userId } : {}) });
   sendJson(res, 404, { ok: false, error: 'not_found' });
 }
 

@@ -75,11 +75,16 @@ function viewFrom(state: SlackState, input: Record<string, unknown>, previous: S
 }
 
 /** Checks a `view` argument; on success returns the parsed object. */
-function checkViewArg(state: SlackState, args: SlackArgs, expectedType?: 'modal' | 'home', replacing?: SlackView): Record<string, unknown> | SlackResult {
+function checkViewArg(
+  state: SlackState,
+  args: SlackArgs,
+  expectedType?: 'modal' | 'home',
+  replacing?: SlackView,
+): Record<string, unknown> | SlackResult {
   const view = args['view'];
   if (view === undefined) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: view'] } });
   if (!isRecord(view)) return invalid('invalid_arguments', ['must provide a JSON object [json-pointer:/view]']);
-  const errors = validateView(view, expectedType ?? (replacing?.type));
+  const errors = validateView(view, expectedType ?? replacing?.type);
   if (errors.length > 0) return invalid('invalid_arguments', errors);
   const externalId = view['external_id'];
   if (typeof externalId === 'string' && externalId !== '') {
@@ -106,7 +111,16 @@ function stackDepth(state: SlackState, view: SlackView | undefined): number {
 function userJson(state: SlackState, id: string): Record<string, unknown> | undefined {
   const { config } = state;
   if (id === config.botUserId) {
-    return { id, team_id: config.teamId, name: 'pcm-ops-bot', deleted: false, real_name: 'PCM Ops Bot', is_bot: true, is_app_user: false, profile: { real_name: 'PCM Ops Bot', display_name: 'pcm-ops-bot', bot_id: config.botId } };
+    return {
+      id,
+      team_id: config.teamId,
+      name: 'pcm-ops-bot',
+      deleted: false,
+      real_name: 'PCM Ops Bot',
+      is_bot: true,
+      is_app_user: false,
+      profile: { real_name: 'PCM Ops Bot', display_name: 'pcm-ops-bot', bot_id: config.botId },
+    };
   }
   const user = config.users.get(id);
   if (!user) return undefined;
@@ -225,7 +239,8 @@ export const webApiMethods: Record<string, WebApiMethod> = {
   'views.update': (s, a) => {
     const viewId = str(a, 'view_id');
     const externalId = str(a, 'external_id');
-    if (viewId === undefined && externalId === undefined) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view_id or external_id is required'] } });
+    if (viewId === undefined && externalId === undefined)
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view_id or external_id is required'] } });
     const current = viewId !== undefined ? s.views.get(viewId) : [...s.views.values()].find((v) => v.external_id === externalId);
     if (!current) return fail('not_found');
     const hash = str(a, 'hash');
@@ -240,7 +255,8 @@ export const webApiMethods: Record<string, WebApiMethod> = {
 
   'views.publish': (s, a) => {
     const userId = str(a, 'user_id');
-    if (userId === undefined) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: user_id'] } });
+    if (userId === undefined)
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: user_id'] } });
     if (!s.isKnownUser(userId)) return fail('user_not_found');
     const currentId = s.homes.get(userId);
     const current = currentId !== undefined ? s.views.get(currentId) : undefined;
@@ -267,7 +283,10 @@ export const webApiMethods: Record<string, WebApiMethod> = {
   'conversations.open': (s, a) => {
     const channel = str(a, 'channel');
     if (channel !== undefined) return { ok: true, no_op: true, already_open: true, channel: { id: channel } };
-    const users = (str(a, 'users') ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+    const users = (str(a, 'users') ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
     if (users.length === 0) return fail('users_list_not_supplied');
     const unknown = users.find((u) => !s.isKnownUser(u));
     if (unknown !== undefined) return fail('user_not_found');

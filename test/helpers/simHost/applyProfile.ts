@@ -18,7 +18,12 @@ const writeKernelFiles = async (files: HostFiles, kernels: readonly string[], fa
  * Writes the state files (and root files) for the given profile keys; all keys when omitted. `rebuildBin`
  * runs when the set of host commands may have changed.
  */
-export const applyProfile = async (files: HostFiles, p: HostProfile, keys: ReadonlySet<string> | undefined, rebuildBin: () => Promise<void>): Promise<void> => {
+export const applyProfile = async (
+  files: HostFiles,
+  p: HostProfile,
+  keys: ReadonlySet<string> | undefined,
+  rebuildBin: () => Promise<void>,
+): Promise<void> => {
   const { flag, inRoot, put, putState, readState, stateDir } = files;
   const want = (k: keyof HostProfile): boolean => !keys || keys.has(k);
   if (want('family')) {

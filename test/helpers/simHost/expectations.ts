@@ -16,7 +16,10 @@ export const expectContract = (run: SimRunResult, status?: PcmResult['status']):
   const context = `exit ${String(run.exitCode)}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
   expect(run.timedOut, context).toBe(false);
   expect(lines.at(-1)?.startsWith('PCM_RESULT {'), context).toBe(true);
-  expect(lines.filter((l) => l.startsWith('PCM_RESULT ')), context).toHaveLength(1);
+  expect(
+    lines.filter((l) => l.startsWith('PCM_RESULT ')),
+    context,
+  ).toHaveLength(1);
   expect(run.result, context).toBeDefined();
   const result = run.result as PcmResult;
   if (status) expect(result.status, `${result.summary}\n${context}`).toBe(status);

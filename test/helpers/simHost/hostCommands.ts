@@ -7,9 +7,39 @@ import { stubsDir } from './simPaths.ts';
 // real text tools the scripts use, found on this machine.
 
 export const REAL_TOOLS = [
-  'awk', 'basename', 'cat', 'chmod', 'comm', 'cp', 'cut', 'dirname', 'env', 'find', 'grep', 'head', 'ln', 'ls',
-  'mkdir', 'mktemp', 'mv', 'readlink', 'rm', 'rmdir', 'sed', 'sort', 'stat', 'tail', 'tee', 'timeout', 'touch',
-  'tr', 'true', 'false', 'uniq', 'wc', 'xargs',
+  'awk',
+  'basename',
+  'cat',
+  'chmod',
+  'comm',
+  'cp',
+  'cut',
+  'dirname',
+  'env',
+  'find',
+  'grep',
+  'head',
+  'ln',
+  'ls',
+  'mkdir',
+  'mktemp',
+  'mv',
+  'readlink',
+  'rm',
+  'rmdir',
+  'sed',
+  'sort',
+  'stat',
+  'tail',
+  'tee',
+  'timeout',
+  'touch',
+  'tr',
+  'true',
+  'false',
+  'uniq',
+  'wc',
+  'xargs',
 ] as const;
 
 export const findTool = (name: string): string | undefined => {
@@ -42,8 +72,15 @@ export const shq = (s: string): string => `'${s.replace(/'/gu, `'\\''`)}'`;
 /** Host command name → stub file for a profile. */
 export const stubsFor = (p: HostProfile): Map<string, string> => {
   const stubs = new Map<string, string>([
-    ['uname', 'uname.sh'], ['id', 'id.sh'], ['date', 'date.sh'], ['sleep', 'sleep.sh'], ['df', 'df.sh'],
-    ['findmnt', 'findmnt.sh'], ['fuser', 'fuser.sh'], ['systemctl', 'systemctl.sh'], ['journalctl', 'journalctl.sh'],
+    ['uname', 'uname.sh'],
+    ['id', 'id.sh'],
+    ['date', 'date.sh'],
+    ['sleep', 'sleep.sh'],
+    ['df', 'df.sh'],
+    ['findmnt', 'findmnt.sh'],
+    ['fuser', 'fuser.sh'],
+    ['systemctl', 'systemctl.sh'],
+    ['journalctl', 'journalctl.sh'],
     ['aws', 'aws.sh'],
   ]);
   if (p.sft.installed) stubs.set('sftd', 'sftd.sh');

@@ -272,7 +272,17 @@ export const debian12Healthy = (): HostProfile => ({
     'linux-image-6.1.0-47-rt-amd64-dbg',
   ],
   pendingUpdates: ['linux-image-amd64', 'linux-image-6.1.0-47-amd64', 'openssl', 'libssl3'],
-  runningServices: ['amazon-ssm-agent.service', 'chrony.service', 'cron.service', 'dbus.service', 'ssh.service', 'systemd-journald.service', 'systemd-logind.service', 'systemd-networkd.service', 'systemd-udevd.service'],
+  runningServices: [
+    'amazon-ssm-agent.service',
+    'chrony.service',
+    'cron.service',
+    'dbus.service',
+    'ssh.service',
+    'systemd-journald.service',
+    'systemd-logind.service',
+    'systemd-networkd.service',
+    'systemd-udevd.service',
+  ],
   mounts: [
     { target: '/', source: '/dev/nvme0n1p1', fstype: 'ext4' },
     { target: '/boot/efi', source: '/dev/nvme0n1p15', fstype: 'vfat' },

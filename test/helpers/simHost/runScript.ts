@@ -10,7 +10,13 @@ import { paramEnv } from './simPaths.ts';
 import type { SimRunOptions, SimRunResult } from './simTypes.ts';
 
 /** Runs a tool script (or an SSM commands list) on the host under real bash, in its own process group. */
-export const runScript = async (files: HostFiles, bin: HostBin, profile: HostProfile, script: string, options: SimRunOptions = {}): Promise<SimRunResult> => {
+export const runScript = async (
+  files: HostFiles,
+  bin: HostBin,
+  profile: HostProfile,
+  script: string,
+  options: SimRunOptions = {},
+): Promise<SimRunResult> => {
   if (options.traceAllCommands) await bin.ensureTrace(profile);
   const before = (await files.readState('invocations.log'))?.length ?? 0;
   const tool = path.basename(path.dirname(path.dirname(script)));
@@ -40,7 +46,7 @@ export const runScript = async (files: HostFiles, bin: HostBin, profile: HostPro
     timedOut: boolean;
   }>((resolve, reject) => {
     // Own process group, so a signal can reach the script and everything it started.
-    const argv = options.commands ? ['/bin/sh', [commandsFile]] as const : ['/bin/bash', [expanded]] as const;
+    const argv = options.commands ? (['/bin/sh', [commandsFile]] as const) : (['/bin/bash', [expanded]] as const);
     const child = spawn(argv[0], [...argv[1]], { env, cwd: files.root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const signal = options.signal;
     const signalTimer = signal

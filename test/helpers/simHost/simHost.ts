@@ -103,19 +103,29 @@ export const createSimHost = async (initial: HostProfile): Promise<SimHost> => {
     readFile: (absPath) => readFile(inRoot(absPath), 'utf8').catch(() => undefined),
     writeFile: (absPath, content, mode) => put(inRoot(absPath), content, mode),
     removeFile: (absPath) => rm(inRoot(absPath), { force: true }),
-    fileMode: async (absPath) => stat(inRoot(absPath)).then((s) => s.mode & 0o7777, () => undefined),
+    fileMode: async (absPath) =>
+      stat(inRoot(absPath)).then(
+        (s) => s.mode & 0o7777,
+        () => undefined,
+      ),
     state: readState,
     installedKernels: async () => ((await readState('kernels_installed')) ?? '').split('\n').filter(Boolean),
     installedPackages: async () => ((await readState('packages_installed')) ?? '').split('\n').filter(Boolean),
     command: (name, args) =>
       new Promise((resolve, reject) => {
-        const child = spawn(path.join(binDir, name), [...args], { env: { PATH: `${binDir}:${sysDir}` }, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(path.join(binDir, name), [...args], {
+          env: { PATH: `${binDir}:${sysDir}` },
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (d: Buffer) => out.push(d));
         child.stderr.on('data', (d: Buffer) => err.push(d));
         child.on('error', reject);
-        child.on('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+        child.on('close', (code) =>
+          resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+        );
       }),
     invocations: async () => parseInvocations((await readState('invocations.log')) ?? ''),
     cleanup: async () => {

@@ -16,5 +16,7 @@ export const scriptPath = (tool: string, script: string): string => path.join(re
 export const envName = (prefix: 'PCM_PARAM_' | 'PCM_SETTING_', key: string): string =>
   prefix === 'PCM_PARAM_' ? paramEnvName(key) : settingEnvName(key);
 
-export const paramEnv = (prefix: 'PCM_PARAM_' | 'PCM_SETTING_', values: Readonly<Record<string, string | number | boolean>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(values).map(([k, v]) => [envName(prefix, k), String(v)]));
+export const paramEnv = (
+  prefix: 'PCM_PARAM_' | 'PCM_SETTING_',
+  values: Readonly<Record<string, string | number | boolean>>,
+): Record<string, string> => Object.fromEntries(Object.entries(values).map(([k, v]) => [envName(prefix, k), String(v)]));

@@ -63,7 +63,10 @@ export type SimHost = {
   /** Packages other than kernels installed on the host (e.g. a -dbg package a pattern selected). */
   readonly installedPackages: () => Promise<string[]>;
   /** Runs one host command (a stub) as the scripts would, e.g. to check the fake behaves like the real tool. */
-  readonly command: (name: string, args: readonly string[]) => Promise<{ readonly exitCode: number | null; readonly stdout: string; readonly stderr: string }>;
+  readonly command: (
+    name: string,
+    args: readonly string[],
+  ) => Promise<{ readonly exitCode: number | null; readonly stdout: string; readonly stderr: string }>;
   readonly invocations: () => Promise<SimInvocation[]>;
   readonly cleanup: () => Promise<void>;
 };

@@ -9,14 +9,17 @@ const tools = await loadToolScripts(defaultToolsDir);
 const checks = Object.entries(scriptChecks);
 
 describe('script conventions (every tool the registry finds)', () => {
-  it('finds every script file as some action\'s script', () => {
+  it("finds every script file as some action's script", () => {
     expect(tools.scripts.length).toBeGreaterThan(0);
     expect(tools.orphans).toEqual([]);
   });
 
-  it.each(tools.scripts.flatMap((s) => checks.map(([name, check]) => [s.name, name, s, check] as const)))('%s %s', (_script, _check, s, check) => {
-    expect(check(s, tools.libraries)).toEqual([]);
-  });
+  it.each(tools.scripts.flatMap((s) => checks.map(([name, check]) => [s.name, name, s, check] as const)))(
+    '%s %s',
+    (_script, _check, s, check) => {
+      expect(check(s, tools.libraries)).toEqual([]);
+    },
+  );
 
   it('every library is included by some script, defines its own functions and is a library, not a script', () => {
     expect(libraryProblems(tools)).toEqual([]);

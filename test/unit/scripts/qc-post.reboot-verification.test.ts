@@ -79,9 +79,7 @@ describe('qc-post reboot-verification', () => {
 
     // NVMe names are not stable across reboots; runtime mounts come and go.
     await host.update({
-      mounts: mounts
-        .map((m) => (m.target === '/data' ? { ...m, source: '/dev/nvme2n1' } : m))
-        .filter((m) => m.target !== '/run/user/1000'),
+      mounts: mounts.map((m) => (m.target === '/data' ? { ...m, source: '/dev/nvme2n1' } : m)).filter((m) => m.target !== '/run/user/1000'),
     });
     const renamed = expectContract(await host.run(script), 'warn');
     expect(renamed.details['changedMounts']).toEqual(['/data (/dev/nvme1n1 -> /dev/nvme2n1)']);

@@ -29,7 +29,13 @@ describe('qc-post service-checks', () => {
     const host = await snapshotted(rhel9Healthy());
     await host.reboot();
     const r = expectContract(await host.run(script), 'ok');
-    expect(r.details).toMatchObject({ servicesBefore: 14, servicesNow: 14, missingServices: [], newlyFailedUnits: [], systemState: 'running' });
+    expect(r.details).toMatchObject({
+      servicesBefore: 14,
+      servicesNow: 14,
+      missingServices: [],
+      newlyFailedUnits: [],
+      systemState: 'running',
+    });
   });
 
   it('a service that stopped after patching fails the check', async () => {

@@ -47,7 +47,13 @@ describe('qc-prep initial-qc', () => {
     expect(invoked(run, 'dnf', '-q', 'check-update')).toBe(true);
 
     const prep = JSON.parse((await run.host.readFile(`${snapshotDir}/prep.json`)) ?? '') as Record<string, unknown>;
-    expect(prep).toMatchObject({ schema: 1, changeNumber: 'CHG0012345', runningKernel: '5.14.0-362.8.1.el9_3.x86_64', ready: true, osFamily: 'rhel' });
+    expect(prep).toMatchObject({
+      schema: 1,
+      changeNumber: 'CHG0012345',
+      runningKernel: '5.14.0-362.8.1.el9_3.x86_64',
+      ready: true,
+      osFamily: 'rhel',
+    });
     expect(typeof prep['timestamp']).toBe('number');
     expect(prep['bootTime']).toBe((prep['timestamp'] as number) - 40 * 86_400);
     expect((await run.host.readFile(`${snapshotDir}/services.txt`))?.split('\n')).toContain('sshd.service');
@@ -126,11 +132,15 @@ describe('qc-prep initial-qc', () => {
     const run = await runOnSimHost(script, { profile: withProfile(rhel9Healthy(), { repoError: true }) });
     const r = expectContract(run, 'fail');
     expect(r.details['pendingUpdatesState']).toBe('error');
-    expect(r.summary).toContain("cannot query repositories: dnf check-update failed (exit 1): Error: Failed to download metadata for repo 'baseos'");
+    expect(r.summary).toContain(
+      "cannot query repositories: dnf check-update failed (exit 1): Error: Failed to download metadata for repo 'baseos'",
+    );
   });
 
   it('units already failed before patching: warn, and recorded in the snapshot', async () => {
-    const run = await runOnSimHost(script, { profile: withProfile(rhel9Healthy(), { failedUnits: ['kdump.service', 'mnt-backup.mount'] }) });
+    const run = await runOnSimHost(script, {
+      profile: withProfile(rhel9Healthy(), { failedUnits: ['kdump.service', 'mnt-backup.mount'] }),
+    });
     const r = expectContract(run, 'warn');
     expect(r.details).toMatchObject({ ready: true, failedUnits: ['kdump.service', 'mnt-backup.mount'] });
     expect(await run.host.readFile(`${snapshotDir}/failed-units.txt`)).toBe('kdump.service\nmnt-backup.mount\n');

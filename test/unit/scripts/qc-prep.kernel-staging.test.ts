@@ -21,7 +21,9 @@ const UUID = '1c2e0b6a-7d1f-4f3e-9a57-3b0f2a9d8e41';
 
 /** Whether any package manager was asked to install or remove anything. */
 const installAttempted = (run: SimRunResult): boolean =>
-  run.invocations.some((i) => ['dnf', 'yum', 'apt-get'].includes(i.command) && i.args.some((a) => ['install', 'remove', 'purge', 'erase'].includes(a)));
+  run.invocations.some(
+    (i) => ['dnf', 'yum', 'apt-get'].includes(i.command) && i.args.some((a) => ['install', 'remove', 'purge', 'erase'].includes(a)),
+  );
 
 afterAll(cleanupSimHosts);
 
@@ -53,7 +55,9 @@ describe('qc-prep kernel-staging (RHEL family)', () => {
       stagedKernelFile: `${snapshotDir}/staged-kernel`,
       warnings: [],
     });
-    expect(r.summary).toBe(`Kernel ${kver} staged (installed) and set as default boot entry; reboot to activate (running 5.14.0-362.8.1.el9_3.x86_64)`);
+    expect(r.summary).toBe(
+      `Kernel ${kver} staged (installed) and set as default boot entry; reboot to activate (running 5.14.0-362.8.1.el9_3.x86_64)`,
+    );
     expect(invoked(run, 'dnf', '-y', 'install', `kernel-${kver}`)).toBe(true);
     expect(invoked(run, 'grubby', '--set-default', `/boot/vmlinuz-${kver}`)).toBe(true);
     expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBe(`${kver}\n`);
@@ -87,7 +91,9 @@ describe('qc-prep kernel-staging (RHEL family)', () => {
     const kernels = await host.installedKernels();
     const run = await host.run(script, { params: { targetKernel: '5.14.0-999.1.1.el9_9.x86_64' } });
     const r = expectContract(run, 'fail');
-    expect(r.summary).toBe('no package named exactly kernel-5.14.0-999.1.1.el9_9.x86_64 in the enabled repositories (dnf list); nothing installed');
+    expect(r.summary).toBe(
+      'no package named exactly kernel-5.14.0-999.1.1.el9_9.x86_64 in the enabled repositories (dnf list); nothing installed',
+    );
     expect(r.details).toMatchObject({ installAction: 'already-installed', changed: false });
     expect(invoked(run, 'dnf', '-q', 'list', '--showduplicates', 'available', 'kernel-5.14.0-999.1.1.el9_9.x86_64')).toBe(true);
     expect(run.stderr).toContain('No matching Packages to list');
@@ -97,16 +103,19 @@ describe('qc-prep kernel-staging (RHEL family)', () => {
     expect(await host.state('grubby_default')).toBe('/boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64\n');
   });
 
-  it.each([['5.14.0-427.*.el9_4.x86_64'], ['5.14.0-42?.13.1.el9_4'], ['5.14.0-[4]27.13.1.el9_4.x86_64'], ['5.14.0-427.13.1.el9_4.x86_64+debug'], ['5.14.0-427.13.1.el9_4.x86_64-']])(
-    'refuses the glob or modifier %j even when it arrives unchecked, before any package manager runs',
-    async (targetKernel) => {
-      const host = await preparedHost(rhel9Healthy());
-      const run = await host.run(script, { params: { targetKernel } });
-      expect(expectContract(run, 'fail').summary).toContain('parameter targetKernel is missing or not a kernel release');
-      expect(run.invocations.some((i) => ['dnf', 'yum', 'rpm'].includes(i.command))).toBe(false);
-      expect(await host.installedPackages()).toEqual([]);
-    },
-  );
+  it.each([
+    ['5.14.0-427.*.el9_4.x86_64'],
+    ['5.14.0-42?.13.1.el9_4'],
+    ['5.14.0-[4]27.13.1.el9_4.x86_64'],
+    ['5.14.0-427.13.1.el9_4.x86_64+debug'],
+    ['5.14.0-427.13.1.el9_4.x86_64-'],
+  ])('refuses the glob or modifier %j even when it arrives unchecked, before any package manager runs', async (targetKernel) => {
+    const host = await preparedHost(rhel9Healthy());
+    const run = await host.run(script, { params: { targetKernel } });
+    expect(expectContract(run, 'fail').summary).toContain('parameter targetKernel is missing or not a kernel release');
+    expect(run.invocations.some((i) => ['dnf', 'yum', 'rpm'].includes(i.command))).toBe(false);
+    expect(await host.installedPackages()).toEqual([]);
+  });
 
   it('the simulated dnf globs like the real one (so the checks above are not against a lenient fake)', async () => {
     const host = await createSimHost(rhel9Healthy());
@@ -153,7 +162,11 @@ describe('qc-prep kernel-staging (RHEL family)', () => {
   it('cancelled mid-install: reports fail and that the host may be mid-change', async () => {
     const host = await preparedHost(rhel9Healthy());
     await host.update({ hangingCommands: ['dnf'] });
-    const run = await host.run(script, { params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' }, signal: { name: 'SIGTERM', afterMs: 3000 }, timeoutMs: 30_000 });
+    const run = await host.run(script, {
+      params: { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' },
+      signal: { name: 'SIGTERM', afterMs: 3000 },
+      timeoutMs: 30_000,
+    });
     expect(expectContract(run, 'fail').summary).toContain('it may be mid-change');
     expect(await host.readFile(`${snapshotDir}/staged-kernel`)).toBeUndefined();
   });
@@ -190,7 +203,11 @@ describe('qc-prep kernel-staging (Debian family)', () => {
       changed: true,
       rebootRequired: true,
     });
-    expect(run.invocations.some((i) => i.command === 'apt-get' && i.args.at(-2) === 'install' && i.args.at(-1) === 'linux-image-5.15.0-97-generic')).toBe(true);
+    expect(
+      run.invocations.some(
+        (i) => i.command === 'apt-get' && i.args.at(-2) === 'install' && i.args.at(-1) === 'linux-image-5.15.0-97-generic',
+      ),
+    ).toBe(true);
     expect(invoked(run, 'update-grub')).toBe(true);
     expect(invoked(run, 'grub-set-default', entry)).toBe(true);
     expect(await host.readFile('/etc/default/grub.d/99-pcm-ops-saved-default.cfg')).toContain('\nGRUB_DEFAULT=saved\n');
@@ -208,14 +225,19 @@ describe('qc-prep kernel-staging (Debian family)', () => {
   it('can stage an older installed kernel (GRUB would otherwise boot the newest)', async () => {
     const host = await preparedHost(ubuntu2204Healthy());
     const run = await host.run(script, { params: { targetKernel: '5.15.0-88-generic' } });
-    expect(expectContract(run, 'ok').details).toMatchObject({ installAction: 'already-installed', defaultKernelAfter: '5.15.0-88-generic' });
+    expect(expectContract(run, 'ok').details).toMatchObject({
+      installAction: 'already-installed',
+      defaultKernelAfter: '5.15.0-88-generic',
+    });
     expect(await host.reboot()).toBe('5.15.0-88-generic');
   });
 
   it('a kernel apt cannot find: refused before any install, GRUB untouched', async () => {
     const host = await preparedHost(ubuntu2204Healthy());
     const run = await host.run(script, { params: { targetKernel: '5.15.0-1000-generic' } });
-    expect(expectContract(run, 'fail').summary).toBe('no package named exactly linux-image-5.15.0-1000-generic in the apt sources; nothing installed');
+    expect(expectContract(run, 'fail').summary).toBe(
+      'no package named exactly linux-image-5.15.0-1000-generic in the apt sources; nothing installed',
+    );
     expect(run.stderr).toContain('E: No packages found');
     expect(installAttempted(run)).toBe(false);
     expect(await host.readFile('/etc/default/grub.d/99-pcm-ops-saved-default.cfg')).toBeUndefined();
@@ -238,7 +260,12 @@ describe('qc-prep kernel-staging: only an exact package name is installed (Debia
   it('stages an exact version next to its -dbg/-unsigned/cloud/rt siblings, installing only that package', async () => {
     const host = await preparedHost(debian12Healthy());
     const run = await host.run(script, { params: { targetKernel: '6.1.0-47-amd64' } });
-    expect(expectContract(run, 'ok').details).toMatchObject({ kernel: '6.1.0-47-amd64', package: 'linux-image-6.1.0-47-amd64', installAction: 'installed', defaultKernelAfter: '6.1.0-47-amd64' });
+    expect(expectContract(run, 'ok').details).toMatchObject({
+      kernel: '6.1.0-47-amd64',
+      package: 'linux-image-6.1.0-47-amd64',
+      installAction: 'installed',
+      defaultKernelAfter: '6.1.0-47-amd64',
+    });
     expect(invoked(run, 'apt-cache', 'show', '--no-all-versions', 'linux-image-6.1.0-47-amd64')).toBe(true);
     expect(await host.installedKernels()).toEqual(['6.1.0-43-amd64', '6.1.0-44-amd64', '6.1.0-47-amd64']);
     expect(await host.installedPackages()).toEqual([]);
@@ -269,9 +296,18 @@ describe('qc-prep kernel-staging: only an exact package name is installed (Debia
   });
 
   it.each([
-    ['6.1.0-47-amd64.dbg', 'no package named exactly linux-image-6.1.0-47-amd64.dbg in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64-dbg); nothing installed'],
-    ['6.1.0-47.amd64', 'no package named exactly linux-image-6.1.0-47.amd64 in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64); nothing installed'],
-    ['6.1.0-47-AMD64', 'no package named exactly linux-image-6.1.0-47-AMD64 in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64); nothing installed'],
+    [
+      '6.1.0-47-amd64.dbg',
+      'no package named exactly linux-image-6.1.0-47-amd64.dbg in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64-dbg); nothing installed',
+    ],
+    [
+      '6.1.0-47.amd64',
+      'no package named exactly linux-image-6.1.0-47.amd64 in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64); nothing installed',
+    ],
+    [
+      '6.1.0-47-AMD64',
+      'no package named exactly linux-image-6.1.0-47-AMD64 in the apt sources (apt would select others by pattern, e.g. linux-image-6.1.0-47-amd64); nothing installed',
+    ],
     ['6.1.0-47-amd64-dbg', 'linux-image-6.1.0-47-amd64-dbg is not a kernel image (Section: debug); nothing installed'],
   ])('a name apt would not take literally (%j) is refused before anything is installed', async (targetKernel, summary) => {
     const host = await preparedHost(debian12Healthy());
@@ -288,7 +324,11 @@ describe('qc-prep kernel-staging: only an exact package name is installed (Debia
     const dbg = await host.command('apt-get', ['-y', 'install', 'linux-image-6.1.0-47-.+-dbg']);
     expect(dbg.exitCode).toBe(0);
     expect(dbg.stdout).toContain("Note, selecting 'linux-image-6.1.0-47-rt-amd64-dbg' for regex 'linux-image-6.1.0-47-.+-dbg'");
-    expect(await host.installedPackages()).toEqual(['linux-image-6.1.0-47-amd64-dbg', 'linux-image-6.1.0-47-cloud-amd64-dbg', 'linux-image-6.1.0-47-rt-amd64-dbg']);
+    expect(await host.installedPackages()).toEqual([
+      'linux-image-6.1.0-47-amd64-dbg',
+      'linux-image-6.1.0-47-cloud-amd64-dbg',
+      'linux-image-6.1.0-47-rt-amd64-dbg',
+    ]);
     const shown = await host.command('apt-cache', ['show', '--no-all-versions', 'linux-image-6.1.0-47-amd64.dbg']);
     expect(shown.stdout).toContain('Package: linux-image-6.1.0-47-amd64-dbg\n');
     expect((await host.command('apt-get', ['-y', 'install', 'linux-image-6.1.0-43-'])).exitCode).toBe(0);

@@ -5,7 +5,16 @@ import { buildCommands } from '../../../src/tools/buildCommands.ts';
 import { KERNEL_RELEASE } from '../../../src/tools/qc-prep/definition.ts';
 import { loadRegistry } from '../../../src/tools/registry.ts';
 import type { LoadedAction } from '../../../src/tools/registry.ts';
-import { cleanupSimHosts, envName, expectContract, rhel9Healthy, runOnSimHost, scriptPath, ubuntu2204Healthy, withProfile } from '../../helpers/simHost/index.ts';
+import {
+  cleanupSimHosts,
+  envName,
+  expectContract,
+  rhel9Healthy,
+  runOnSimHost,
+  scriptPath,
+  ubuntu2204Healthy,
+  withProfile,
+} from '../../helpers/simHost/index.ts';
 
 const registry = await loadRegistry();
 afterAll(cleanupSimHosts);
@@ -30,9 +39,12 @@ describe('tool registry', () => {
     const parsed = action.params.safeParse(required[key] ?? {});
     // Only a parameter without a default may be missing from `{}` (its valid values are its tool's tests' business).
     const shape = action.params.shape as Record<string, z.ZodType>;
-    const wrong = (parsed.error?.issues ?? []).filter((i) => !(i.path.length === 1 && shape[String(i.path[0])]?.safeParse(undefined).success === false));
+    const wrong = (parsed.error?.issues ?? []).filter(
+      (i) => !(i.path.length === 1 && shape[String(i.path[0])]?.safeParse(undefined).success === false),
+    );
     expect(wrong).toEqual([]);
-    if (key === 'qc-prep/initial-qc' || key === 'qc-prep/final-report') expect(parsed.data).toEqual({ minRootFreeMb: 2048, minBootFreeMb: 200 });
+    if (key === 'qc-prep/initial-qc' || key === 'qc-prep/final-report')
+      expect(parsed.data).toEqual({ minRootFreeMb: 2048, minBootFreeMb: 200 });
     if (key === 'sft-fix/enrollment') expect(parsed.data).toEqual({ force: false });
     if (key === 'qc-prep/kernel-staging') expect(parsed.success).toBe(true);
   });
@@ -46,7 +58,11 @@ describe('tool registry', () => {
     }
     // …and reads no parameter the action does not define.
     const read = new Set([...action.scriptContent.matchAll(/PCM_PARAM_[A-Z0-9_]+/gu)].map((m) => m[0]));
-    expect([...read].sort()).toEqual(Object.keys(action.params.shape).map((k) => envName('PCM_PARAM_', k)).sort());
+    expect([...read].sort()).toEqual(
+      Object.keys(action.params.shape)
+        .map((k) => envName('PCM_PARAM_', k))
+        .sort(),
+    );
   });
 
   it.each(actions)('%s: action contract (bash on Linux, timeouts, targets, approvals, hash)', (key, action) => {
@@ -63,7 +79,9 @@ describe('tool registry', () => {
   });
 
   it('marks what mutates, links qc-post to initial-qc, gives kernel staging an hour and sft-fix one host at a time', () => {
-    const ours = ['qc-prep', 'qc-post', 'sft-fix'].flatMap((id) => registry.byId(id)?.actions.map((a) => [`${id}/${a.id}`, a] as const) ?? []);
+    const ours = ['qc-prep', 'qc-post', 'sft-fix'].flatMap(
+      (id) => registry.byId(id)?.actions.map((a) => [`${id}/${a.id}`, a] as const) ?? [],
+    );
     expect(ours.filter(([, a]) => a.mutates).map(([k]) => k)).toEqual(['qc-prep/kernel-staging', 'sft-fix/repair', 'sft-fix/enrollment']);
     for (const [key, a] of ours) {
       expect(a.approval.approvals, key).toBe(1);
@@ -75,15 +93,30 @@ describe('tool registry', () => {
 
   it('kernel-staging accepts kernel releases and rejects anything else', () => {
     const params = registry.action('qc-prep', 'kernel-staging')?.params;
-    for (const ok of ['5.14.0-427.13.1.el9_4.x86_64', '5.15.0-97-generic', '6.1.0-18-amd64', '5.15.0-200.131.27.el9uek.x86_64', '4.14.336-257.562.amzn2.x86_64']) {
+    for (const ok of [
+      '5.14.0-427.13.1.el9_4.x86_64',
+      '5.15.0-97-generic',
+      '6.1.0-18-amd64',
+      '5.15.0-200.131.27.el9uek.x86_64',
+      '4.14.336-257.562.amzn2.x86_64',
+    ]) {
       expect(params?.safeParse({ targetKernel: ok }).success, ok).toBe(true);
     }
-    for (const bad of ['', '5.14', '5.14.0', '5.14.0-1 ', '5.14.0-1;reboot', '5.14.0-$(id)', '5.14.0-1/../x', `5.14.0-${'a'.repeat(100)}`]) {
+    for (const bad of [
+      '',
+      '5.14',
+      '5.14.0',
+      '5.14.0-1 ',
+      '5.14.0-1;reboot',
+      '5.14.0-$(id)',
+      '5.14.0-1/../x',
+      `5.14.0-${'a'.repeat(100)}`,
+    ]) {
       expect(params?.safeParse({ targetKernel: bad }).success, bad).toBe(false);
     }
   });
 
-  it('kernel-staging accepts every distribution\'s kernel release form', () => {
+  it("kernel-staging accepts every distribution's kernel release form", () => {
     const params = registry.action('qc-prep', 'kernel-staging')?.params;
     const releases = [
       '5.14.0-427.13.1.el9_4.x86_64', // RHEL 9
@@ -115,7 +148,10 @@ describe('tool registry', () => {
     for (const bad of [`6.1.0-47-${c}-dbg`, `6.1.0-47-amd64${c}`, `6.1.0-47-${c}amd64`, `5.14.0-427.13.1.el9_4${c}x86_64`]) {
       const parsed = params?.safeParse({ targetKernel: bad });
       expect(parsed?.success, bad).toBe(false);
-      expect(parsed?.error?.issues.map((i) => i.path.join('.')), bad).toEqual(['targetKernel']);
+      expect(
+        parsed?.error?.issues.map((i) => i.path.join('.')),
+        bad,
+      ).toEqual(['targetKernel']);
     }
   });
 
@@ -151,10 +187,16 @@ describe('delivery through buildCommands', () => {
       params: { minRootFreeMb: 1024 },
       context: { runId: '0b9f4a3e-5d7c-4e2a-9f1b-2c3d4e5f6a7b', changeNumber: 'CHG0054321' },
     });
-    const run = await runOnSimHost(scriptPath('qc-prep', 'initial-qc.sh'), { profile: ubuntu2204Healthy(), commands, env: { PCM_CHANGE_NUMBER: 'CHG-IGNORED' } });
+    const run = await runOnSimHost(scriptPath('qc-prep', 'initial-qc.sh'), {
+      profile: ubuntu2204Healthy(),
+      commands,
+      env: { PCM_CHANGE_NUMBER: 'CHG-IGNORED' },
+    });
     const r = expectContract(run, 'ok');
     expect(r.details).toMatchObject({ changeNumber: 'CHG0054321', minRootFreeMb: 1024, minBootFreeMb: 200, ready: true });
-    expect(await run.host.readFile('/var/lib/pcm-ops/qc/CHG0054321/prep.json')).toContain('"runId": "0b9f4a3e-5d7c-4e2a-9f1b-2c3d4e5f6a7b"');
+    expect(await run.host.readFile('/var/lib/pcm-ops/qc/CHG0054321/prep.json')).toContain(
+      '"runId": "0b9f4a3e-5d7c-4e2a-9f1b-2c3d4e5f6a7b"',
+    );
   });
 
   it('sft-fix enrollment receives its setting through the wrapper', async () => {
@@ -165,7 +207,10 @@ describe('delivery through buildCommands', () => {
       params: { force: false },
       context: { runId: '0b9f4a3e-5d7c-4e2a-9f1b-2c3d4e5f6a7b', changeNumber: 'CHG0054321', settings: registry.byId('sft-fix')?.settings },
     });
-    const run = await runOnSimHost(scriptPath('sft-fix', 'enrollment.sh'), { profile: withProfile(rhel9Healthy(), { sft: { enrolled: false } }), commands });
+    const run = await runOnSimHost(scriptPath('sft-fix', 'enrollment.sh'), {
+      profile: withProfile(rhel9Healthy(), { sft: { enrolled: false } }),
+      commands,
+    });
     expect(expectContract(run, 'ok').details).toMatchObject({ tokenParameter: '/pcm-ops/scaleft/enrollment-token', enrolled: true });
   });
 });

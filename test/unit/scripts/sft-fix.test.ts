@@ -45,24 +45,40 @@ describe('sft-fix detection', () => {
   });
 
   it('sftd stopped: fail, recommends repair', async () => {
-    const r = expectContract(await runOnSimHost(detection, { profile: withProfile(rhel9Healthy(), { sft: { active: false, failed: true } }) }), 'fail');
-    expect(r.details).toMatchObject({ active: 'failed', healthy: false, recommendation: 'run /sft-fix repair', problems: ['sftd is failed'] });
+    const r = expectContract(
+      await runOnSimHost(detection, { profile: withProfile(rhel9Healthy(), { sft: { active: false, failed: true } }) }),
+      'fail',
+    );
+    expect(r.details).toMatchObject({
+      active: 'failed',
+      healthy: false,
+      recommendation: 'run /sft-fix repair',
+      problems: ['sftd is failed'],
+    });
   });
 
   it('agent not enrolled: fail, recommends enrollment', async () => {
-    const r = expectContract(await runOnSimHost(detection, { profile: withProfile(ubuntu2204Healthy(), { sft: { enrolled: false } }) }), 'fail');
+    const r = expectContract(
+      await runOnSimHost(detection, { profile: withProfile(ubuntu2204Healthy(), { sft: { enrolled: false } }) }),
+      'fail',
+    );
     expect(r.details).toMatchObject({ enrolled: false, recommendation: 'run /sft-fix enrollment' });
     expect(r.summary).toBe('sftd unhealthy: not enrolled (no device token)');
   });
 
   it('not installed: fail', async () => {
-    const r = expectContract(await runOnSimHost(detection, { profile: withProfile(rhel9Healthy(), { sft: { installed: false } }) }), 'fail');
+    const r = expectContract(
+      await runOnSimHost(detection, { profile: withProfile(rhel9Healthy(), { sft: { installed: false } }) }),
+      'fail',
+    );
     expect(r.details).toMatchObject({ installed: false, healthy: false });
   });
 
   it('recent errors: warn, last lines reported with token-like strings masked', async () => {
     const secretish = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
-    const journalErrors = [1, 2, 3, 4, 5, 6].map((n) => `sftd[812]: error ${n}: broker unreachable`).concat(`sftd[812]: auth failed for key ${secretish}`);
+    const journalErrors = [1, 2, 3, 4, 5, 6]
+      .map((n) => `sftd[812]: error ${n}: broker unreachable`)
+      .concat(`sftd[812]: auth failed for key ${secretish}`);
     const run = await runOnSimHost(detection, { profile: withProfile(rhel9Healthy(), { sft: { journalErrors } }) });
     const r = expectContract(run, 'warn');
     expect(r.details['recentErrorCount']).toBe(7);
@@ -84,7 +100,12 @@ describe('sft-fix detection', () => {
 describe('sft-fix repair', () => {
   it('stopped sftd with stale pid/lock files: restarted, stale files removed, tokens untouched', async () => {
     const profile = withProfile(rhel9Healthy(), {
-      sft: { active: false, failed: true, enabled: false, staleFiles: ['/var/lib/sftd/sftd.pid', '/var/lib/sftd/broker.lock', '/run/sftd.pid'] },
+      sft: {
+        active: false,
+        failed: true,
+        enabled: false,
+        staleFiles: ['/var/lib/sftd/sftd.pid', '/var/lib/sftd/broker.lock', '/run/sftd.pid'],
+      },
       files: { '/var/lib/sftd/enrollment.token': 'pending-token\n', '/var/lib/sftd/state.db': 'keep me\n' },
     });
     const run = await runOnSimHost(repair, { profile });
@@ -109,13 +130,19 @@ describe('sft-fix repair', () => {
   });
 
   it('keeps a pid file whose process is alive', async () => {
-    const profile = withProfile(ubuntu2204Healthy(), { sft: { staleFiles: ['/var/lib/sftd/sftd.pid'] }, files: { '/proc/4711/comm': 'sftd\n' } });
+    const profile = withProfile(ubuntu2204Healthy(), {
+      sft: { staleFiles: ['/var/lib/sftd/sftd.pid'] },
+      files: { '/proc/4711/comm': 'sftd\n' },
+    });
     const r = expectContract(await runOnSimHost(repair, { profile }), 'warn');
     expect(r.details['keptFiles']).toEqual(['/var/lib/sftd/sftd.pid (pid 4711 alive)']);
   });
 
   it('running but not enrolled: warn and point to enrollment', async () => {
-    const r = expectContract(await runOnSimHost(repair, { profile: withProfile(ubuntu2204Healthy(), { sft: { enrolled: false } }) }), 'warn');
+    const r = expectContract(
+      await runOnSimHost(repair, { profile: withProfile(ubuntu2204Healthy(), { sft: { enrolled: false } }) }),
+      'warn',
+    );
     expect(r.summary).toBe('sftd restarted and active, but not enrolled: run /sft-fix enrollment');
   });
 
@@ -160,7 +187,19 @@ describe('sft-fix enrollment', () => {
     });
     expect(r.summary).toBe(`sftd enrolled with the token from ${SFT_TOKEN_PARAMETER} and running`);
     expect(
-      invoked(run, 'aws', 'ssm', 'get-parameter', '--with-decryption', '--name', SFT_TOKEN_PARAMETER, '--query', 'Parameter.Value', '--output', 'text'),
+      invoked(
+        run,
+        'aws',
+        'ssm',
+        'get-parameter',
+        '--with-decryption',
+        '--name',
+        SFT_TOKEN_PARAMETER,
+        '--query',
+        'Parameter.Value',
+        '--output',
+        'text',
+      ),
     ).toBe(true);
     // Mode of enrollment.token when sftd read it.
     expect(await host.state('sft_token_mode_seen')).toBe('600\n');
@@ -210,7 +249,9 @@ describe('sft-fix enrollment', () => {
     const host = await createSimHost(withProfile(ubuntu2204Healthy(), { sft: { enrolled: false }, ssmParameters: {} }));
     const run = await host.run(enrollment, { settings });
     const r = expectContract(run, 'fail');
-    expect(r.summary).toBe(`cannot read SSM parameter ${SFT_TOKEN_PARAMETER}: An error occurred (ParameterNotFound) when calling the GetParameter operation:`);
+    expect(r.summary).toBe(
+      `cannot read SSM parameter ${SFT_TOKEN_PARAMETER}: An error occurred (ParameterNotFound) when calling the GetParameter operation:`,
+    );
     expect(invoked(run, 'systemctl', 'stop', 'sftd')).toBe(false);
     expect(await filesContaining(`${host.root}/var/lib/sftd`, '')).toEqual([]);
   });
@@ -220,15 +261,22 @@ describe('sft-fix enrollment', () => {
     ['the string None', 'None'],
     ['several lines', 'line-one\nline-two'],
   ])('SSM parameter that is %s: fail, temp file removed', async (_name, value) => {
-    const host = await createSimHost(withProfile(rhel9Healthy(), { sft: { enrolled: false }, ssmParameters: { [SFT_TOKEN_PARAMETER]: value } }));
+    const host = await createSimHost(
+      withProfile(rhel9Healthy(), { sft: { enrolled: false }, ssmParameters: { [SFT_TOKEN_PARAMETER]: value } }),
+    );
     const r = expectContract(await host.run(enrollment, { settings }), 'fail');
     expect(r.summary).toBe(`SSM parameter ${SFT_TOKEN_PARAMETER} does not hold a single-line enrollment token`);
     expect(await filesContaining(`${host.root}/var/lib/sftd`, '')).toEqual([]);
   });
 
   it('instance without credentials or without the aws CLI: fail with the reason', async () => {
-    const noCreds = withProfile(rhel9Healthy(), { sft: { enrolled: false }, awsError: 'Unable to locate credentials. You can configure credentials by running "aws configure".' });
-    expect(expectContract(await runOnSimHost(enrollment, { profile: noCreds, settings }), 'fail').summary).toContain('Unable to locate credentials');
+    const noCreds = withProfile(rhel9Healthy(), {
+      sft: { enrolled: false },
+      awsError: 'Unable to locate credentials. You can configure credentials by running "aws configure".',
+    });
+    expect(expectContract(await runOnSimHost(enrollment, { profile: noCreds, settings }), 'fail').summary).toContain(
+      'Unable to locate credentials',
+    );
     const noCli = withProfile(rhel9Healthy(), { sft: { enrolled: false }, missingCommands: ['aws'] });
     expect(expectContract(await runOnSimHost(enrollment, { profile: noCli, settings }), 'fail').summary).toContain('aws CLI not found');
   });
@@ -242,7 +290,10 @@ describe('sft-fix enrollment', () => {
   });
 
   it.each([[''], ['not a name; rm -rf /'], ['/ok/../../x y']])('rejects a bad parameter-name setting %j', async (name) => {
-    const run = await runOnSimHost(enrollment, { profile: withProfile(rhel9Healthy(), { sft: { enrolled: false } }), settings: { enrollmentTokenParameter: name } });
+    const run = await runOnSimHost(enrollment, {
+      profile: withProfile(rhel9Healthy(), { sft: { enrolled: false } }),
+      settings: { enrollmentTokenParameter: name },
+    });
     expect(expectContract(run, 'fail').summary).toContain('enrollmentTokenParameter');
     expect(run.invocations.some((i) => i.command === 'aws')).toBe(false);
   });

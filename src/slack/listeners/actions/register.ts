@@ -28,7 +28,14 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     await client.views.update({
       view_id: view.id,
       hash: view.hash,
-      view: requestModal(tool, chosen, meta.data, { instances: kept?.instances, change: kept?.change }, deps.fleet, await failingCredentialLines(deps)),
+      view: requestModal(
+        tool,
+        chosen,
+        meta.data,
+        { instances: kept?.instances, change: kept?.change },
+        deps.fleet,
+        await failingCredentialLines(deps),
+      ),
     });
   });
 
@@ -37,7 +44,11 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const channel = body.channel?.id ?? deps.approvalChannelId;
     const match = APPROVE_VALUE.exec(action.value ?? '');
     if (!match?.[1] || !match[2]) {
-      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was approved. Use the buttons of the current approval message.');
+      await deps.sender.ephemeral(
+        channel,
+        body.user.id,
+        ':no_entry: This button is malformed; nothing was approved. Use the buttons of the current approval message.',
+      );
       return;
     }
     const log = deps.logger.child({ runId: match[1], user: body.user.id });
@@ -58,7 +69,11 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const channel = body.channel?.id ?? deps.approvalChannelId;
     const id = runId.safeParse(action.value);
     if (!id.success) {
-      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was rejected. Use the buttons of the current approval message.');
+      await deps.sender.ephemeral(
+        channel,
+        body.user.id,
+        ':no_entry: This button is malformed; nothing was rejected. Use the buttons of the current approval message.',
+      );
       return;
     }
     const allowed = await deps.decider.canReject({ runId: id.data, approverId: body.user.id });
@@ -75,7 +90,11 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
     const channel = body.channel?.id ?? deps.approvalChannelId;
     const id = runId.safeParse(action.value);
     if (!id.success) {
-      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This button is malformed; nothing was cancelled. Use `/ops cancel &lt;run id&gt;`.');
+      await deps.sender.ephemeral(
+        channel,
+        body.user.id,
+        ':no_entry: This button is malformed; nothing was cancelled. Use `/ops cancel &lt;run id&gt;`.',
+      );
       return;
     }
     const result = await deps.canceller.cancel({ runId: id.data, userId: body.user.id });

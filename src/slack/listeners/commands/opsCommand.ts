@@ -38,7 +38,11 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
     const { user_id: user, channel_id: channel, text } = parsed.data;
     const reply = async (content: Reply): Promise<void> => {
       try {
-        await respond({ response_type: 'ephemeral', text: content.text, ...(content.blocks ? { blocks: content.blocks } : {}) } as RespondArguments);
+        await respond({
+          response_type: 'ephemeral',
+          text: content.text,
+          ...(content.blocks ? { blocks: content.blocks } : {}),
+        } as RespondArguments);
       } catch (error) {
         deps.logger.warn({ err: error }, '/ops response_url failed; answering with an ephemeral message');
         await deps.sender.ephemeral(channel, user, content.text);
@@ -83,9 +87,10 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
         }
         log.info({ ...runLogFields(result.run), outcome: result.outcome }, 'cancel accepted');
         await reply({
-          text: result.outcome === 'cancelled'
-            ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
-            : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
+          text:
+            result.outcome === 'cancelled'
+              ? `:no_entry_sign: Cancelled \`${result.run.id}\`; nothing ran.`
+              : `:octagonal_sign: Cancel requested for \`${result.run.id}\`: nothing more is sent and commands already sent are being cancelled.`,
         });
         deps.wakeOutbox();
         return;
@@ -133,7 +138,9 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
           return;
         }
         log.info({ on }, 'change freeze switched');
-        await reply({ text: on ? `:snowflake: Change freeze is on: ${escapeText(result.freeze.reason ?? '')}` : ':sunny: Change freeze lifted.' });
+        await reply({
+          text: on ? `:snowflake: Change freeze is on: ${escapeText(result.freeze.reason ?? '')}` : ':sunny: Change freeze lifted.',
+        });
         // The switch queued the announcement and the approval messages' refresh in its transaction.
         deps.wakeOutbox();
         return;

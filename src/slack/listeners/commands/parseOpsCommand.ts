@@ -30,7 +30,8 @@ export const parseOpsCommand = (text: string): OpsCommand => {
     case 'history': {
       if (rest.length === 0) return { kind: 'history', limit: HISTORY_DEFAULT };
       const n = Number(rest[0]);
-      if (!Number.isInteger(n) || n < 1) return { kind: 'help', problem: `\`${rest[0]}\` is not a number of runs; try \`/ops history 20\`.` };
+      if (!Number.isInteger(n) || n < 1)
+        return { kind: 'help', problem: `\`${rest[0]}\` is not a number of runs; try \`/ops history 20\`.` };
       return { kind: 'history', limit: Math.min(n, HISTORY_MAX) };
     }
     case 'show':

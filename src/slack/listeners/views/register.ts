@@ -15,7 +15,9 @@ const fieldBlock = (key: string): string => (key.startsWith('param:') || ['insta
 // Field errors are plain text (they quote what was typed, host names and ServiceNow values): Slack shows
 // `response_action: errors` as plain text, so they are only cleaned there, and escaped for mrkdwn here.
 const errorText = (errors: Readonly<Record<string, string>>): string =>
-  Object.entries(errors).map(([k, v]) => `• *${escapeText(k.replace('param:', ''))}*: ${escapeText(v)}`).join('\n');
+  Object.entries(errors)
+    .map(([k, v]) => `• *${escapeText(k.replace('param:', ''))}*: ${escapeText(v)}`)
+    .join('\n');
 
 export const registerViews = (app: App, deps: SlackDeps): void => {
   app.view(REQUEST_CALLBACK_ID, async ({ ack, body, view, client }) => {
@@ -32,25 +34,47 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const log = deps.logger.child({ user: body.user.id, tool: metadata.data.tool, action: state.actionId });
 
     const work = deps.submitter.submit({
-      toolId: metadata.data.tool, actionId: state.actionId, params: state.params, instanceText: state.instances,
-      changeNumber: state.change, requesterId: body.user.id, channelId: metadata.data.channel,
-      origin: { viewId: view.id, viewHash: view.hash }, scope: state.scope,
+      toolId: metadata.data.tool,
+      actionId: state.actionId,
+      params: state.params,
+      instanceText: state.instances,
+      changeNumber: state.change,
+      requesterId: body.user.id,
+      channelId: metadata.data.channel,
+      origin: { viewId: view.id, viewHash: view.hash },
+      scope: state.scope,
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
-    const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch((error: unknown) => ({ error }));
+    const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch(
+      (error: unknown) => ({ error }),
+    );
     const finish = async (result: SubmitResult, inModal: boolean): Promise<void> => {
       if (!result.ok) {
         if (inModal) {
-          await ack({ response_action: 'errors', errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [fieldBlock(k), cleanText(v).slice(0, 3000)])) });
+          await ack({
+            response_action: 'errors',
+            errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [fieldBlock(k), cleanText(v).slice(0, 3000)])),
+          });
         } else {
-          await client.views.update({ view_id: view.id, view: noticeModal('Not submitted', `Your request was not submitted:\n${errorText(result.errors)}\nRun the command again with these fixed.`) });
+          await client.views.update({
+            view_id: view.id,
+            view: noticeModal(
+              'Not submitted',
+              `Your request was not submitted:\n${errorText(result.errors)}\nRun the command again with these fixed.`,
+            ),
+          });
         }
         return;
       }
       if (inModal) await ack();
       else {
-        const counts = result.preflight ? `\n*Pre-flight*: ${result.preflight.eligible} eligible, ${result.preflight.excluded} excluded (details in the thread).` : '';
-        await client.views.update({ view_id: view.id, view: noticeModal('Submitted', `Your request was submitted for approval. Follow it in the channel thread.${counts}`) });
+        const counts = result.preflight
+          ? `\n*Pre-flight*: ${result.preflight.eligible} eligible, ${result.preflight.excluded} excluded (details in the thread).`
+          : '';
+        await client.views.update({
+          view_id: view.id,
+          view: noticeModal('Submitted', `Your request was submitted for approval. Follow it in the channel thread.${counts}`),
+        });
       }
       if (result.redelivered) {
         // Slack re-delivered a submission already handled (here or on another replica): same answer, no second run.
@@ -65,7 +89,10 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       return;
     }
     if (raced && 'error' in raced) throw raced.error;
-    await ack({ response_action: 'update', view: noticeModal('Checking…', ':hourglass_flowing_sand: Checking the instances and the change in ServiceNow…') });
+    await ack({
+      response_action: 'update',
+      view: noticeModal('Checking…', ':hourglass_flowing_sand: Checking the instances and the change in ServiceNow…'),
+    });
     await finish(await work, false);
   });
 
