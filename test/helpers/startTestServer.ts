@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import { freePort } from './freePort.ts';
 
@@ -17,6 +19,17 @@ export const startTestServer = async (): Promise<TestServer> => {
     const db = await startEmbeddedDatabase(dir, port);
     const url = new URL(db.url);
     url.pathname = '/postgres';
+    // A password of its own: bots given this URL scrub its password from their logs, and "postgres" (the
+    // embedded default) would also scrub every other "postgres" in the lines the tests read.
+    const password = `pcm-test-${randomBytes(9).toString('hex')}`;
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query(`alter role postgres password '${password}'`);
+    } finally {
+      await client.end();
+    }
+    url.password = password;
     return {
       url: url.toString(),
       stop: async () => {
