@@ -51,6 +51,7 @@ import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
+import { scriptRecordOf } from './tools/scriptRecordOf.ts';
 import { loadRegistry } from './tools/registry.ts';
 
 const loaded = await loadConfig(process.env);
@@ -124,16 +125,7 @@ if (databaseProblems.length > 0) {
 const registry = await loadRegistry();
 await upsertScripts(
   pool,
-  registry.tools.flatMap((t) =>
-    t.actions.map((a) => ({
-      sha256: a.scriptSha256,
-      tool: t.id,
-      action: a.id,
-      name: `${t.id}/${a.script}`,
-      interpreter: a.interpreter,
-      content: a.scriptContent,
-    })),
-  ),
+  registry.tools.flatMap((t) => t.actions.map(scriptRecordOf)),
 );
 logger.info({ tools: registry.tools.map((t) => `${t.command} (${t.actions.length} actions)`) }, 'tools loaded');
 

@@ -21,6 +21,7 @@ import { createOutbox } from '../../src/outbox/createOutbox.ts';
 import { createSender } from '../../src/slack/sender.ts';
 import { createSlackRunNotifier } from '../../src/slack/slackRunNotifier.ts';
 import { buildCommands } from '../../src/tools/buildCommands.ts';
+import { scriptRecordOf } from '../../src/tools/scriptRecordOf.ts';
 import { loadRegistry } from '../../src/tools/registry.ts';
 import { runBaseline } from './baseline.ts';
 import { createCountingPool } from './countingPool.ts';
@@ -75,16 +76,7 @@ const { pool, roundTrips, roundMarks } = await createCountingPool(input.database
 const registry = await loadRegistry();
 const action = registry.action('qc-prep', 'initial-qc');
 if (!action) throw new Error('qc-prep/initial-qc is missing');
-await upsertScripts(pool, [
-  {
-    sha256: action.scriptSha256,
-    tool: action.toolId,
-    action: action.id,
-    name: `${action.toolId}/${action.script}`,
-    interpreter: action.interpreter,
-    content: action.scriptContent,
-  },
-]);
+await upsertScripts(pool, [scriptRecordOf(action)]);
 await pool.query(sql.type(z.object({}))`insert into changes (number, state) values ('CHG0012345', '-1') on conflict do nothing`);
 
 const accounts = new Map(TARGETS.accounts.map((a) => [a.id, a]));

@@ -17,16 +17,10 @@ export const executionStatuses = [
 ] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
-export const terminalExecutionStatuses: ReadonlySet<ExecutionStatus> = new Set([
-  'success',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'cancel_unconfirmed',
-  'undeliverable',
-  'terminated',
-  'not_sent',
-]);
+// Every status but the three an execution passes through on its way.
+export const terminalExecutionStatuses: ReadonlySet<ExecutionStatus> = new Set(
+  executionStatuses.filter((s) => s !== 'pending' && s !== 'sent' && s !== 'in_progress'),
+);
 
 export const isTerminalExecution = (s: ExecutionStatus): boolean => terminalExecutionStatuses.has(s);
 

@@ -16,6 +16,7 @@ import { findInstancesWithSuccess, insertExecutions } from '../db/queries/execut
 import type { Db } from '../db/queries/db.ts';
 import { countRecentSubmissions, findRunByOrigin, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
 import { upsertScripts } from '../db/queries/scripts.ts';
+import { scriptRecordOf } from '../tools/scriptRecordOf.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { RequestGate } from './requestGate.ts';
 
@@ -181,16 +182,7 @@ export const createRunSubmitter = (deps: {
         const taken = await findActiveMutatingLocks(tx, eligibleIds);
         if (taken.length > 0) return { ok: false, errors: { instances: lockRefusal(taken) } };
       }
-      await upsertScripts(tx, [
-        {
-          sha256: action.scriptSha256,
-          tool: action.toolId,
-          action: action.id,
-          name: `${action.toolId}/${action.script}`,
-          interpreter: action.interpreter,
-          content: action.scriptContent,
-        },
-      ]);
+      await upsertScripts(tx, [scriptRecordOf(action)]);
       const row = await insertRun(tx, {
         id: runId,
         tool: action.toolId,

@@ -21,6 +21,7 @@ import { upsertScripts } from '../../src/db/queries/scripts.ts';
 import { createExecutor, type Executor } from '../../src/executor/createExecutor.ts';
 import type { ExecutorSettings } from '../../src/executor/executorDeps.ts';
 import { createWorkQueues, type WorkQueueLimits } from '../../src/executor/workQueues.ts';
+import { scriptRecordOf } from '../../src/tools/scriptRecordOf.ts';
 import { loadRegistry, type LoadedAction, type ToolRegistry } from '../../src/tools/registry.ts';
 import { startFakeAws, type FakeAws, type FakeAwsOptions, type FakeInstance } from '../fakes/aws/index.ts';
 import { ACCOUNTS, BASE_CREDENTIALS, CHANGE } from './sandbox.ts';
@@ -122,16 +123,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     : loaded;
   await upsertScripts(
     db.pool,
-    loaded.tools.flatMap((t) =>
-      t.actions.map((a) => ({
-        sha256: a.scriptSha256,
-        tool: t.id,
-        action: a.id,
-        name: `${t.id}/${a.script}`,
-        interpreter: a.interpreter,
-        content: a.scriptContent,
-      })),
-    ),
+    loaded.tools.flatMap((t) => t.actions.map(scriptRecordOf)),
   );
   await db.pool.query(sql.type(z.object({}))`insert into changes (number, state) values (${CHANGE}, '-1') on conflict do nothing`);
 
