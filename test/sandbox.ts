@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { makeInstances } from './fakes/aws/index.ts';
-import type { FakeInstance } from './fakes/aws/index.ts';
+import { makeInstances } from '../src/sandbox/aws/index.ts';
+import type { FakeInstance } from '../src/sandbox/aws/index.ts';
 import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS } from './helpers/sandbox.ts';
 import { requestAndApprove } from './helpers/slackFlows.ts';
 

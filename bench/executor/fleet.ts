@@ -1,6 +1,6 @@
 // The benchmark fleet: N instances over three accounts in both partitions (four account+regions).
-import { makeInstances } from '../../test/fakes/aws/makeInstances.ts';
-import type { FakeInstance } from '../../test/fakes/aws/types.ts';
+import { makeInstances } from '../../src/sandbox/aws/makeInstances.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/types.ts';
 import type { TargetAccount, Targets } from '../../src/config/targetsSchema.ts';
 
 export const ACCOUNTS = {

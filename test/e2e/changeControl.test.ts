@@ -3,9 +3,9 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FakeInstance } from '../fakes/aws/index.ts';
-import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/index.ts';
+import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import type { FakeEphemeral } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 import { CHANGE, defaultInstances, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import {
   approvalMessageFor,

@@ -3,7 +3,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
+import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 

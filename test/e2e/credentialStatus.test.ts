@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeInstances } from '../fakes/aws/index.ts';
+import { makeInstances } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS, APPROVAL_CHANNEL, CHANGE, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { latestRunId, openRequestModal, requestAndApprove, submitRequestModal, typeOps } from '../helpers/slackFlows.ts';
 import { appHomeOpenedEvent } from '../helpers/slackPayloads.ts';

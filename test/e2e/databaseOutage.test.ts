@@ -8,7 +8,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db/embed
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { provisionRuntimeRole } from '../../src/db/provisionRuntimeRole.ts';
-import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
+import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { ACCOUNTS, CHANGE, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectServerProcess } from '../../src/db/inspectServerProcess.ts';
 import { readPostmasterPid } from '../../src/db/postmasterPid.ts';
-import type { FakeInstance } from '../fakes/aws/index.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { makeZombie } from '../helpers/makeZombie.ts';

@@ -1,10 +1,10 @@
 // Untrusted text (people, hosts, ServiceNow) reaches Slack as text: never a ping, a mention or a disguised
 // link. Every path gets the same payload; what the fake Slack recorded is read the way Slack would parse it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeInstances, type FakeInstance } from '../fakes/aws/index.ts';
-import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import type { FakeChange } from '../fakes/servicenow/fakeServiceNowTypes.ts';
-import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
+import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
+import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import type { FakeChange } from '../../src/sandbox/servicenow/fakeServiceNowTypes.ts';
+import type { FakeEphemeral } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 import { appHomeOpenedEvent, viewSubmissionPayload } from '../helpers/slackPayloads.ts';
 import { postEvent, postInteraction } from '../helpers/slackRequest.ts';
 import {

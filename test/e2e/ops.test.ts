@@ -2,7 +2,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FakeEphemeral } from '../fakes/slack/fakeSlackTypes.ts';
+import type { FakeEphemeral } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 import { appHomeOpenedEvent, blockActionsPayload } from '../helpers/slackPayloads.ts';
 import { postEvent, postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
 import {

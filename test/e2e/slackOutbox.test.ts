@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FakeMessage } from '../fakes/slack/fakeSlackTypes.ts';
+import type { FakeMessage } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 import { APPROVAL_CHANNEL, CHANGE, defaultInstances, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import {
   approvalMessageFor,

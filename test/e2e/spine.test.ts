@@ -2,7 +2,7 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadRegistry } from '../../src/tools/registry.ts';
-import type { FakeInstance } from '../fakes/aws/index.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { postSlashCommand } from '../helpers/slackRequest.ts';
 import {
   ACCOUNTS,

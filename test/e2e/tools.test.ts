@@ -1,7 +1,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FakeInstance } from '../fakes/aws/index.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { CHANGE, defaultInstances, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { chooseAction, latestRunId, openRequestModal, requestAndApprove, submitRequestModal } from '../helpers/slackFlows.ts';
 

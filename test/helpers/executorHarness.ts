@@ -23,7 +23,7 @@ import type { ExecutorSettings } from '../../src/executor/executorDeps.ts';
 import { createWorkQueues, type WorkQueueLimits } from '../../src/executor/workQueues.ts';
 import { scriptRecordOf } from '../../src/tools/scriptRecordOf.ts';
 import { loadRegistry, type LoadedAction, type ToolRegistry } from '../../src/tools/registry.ts';
-import { startFakeAws, type FakeAws, type FakeAwsOptions, type FakeInstance } from '../fakes/aws/index.ts';
+import { startFakeAws, type FakeAws, type FakeAwsOptions, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS, BASE_CREDENTIALS, CHANGE } from './sandbox.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
 

@@ -1,12 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeInstances, startFakeAws } from '../fakes/aws/index.ts';
-import type { FakeAws, FakeAwsOptions, FakeInstance } from '../fakes/aws/index.ts';
-import { changeInWindow } from '../fakes/servicenow/changeInWindow.ts';
-import type { FakeServiceNowOptions } from '../fakes/servicenow/fakeServiceNowTypes.ts';
-import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
+import { makeInstances, startFakeAws } from '../../src/sandbox/aws/index.ts';
+import type { FakeAws, FakeAwsOptions, FakeInstance } from '../../src/sandbox/aws/index.ts';
+import { changeInWindow } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import type { FakeServiceNowOptions } from '../../src/sandbox/servicenow/fakeServiceNowTypes.ts';
+import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { launchBot, type LaunchedBot } from './launchBot.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { freePort } from './freePort.ts';

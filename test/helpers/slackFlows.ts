@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { SlackView } from '../fakes/slack/fakeSlackTypes.ts';
+import type { SlackView } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 import { blockActionsPayload, stateValuesForBlocks, viewSubmissionPayload, type InputValue } from './slackPayloads.ts';
 import { postInteraction, postSlashCommand } from './slackRequest.ts';
 import { APPROVAL_CHANNEL, OPS_CHANNEL, SIGNING_SECRET, type Sandbox } from './sandbox.ts';

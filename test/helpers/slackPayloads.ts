@@ -3,7 +3,7 @@
 // `action_id` and `block_id`, and Slack echoes option objects and view state exactly as defined in
 // the blocks, so the builders derive those from the blocks the bot sent whenever they are given.
 import { randomBytes } from 'node:crypto';
-import type { SlackView } from '../fakes/slack/fakeSlackTypes.ts';
+import type { SlackView } from '../../src/sandbox/slack/fakeSlackTypes.ts';
 
 /** Defaults matching the fake Slack's workspace. */
 export const SLACK_TEST_WORKSPACE = {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decideApproval } from '../../src/domain/approvalPolicy.ts';
 import type { Roster } from '../../src/domain/roster.ts';
 import { createApproverDirectory, GROUP_MAX_STALE_MS, GROUP_TTL_MS } from '../../src/slack/approverDirectory.ts';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 
 let slack: FakeSlack;
 let client: WebClient;

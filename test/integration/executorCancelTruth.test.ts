@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FakeInstance } from '../fakes/aws/index.ts';
+import type { FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 

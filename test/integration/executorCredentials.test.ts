@@ -4,7 +4,7 @@
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeInstances } from '../fakes/aws/index.ts';
+import { makeInstances } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 

@@ -3,7 +3,7 @@
 import { sql } from 'slonik';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeInstances, type FakeInstance, type SendCommandFailureMode } from '../fakes/aws/index.ts';
+import { makeInstances, type FakeInstance, type SendCommandFailureMode } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { commandsOf, executionsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
 

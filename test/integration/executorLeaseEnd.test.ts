@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeInstances } from '../fakes/aws/index.ts';
+import { makeInstances } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
 import { startHarness, type Harness } from '../helpers/executorHarness.ts';
 

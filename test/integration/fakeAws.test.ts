@@ -20,8 +20,8 @@ import type {
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeInstances, startFakeAws, truncateOutput } from '../fakes/aws/index.ts';
-import type { FakeAws, FakeAwsOptions, FakePartition } from '../fakes/aws/index.ts';
+import { makeInstances, startFakeAws, truncateOutput } from '../../src/sandbox/aws/index.ts';
+import type { FakeAws, FakeAwsOptions, FakePartition } from '../../src/sandbox/aws/index.ts';
 
 const BASE = {
   aws: { accessKeyId: 'AKIAFAKECOMMERCIAL01', secretAccessKey: 'commercial-secret', accountId: '999999999999' },

@@ -1,8 +1,8 @@
 // The fake ServiceNow Table API through plain fetch: auth, lookups, work notes, faults.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { changeInWindow, formatServiceNowDate, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import { startFakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
-import type { FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
+import { changeInWindow, formatServiceNowDate, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import { startFakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
+import type { FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 
 let sn: FakeServiceNow;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

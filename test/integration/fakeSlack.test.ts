@@ -5,8 +5,8 @@ import { App, LogLevel } from '@slack/bolt';
 import type { Logger } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSlack } from '../fakes/slack/startFakeSlack.ts';
-import type { FakeSlack } from '../fakes/slack/startFakeSlack.ts';
+import { startFakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
+import type { FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import {
   blockActionsPayload,
   blockSuggestionPayload,

@@ -12,8 +12,8 @@ import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
 import { getRunTargeting } from '../../src/db/queries/targeting.ts';
 import { loadTargetGroups, toRunView } from '../../src/slack/loadRunView.ts';
 import { preflightText } from '../../src/slack/blocks/preflightText.ts';
-import { makeInstances } from '../fakes/aws/index.ts';
-import { validateMessageBlocks } from '../fakes/slack/blockKitLimits.ts';
+import { makeInstances } from '../../src/sandbox/aws/index.ts';
+import { validateMessageBlocks } from '../../src/sandbox/slack/blockKitLimits.ts';
 import { ACCOUNTS, CHANGE } from '../helpers/sandbox.ts';
 import { commandsOf, startHarness, TARGETS, type Harness } from '../helpers/executorHarness.ts';
 

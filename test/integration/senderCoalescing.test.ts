@@ -4,7 +4,7 @@ import { WebClient } from '@slack/web-api';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSender, type Sender } from '../../src/slack/sender.ts';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 
 const CHANNEL = 'C0SENDER01';
 const INTERVAL = 1_000;

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceNowClient, ServiceNowError, type ServiceNowClientOptions } from '../../src/changes/serviceNowClient.ts';
-import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
+import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 
 const CHANGE = 'CHG0012345';
 let sn: FakeServiceNow;

@@ -10,8 +10,8 @@ import { insertExecutions } from '../../src/db/queries/executions.ts';
 import { upsertInstances } from '../../src/db/queries/instances.ts';
 import { insertRun, transitionRun } from '../../src/db/queries/runs.ts';
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
-import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
+import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 
 const CHANGE = 'CHG0012345';

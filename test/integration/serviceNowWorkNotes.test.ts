@@ -13,8 +13,8 @@ import { claimRuns, insertRun, setRunMessage, transitionRun } from '../../src/db
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
 import { listWorkNotes } from '../helpers/workNotes.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
-import { changeInWindow, sysIdFor } from '../fakes/servicenow/changeInWindow.ts';
-import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow/startFakeServiceNow.ts';
+import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 
 const CHANGE = 'CHG0012345';

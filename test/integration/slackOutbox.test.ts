@@ -10,7 +10,7 @@ import { getRun, insertRun } from '../../src/db/queries/runs.ts';
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
 import { createOutbox, type Outbox } from '../../src/outbox/createOutbox.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack/startFakeSlack.ts';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 
 const OPS = 'C0OPS00001';

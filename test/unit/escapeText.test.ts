@@ -4,7 +4,7 @@ import { mention } from '../../src/slack/blocks/mention.ts';
 import { summaryMessage } from '../../src/slack/blocks/runMessage.ts';
 import type { RunView } from '../../src/slack/blocks/runView.ts';
 import { opsHelpText } from '../../src/slack/blocks/opsHelp.ts';
-import { markupTokens } from '../fakes/slack/mrkdwnMarkup.ts';
+import { markupTokens } from '../../src/sandbox/slack/mrkdwnMarkup.ts';
 
 const PAYLOAD = '<!channel> *x* <https://evil.example|click>';
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { PcmResult } from '../../../src/tools/parseResult.ts';
-import type { SimInvocation, SimRunResult } from './simTypes.ts';
+import type { SimInvocation, SimRunResult } from '../../../src/sandbox/simHost/simTypes.ts';
 
 const EXIT_CODES: Record<PcmResult['status'], readonly number[]> = { ok: [0], warn: [0], fail: [1, 3], unsupported: [2] };
 

@@ -1,6 +1,2 @@
-export * from './profiles.ts';
-export * from './simTypes.ts';
-export * from './simPaths.ts';
-export * from './compareVersions.ts';
-export * from './simHost.ts';
+export * from '../../../src/sandbox/simHost/index.ts';
 export * from './expectations.ts';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { paramEnvName, settingEnvName } from '../../../src/tools/paramEnvName.ts';
+import { paramEnvName, settingEnvName } from '../../tools/paramEnvName.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const stubsDir = path.join(here, 'stubs');

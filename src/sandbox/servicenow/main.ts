@@ -1,4 +1,4 @@
-// Local sandbox: `node test/fakes/servicenow/main.ts --port 3200` starts the fake ServiceNow with
+// Local sandbox: `node src/sandbox/servicenow/main.ts --port 3200` starts the fake ServiceNow with
 // CHG0012345 in Implement (window around now) and prints the instance URL and credentials.
 import { parseArgs } from 'node:util';
 import { changeInWindow } from './changeInWindow.ts';

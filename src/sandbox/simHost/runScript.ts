@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { parsePcmResult } from '../../../src/tools/parseResult.ts';
-import { readScript } from '../../../src/tools/readScript.ts';
+import { parsePcmResult } from '../../tools/parseResult.ts';
+import { readScript } from '../../tools/readScript.ts';
 import type { HostBin } from './hostBin.ts';
 import type { HostFiles } from './hostFiles.ts';
 import { parseInvocations } from './invocations.ts';

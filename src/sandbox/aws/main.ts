@@ -1,4 +1,4 @@
-// Local sandbox: node test/fakes/aws/main.ts --config fake-aws.json
+// Local sandbox: node src/sandbox/aws/main.ts --config fake-aws.json
 // The config is FakeAwsOptions as JSON, plus optional "fleets" (MakeInstancesOptions[]) for bulk instances.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ import type { FakeAwsOptions } from './types.ts';
 
 const { values } = parseArgs({ options: { config: { type: 'string' } } });
 if (!values.config) {
-  console.error('usage: node test/fakes/aws/main.ts --config <file.json>');
+  console.error('usage: node src/sandbox/aws/main.ts --config <file.json>');
   process.exit(2);
 }
 const config = JSON.parse(readFileSync(values.config, 'utf8')) as FakeAwsOptions & { fleets?: MakeInstancesOptions[] };

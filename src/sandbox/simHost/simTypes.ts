@@ -1,4 +1,4 @@
-import type { PcmResult } from '../../../src/tools/parseResult.ts';
+import type { PcmResult } from '../../tools/parseResult.ts';
 import type { HostProfile, ProfilePatch } from './profiles.ts';
 
 export type SimInvocation = { readonly command: string; readonly args: readonly string[] };

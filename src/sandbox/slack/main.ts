@@ -1,4 +1,4 @@
-// Local sandbox: `node test/fakes/slack/main.ts --port 3100 [--token xoxb-…]` starts the fake Slack
+// Local sandbox: `node src/sandbox/slack/main.ts --port 3100 [--token xoxb-…]` starts the fake Slack
 // and prints its Web API URL. GET /_fake/state dumps what the bot did; POST /_fake/trigger_id?user=U…
 // and /_fake/response_url?user=U… stand in for clicks.
 import { parseArgs } from 'node:util';
