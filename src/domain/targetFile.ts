@@ -55,7 +55,8 @@ export const parseTargetFile = (text: string): ParsedTargetFile => {
     .map((line, i) => ({ line: line.trim(), number: i + 1 }))
     .filter(({ line }) => line !== '' && !line.startsWith('#'));
   const [first] = lines;
-  if (!first) return { ok: false, message: 'The file names no instance: one instance id or computer name per line, or a CSV with a header.' };
+  if (!first)
+    return { ok: false, message: 'The file names no instance: one instance id or computer name per line, or a CSV with a header.' };
 
   const headerCells = csvCells(first.line).map(headerKey);
   const column = HEADERS.map((h) => headerCells.indexOf(h)).find((i) => i >= 0);

@@ -5,7 +5,13 @@ import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
-import { classifyTargetToken, describeSelector, mergeSelectors, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
+import {
+  classifyTargetToken,
+  describeSelector,
+  mergeSelectors,
+  parseTargetSelectors,
+  type TargetScope,
+} from '../domain/targetSelectors.ts';
 import { parseTargetFile } from '../domain/targetFile.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
@@ -40,7 +46,8 @@ export type SubmitInput = {
 };
 
 /** An uploaded target list as the Slack side fetched it, or why it could not (a field error). */
-export type TargetFileContent = { readonly ok: true; readonly name: string; readonly text: string } | { readonly ok: false; readonly message: string };
+export type TargetFileContent =
+  { readonly ok: true; readonly name: string; readonly text: string } | { readonly ok: false; readonly message: string };
 
 /** Picked ids shown in the record (each id ≤ 20 characters, the picker allows 100). */
 const MAX_RECORDED_PICKS = 100;

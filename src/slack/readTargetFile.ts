@@ -94,7 +94,8 @@ export const createTargetFileReader = (deps: {
       return { ok: true, name, text };
     } catch (error) {
       const e = error as Error;
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') return refused(`The download did not finish within ${timeoutMs / 1000} s; try again.`);
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        return refused(`The download did not finish within ${timeoutMs / 1000} s; try again.`);
       return refused(`The download failed (${e.name}); try again.`);
     }
   };

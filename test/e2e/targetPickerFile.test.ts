@@ -97,7 +97,10 @@ describe('the type-ahead picker', () => {
     const target = fleet[137]!;
     expect(await suggest(target.instanceId.slice(0, 12))).toContain(target.instanceId);
     expect(await suggest(target.computerName!.toUpperCase())).toEqual(
-      all.filter((i) => i.computerName === target.computerName).map((i) => i.instanceId).sort(),
+      all
+        .filter((i) => i.computerName === target.computerName)
+        .map((i) => i.instanceId)
+        .sort(),
     );
     const byIp = await suggest(target.ipAddress!);
     expect(byIp).toContain(target.instanceId);
@@ -132,7 +135,7 @@ describe('the type-ahead picker', () => {
   it('accepts picks alone', async () => {
     const picks = fleet.slice(20, 23).map((i) => i.instanceId);
     const { runId } = await submit({ targets_picker: picks });
-    expect((await planOf(runId!)).sort()).toEqual([...picks].sort());
+    expect([...(await planOf(runId!))].sort()).toEqual([...picks].sort());
   });
 });
 

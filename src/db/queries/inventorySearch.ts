@@ -28,29 +28,36 @@ const matchRow = z.object({
 /** `like` pattern for "starts with `text`": the wildcards people may type are matched literally. */
 const prefixPattern = (text: string): string => `${text.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
 
+/** The search statement (exported so a test can EXPLAIN exactly what runs); `query` is lower-cased and trimmed. */
+export const searchInventoryStatement = (query: string, limit: number) => {
+  const q = query.trim().toLowerCase();
+  const pattern = prefixPattern(q);
+  // Each branch reads the columns itself (no join back to the table); union drops an instance found twice.
+  const cols = sql.fragment`instance_id, computer_name, ip_address, account_id, region, partition, ping_status, platform_name`;
+  return sql.fragment`
+    (select ${cols} from instances where instance_id collate "C" like ${pattern}
+      order by instance_id collate "C" limit ${limit})
+    union
+    (select ${cols} from instances where lower(computer_name) collate "C" like ${pattern}
+      order by lower(computer_name) collate "C" limit ${limit})
+    union
+    (select ${cols} from instances where ip_address collate "C" like ${pattern}
+      order by ip_address collate "C" limit ${limit})
+    union
+    (select ${cols} from instances where tag_values @> ${sql.array([q], 'text')} order by instance_id limit ${limit})
+    order by instance_id
+    limit ${limit}`;
+};
+
 /**
  * The type-ahead picker's search, one statement: instances whose id, computer name or IP starts with `query`
- * (case-insensitive), or that carry a tag whose value is `query`. Each branch reads at most `limit` rows
- * through its own index (migration 1766100000001), so a one-letter query over 10,000 rows stays bounded.
+ * (case-insensitive), or that carry a tag whose value is `query`. Each prefix branch is a range of its own
+ * index (migration 1766100000001) read in order and stopped at `limit`, so a short query over 10,000 rows stays
+ * bounded; the tag branch reads the instances carrying exactly that value.
  */
 export const searchInventory = async (db: Db, query: string, limit: number): Promise<InventoryMatch[]> => {
-  const q = query.trim().toLowerCase();
-  if (q === '' || limit <= 0) return [];
-  const pattern = prefixPattern(q);
-  const rows = await db.any(sql.type(matchRow)`
-    with hits as (
-      (select instance_id from instances where instance_id like ${pattern} order by instance_id limit ${limit})
-      union
-      (select instance_id from instances where lower(computer_name) like ${pattern} order by lower(computer_name) limit ${limit})
-      union
-      (select instance_id from instances where ip_address like ${pattern} order by ip_address limit ${limit})
-      union
-      (select instance_id from instances where tag_values @> ${sql.array([q], 'text')} order by instance_id limit ${limit})
-    )
-    select i.instance_id, i.computer_name, i.ip_address, i.account_id, i.region, i.partition, i.ping_status, i.platform_name
-    from instances i join hits h on h.instance_id = i.instance_id
-    order by i.instance_id
-    limit ${limit}`);
+  if (query.trim() === '' || limit <= 0) return [];
+  const rows = await db.any(sql.type(matchRow)`${searchInventoryStatement(query, limit)}`);
   return rows.map((r) => ({
     instanceId: r.instance_id,
     computerName: r.computer_name,

@@ -24,7 +24,11 @@ const bounded = (value: string, max: number): string => {
  */
 export const pickerOptions = (matches: readonly InventoryMatch[]): PlainTextOption[] =>
   matches.slice(0, MAX_OPTIONS).map((m) => ({
-    text: { type: 'plain_text', text: bounded([m.instanceId, m.computerName, m.ipAddress].filter(Boolean).join(' · '), MAX_OPTION_TEXT), emoji: false },
+    text: {
+      type: 'plain_text',
+      text: bounded([m.instanceId, m.computerName, m.ipAddress].filter(Boolean).join(' · '), MAX_OPTION_TEXT),
+      emoji: false,
+    },
     description: {
       type: 'plain_text',
       text: bounded([`${m.accountId} ${m.region}`, m.pingStatus, m.platformName].filter(Boolean).join(' · '), MAX_OPTION_TEXT),

@@ -33,10 +33,8 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const action = tool ? deps.registry.action(tool.id, requested.actionId) : undefined;
     const state = readRequestState(values.data, action);
     const log = deps.logger.child({ user: body.user.id, tool: metadata.data.tool, action: state.actionId });
-    const readFile =
-      (fileId: string) =>
-      async (): Promise<TargetFileContent> =>
-        deps.targetFiles ? deps.targetFiles(client, fileId) : { ok: false, message: 'Uploaded target lists are not available here.' };
+    const readFile = (fileId: string) => async (): Promise<TargetFileContent> =>
+      deps.targetFiles ? deps.targetFiles(client, fileId) : { ok: false, message: 'Uploaded target lists are not available here.' };
 
     const work = deps.submitter.submit({
       toolId: metadata.data.tool,
