@@ -15,6 +15,8 @@ export interface UploadedFileOptions {
   user?: string;
   /** What files.info reports as `size`, when a test wants it to differ from the content (a lying host). */
   reportedSize?: number;
+  /** Send the download without Content-Length (chunked), so only counting the bytes bounds it. */
+  chunked?: boolean;
 }
 
 interface StoredFile {
@@ -26,6 +28,7 @@ interface StoredFile {
   size: number;
   user: string;
   created: number;
+  chunked: boolean;
 }
 
 const MIME: Record<string, string> = { text: 'text/plain', csv: 'text/csv' };
@@ -65,6 +68,7 @@ export class FakeSlackFiles {
       size: options.reportedSize ?? content.byteLength,
       user: options.user ?? 'U0REQUESTER',
       created: Math.floor(Date.now() / 1000),
+      chunked: options.chunked === true,
     });
     return id;
   }
@@ -147,7 +151,7 @@ export class FakeSlackFiles {
     const file = match[1] === this.#state.config.teamId ? this.#files.get(match[2] ?? '') : undefined;
     if (!file) return (answer(404, { 'content-type': 'text/plain' }, 'file not found'), true);
     if (!this.#scopes.has('files:read')) return (answer(403, { 'content-type': 'text/plain' }, 'missing scope files:read'), true);
-    answer(200, { 'content-type': file.mimetype, 'content-length': file.content.byteLength }, file.content);
+    answer(200, { 'content-type': file.mimetype, ...(file.chunked ? {} : { 'content-length': file.content.byteLength }) }, file.content);
     return true;
   }
 }
