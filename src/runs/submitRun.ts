@@ -49,8 +49,8 @@ export type SubmitInput = {
 export type TargetFileContent =
   { readonly ok: true; readonly name: string; readonly text: string } | { readonly ok: false; readonly message: string };
 
-/** Picked ids shown in the record (each id ≤ 20 characters, the picker allows 100). */
-const MAX_RECORDED_PICKS = 100;
+/** Instances one request may pick (the picker's max_selected_items; a forged payload may send more). */
+export const MAX_PICKS = 100;
 
 /** A file name for the record: what people may put in one is not markup. */
 const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slice(0, 60) || 'file';
@@ -126,6 +126,7 @@ export const createRunSubmitter = (deps: {
     const picked = [...new Set(input.pickedIds ?? [])];
     const badPicks = picked.filter((v) => classifyTargetToken(v)?.kind !== 'id');
     if (badPicks.length > 0) errors.targets_picker = `Not instance ids: ${list(badPicks, 5)}.`;
+    else if (picked.length > MAX_PICKS) errors.targets_picker = `At most ${MAX_PICKS} picked instances; upload a list or use a tag.`;
     const pickedIds = picked.filter((v) => !badPicks.includes(v)).map((v) => v.toLowerCase());
     const file = input.targetFile ? await input.targetFile() : undefined;
     const fromFile = file?.ok ? parseTargetFile(file.text) : undefined;
@@ -141,9 +142,7 @@ export const createRunSubmitter = (deps: {
     // For the record: each source as the requester gave it (the paste box's selectors, the picks, the file).
     const recorded = [
       ...parsed.selectors.map(describeSelector),
-      ...(pickedIds.length > 0
-        ? [`picker: ${pickedIds.slice(0, MAX_RECORDED_PICKS).join(', ')}${pickedIds.length > MAX_RECORDED_PICKS ? ' …' : ''}`]
-        : []),
+      ...(pickedIds.length > 0 ? [`picker: ${pickedIds.join(', ')}`] : []),
       ...(file?.ok && fromFile?.ok ? [`file ${fileLabel(file.name)}: ${fromFile.selectors.map(describeSelector).join(', ')}`] : []),
     ];
     const changeNumber = input.changeNumber.trim().toUpperCase();

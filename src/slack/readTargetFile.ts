@@ -4,7 +4,8 @@ import type { TargetFileContent } from '../runs/submitRun.ts';
 /** Slack's cap for a file_input upload, and ours for what the bot downloads. */
 export const MAX_TARGET_FILE_BYTES = 10 * 1024 * 1024;
 
-export type TargetFileReader = (client: WebClient, fileId: string) => Promise<TargetFileContent>;
+/** Reads file `fileId`, which `uploaderId` (the person submitting) must have uploaded. */
+export type TargetFileReader = (client: WebClient, fileId: string, uploaderId: string) => Promise<TargetFileContent>;
 
 const refused = (message: string): TargetFileContent => ({ ok: false, message });
 
@@ -33,8 +34,9 @@ export const createTargetFileReader = (deps: {
   const origins = new Set([SLACK_FILES_ORIGIN, ...(deps.apiUrl ? [new URL(deps.apiUrl).origin] : [])]);
   const tooBig = `The file is larger than ${maxBytes / (1024 * 1024)} MB; split it, or use a tag.`;
 
-  return async (client, fileId) => {
-    let info: { name?: string; filetype?: string; size?: number; url_private_download?: string; url_private?: string } | undefined;
+  return async (client, fileId, uploaderId) => {
+    let info:
+      { name?: string; user?: string; filetype?: string; size?: number; url_private_download?: string; url_private?: string } | undefined;
     try {
       info = (await client.files.info({ file: fileId })).file;
     } catch (error) {
@@ -44,6 +46,8 @@ export const createTargetFileReader = (deps: {
       return refused(`Slack did not describe the uploaded file (${code ?? (error as Error).name}); try again.`);
     }
     if (!info) return refused('Slack did not describe the uploaded file; upload it again.');
+    // A forged submission could name any file the bot can see (and the errors quote its lines): only the person's own upload.
+    if (info.user !== uploaderId) return refused('Upload the file in this form yourself.');
     const name = info.name ?? 'file';
     // Slack checks `filetypes` in the client only ("for convenience"): check the kind here.
     if (!/\.(txt|csv)$/iu.test(name) && !['text', 'csv'].includes(info.filetype ?? ''))

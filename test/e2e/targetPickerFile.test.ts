@@ -199,6 +199,17 @@ describe('the uploaded target list', () => {
     }
   });
 
+  it('refuses a forged submission: someone else’s file, two files, more picks than the picker allows', async () => {
+    const ok = `${fleet[0]!.instanceId}\n`;
+    await refused(s.slack.files.upload({ name: 'theirs.txt', content: ok, user: USERS.approver }), /yourself/u);
+    const two = [s.slack.files.upload({ name: 'a.txt', content: ok }), s.slack.files.upload({ name: 'b.txt', content: ok })];
+    const before = await countRuns();
+    expect((await submit({ instances: fleet[0]!.instanceId, targets_file: two })).errors?.targets_file).toMatch(/one file/u);
+    const picks = fleet.slice(0, 101).map((i) => i.instanceId);
+    expect((await submit({ targets_picker: picks })).errors?.targets_picker).toMatch(/At most 100/u);
+    expect(await countRuns()).toBe(before);
+  });
+
   it('refuses what is not a target list: another file type, a CSV without a known header, unknown lines', async () => {
     await refused(s.slack.files.upload({ name: 'run.sh', content: 'i-0123456789abcdef0' }), /\.txt or \.csv/u);
     await refused(s.slack.files.upload({ name: 'x.csv', content: 'server,owner\nweb-01,me\n' }), /no header naming/u);

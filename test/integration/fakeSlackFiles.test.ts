@@ -128,20 +128,30 @@ describe('the bot reads an uploaded target list', () => {
 
   it('reads the text with the bot token', async () => {
     const id = fake.files.upload({ name: 'ids.txt', content: 'i-0123456789abcdef0\n' });
-    expect(await reader()(client, id)).toEqual({ ok: true, name: 'ids.txt', text: 'i-0123456789abcdef0\n' });
+    expect(await reader()(client, id, 'U0REQUESTER')).toEqual({ ok: true, name: 'ids.txt', text: 'i-0123456789abcdef0\n' });
   });
 
   it('never follows the sign-in redirect, so a wrong token is a field error, not a login page read as data', async () => {
     const id = fake.files.upload({ name: 'ids.txt', content: 'i-0123456789abcdef0\n' });
     const wrong = createTargetFileReader({ token: 'xoxb-wrong', apiUrl: fake.url });
-    expect(await wrong(client, id)).toEqual({ ok: false, message: expect.stringContaining('HTTP 302') });
+    expect(await wrong(client, id, 'U0REQUESTER')).toEqual({ ok: false, message: expect.stringContaining('HTTP 302') });
+  });
+
+  it('reads only a file the submitting person uploaded', async () => {
+    const id = fake.files.upload({ name: 'ids.txt', content: 'i-0123456789abcdef0\n', user: 'U0SOMEONE1' });
+    const before = fake.files.downloads.length;
+    expect(await reader()(client, id, 'U0REQUESTER')).toEqual({ ok: false, message: expect.stringContaining('yourself') });
+    expect(fake.files.downloads.length).toBe(before);
   });
 
   it('sends its token only to Slack’s file host', async () => {
     const id = fake.files.upload({ name: 'ids.txt', content: 'i-0123456789abcdef0\n' });
     const before = fake.files.downloads.length;
     const elsewhere = createTargetFileReader({ token: fake.botToken, apiUrl: 'https://slack.com/api/' });
-    expect(await elsewhere(client, id)).toEqual({ ok: false, message: expect.stringContaining('does not send its token elsewhere') });
+    expect(await elsewhere(client, id, 'U0REQUESTER')).toEqual({
+      ok: false,
+      message: expect.stringContaining('does not send its token elsewhere'),
+    });
     expect(fake.files.downloads.length).toBe(before);
   });
 
@@ -149,11 +159,11 @@ describe('the bot reads an uploaded target list', () => {
     const id = fake.files.upload({ name: 'ids.txt', content: 'i-0123456789abcdef0\n' });
     const port = (hanging.address() as AddressInfo).port;
     const toHanging: typeof fetch = async (_url, init) => fetch(`http://127.0.0.1:${port}/`, init);
-    expect(await reader({ timeoutMs: 300, fetch: toHanging })(client, id)).toEqual({
+    expect(await reader({ timeoutMs: 300, fetch: toHanging })(client, id, 'U0REQUESTER')).toEqual({
       ok: false,
       message: expect.stringContaining('did not finish'),
     });
     const binary = fake.files.upload({ name: 'ids.txt', content: Buffer.from([0xff, 0xfe, 0x00, 0x69]) });
-    expect(await reader()(client, binary)).toEqual({ ok: false, message: expect.stringContaining('not UTF-8') });
+    expect(await reader()(client, binary, 'U0REQUESTER')).toEqual({ ok: false, message: expect.stringContaining('not UTF-8') });
   });
 });

@@ -1,5 +1,6 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
+import { MAX_PICKS } from '../../runs/submitRun.ts';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
 import { credentialStatusText } from './credentialStatusLines.ts';
 
@@ -109,7 +110,7 @@ export const MAX_TARGETS_TEXT = 3000;
 /** The type-ahead picker: block and action id, characters typed before Slack asks, instances one request may pick. */
 export const PICKER_ID = 'targets_picker';
 export const PICKER_MIN_QUERY = 3;
-export const PICKER_MAX_PICKS = 100;
+export const PICKER_MAX_PICKS = MAX_PICKS;
 /** The uploaded target list: one txt or csv file (Slack's own cap is 10 MB a file). */
 export const FILE_INPUT_ID = 'targets_file';
 export const TARGET_FILE_TYPES = ['txt', 'csv'];

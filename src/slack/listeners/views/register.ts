@@ -33,8 +33,13 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const action = tool ? deps.registry.action(tool.id, requested.actionId) : undefined;
     const state = readRequestState(values.data, action);
     const log = deps.logger.child({ user: body.user.id, tool: metadata.data.tool, action: state.actionId });
-    const readFile = (fileId: string) => async (): Promise<TargetFileContent> =>
-      deps.targetFiles ? deps.targetFiles(client, fileId) : { ok: false, message: 'Uploaded target lists are not available here.' };
+    // One file (max_files 1); read only once the submitter let the requester through (a download each time).
+    const readFile = async (): Promise<TargetFileContent> => {
+      const [fileId, ...more] = state.fileIds;
+      if (fileId === undefined || more.length > 0) return { ok: false, message: 'Upload one file.' };
+      if (!deps.targetFiles) return { ok: false, message: 'Uploaded target lists are not available here.' };
+      return deps.targetFiles(client, fileId, body.user.id);
+    };
 
     const work = deps.submitter.submit({
       toolId: metadata.data.tool,
@@ -47,8 +52,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       origin: { viewId: view.id, viewHash: view.hash },
       scope: state.scope,
       pickedIds: state.picked,
-      // One file (max_files 1); downloaded only once the submitter let the requester through.
-      ...(state.fileIds[0] !== undefined ? { targetFile: readFile(state.fileIds[0]) } : {}),
+      ...(state.fileIds.length > 0 ? { targetFile: readFile } : {}),
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch(
