@@ -48,6 +48,7 @@ import { createApproverDirectory } from './slack/approverDirectory.ts';
 import { boltLogger } from './slack/boltLogger.ts';
 import { createObservedWebClient } from './slack/createObservedWebClient.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
+import { createTargetFileReader } from './slack/readTargetFile.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
@@ -405,6 +406,7 @@ const app = createSlackApp(
     credentials,
     adminIds: config.ADMIN_USER_IDS,
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
+    targetFiles: createTargetFileReader({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL }),
   },
   healthRoutes(readiness, metricsRegistry),
   logger,

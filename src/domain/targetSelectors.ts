@@ -68,6 +68,30 @@ const stepLine = (body: string): TargetSelector | undefined => {
   return { kind: 'step', tool: m[1], action: m[2], outcome: m[3] === 'failed' ? 'failed' : 'success' };
 };
 
+/** One token of a target list (paste box, uploaded file, picker): an instance id, a computer name, or neither. */
+export const classifyTargetToken = (token: string): { kind: 'id' | 'name'; value: string } | undefined => {
+  const id = parseInstanceIds(token).ids[0];
+  if (id) return { kind: 'id', value: id };
+  // A malformed id (`i-xyz`) is a typo, not a host name.
+  if (HOST_NAME.test(token) && !/^m?i-/iu.test(token)) return { kind: 'name', value: token.toLowerCase() };
+  return undefined;
+};
+
+/**
+ * The union of several target lists (paste box, picker, file), de-duplicated: one `ids` and one `names`
+ * selector first, then the other selectors in order.
+ */
+export const mergeSelectors = (lists: readonly (readonly TargetSelector[])[]): TargetSelector[] => {
+  const all = lists.flat();
+  const ids = [...new Set(all.flatMap((s) => (s.kind === 'ids' ? s.ids : [])))];
+  const names = [...new Set(all.flatMap((s) => (s.kind === 'names' ? s.names : [])))];
+  return [
+    ...(ids.length > 0 ? [{ kind: 'ids', ids } as const] : []),
+    ...(names.length > 0 ? [{ kind: 'names', names } as const] : []),
+    ...all.filter((s) => s.kind !== 'ids' && s.kind !== 'names'),
+  ];
+};
+
 /** Parses the paste box; pure. Unknown lines come back in `invalid` (as typed, for the error message). */
 export const parseTargetSelectors = (text: string): ParsedSelectors => {
   const selectors: TargetSelector[] = [];

@@ -12,6 +12,7 @@ import {
   type InventoryInstance,
 } from '../db/queries/instances.ts';
 import { findInstancesByStepOutcome } from '../db/queries/targeting.ts';
+import { recordInstanceTags, type LearnedTag } from '../db/queries/inventorySearch.ts';
 import { chunkValues, describeScope, scopeLabel, scopesOf, type ScopeBound } from './describeScope.ts';
 
 export type ResolveInput = {
@@ -60,6 +61,8 @@ export const createTargetResolver = (deps: {
     const unreachable = new Set<string>();
     const candidates: Candidate[] = [];
     const learned: InstanceRecord[] = [];
+    // What a one-value tag filter proves an instance carries, for the picker's search by tag value.
+    const learnedTags: LearnedTag[] = [];
 
     const ask = async (
       account: TargetAccount,
@@ -86,8 +89,10 @@ export const createTargetResolver = (deps: {
       const found = await Promise.all(
         scopes.flatMap(({ account, region }) => filters.map(async (f) => ask(account, region, [f], describeSelector(s)))),
       );
+      const [only] = s.kind === 'tag' && s.values.length === 1 ? s.values : [];
       for (const r of found.flat()) {
         learned.push(r);
+        if (s.kind === 'tag' && only !== undefined) learnedTags.push({ instanceId: r.instanceId, key: s.key, value: only });
         candidates.push({ ref: r.instanceId, instance: live(r) });
       }
     }
@@ -157,6 +162,7 @@ export const createTargetResolver = (deps: {
     }
 
     await upsertInstances(deps.pool, learned);
+    await recordInstanceTags(deps.pool, learnedTags);
     return { candidates, warnings: [...new Set(warnings)] };
   },
 });

@@ -5,8 +5,8 @@ import { decideRequest } from '../domain/requestPolicy.ts';
 import type { Roster } from '../domain/roster.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 
-/** Where the check happens: the slash command (before the form opens) or the form's submission. */
-export type RequestStage = 'command' | 'submission';
+/** Where the check happens: the slash command (before the form opens), the form's picker options, or its submission. */
+export type RequestStage = 'command' | 'options' | 'submission';
 
 export type RequestGate = {
   readonly check: (p: {

@@ -5,7 +5,14 @@ import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
-import { describeSelector, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
+import {
+  classifyTargetToken,
+  describeSelector,
+  mergeSelectors,
+  parseTargetSelectors,
+  type TargetScope,
+} from '../domain/targetSelectors.ts';
+import { parseTargetFile } from '../domain/targetFile.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
@@ -32,11 +39,25 @@ export type SubmitInput = {
   readonly origin?: { readonly viewId: string; readonly viewHash: string };
   /** The modal's optional account/region/partition narrowing (empty lists: everything configured). */
   readonly scope?: TargetScope;
+  /** Instance ids chosen in the type-ahead picker. */
+  readonly pickedIds?: readonly string[];
+  /** The uploaded target list, read only once the requester passed the gate (it costs a download). */
+  readonly targetFile?: () => Promise<TargetFileContent>;
 };
+
+/** An uploaded target list as the Slack side fetched it, or why it could not (a field error). */
+export type TargetFileContent =
+  { readonly ok: true; readonly name: string; readonly text: string } | { readonly ok: false; readonly message: string };
+
+/** Instances one request may pick (the picker's max_selected_items; a forged payload may send more). */
+export const MAX_PICKS = 100;
+
+/** A file name for the record: what people may put in one is not markup. */
+const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slice(0, 60) || 'file';
 
 export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
 
-/** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
+/** Field errors keyed by the modal field they belong under (`instances`, `targets_picker`, `targets_file`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
   | {
       readonly ok: true;
@@ -100,15 +121,37 @@ export const createRunSubmitter = (deps: {
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
       errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
-    } else if (parsed.selectors.length === 0)
-      errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
+    }
+    // The picker's values come from our own options, but the payload is the client's: check them again.
+    const picked = [...new Set(input.pickedIds ?? [])];
+    const badPicks = picked.filter((v) => classifyTargetToken(v)?.kind !== 'id');
+    if (badPicks.length > 0) errors.targets_picker = `Not instance ids: ${list(badPicks, 5)}.`;
+    else if (picked.length > MAX_PICKS) errors.targets_picker = `At most ${MAX_PICKS} picked instances; upload a list or use a tag.`;
+    const pickedIds = picked.filter((v) => !badPicks.includes(v)).map((v) => v.toLowerCase());
+    const file = input.targetFile ? await input.targetFile() : undefined;
+    const fromFile = file?.ok ? parseTargetFile(file.text) : undefined;
+    if (file && !file.ok) errors.targets_file = file.message;
+    else if (fromFile && !fromFile.ok) errors.targets_file = fromFile.message;
+    const selectors = mergeSelectors([
+      parsed.selectors,
+      pickedIds.length > 0 ? [{ kind: 'ids', ids: pickedIds }] : [],
+      fromFile?.ok ? fromFile.selectors : [],
+    ]);
+    if (selectors.length === 0 && !errors.instances && !errors.targets_picker && !errors.targets_file)
+      errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line, pick them, or upload a list.`;
+    // For the record: each source as the requester gave it (the paste box's selectors, the picks, the file).
+    const recorded = [
+      ...parsed.selectors.map(describeSelector),
+      ...(pickedIds.length > 0 ? [`picker: ${pickedIds.join(', ')}`] : []),
+      ...(file?.ok && fromFile?.ok ? [`file ${fileLabel(file.name)}: ${fromFile.selectors.map(describeSelector).join(', ')}`] : []),
+    ];
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
     if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
 
     // Resolve every selector now: the plan is this list, frozen, whatever the tags say later.
     const scope = input.scope ?? { accountIds: [], regions: [], partitions: [] };
-    const resolved = await deps.resolver.resolve({ selectors: parsed.selectors, scope, changeNumber, requesterId: input.requesterId });
+    const resolved = await deps.resolver.resolve({ selectors, scope, changeNumber, requesterId: input.requesterId });
     const candidateIds = [...new Set(resolved.candidates.flatMap((c) => (c.instance ? [c.instance.instanceId] : [])))];
     const locks = action.mutates ? await findActiveMutatingLocks(deps.pool, candidateIds) : [];
     const checked = preflight({ candidates: resolved.candidates, platform: action.platform, mutates: action.mutates, locks });
@@ -209,7 +252,7 @@ export const createRunSubmitter = (deps: {
       }
       await insertExecutions(tx, runId, action.scriptSha256, targets);
       await setRunTargeting(tx, runId, {
-        selectors: parsed.selectors.map(describeSelector),
+        selectors: recorded,
         scope,
         warnings: resolved.warnings.slice(0, 50),
         summary: checked.summary,

@@ -8,6 +8,7 @@ import { faultAudience, faultText } from './faultAudience.ts';
 import { refuseFutureRequests } from './refuseFutureRequests.ts';
 import { registerCommands } from './listeners/commands/register.ts';
 import { registerEvents } from './listeners/events/register.ts';
+import { registerOptions } from './listeners/options/register.ts';
 import { registerViews } from './listeners/views/register.ts';
 import type { SlackDeps } from './slackDeps.ts';
 
@@ -77,6 +78,7 @@ export const createSlackApp = (
   registerViews(app, deps);
   registerActions(app, deps);
   registerEvents(app, deps);
+  registerOptions(app, deps);
 
   // The one error handler: a fault is logged with a correlation id the person also sees.
   const onFault: ExtendedErrorHandler = async ({ error, body }) => {

@@ -12,6 +12,7 @@ import type { ToolRegistry } from '../tools/registry.ts';
 import type { ApproverDirectory } from './approverDirectory.ts';
 import type { FleetChoices } from './blocks/requestModal.ts';
 import type { Sender } from './sender.ts';
+import type { TargetFileReader } from './readTargetFile.ts';
 
 /** What the listeners get from the composition root; they never see the executor. */
 export type SlackDeps = {
@@ -42,4 +43,6 @@ export type SlackDeps = {
   readonly inventory?: InventorySyncRequest;
   /** Configured accounts and regions for the request modal's optional narrowing selects. */
   readonly fleet?: FleetChoices;
+  /** Reads the request modal's uploaded target list (absent: the file field is refused at submit). */
+  readonly targetFiles?: TargetFileReader;
 };

@@ -162,6 +162,9 @@ function elementValue(type: string, value: InputValue, option: (v: string) => Js
       return { type, selected_time: one(value) };
     case 'datetimepicker':
       return { type, selected_date_time: value === null ? null : Number(value) };
+    case 'file_input':
+      // Slack sends the uploaded files' objects; given ids here (fake.files.upload), the bot reads the rest with files.info.
+      return { type, files: many(value).map((id) => ({ id, mode: 'hosted', is_external: false })) };
     case 'rich_text_input': {
       const text = one(value);
       return {

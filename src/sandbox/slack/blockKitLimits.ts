@@ -113,10 +113,11 @@ class Checker {
     this.optionalText(value['deny'], `${path}/deny`, 30, true);
   }
 
-  element(value: unknown, path: string): void {
+  element(value: unknown, path: string, inInput = false): void {
     if (!isObject(value)) return this.fail('must be an element object', path);
     const type = value['type'];
     if (typeof type !== 'string' || !ELEMENT_TYPES.has(type)) return this.fail(`unsupported element type ${String(type)}`, `${path}/type`);
+    if (type === 'file_input' && !inInput) return this.fail('file_input is only supported in input blocks', `${path}/type`);
     this.maxChars(value['action_id'], 255, `${path}/action_id`);
     this.optionalText(value['placeholder'], `${path}/placeholder`, 150, true);
     this.confirm(value['confirm'], `${path}/confirm`);
@@ -143,6 +144,38 @@ class Checker {
           if (n !== undefined && (typeof n !== 'number' || n < 0 || n > 3000)) this.fail('must be between 0 and 3000', `${path}/${key}`);
         }
         break;
+      case 'external_select':
+      case 'multi_external_select': {
+        // The options come from the app's options load URL; the element carries none of its own.
+        if (value['options'] !== undefined || value['option_groups'] !== undefined)
+          this.fail('external selects load their options from the app', path);
+        const min = value['min_query_length'];
+        if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0))
+          this.fail('must be a non-negative integer', `${path}/min_query_length`);
+        if (type === 'external_select') {
+          if (value['initial_option'] !== undefined) this.option(value['initial_option'], `${path}/initial_option`, true);
+        } else {
+          if (value['initial_options'] !== undefined) this.options(value['initial_options'], `${path}/initial_options`, 1, 100, true);
+          const max = value['max_selected_items'];
+          if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1))
+            this.fail('must be an integer of at least 1', `${path}/max_selected_items`);
+        }
+        break;
+      }
+      case 'file_input': {
+        const types = value['filetypes'];
+        if (types !== undefined) {
+          if (!Array.isArray(types)) this.fail('must provide an array', `${path}/filetypes`);
+          else
+            types.forEach((t, i) =>
+              typeof t !== 'string' || t === '' ? this.fail('must be a non-empty string', `${path}/filetypes/${i}`) : undefined,
+            );
+        }
+        const files = value['max_files'];
+        if (files !== undefined && (typeof files !== 'number' || !Number.isInteger(files) || files < 1 || files > 10))
+          this.fail('must be between 1 and 10', `${path}/max_files`);
+        break;
+      }
       case 'number_input':
         // Slack requires this flag; omitting it is a classic invalid_arguments.
         if (typeof value['is_decimal_allowed'] !== 'boolean') this.fail('must provide a boolean', `${path}/is_decimal_allowed`);
@@ -232,7 +265,7 @@ class Checker {
         this.text(block['label'], `${path}/label`, 2000, true);
         this.optionalText(block['hint'], `${path}/hint`, 2000, true);
         if (block['element'] === undefined) this.fail('must provide an element', `${path}/element`);
-        else this.element(block['element'], `${path}/element`);
+        else this.element(block['element'], `${path}/element`, true);
         return true;
       case 'image':
         if (block['image_url'] === undefined && block['slack_file'] === undefined) this.fail('must provide image_url or slack_file', path);
@@ -293,5 +326,24 @@ export function validateView(view: unknown, expectedType?: 'modal' | 'home'): st
     c.optionalText(view['close'], '/view/close', 24, true);
     if (hasInput && view['submit'] === undefined) c.fail('must provide submit when the view contains input blocks', '/view/submit');
   }
+  return c.errors;
+}
+
+/** Errors for an options load response (block_suggestion): ≤ 100 plain_text options, or ≤ 100 groups of them. */
+export function validateOptionsResponse(body: unknown): string[] {
+  const c = new Checker();
+  if (!isObject(body)) {
+    c.fail('must provide an object', '');
+    return c.errors;
+  }
+  if (body['options'] !== undefined) c.options(body['options'], '/options', 0, 100, true);
+  else if (Array.isArray(body['option_groups'])) {
+    c.maxItems(body['option_groups'], 100, '/option_groups');
+    body['option_groups'].forEach((g, i) => {
+      if (!isObject(g)) return c.fail('must be an option group', `/option_groups/${i}`);
+      c.text(g['label'], `/option_groups/${i}/label`, 75, true);
+      c.options(g['options'], `/option_groups/${i}/options`, 1, 100, true);
+    });
+  } else c.fail('must provide options or option_groups', '');
   return c.errors;
 }

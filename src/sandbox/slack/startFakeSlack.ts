@@ -17,6 +17,7 @@ import { handleResponseUrlPost } from './handleResponseUrlPost.ts';
 import { markupTokens, textsIn, type MarkupToken, type ShownText } from './mrkdwnMarkup.ts';
 import { parseWebApiRequest, readBody } from './parseWebApiRequest.ts';
 import { SlackState } from './slackState.ts';
+import { FakeSlackFiles } from './slackFiles.ts';
 import { webApiMethods } from './webApiMethods.ts';
 import type { SlackResult } from './webApiMethods.ts';
 
@@ -27,6 +28,8 @@ export class FakeSlack {
   readonly baseUrl: string;
   readonly #state: SlackState;
   readonly #server: Server;
+  /** Uploaded files: `files.upload(...)` registers one as a person's file_input upload (slackFiles.ts). */
+  readonly files: FakeSlackFiles;
 
   constructor(server: Server, state: SlackState) {
     const { port } = server.address() as AddressInfo;
@@ -34,6 +37,7 @@ export class FakeSlack {
     this.#state = state;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.url = `${this.baseUrl}/api/`;
+    this.files = new FakeSlackFiles(state, this.baseUrl);
   }
 
   get botToken(): string {
@@ -276,6 +280,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const answer = handleResponseUrlPost(state, response[1], await readBody(req));
         return sendJson(res, answer.status, answer.json);
       }
+      if (req.method === 'GET' && ref.fake?.files.serve(req, res, url.pathname)) return;
       if (url.pathname.startsWith('/_fake/') && ref.fake) return handleControl(ref.fake, url.pathname, url.searchParams, res);
       sendJson(res, 404, { ok: false, error: 'not_found' });
     };

@@ -2,6 +2,7 @@
 import { validateMessageBlocks, validateView } from './blockKitLimits.ts';
 import type { SlackArgs, SlackView } from './fakeSlackTypes.ts';
 import type { MessageContent, SlackState } from './slackState.ts';
+import { filesInfo } from './slackFiles.ts';
 
 export type SlackResult = { ok: boolean } & Record<string, unknown>;
 export type WebApiMethod = (state: SlackState, args: SlackArgs) => SlackResult;
@@ -139,6 +140,8 @@ function userJson(state: SlackState, id: string): Record<string, unknown> | unde
 }
 
 export const webApiMethods: Record<string, WebApiMethod> = {
+  'files.info': filesInfo,
+
   'auth.test': (s) => ({
     ok: true,
     url: `https://${s.config.teamDomain}.slack.com/`,

@@ -8,6 +8,8 @@ const element = z
     value: z.string().nullable().optional(),
     selected_option: z.object({ value: z.string() }).nullable().optional(),
     selected_options: z.array(z.object({ value: z.string() })).optional(),
+    // file_input: the uploaded files (Slack sends file objects; only the id is trusted, files.info says the rest).
+    files: z.array(z.object({ id: z.string() }).loose()).optional(),
   })
   .loose();
 export const stateValuesSchema = z.record(z.string(), z.record(z.string(), element));
@@ -22,6 +24,10 @@ export type RequestState = {
   change: string;
   params: Record<string, unknown>;
   scope: { accountIds: string[]; regions: string[]; partitions: string[] };
+  /** Instance ids chosen in the type-ahead picker. */
+  picked: string[];
+  /** Ids of the files uploaded in the file input. */
+  fileIds: string[];
 };
 
 /** Turns the modal's state into plain data; type coercion per input kind, validation is the action's schema. */
@@ -42,6 +48,8 @@ export const readRequestState = (values: StateValues, action?: LoadedAction): Re
     instances: read(values, 'instances')?.value ?? '',
     change: read(values, 'change')?.value ?? '',
     params,
+    picked: (read(values, 'targets_picker')?.selected_options ?? []).map((o) => o.value),
+    fileIds: (read(values, 'targets_file')?.files ?? []).map((f) => f.id),
     scope: {
       accountIds: (read(values, 'scope_accounts')?.selected_options ?? []).map((o) => o.value),
       regions: (read(values, 'scope_regions')?.selected_options ?? []).map((o) => o.value),

@@ -1,5 +1,6 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
+import { MAX_PICKS } from '../../runs/submitRun.ts';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
 import { credentialStatusText } from './credentialStatusLines.ts';
 
@@ -9,7 +10,8 @@ export const SELECT_ACTION_ID = 'select_action';
 export const requestMetadataSchema = z.object({ tool: z.string(), channel: z.string() });
 export type RequestMetadata = z.infer<typeof requestMetadataSchema>;
 
-export type RequestValues = { instances?: string; change?: string };
+/** What the rebuilt modal keeps when another action is chosen (an uploaded file cannot be given back: Slack has no initial files). */
+export type RequestValues = { instances?: string; change?: string; picked?: readonly string[] };
 
 const plain = (text: string, max = 75): { type: 'plain_text'; text: string } => ({ type: 'plain_text', text: text.slice(0, max) });
 
@@ -105,6 +107,52 @@ export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
 /** Slack's limit for a plain_text_input; the hint says so. */
 export const MAX_TARGETS_TEXT = 3000;
 
+/** The type-ahead picker: block and action id, characters typed before Slack asks, instances one request may pick. */
+export const PICKER_ID = 'targets_picker';
+export const PICKER_MIN_QUERY = 3;
+export const PICKER_MAX_PICKS = MAX_PICKS;
+/** The uploaded target list: one txt or csv file (Slack's own cap is 10 MB a file). */
+export const FILE_INPUT_ID = 'targets_file';
+export const TARGET_FILE_TYPES = ['txt', 'csv'];
+
+/** Picker and file inputs, in every tool's modal (optional: any one target source is enough). */
+const pickerAndFileBlocks = (picked: readonly string[]): KnownBlock[] => [
+  {
+    type: 'input',
+    block_id: PICKER_ID,
+    label: plain('Pick instances'),
+    optional: true,
+    hint: plain(
+      `Type at least ${PICKER_MIN_QUERY} characters of an instance id, computer name or IP (the start of it), or a tag value ` +
+        `(the whole value, for tags already used in a tag: selector). Up to ${PICKER_MAX_PICKS} instances; they join the targets above.`,
+      2000,
+    ),
+    element: {
+      type: 'multi_external_select',
+      action_id: PICKER_ID,
+      min_query_length: PICKER_MIN_QUERY,
+      max_selected_items: PICKER_MAX_PICKS,
+      placeholder: plain('i-0123…, web-01, 10.0.1.'),
+      ...(picked.length > 0
+        ? { initial_options: picked.slice(0, PICKER_MAX_PICKS).map((id) => ({ text: plain(id), value: id.slice(0, 150) })) }
+        : {}),
+    },
+  },
+  {
+    type: 'input',
+    block_id: FILE_INPUT_ID,
+    label: plain('Target list file'),
+    optional: true,
+    hint: plain(
+      'One .txt or .csv file up to 10 MB: one instance id or computer name per line, or a CSV with a header row naming the ' +
+        'column to read (instance_id, id, computer_name, name or hostname; other columns are ignored). Blank lines and lines ' +
+        'starting with # are skipped; at most 10,000 entries. They join the targets above.',
+      2000,
+    ),
+    element: { type: 'file_input', action_id: FILE_INPUT_ID, filetypes: TARGET_FILE_TYPES, max_files: 1 },
+  },
+];
+
 /** The configured accounts and regions, for the optional narrowing selects. */
 export type FleetChoices = {
   readonly accounts: readonly { readonly id: string; readonly name: string; readonly partition: string }[];
@@ -198,6 +246,8 @@ export const requestModal = (
         type: 'input',
         block_id: 'instances',
         label: plain('Targets'),
+        // Optional for Slack: the picker or the file may name the targets instead (the submit checks one does).
+        optional: true,
         hint: plain(
           'Up to 3,000 characters, one selector per line: instance ids or computer names (several per line, separated by spaces or commas), ' +
             'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, or step:qc-prep/initial-qc=success ' +
@@ -214,6 +264,7 @@ export const requestModal = (
           ...(values.instances ? { initial_value: values.instances.slice(0, MAX_TARGETS_TEXT) } : {}),
         },
       },
+      ...pickerAndFileBlocks(values.picked ?? []),
       ...scopeBlocks(fleet),
       {
         type: 'input',

@@ -5,6 +5,7 @@ export const BOT_SCOPES = [
   'commands', // slash commands
   'chat:write', // parent messages, thread replies, approval messages, ephemeral refusals
   'chat:write.public', // post in public channels the bot was not invited to
+  'files:read', // the request modal's uploaded target list (file_input): files.info and the private download
   'im:write', // fall back to a DM when the command's channel is not writable
   'usergroups:read', // approvers by user group
   'users:read', // resolve user ids in App Home / history

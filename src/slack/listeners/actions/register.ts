@@ -32,7 +32,7 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
         tool,
         chosen,
         meta.data,
-        { instances: kept?.instances, change: kept?.change },
+        { instances: kept?.instances, change: kept?.change, picked: kept?.picked },
         deps.fleet,
         await failingCredentialLines(deps),
       ),

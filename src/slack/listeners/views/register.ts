@@ -3,14 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
-import type { SubmitResult } from '../../../runs/submitRun.ts';
+import type { SubmitResult, TargetFileContent } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
 
-const fieldBlock = (key: string): string => (key.startsWith('param:') || ['instances', 'change', 'action'].includes(key) ? key : 'action');
+const FIELDS = ['instances', 'targets_picker', 'targets_file', 'change', 'action'];
+const fieldBlock = (key: string): string => (key.startsWith('param:') || FIELDS.includes(key) ? key : 'action');
 
 // Field errors are plain text (they quote what was typed, host names and ServiceNow values): Slack shows
 // `response_action: errors` as plain text, so they are only cleaned there, and escaped for mrkdwn here.
@@ -32,6 +33,13 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
     const action = tool ? deps.registry.action(tool.id, requested.actionId) : undefined;
     const state = readRequestState(values.data, action);
     const log = deps.logger.child({ user: body.user.id, tool: metadata.data.tool, action: state.actionId });
+    // One file (max_files 1); read only once the submitter let the requester through (a download each time).
+    const readFile = async (): Promise<TargetFileContent> => {
+      const [fileId, ...more] = state.fileIds;
+      if (fileId === undefined || more.length > 0) return { ok: false, message: 'Upload one file.' };
+      if (!deps.targetFiles) return { ok: false, message: 'Uploaded target lists are not available here.' };
+      return deps.targetFiles(client, fileId, body.user.id);
+    };
 
     const work = deps.submitter.submit({
       toolId: metadata.data.tool,
@@ -43,6 +51,8 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       channelId: metadata.data.channel,
       origin: { viewId: view.id, viewHash: view.hash },
       scope: state.scope,
+      pickedIds: state.picked,
+      ...(state.fileIds.length > 0 ? { targetFile: readFile } : {}),
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch(
