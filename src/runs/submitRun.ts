@@ -4,6 +4,7 @@ import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
+import { listSome } from '../domain/listSome.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
 import { describeSelector, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
@@ -51,8 +52,6 @@ export type SubmitResult =
 
 export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
 
-const list = (ids: readonly string[], max = 10) => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
-
 export const createRunSubmitter = (deps: {
   readonly pool: DatabasePool;
   readonly registry: ToolRegistry;
@@ -99,7 +98,7 @@ export const createRunSubmitter = (deps: {
     }
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
-      errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
+      errors.instances = `Not understood: ${listSome(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
     } else if (parsed.selectors.length === 0)
       errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
     const changeNumber = input.changeNumber.trim().toUpperCase();
@@ -143,7 +142,7 @@ export const createRunSubmitter = (deps: {
         return {
           ok: false,
           errors: {
-            instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.`,
+            instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${listSome(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.`,
           },
         };
       }

@@ -1,3 +1,4 @@
+import { listSome } from '../domain/listSome.ts';
 import { exclusionLabels, type ActiveLock, type Exclusion, type ExclusionReason, type Preflight } from '../domain/preflight.ts';
 
 /** How many exclusions a run keeps for the record (the counts are always complete). */
@@ -22,9 +23,6 @@ export const storedExclusion = (e: Exclusion): StoredExclusion => ({
     : {}),
 });
 
-const first = (items: readonly string[], max: number) =>
-  items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
-
 /** "3 SSM agent ConnectionLost, 2 wrong platform…" */
 export const reasonCounts = (byReason: Readonly<Partial<Record<ExclusionReason, number>>>): string =>
   Object.entries(byReason)
@@ -42,7 +40,7 @@ export const lockRefusal = (locks: readonly ActiveLock[]): string => {
     .slice(0, 5)
     .map(
       ({ lock, ids }) =>
-        `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${first(ids, 5)}`,
+        `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${listSome(ids, 5)}`,
     );
   return `${locks.length} instance(s) are already targeted by another active mutating run: ${runs.join('; ')}${byRun.size > 5 ? ` and ${byRun.size - 5} more runs` : ''}. Wait for it to finish, or leave them out.`;
 };
@@ -57,21 +55,22 @@ export const targetRefusal = (
   limits: { readonly min: number; readonly max: number },
 ): string | null => {
   const n = checked.eligible.length;
-  const unreachable = warnings.length > 0 ? ` (${first(warnings, 3)})` : '';
+  const unreachable = warnings.length > 0 ? ` (${listSome(warnings, 3)})` : '';
   // Ids and names typed by hand that exist nowhere are typos to fix, not hosts to drop silently.
   const notFound = checked.excluded.filter((e) => e.reason === 'not_found').map((e) => e.ref);
-  if (notFound.length > 0) return `Not found in any configured account/region: ${first(notFound, 10)}${unreachable}. Fix or remove them.`;
+  if (notFound.length > 0)
+    return `Not found in any configured account/region: ${listSome(notFound, 10)}${unreachable}. Fix or remove them.`;
   if (n === 0) {
     if (checked.excluded.length === 0) return `The selectors matched no instance${unreachable}.`;
     const locked = checked.excluded.filter((e) => e.reason === 'locked');
     const lockText =
       locked.length > 0
-        ? ` Locked: ${first(
+        ? ` Locked: ${listSome(
             locked.map((e) => `${e.ref} by ${e.detail}`),
             3,
           )}.`
         : '';
-    return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${first(
+    return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${listSome(
       checked.excluded.map((e) => `${e.ref} (${e.detail})`),
       5,
     )}${unreachable}.`;
