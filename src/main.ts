@@ -272,6 +272,7 @@ const submitter = createRunSubmitter({
   resolver: createTargetResolver({ pool, targets: config.targets, ssm, bound: queues, cacheMinutes: config.INVENTORY_TTL_MINUTES }),
 });
 const inventory = createInventorySyncRequest({
+  pool,
   adminIds: config.ADMIN_USER_IDS,
   approvers: approvers.members,
   syncAll: async (requesterId) => syncInventory({ pool, targets: config.targets, ssm, bound: queues, requesterId }),

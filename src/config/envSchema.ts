@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secondApprovalPolicies } from '../domain/approvalPolicy.ts';
 import { isSecureServiceUrl } from './secureServiceUrl.ts';
 
 const csv = z
@@ -100,9 +101,7 @@ export const envSchema = z
       .default('false')
       .transform((v) => v === 'true'),
     // A second, different approver for mutating actions (all, or only those touching GovCloud); `off` is logged as a warning.
-    SECOND_APPROVAL: z
-      .enum(['off', 'mutating', 'govcloud-mutating'], { error: 'must be off, mutating or govcloud-mutating' })
-      .default('mutating'),
+    SECOND_APPROVAL: z.enum(secondApprovalPolicies, { error: `must be one of ${secondApprovalPolicies.join(', ')}` }).default('mutating'),
     // Tool id → its own approvers (a user group id or a list of group/user ids), replacing the global ones for that tool.
     TOOL_APPROVER_GROUPS: toolMap(approverRef, 'a user group id (S…) or a list of group/user ids', '{"sft-fix":"S0123ABCD"}'),
     // Tool id → who may request it (group/user ids); a tool not listed may be requested by anyone.

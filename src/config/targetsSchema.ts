@@ -33,19 +33,8 @@ const account = z
 
 export const targetsSchema = z
   .object({
-    partitions: z
-      .object({
-        aws: z
-          .object({ profile: z.string().min(1).optional() })
-          .strict()
-          .optional(),
-        'aws-us-gov': z
-          .object({ profile: z.string().min(1).optional() })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .default({}),
+    // Per partition (the domain's list; any other key is refused): the base credentials' profile.
+    partitions: z.partialRecord(z.enum(partitions), z.strictObject({ profile: z.string().min(1).optional() })).default({}),
     accounts: z.array(account).min(1, 'at least one account is required'),
   })
   .strict()

@@ -1,6 +1,7 @@
 import { refuse, type Refusal } from './refusal.ts';
 import type { Roster } from './roster.ts';
 import type { RunStatus } from './runStatus.ts';
+import { statusLabel } from './statusLabel.ts';
 
 export type ApprovalContext = {
   readonly approverId: string;
@@ -27,8 +28,6 @@ export type ApprovalVerdict = { readonly ok: true; readonly final: boolean } | R
 export const APPROVERS_UNVERIFIED =
   'The approvers of this tool could not be verified with Slack just now, so nothing was done. Try again in a few minutes; if it keeps failing, tell the bot operators.';
 
-const statusText = (s: RunStatus): string => s.replace(/_/gu, ' ');
-
 export type RejectionContext = {
   readonly rejecterId: string;
   readonly run: { readonly status: RunStatus; readonly requesterId: string };
@@ -43,7 +42,10 @@ export const decideRejection = (c: RejectionContext): { readonly ok: true } | Re
     return refuse('not_approver', 'Only an approver of this tool (or the requester) can reject this request. Ask one of them.');
   }
   if (c.run.status !== 'pending_approval') {
-    return refuse('not_pending', `This request is already ${statusText(c.run.status)}; nothing to reject. Its thread shows what happened.`);
+    return refuse(
+      'not_pending',
+      `This request is already ${statusLabel(c.run.status)}; nothing to reject. Its thread shows what happened.`,
+    );
   }
   return { ok: true };
 };
@@ -53,7 +55,7 @@ export const decideApproval = (c: ApprovalContext): ApprovalVerdict => {
   if (c.run.status !== 'pending_approval') {
     return refuse(
       'not_pending',
-      `This request is already ${statusText(c.run.status)}; nothing to approve. Its thread shows what happened.`,
+      `This request is already ${statusLabel(c.run.status)}; nothing to approve. Its thread shows what happened.`,
     );
   }
   if (c.now.getTime() > c.run.approvalExpiresAt.getTime()) {

@@ -2,6 +2,7 @@ import { APPROVERS_UNVERIFIED } from './approvalPolicy.ts';
 import { refuse, type Refusal } from './refusal.ts';
 import type { Roster } from './roster.ts';
 import type { RunStatus } from './runStatus.ts';
+import { statusLabel } from './statusLabel.ts';
 
 export type CancelContext = {
   readonly userId: string;
@@ -35,6 +36,6 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
       }
       return { ok: true, mode: 'request' };
     default:
-      return refuse('already_ended', `This run already ended (${c.run.status.replace(/_/gu, ' ')}); there is nothing to cancel.`);
+      return refuse('already_ended', `This run already ended (${statusLabel(c.run.status)}); there is nothing to cancel.`);
   }
 };

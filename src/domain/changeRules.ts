@@ -1,3 +1,4 @@
+import { listSome } from './listSome.ts';
 import { refuse, type Refusal } from './refusal.ts';
 
 /** ServiceNow change_request states (Table API values). */
@@ -84,9 +85,6 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
 /** A target as CI coverage sees it: its instance id and the host name SSM reported (if any). */
 export type CoverageTarget = { readonly instanceId: string; readonly computerName: string | null };
 
-const list = (ids: readonly string[], max = 10): string =>
-  ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
-
 /**
  * Host names match when equal (case-insensitive), or when one is a bare name (no dot) equal to the other's
  * first label. Two fully qualified names must be equal: EC2's default names (ip-10-0-0-1.<region>.compute.internal)
@@ -119,7 +117,7 @@ export const checkCiCoverage = (
   if (uncovered.length === 0) return { ok: true };
   return refuse(
     'change_ci_not_covered',
-    `${changeNumber} does not list ${uncovered.length === 1 ? 'this instance' : 'these instances'} as affected CIs: ${list(uncovered)}. ` +
+    `${changeNumber} does not list ${uncovered.length === 1 ? 'this instance' : 'these instances'} as affected CIs: ${listSome(uncovered)}. ` +
       'Add them to the change in ServiceNow (Affected CIs, by instance id or host name), then try again.',
   );
 };

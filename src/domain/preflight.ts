@@ -1,8 +1,10 @@
+import type { Partition } from './partition.ts';
+
 export type PreflightTarget = {
   readonly instanceId: string;
   readonly accountId: string;
   readonly region: string;
-  readonly partition: 'aws' | 'aws-us-gov';
+  readonly partition: Partition;
   readonly computerName: string | null;
   readonly platformType: string | null;
   readonly platformName: string | null;

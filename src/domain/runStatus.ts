@@ -25,3 +25,7 @@ export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> =
 };
 
 export const canTransition = (from: RunStatus, to: RunStatus): boolean => runTransitions[from].includes(to);
+
+/** The statuses a run ends in (no move out of them); every other one is active. */
+export const terminalRunStatuses: readonly RunStatus[] = runStatuses.filter((s) => runTransitions[s].length === 0);
+export const activeRunStatuses: readonly RunStatus[] = runStatuses.filter((s) => runTransitions[s].length > 0);

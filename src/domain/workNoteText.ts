@@ -1,3 +1,5 @@
+import { statusLabel } from './statusLabel.ts';
+
 /** What a ServiceNow work note about a run says; user names are already resolved to labels. */
 export type WorkNoteFacts = {
   readonly kind: 'started' | 'finished';
@@ -21,16 +23,14 @@ const countsLine = (counts: Readonly<Record<string, number>>, total: number): st
   const parts = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([status, n]) => `${status.replace(/_/gu, ' ')} ${n}`);
+    .map(([status, n]) => `${statusLabel(status)} ${n}`);
   return `${parts.join(', ') || 'no results'} (of ${total} instance(s))`;
 };
 
 /** Plain text (ServiceNow journals are text): one fact per line, the Slack thread last. */
 export const workNoteText = (f: WorkNoteFacts): string => {
   const head =
-    f.kind === 'started'
-      ? `[pcm-ops] Run ${f.runId} started`
-      : `[pcm-ops] Run ${f.runId} finished: ${(f.status ?? 'unknown').replace(/_/gu, ' ')}`;
+    f.kind === 'started' ? `[pcm-ops] Run ${f.runId} started` : `[pcm-ops] Run ${f.runId} finished: ${statusLabel(f.status ?? 'unknown')}`;
   const lines = [
     head,
     `Tool: ${f.toolTitle} (${f.tool}); action: ${f.actionTitle} (${f.action})`,

@@ -1,3 +1,5 @@
+import { appendRefusal } from '../db/queries/audit.ts';
+import type { Db } from '../db/queries/db.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import type { Roster } from '../domain/roster.ts';
 import type { ScopeSyncResult } from './syncInventory.ts';
@@ -8,6 +10,7 @@ export type InventorySyncRequest = {
 };
 
 export const createInventorySyncRequest = (deps: {
+  readonly pool: Db;
   readonly adminIds: readonly string[];
   readonly approvers: () => Promise<Roster>;
   readonly syncAll: (requesterId: string) => Promise<ScopeSyncResult[]>;
@@ -16,12 +19,13 @@ export const createInventorySyncRequest = (deps: {
     if (!deps.adminIds.includes(userId)) {
       const roster = await deps.approvers();
       if (!roster.members.has(userId)) {
-        return refuse(
+        const refusal = refuse(
           'not_allowed',
           roster.verified
             ? 'Only approvers and bot admins can sync the inventory.'
             : 'Only approvers and bot admins can sync the inventory, and the approver groups could not be read from Slack just now; try again.',
         );
+        return appendRefusal(deps.pool, { actor: userId, attempted: 'inventory_sync', refusal });
       }
     }
     return { ok: true, results: await deps.syncAll(userId) };

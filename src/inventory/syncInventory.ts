@@ -3,12 +3,13 @@ import type { SsmClients } from '../aws/ssmClients.ts';
 import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
 import { recordScopeSync } from '../db/queries/instances.ts';
 import { describeScope, scopesOf, type ScopeBound } from './describeScope.ts';
+import type { Partition } from '../domain/partition.ts';
 
 export type ScopeSyncResult = {
   readonly accountId: string;
   readonly accountName: string;
   readonly region: string;
-  readonly partition: 'aws' | 'aws-us-gov';
+  readonly partition: Partition;
   readonly ok: boolean;
   /** Instances stored for the scope: this sync's count, or the last good one when it failed. */
   readonly instances: number;

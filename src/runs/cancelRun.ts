@@ -2,7 +2,7 @@ import type { DatabasePool } from 'slonik';
 import { decideCancel } from '../domain/cancelPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { finishOpenExecutions } from '../db/queries/executions.ts';
 import { oweDecision } from '../db/queries/outbox.ts';
 import { getRun, lockRun, requestRunCancel, transitionRun, type RunRow } from '../db/queries/runs.ts';
@@ -70,13 +70,12 @@ export const createRunCanceller = (deps: {
     });
     if (result.ok && result.outcome === 'cancel_requested') deps.onCancelRequested?.(runId);
     if (!result.ok && result.code !== 'not_found') {
-      await appendAudit(deps.pool, {
-        runId,
+      return appendRefusal(deps.pool, {
         actor: userId,
-        action: 'cancel_refused',
-        reason: result.message,
+        attempted: 'cancel',
+        refusal: result,
+        runId,
         correlationId: current.correlation_id,
-        data: { code: result.code },
       });
     }
     return result;

@@ -3,7 +3,7 @@ import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import { decideApproval, decideRejection } from '../domain/approvalPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import type { Roster } from '../domain/roster.ts';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { insertApproval, listApprovers } from '../db/queries/approvals.ts';
 import { listRunCoverageTargets } from '../db/queries/changes.ts';
 import type { Db } from '../db/queries/db.ts';
@@ -39,17 +39,8 @@ export const createRunDecider = (deps: {
   readonly approversFor: ApproversFor;
   readonly onApproved?: (runId: string) => void;
 }): RunDecider => {
-  const audited = async (run: RunRow, actor: string, attempted: string, refusal: Refusal): Promise<Refusal> => {
-    await appendAudit(deps.pool, {
-      runId: run.id,
-      actor,
-      action: `${attempted}_refused`,
-      reason: refusal.message,
-      correlationId: run.correlation_id,
-      data: { code: refusal.code },
-    });
-    return refusal;
-  };
+  const audited = async (run: RunRow, actor: string, attempted: string, refusal: Refusal): Promise<Refusal> =>
+    appendRefusal(deps.pool, { actor, attempted, refusal, runId: run.id, correlationId: run.correlation_id });
 
   return {
     approve: async ({ runId, approverId, clickedDigest }) => {
@@ -121,7 +112,8 @@ export const createRunDecider = (deps: {
     canReject: async ({ runId, approverId }) => {
       const run = await getRun(deps.pool, runId);
       if (!run) return refuse('not_found', 'That request no longer exists; nothing to reject.');
-      return rejectRule(run, approverId, await deps.approversFor(run.tool));
+      const rule = rejectRule(run, approverId, await deps.approversFor(run.tool));
+      return rule.ok ? rule : audited(run, approverId, 'rejection', rule);
     },
 
     reject: async ({ runId, approverId, reason }) => {

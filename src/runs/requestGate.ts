@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendRefusal } from '../db/queries/audit.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import { decideRequest } from '../domain/requestPolicy.ts';
 import type { Roster } from '../domain/roster.ts';
@@ -42,12 +42,11 @@ export const createRequestGate = (deps: {
         })
       : refuse('unknown_tool', 'This tool no longer exists; close the form.');
     if (!verdict.ok) {
-      await appendAudit(deps.pool, {
-        runId: null,
+      return appendRefusal(deps.pool, {
         actor: userId,
-        action: 'request_refused',
-        reason: verdict.message,
-        data: { code: verdict.code, tool: toolId, channel: channelId, stage },
+        attempted: 'request',
+        refusal: verdict,
+        data: { tool: toolId, channel: channelId, stage },
       });
     }
     return verdict;

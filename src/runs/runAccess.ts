@@ -1,4 +1,5 @@
 import type { DatabasePool } from 'slonik';
+import { appendRefusal } from '../db/queries/audit.ts';
 import { listRecentRuns, listRecentRunsVisibleTo, type RunRow } from '../db/queries/runs.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
 import { mayViewRun } from '../domain/runVisibility.ts';
@@ -33,15 +34,16 @@ export const createRunAccess = (deps: {
     const approvers = await deps.approversFor(found.run.tool);
     if (mayViewRun({ viewerId, requesterId: found.run.requester_id, isAdmin: deps.adminIds.includes(viewerId), toolApprovers: approvers }))
       return found;
-    if (!approvers.verified) {
-      return refuse(
-        'approvers_unverified',
-        'The approvers of this tool could not be verified with Slack just now, so this run cannot be shown. Try again in a few minutes.',
-      );
-    }
-    return refuse(
-      'not_visible',
-      'You can only see runs you requested or runs of tools you approve. Ask the requester or an approver of this tool.',
-    );
+    const refusal = !approvers.verified
+      ? refuse(
+          'approvers_unverified',
+          'The approvers of this tool could not be verified with Slack just now, so this run cannot be shown. Try again in a few minutes.',
+        )
+      : refuse(
+          'not_visible',
+          'You can only see runs you requested or runs of tools you approve. Ask the requester or an approver of this tool.',
+        );
+    // Not attached to the run: its own trail is what happened to it, not who was refused a look.
+    return appendRefusal(deps.pool, { actor: viewerId, attempted: 'view', refusal, data: { run: found.run.id, tool: found.run.tool } });
   },
 });

@@ -4,6 +4,8 @@ import type { ChangeVerifier } from '../changes/changeVerifier.ts';
 import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
+import { listSome } from '../domain/listSome.ts';
+import { refuse, type Refusal } from '../domain/refusal.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
 import {
   classifyTargetToken,
@@ -17,7 +19,7 @@ import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } fro
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
 import type { Db } from '../db/queries/db.ts';
@@ -57,7 +59,7 @@ const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slic
 
 export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
 
-/** Field errors keyed by the modal field they belong under (`instances`, `targets_picker`, `targets_file`, `change`, `action`, `param:<name>`). */
+/** A refusal's `field`/`fields` name the modal field it belongs under (`instances`, `targets_picker`, `targets_file`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
   | {
       readonly ok: true;
@@ -68,11 +70,9 @@ export type SubmitResult =
       readonly preflight?: PreflightSummary;
       readonly warnings?: readonly string[];
     }
-  | { readonly ok: false; readonly errors: Readonly<Record<string, string>> };
+  | Refusal;
 
 export type RunSubmitter = { readonly submit: (input: SubmitInput) => Promise<SubmitResult> };
-
-const list = (ids: readonly string[], max = 10) => ids.slice(0, max).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
 
 export const createRunSubmitter = (deps: {
   readonly pool: DatabasePool;
@@ -91,24 +91,15 @@ export const createRunSubmitter = (deps: {
   readonly credentialRefusal?: (accountIds: readonly string[]) => Promise<string | null>;
   /** Every configured account id (to name failing credentials when an instance could not be located). */
   readonly accountIds?: readonly string[];
-}): RunSubmitter => ({
-  submit: async (input) => {
-    // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
-    const earlier = input.origin ? await findRunByOrigin(deps.pool, input.origin.viewId, input.origin.viewHash) : null;
-    if (earlier) return { ok: true, run: earlier, targets: [], redelivered: true };
-    const allowed = await deps.gate.check({
-      toolId: input.toolId,
-      userId: input.requesterId,
-      channelId: input.channelId,
-      stage: 'submission',
-    });
-    if (!allowed.ok) return { ok: false, errors: { action: allowed.message } };
+}): RunSubmitter => {
+  // Everything after the request gate; each "no" it returns is audited by `submit` below.
+  const attempt = async (input: SubmitInput): Promise<SubmitResult> => {
     // Checked before the AWS and ServiceNow look-ups (cheap refusal), and again under the lock below.
     const overLimit = await rateRefusal(deps.pool, input.requesterId, deps.submitRatePerMinute);
     if (overLimit) return overLimit;
 
     const action = deps.registry.action(input.toolId, input.actionId);
-    if (!action) return { ok: false, errors: { action: 'Choose one of the listed actions.' } };
+    if (!action) return refuse('unknown_action', 'Choose one of the listed actions.', 'action');
 
     const errors: Record<string, string> = {};
     const params = action.params.safeParse(input.params);
@@ -120,12 +111,12 @@ export const createRunSubmitter = (deps: {
     }
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
-      errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
+      errors.instances = `Not understood: ${listSome(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
     }
     // The picker's values come from our own options, but the payload is the client's: check them again.
     const picked = [...new Set(input.pickedIds ?? [])];
     const badPicks = picked.filter((v) => classifyTargetToken(v)?.kind !== 'id');
-    if (badPicks.length > 0) errors.targets_picker = `Not instance ids: ${list(badPicks, 5)}.`;
+    if (badPicks.length > 0) errors.targets_picker = `Not instance ids: ${listSome(badPicks, 5)}.`;
     else if (picked.length > MAX_PICKS) errors.targets_picker = `At most ${MAX_PICKS} picked instances; upload a list or use a tag.`;
     const pickedIds = picked.filter((v) => !badPicks.includes(v)).map((v) => v.toLowerCase());
     const file = input.targetFile ? await input.targetFile() : undefined;
@@ -147,7 +138,7 @@ export const createRunSubmitter = (deps: {
     ];
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
-    if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
+    if (Object.keys(errors).length > 0 || !params.success) return invalidForm(errors);
 
     // Resolve every selector now: the plan is this list, frozen, whatever the tags say later.
     const scope = input.scope ?? { accountIds: [], regions: [], partitions: [] };
@@ -159,7 +150,7 @@ export const createRunSubmitter = (deps: {
     if (refused) {
       // Accounts that could not be asked may be failing their credential checks: say so, it is the actual cause.
       const credentials = resolved.warnings.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
-      return { ok: false, errors: { instances: credentials ? `${refused} ${credentials}` : refused } };
+      return credentials ? refuse('credentials', `${refused.message} ${credentials}`, 'instances') : refused;
     }
     const targets: SubmitTarget[] = checked.eligible.map((t) => ({
       instanceId: t.instanceId,
@@ -169,7 +160,7 @@ export const createRunSubmitter = (deps: {
       computerName: t.computerName,
     }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
-    if (credentials) return { ok: false, errors: { instances: credentials } };
+    if (credentials) return refuse('credentials', credentials, 'instances');
     const eligibleIds = targets.map((t) => t.instanceId);
 
     if (action.requires) {
@@ -183,12 +174,11 @@ export const createRunSubmitter = (deps: {
       );
       const lacking = eligibleIds.filter((id) => !done.has(id));
       if (lacking.length > 0) {
-        return {
-          ok: false,
-          errors: {
-            instances: `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${list(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.`,
-          },
-        };
+        return refuse(
+          'prerequisite_missing',
+          `No successful ${action.requires.tool} ${action.requires.action} under ${changeNumber} on: ${listSome(lacking)}. Run it first, or select step:${action.requires.tool}/${action.requires.action}=success.`,
+          'instances',
+        );
       }
     }
 
@@ -196,7 +186,7 @@ export const createRunSubmitter = (deps: {
       changeNumber,
       targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })),
     );
-    if (!change.ok) return { ok: false, errors: { change: change.message } };
+    if (!change.ok) return refuse(change.code, change.message, 'change');
 
     const runId = randomUUID();
     const digest = planDigest({
@@ -223,7 +213,7 @@ export const createRunSubmitter = (deps: {
         // Two submissions racing for the same hosts: serialise mutating ones and look again under the lock.
         await lockMutatingSubmissions(tx);
         const taken = await findActiveMutatingLocks(tx, eligibleIds);
-        if (taken.length > 0) return { ok: false, errors: { instances: lockRefusal(taken) } };
+        if (taken.length > 0) return lockRefusal(taken);
       }
       await upsertScripts(tx, [scriptRecordOf(action)]);
       const row = await insertRun(tx, {
@@ -277,17 +267,55 @@ export const createRunSubmitter = (deps: {
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
     });
     return created;
-  },
-});
+  };
 
-const rateRefusal = async (db: Db, requesterId: string, limit: number | undefined): Promise<SubmitResult | null> => {
+  return {
+    submit: async (input) => {
+      // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
+      const earlier = input.origin ? await findRunByOrigin(deps.pool, input.origin.viewId, input.origin.viewHash) : null;
+      if (earlier) return { ok: true, run: earlier, targets: [], redelivered: true };
+      // The gate audits its own refusals (on the slash command too).
+      const allowed = await deps.gate.check({
+        toolId: input.toolId,
+        userId: input.requesterId,
+        channelId: input.channelId,
+        stage: 'submission',
+      });
+      if (!allowed.ok) return { ...allowed, field: 'action' };
+      const result = await attempt(input);
+      if (result.ok) return result;
+      return appendRefusal(deps.pool, {
+        actor: input.requesterId,
+        attempted: 'request',
+        refusal: result,
+        data: {
+          stage: 'submission',
+          tool: input.toolId,
+          action: input.actionId.slice(0, 100),
+          change: input.changeNumber.trim().toUpperCase().slice(0, 40),
+          channel: input.channelId,
+        },
+      });
+    },
+  };
+};
+
+/** A form that failed validation: one message per field, and all of them in one text for the record. */
+const invalidForm = (fields: Readonly<Record<string, string>>): Refusal => {
+  const placed = Object.keys(fields).length > 0 ? fields : { action: 'The parameters are not valid.' };
+  const message = Object.entries(placed)
+    .map(([field, text]) => `${field.replace(/^param:/u, '')}: ${text}`)
+    .join('\n');
+  return { ok: false, code: 'invalid_request', message, fields: placed };
+};
+
+const rateRefusal = async (db: Db, requesterId: string, limit: number | undefined): Promise<Refusal | null> => {
   if (limit === undefined) return null;
   const recent = await countRecentSubmissions(db, requesterId);
   if (recent < limit) return null;
-  return {
-    ok: false,
-    errors: {
-      action: `You submitted ${recent} requests in the last minute; the limit is ${limit} a minute. Wait a minute, then submit again.`,
-    },
-  };
+  return refuse(
+    'rate_limited',
+    `You submitted ${recent} requests in the last minute; the limit is ${limit} a minute. Wait a minute, then submit again.`,
+    'action',
+  );
 };

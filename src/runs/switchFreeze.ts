@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import { refuse, type Refusal } from '../domain/refusal.ts';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { oweFreezeNotice } from '../db/queries/outbox.ts';
 import { getFreeze, lockFreeze, setFreeze, type Freeze } from '../db/queries/settings.ts';
 
@@ -21,10 +21,12 @@ export const createFreezeSwitch = (deps: {
   readonly approvalChannelId: string;
 }): FreezeSwitch => ({
   set: async ({ userId, on, reason }) => {
-    if (!deps.adminIds.includes(userId)) {
-      return refuse('not_admin', 'Only the bot admins (ADMIN_USER_IDS) can switch the change freeze. Ask one of them.');
-    }
-    if (on && !reason?.trim()) return refuse('reason_required', 'Say why: `/ops freeze on <reason>`.');
+    const refused = !deps.adminIds.includes(userId)
+      ? refuse('not_admin', 'Only the bot admins (ADMIN_USER_IDS) can switch the change freeze. Ask one of them.')
+      : on && !reason?.trim()
+        ? refuse('reason_required', 'Say why: `/ops freeze on <reason>`.')
+        : null;
+    if (refused) return appendRefusal(deps.pool, { actor: userId, attempted: 'freeze', refusal: refused, data: { on } });
     return deps.pool.transaction(async (tx): Promise<FreezeResult> => {
       // Serialise concurrent switches so the audit trail reads in order.
       await lockFreeze(tx);

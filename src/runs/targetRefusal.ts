@@ -1,3 +1,5 @@
+import { listSome } from '../domain/listSome.ts';
+import { refuse, type Refusal } from '../domain/refusal.ts';
 import { exclusionLabels, type ActiveLock, type Exclusion, type ExclusionReason, type Preflight } from '../domain/preflight.ts';
 
 /** How many exclusions a run keeps for the record (the counts are always complete). */
@@ -22,16 +24,14 @@ export const storedExclusion = (e: Exclusion): StoredExclusion => ({
     : {}),
 });
 
-const first = (items: readonly string[], max: number) =>
-  items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
-
 /** "3 SSM agent ConnectionLost, 2 wrong platform…" */
 export const reasonCounts = (byReason: Readonly<Partial<Record<ExclusionReason, number>>>): string =>
   Object.entries(byReason)
     .map(([r, n]) => `${n} ${exclusionLabels[r as ExclusionReason]}`)
     .join('; ');
 
-export const lockRefusal = (locks: readonly ActiveLock[]): string => {
+/** Instances another active mutating run targets (checked again under the submission lock). */
+export const lockRefusal = (locks: readonly ActiveLock[]): Refusal => {
   const byRun = new Map<string, { lock: ActiveLock; ids: string[] }>();
   for (const l of locks) {
     const entry = byRun.get(l.runId) ?? { lock: l, ids: [] };
@@ -42,9 +42,10 @@ export const lockRefusal = (locks: readonly ActiveLock[]): string => {
     .slice(0, 5)
     .map(
       ({ lock, ids }) =>
-        `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${first(ids, 5)}`,
+        `run ${lock.runId.slice(0, 8)} (${lock.tool} ${lock.action}, requested by ${lock.requesterId}) on ${listSome(ids, 5)}`,
     );
-  return `${locks.length} instance(s) are already targeted by another active mutating run: ${runs.join('; ')}${byRun.size > 5 ? ` and ${byRun.size - 5} more runs` : ''}. Wait for it to finish, or leave them out.`;
+  const text = `${locks.length} instance(s) are already targeted by another active mutating run: ${runs.join('; ')}${byRun.size > 5 ? ` and ${byRun.size - 5} more runs` : ''}. Wait for it to finish, or leave them out.`;
+  return refuse('locked', text, 'instances');
 };
 
 /**
@@ -55,30 +56,35 @@ export const targetRefusal = (
   checked: Preflight,
   warnings: readonly string[],
   limits: { readonly min: number; readonly max: number },
-): string | null => {
+): Refusal | null => {
   const n = checked.eligible.length;
-  const unreachable = warnings.length > 0 ? ` (${first(warnings, 3)})` : '';
+  const unreachable = warnings.length > 0 ? ` (${listSome(warnings, 3)})` : '';
   // Ids and names typed by hand that exist nowhere are typos to fix, not hosts to drop silently.
   const notFound = checked.excluded.filter((e) => e.reason === 'not_found').map((e) => e.ref);
-  if (notFound.length > 0) return `Not found in any configured account/region: ${first(notFound, 10)}${unreachable}. Fix or remove them.`;
+  if (notFound.length > 0) {
+    const text = `Not found in any configured account/region: ${listSome(notFound, 10)}${unreachable}. Fix or remove them.`;
+    return refuse('instances_not_found', text, 'instances');
+  }
   if (n === 0) {
-    if (checked.excluded.length === 0) return `The selectors matched no instance${unreachable}.`;
+    if (checked.excluded.length === 0) return refuse('no_match', `The selectors matched no instance${unreachable}.`, 'instances');
     const locked = checked.excluded.filter((e) => e.reason === 'locked');
     const lockText =
       locked.length > 0
-        ? ` Locked: ${first(
+        ? ` Locked: ${listSome(
             locked.map((e) => `${e.ref} by ${e.detail}`),
             3,
           )}.`
         : '';
-    return `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${first(
+    const text = `Nothing eligible among ${checked.excluded.length} instance(s): ${reasonCounts(checked.summary.byReason)}.${lockText} For example: ${listSome(
       checked.excluded.map((e) => `${e.ref} (${e.detail})`),
       5,
     )}${unreachable}.`;
+    return refuse('nothing_eligible', text, 'instances');
   }
   if (n > limits.max) {
-    return `The selectors match ${n} eligible instance(s); this action takes at most ${limits.max}. Narrow it: a more specific tag value (tag:Key=Value), fewer lines, or choose an account, region or partition below.`;
+    const text = `The selectors match ${n} eligible instance(s); this action takes at most ${limits.max}. Narrow it: a more specific tag value (tag:Key=Value), fewer lines, or choose an account, region or partition below.`;
+    return refuse('too_many', text, 'instances');
   }
-  if (n < limits.min) return `This action needs at least ${limits.min} instance(s); ${n} eligible.`;
+  if (n < limits.min) return refuse('too_few', `This action needs at least ${limits.min} instance(s); ${n} eligible.`, 'instances');
   return null;
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { paramEnvName, settingEnvName } from './paramEnvName.ts';
 import type { LoadedAction } from './registry.ts';
 import { shellQuote } from './shellQuote.ts';
@@ -20,7 +21,7 @@ export type BuildCommandsInput = {
 
 const contextSchema = z.strictObject({
   runId: z.uuid(),
-  changeNumber: z.string().regex(/^CHG[0-9]{7,10}$/u),
+  changeNumber: z.string().regex(CHANGE_NUMBER),
   settings: z.record(z.string(), z.string()).optional(),
 });
 

@@ -428,7 +428,7 @@ describe('approval expiry', () => {
 });
 
 describe('change freeze', () => {
-  it('blocks approvals while on, is shown on open approval messages, and only admins switch it', async () => {
+  it('blocks approvals while on, is shown on open approval messages, and only admins switch it (the others audited)', async () => {
     const runId = await submit();
     expect(approvalBlocks(runId)).not.toContain('Change freeze is on');
 
@@ -459,8 +459,11 @@ describe('change freeze', () => {
     await until(() => !approvalBlocks(runId).includes('Change freeze is on'));
     const freezeEvents = await s.db.pool.any(sql.type(z.object({ action: z.string(), actor: z.string(), reason: z.string().nullable() }))`
       select action, actor, reason from audit_events where action like 'freeze_%' order by id`);
+    const refusedSwitch = { action: 'freeze_refused', reason: expect.stringMatching(/Only the bot admins/u) };
     expect(freezeEvents).toEqual([
+      { ...refusedSwitch, actor: USERS.approver },
       { action: 'freeze_on', actor: USERS.admin, reason: 'Black Friday code freeze' },
+      { ...refusedSwitch, actor: USERS.outsider },
       { action: 'freeze_off', actor: USERS.admin, reason: 'Black Friday code freeze' },
     ]);
 

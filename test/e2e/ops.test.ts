@@ -183,6 +183,10 @@ describe('/ops', () => {
     );
     for (const hidden of [done, USERS.requester, USERS.approver, CHANGE, 'Audit trail', ...instances.map((i) => i.instanceId)])
       expect(refused.all).not.toContain(hidden);
+    // Audited apart from the run's own trail (which says what happened to the run, not who was refused a look).
+    const looks = await s.db.pool.any(sql.type(z.object({ run_id: z.string().nullable(), data: z.record(z.string(), z.unknown()) }))`
+      select run_id::text, data from audit_events where actor = ${USERS.outsider} and action = 'view_refused'`);
+    expect(looks).toEqual([{ run_id: null, data: expect.objectContaining({ code: 'not_visible', run: done }) }]);
     expect((await ops(USERS.outsider, `show ${theirs}`)).all).toContain('Audit trail');
   });
 

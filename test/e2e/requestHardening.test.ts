@@ -116,7 +116,7 @@ describe('request hardening', () => {
     expect(s.slack.ephemerals(USERS.outsider)).toHaveLength(0);
   });
 
-  it('limits submissions per person per minute (counted in PostgreSQL) with a clear message in the modal', async () => {
+  it('limits submissions per person per minute (counted in PostgreSQL) with a clear message in the modal, audited', async () => {
     const user = USERS.second;
     for (let n = 0; n < 2; n += 1) {
       const answer = await submitRequestModal(s, await openRequestModal(s, '/qc-prep', user), user, { instances: ids, change: CHANGE });
@@ -129,6 +129,19 @@ describe('request hardening', () => {
       errors: { action: expect.stringMatching(/submitted 2 requests in the last minute; the limit is 2 a minute/u) },
     });
     expect(await runCount(s, user)).toBe(2);
+    // The same "no" is on the audit trail, with what was asked and no run.
+    const audited = await s.db.pool.any(
+      sql.type(
+        z.object({ run_id: z.string().nullable(), reason: z.string().nullable(), data: z.record(z.string(), z.unknown()) }),
+      )`select run_id::text, reason, data from audit_events where actor = ${user} and action = 'request_refused'`,
+    );
+    expect(audited).toEqual([
+      {
+        run_id: null,
+        reason: expect.stringMatching(/the limit is 2 a minute/u),
+        data: expect.objectContaining({ code: 'rate_limited', field: 'action', tool: 'qc-prep', change: CHANGE, stage: 'submission' }),
+      },
+    ]);
     // Someone else is not affected.
     const other = await submitRequestModal(s, await openRequestModal(s, '/qc-prep', USERS.admin), USERS.admin, {
       instances: ids,

@@ -198,7 +198,7 @@ describe('every transition made from Slack is audited', () => {
     expect(await replay(approved.id)).toEqual(['pending_approval', 'approved']);
   });
 
-  it('the freeze: who switched it, when and why (no run)', async () => {
+  it('the freeze: who switched it, when and why, and who was refused (no run)', async () => {
     const f = createFreezeSwitch({ pool: db.pool, adminIds: ['U0ADMIN'], approvalChannelId: 'C0APPROVALS' });
     expect(await f.set({ userId: 'U0APPROVER', on: true, reason: 'x' })).toMatchObject({ ok: false, code: 'not_admin' });
     expect(await f.set({ userId: 'U0ADMIN', on: true, reason: '' })).toMatchObject({ ok: false, code: 'reason_required' });
@@ -221,6 +221,8 @@ describe('every transition made from Slack is audited', () => {
     )`
       select action, actor, reason, run_id from audit_events where action like 'freeze_%' order by id`);
     expect(trail).toEqual([
+      { action: 'freeze_refused', actor: 'U0APPROVER', reason: expect.stringMatching(/Only the bot admins/u), run_id: null },
+      { action: 'freeze_refused', actor: 'U0ADMIN', reason: expect.stringMatching(/Say why/u), run_id: null },
       { action: 'freeze_on', actor: 'U0ADMIN', reason: 'quarter end', run_id: null },
       { action: 'freeze_off', actor: 'U0ADMIN', reason: 'quarter end', run_id: null },
     ]);

@@ -7,7 +7,9 @@ import { transitionRun } from '../../src/db/queries/runs.ts';
 import { createWorkQueues } from '../../src/executor/workQueues.ts';
 import { createTargetResolver } from '../../src/inventory/resolveTargets.ts';
 import { syncInventory } from '../../src/inventory/syncInventory.ts';
-import { createRunSubmitter, type RunSubmitter } from '../../src/runs/submitRun.ts';
+import { rosterOf } from '../../src/domain/roster.ts';
+import { createRequestGate } from '../../src/runs/requestGate.ts';
+import { createRunSubmitter, type RunSubmitter, type SubmitInput } from '../../src/runs/submitRun.ts';
 import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
 import { getRunTargeting } from '../../src/db/queries/targeting.ts';
 import { loadTargetGroups, toRunView } from '../../src/slack/loadRunView.ts';
@@ -34,21 +36,39 @@ const lost = [...com.slice(0, 40), ...gov.slice(0, 10)];
 
 let h: Harness;
 let submitter: RunSubmitter;
+type SubmitterDeps = Parameters<typeof createRunSubmitter>[0];
+let submitterWith: (over: Partial<SubmitterDeps>) => RunSubmitter;
 
 beforeAll(async () => {
   h = await startHarness({ instances: [...com, ...com2, ...gov, ...govWindows, ...others], aws: { defaultRunMs: 20 } });
   for (const i of lost) h.aws.setPingStatus(i.instanceId, 'ConnectionLost');
   const bound = createWorkQueues({ global: 10, perRegion: 4 });
-  submitter = createRunSubmitter({
-    pool: h.db.pool,
-    registry: h.registry,
-    approvalChannelId: 'C0APPROVALS',
-    approvalTtlMinutes: 60,
-    changes: { verify: async (number) => ({ ok: true, change: { number } as never }) },
-    gate: { check: async () => ({ ok: true }) } as never,
-    resolver: createTargetResolver({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, bound, cacheMinutes: 60 }),
-  });
+  submitterWith = (over) =>
+    createRunSubmitter({
+      pool: h.db.pool,
+      registry: h.registry,
+      approvalChannelId: 'C0APPROVALS',
+      approvalTtlMinutes: 60,
+      changes: { verify: async (number) => ({ ok: true, change: { number } as never }) },
+      gate: { check: async () => ({ ok: true }) },
+      resolver: createTargetResolver({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, bound, cacheMinutes: 60 }),
+      ...over,
+    });
+  submitter = submitterWith({});
 }, 60_000);
+
+const refusalRow = z.object({
+  run_id: z.string().nullable(),
+  action: z.string(),
+  reason: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+/** The refusals audited for this person, and how many runs they have. */
+const refusalsOf = async (user: string) => ({
+  events: await h.db.pool.any(sql.type(refusalRow)`
+    select run_id::text, action, reason, data from audit_events where actor = ${user} and action like '%refused' order by id`),
+  runs: await h.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from runs where requester_id = ${user}`),
+});
 afterAll(async () => h.close());
 
 const submit = async (text: string, action = 'initial-qc', user = 'U0REQUESTER') =>
@@ -89,7 +109,7 @@ describe('fleet targeting', () => {
 
   it('one tag line selects 5,000 over both partitions; pre-flight excludes ConnectionLost and wrong platform; the frozen list is dispatched exactly', async () => {
     const result = await submit('tag:PatchGroup=prod-a');
-    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    if (!result.ok) throw new Error(result.message);
     expect(result.preflight?.eligible).toBe(5000 - 50 - 30);
     expect(result.preflight?.byReason).toEqual({ connection_lost: 50, wrong_platform: 30 });
     expect(result.preflight?.byScope.map((s) => [s.partition, s.accountId, s.eligible, s.excluded])).toEqual([
@@ -123,28 +143,33 @@ describe('fleet targeting', () => {
     h.aws.setBehavior(pick[0]!, { status: 'Failed', stdout: 'nope' });
     h.aws.setBehavior(pick[1]!, { status: 'Failed', stdout: 'nope' });
     const first = await submit(pick.join('\n'), 'final-report');
-    if (!first.ok) throw new Error(JSON.stringify(first.errors));
+    if (!first.ok) throw new Error(first.message);
     await h.db.pool.transaction(async (tx) => transitionRun(tx, first.run.id, ['pending_approval'], 'approved'));
     h.executor.wake();
     await h.waitForRun(first.run.id);
     const next = await submit('step:qc-prep/final-report=success', 'final-report');
-    if (!next.ok) throw new Error(JSON.stringify(next.errors));
+    if (!next.ok) throw new Error(next.message);
     expect(new Set(next.targets.map((t) => t.instanceId))).toEqual(new Set(pick.slice(2)));
     const failed = await submit('step:qc-prep/final-report=failed', 'final-report');
-    if (!failed.ok) throw new Error(JSON.stringify(failed.errors));
+    if (!failed.ok) throw new Error(failed.message);
     expect(new Set(failed.targets.map((t) => t.instanceId))).toEqual(new Set(pick.slice(0, 2)));
   }, 120_000);
 
   it('a mutating request refuses instances an active mutating run targets, named; read-only requests are not blocked', async () => {
     const ids = com2.slice(100, 103).map((i) => i.instanceId);
     const first = await submit(ids.join(' '), 'kernel-staging', 'U0FIRST');
-    if (!first.ok) throw new Error(JSON.stringify(first.errors));
+    if (!first.ok) throw new Error(first.message);
     const second = await submit(ids[0]!, 'kernel-staging', 'U0SECOND');
     expect(second.ok).toBe(false);
     if (second.ok) return;
-    expect(second.errors.instances).toContain(first.run.id.slice(0, 8));
-    expect(second.errors.instances).toContain('kernel-staging');
-    expect(second.errors.instances).toContain('U0FIRST');
+    expect(second.message).toContain(first.run.id.slice(0, 8));
+    expect(second.message).toContain('kernel-staging');
+    expect(second.message).toContain('U0FIRST');
+    expect(await refusalsOf('U0SECOND')).toMatchObject({
+      events: [
+        { run_id: null, action: 'request_refused', data: { code: 'nothing_eligible', action: 'kernel-staging', field: 'instances' } },
+      ],
+    });
     const readOnly = await submit(ids[0]!, 'initial-qc', 'U0SECOND');
     expect(readOnly.ok).toBe(true);
   }, 60_000);
@@ -153,6 +178,119 @@ describe('fleet targeting', () => {
     const result = await submit('tag:PatchGroup=prod-a,prod-b');
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.errors.instances).toMatch(/match 99\d\d eligible.*at most 5000.*Narrow/su);
+    expect(result.message).toMatch(/match 99\d\d eligible.*at most 5000.*Narrow/su);
+    expect(result.field).toBe('instances');
+    expect((await refusalsOf('U0REQUESTER')).events.map((e) => e.data['code'])).toEqual(['too_many']);
   }, 120_000);
+});
+
+describe('every refused submission is audited (who, tool, action, change, code, the text shown), without a run', () => {
+  const base = (user: string, over: Partial<SubmitInput> = {}): SubmitInput => ({
+    toolId: 'qc-prep',
+    actionId: 'initial-qc',
+    params: {},
+    instanceText: others[0]!.instanceId,
+    changeNumber: CHANGE,
+    requesterId: user,
+    channelId: 'C0OPSCHAN',
+    ...over,
+  });
+  const cases: readonly (readonly [string, string, () => RunSubmitter, Partial<SubmitInput>, string])[] = [
+    [
+      'a malformed change number and selector',
+      'invalid_request',
+      () => submitter,
+      { changeNumber: 'CHG12', instanceText: 'bogus!' },
+      'instances,change',
+    ],
+    ['an action that does not exist', 'unknown_action', () => submitter, { actionId: 'rm-rf' }, 'action'],
+    [
+      'a person who is not a requester of the tool',
+      'not_requester',
+      () =>
+        submitterWith({
+          gate: createRequestGate({
+            pool: h.db.pool,
+            registry: h.registry,
+            requestersFor: async () => rosterOf(['U0SOMEONEELSE']),
+            allowedChannels: {},
+          }),
+        }),
+      {},
+      'action',
+    ],
+    ['over the rate limit', 'rate_limited', () => submitterWith({ submitRatePerMinute: 0 }), {}, 'action'],
+    ['an id that exists nowhere', 'instances_not_found', () => submitter, { instanceText: 'i-0ffffffffffffffff' }, 'instances'],
+    ['nothing eligible (agent lost)', 'nothing_eligible', () => submitter, { instanceText: lost[0]!.instanceId }, 'instances'],
+    [
+      'failing credentials',
+      'credentials',
+      () => submitterWith({ credentialRefusal: async () => 'The role check fails in 111111111111.' }),
+      {},
+      'instances',
+    ],
+    ['the previous step missing', 'prerequisite_missing', () => submitter, { toolId: 'qc-post', actionId: 'service-checks' }, 'instances'],
+    [
+      'a change ServiceNow refuses',
+      'change_not_found',
+      () =>
+        submitterWith({ changes: { verify: async () => ({ ok: false, code: 'change_not_found', message: 'The change was not found.' }) } }),
+      {},
+      'change',
+    ],
+  ];
+
+  it('two mutating requests racing for one host: the second is refused under the lock (locked), audited', async () => {
+    // Both pass the early look (no lock yet) and meet at the ServiceNow check; the lock decides.
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothThere = new Promise<void>((resolve) => (release = resolve));
+    const racing = submitterWith({
+      changes: {
+        verify: async (number) => {
+          if (++arrived === 2) release();
+          await bothThere;
+          return { ok: true, change: { number } as never };
+        },
+      },
+    });
+    const one = com2[400]!.instanceId;
+    const kernel = { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' };
+    const results = await Promise.all(
+      ['U0RACEA', 'U0RACEB'].map((user) => racing.submit(base(user, { actionId: 'kernel-staging', params: kernel, instanceText: one }))),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const loser = results.findIndex((r) => !r.ok);
+    expect(results[loser]).toMatchObject({ ok: false, code: 'locked', field: 'instances' });
+    const { events, runs } = await refusalsOf(loser === 0 ? 'U0RACEA' : 'U0RACEB');
+    expect(runs).toBe(0);
+    expect(events).toMatchObject([{ run_id: null, action: 'request_refused', data: { code: 'locked', action: 'kernel-staging' } }]);
+  }, 60_000);
+
+  it.each(cases)(
+    '%s: %s',
+    async (_what, code, make, over, field) => {
+      const user = `U0R${code.toUpperCase().replace(/_/gu, '')}`.slice(0, 20);
+      const input = base(user, over);
+      const result = await make().submit(input);
+      expect(result).toMatchObject({ ok: false, code });
+      if (result.ok) return;
+      const { events, runs } = await refusalsOf(user);
+      expect(runs).toBe(0);
+      expect(events).toEqual([
+        {
+          run_id: null,
+          action: 'request_refused',
+          reason: result.message,
+          // The gate records its own refusals (also on the slash command, before any form): no action or change yet.
+          data: expect.objectContaining(
+            code === 'not_requester'
+              ? { code, tool: input.toolId, stage: 'submission' }
+              : { code, field, tool: input.toolId, action: input.actionId, change: input.changeNumber, stage: 'submission' },
+          ),
+        },
+      ]);
+    },
+    60_000,
+  );
 });

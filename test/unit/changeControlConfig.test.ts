@@ -71,7 +71,7 @@ describe('change control and approval settings', () => {
     });
   });
   it.each([
-    [{ SECOND_APPROVAL: 'always' }, /SECOND_APPROVAL: must be off, mutating or govcloud-mutating/u],
+    [{ SECOND_APPROVAL: 'always' }, /SECOND_APPROVAL: must be one of off, mutating, govcloud-mutating/u],
     [{ CHANGE_REQUIRE_CI_COVERAGE: 'yes' }, /CHANGE_REQUIRE_CI_COVERAGE: must be true or false/u],
     [{ TOOL_APPROVER_GROUPS: '{sft-fix: S0}' }, /TOOL_APPROVER_GROUPS: must be JSON/u],
     [{ TOOL_APPROVER_GROUPS: '{"sft-fix":"#ops"}' }, /TOOL_APPROVER_GROUPS\.sft-fix: must be a Slack user group id/u],

@@ -100,6 +100,14 @@ describe('loadConfig', () => {
     if (!result.ok) expect(result.problems.join('\n')).toMatch(message);
   });
 
+  it('refuses a partition the bot does not know in the targets file (the domain list), and unknown keys under one', async () => {
+    for (const partitions of [{ 'aws-cn': { profile: 'cn' } }, { aws: { profile: 'com', region: 'us-east-1' } }]) {
+      const result = await loadConfig(env(await writeTargets({ ...targets, partitions })));
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.problems.join('\n')).toMatch(/partitions.*Unrecognized key/u);
+    }
+  });
+
   it.each([
     ['http://servicenow.example.com', false],
     ['http://10.0.0.5:8080', false],

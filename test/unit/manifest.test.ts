@@ -23,7 +23,9 @@ describe('Slack app manifest', () => {
       settings: Record<string, unknown>;
       oauth_config: { scopes: { bot: string[] } };
     };
-    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(['/ops', '/qc-post', '/qc-prep', '/sft-fix']);
+    const commands = ['/ops', ...registry.tools.map((t) => t.command)].sort();
+    expect(commands).toEqual(expect.arrayContaining(['/ops', '/qc-post', '/qc-prep', '/sft-fix']));
+    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(commands);
     expect(manifest.settings).toMatchObject({ socket_mode_enabled: true, interactivity: { is_enabled: true } });
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'usergroups:read']));
   });
@@ -32,7 +34,7 @@ describe('Slack app manifest', () => {
     const manifest = buildManifest(await loadRegistry(fixtures), 'http', 'https://bot.example.org') as {
       features: { slash_commands: { command: string; url?: string }[] };
     };
-    const echo = manifest.features.slash_commands.find((c) => c.command !== '/ops');
+    const echo = manifest.features.slash_commands.find((c) => c.command === '/echo-tool');
     expect(echo?.url).toBe('https://bot.example.org/slack/events');
   });
 });

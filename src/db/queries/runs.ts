@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { canTransition, runStatuses, type RunStatus } from '../../domain/runStatus.ts';
+import { canTransition, runStatuses, terminalRunStatuses, type RunStatus } from '../../domain/runStatus.ts';
 import type { Db } from './db.ts';
 
 export const runRow = z.object({
@@ -119,7 +119,7 @@ const moveTo = (from: readonly RunStatus[], to: RunStatus) => {
       updated_at = now(),
       approved_at = case when ${to} = 'approved' then now() else approved_at end,
       started_at = case when ${to} = 'running' then coalesce(started_at, now()) else started_at end,
-      finished_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled', 'rejected', 'expired') then now() else finished_at end`;
+      finished_at = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then now() else finished_at end`;
 };
 
 /**
@@ -136,8 +136,8 @@ export const transitionRun = async (
   return db.maybeOne(sql.type(runRow)`
     update runs set
       ${moveTo(from, to)},
-      lease_owner = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_owner end,
-      lease_expires_at = case when ${to} in ('succeeded', 'failed', 'partially_failed', 'cancelled') then null else lease_expires_at end,
+      lease_owner = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then null else lease_owner end,
+      lease_expires_at = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then null else lease_expires_at end,
       outcome = coalesce(${extra.outcome ? sql.jsonb(extra.outcome as never) : null}::jsonb, outcome),
       cancel_requested_by = coalesce(${extra.cancelRequestedBy ?? null}, cancel_requested_by)
     where id = ${id}

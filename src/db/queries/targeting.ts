@@ -1,12 +1,14 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { ActiveLock } from '../../domain/preflight.ts';
+import { activeRunStatuses } from '../../domain/runStatus.ts';
 import type { StepOutcome } from '../../domain/targetSelectors.ts';
 import type { Db } from './db.ts';
+import { partitions, type Partition } from '../../domain/partition.ts';
 
-export type StepInstance = { instanceId: string; accountId: string; region: string; partition: 'aws' | 'aws-us-gov' };
+export type StepInstance = { instanceId: string; accountId: string; region: string; partition: Partition };
 
-const stepRow = z.object({ instance_id: z.string(), account_id: z.string(), region: z.string(), partition: z.enum(['aws', 'aws-us-gov']) });
+const stepRow = z.object({ instance_id: z.string(), account_id: z.string(), region: z.string(), partition: z.enum(partitions) });
 
 /**
  * "From a previous step under the same change": instances where `tool/action` succeeded (any success,
@@ -43,7 +45,7 @@ export const findActiveMutatingLocks = async (db: Db, instanceIds: readonly stri
   const rows = await db.any(sql.type(lockRow)`
     select distinct on (e.instance_id) e.instance_id, r.id::text as run_id, r.tool, r.action, r.requester_id
     from runs r join executions e on e.run_id = r.id
-    where r.mutates and r.status in ('pending_approval', 'approved', 'running')
+    where r.mutates and r.status = any(${sql.array([...activeRunStatuses], 'text')})
       and e.instance_id = any(${sql.array([...instanceIds], 'text')})
     order by e.instance_id, r.created_at`);
   return rows.map((r) => ({ instanceId: r.instance_id, runId: r.run_id, tool: r.tool, action: r.action, requesterId: r.requester_id }));

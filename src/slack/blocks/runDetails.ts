@@ -6,6 +6,7 @@ import { mention } from './mention.ts';
 import { slackDate } from './slackDate.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
+import { statusLabel } from '../../domain/statusLabel.ts';
 
 export type AuditLine = {
   readonly at: number;
@@ -89,5 +90,5 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
     ),
     section(`*Audit trail*${d.audit.length > MAX_AUDIT ? ` (last ${MAX_AUDIT} of ${d.audit.length})` : ''}\n${audit.join('\n') || '—'}`),
   ];
-  return { text: `${run.toolTitle} — ${run.actionTitle}: ${run.status.replace(/_/gu, ' ')} (${run.id})`, blocks };
+  return { text: `${run.toolTitle} — ${run.actionTitle}: ${statusLabel(run.status)} (${run.id})`, blocks };
 };

@@ -5,6 +5,8 @@ import type { StatusCounts } from '../../domain/runOutcome.ts';
 import { mention } from './mention.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
+import { statusLabel } from '../../domain/statusLabel.ts';
+import { activeRunStatuses } from '../../domain/runStatus.ts';
 
 const countsText = (counts: StatusCounts, total: number): string => {
   const parts = Object.entries(counts)
@@ -15,7 +17,7 @@ const countsText = (counts: StatusCounts, total: number): string => {
 
 export const CANCEL_ACTION_ID = 'cancel_run';
 
-const cancellable = new Set(['pending_approval', 'approved', 'running']);
+const cancellable = new Set<string>(activeRunStatuses);
 
 /** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
 const cancelBlocks = (run: RunView): KnownBlock[] => {
@@ -59,7 +61,7 @@ const cancelBlocks = (run: RunView): KnownBlock[] => {
 
 /** The parent message in the requester's channel: one message, kept up to date with chat.update. */
 export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: string; blocks: KnownBlock[] } => ({
-  text: `${run.toolTitle} — ${run.actionTitle} (${escapeText(run.changeNumber)}): ${run.status.replace(/_/gu, ' ')}`,
+  text: `${run.toolTitle} — ${run.actionTitle} (${escapeText(run.changeNumber)}): ${statusLabel(run.status)}`,
   blocks: [
     {
       type: 'section',
@@ -90,7 +92,7 @@ export const summaryMessage = (
   const more = run.targetCount - lines.length;
   const body = lines.join('\n') + (more > 0 ? `\n…and ${more} more (see \`/ops show ${run.id}\`)` : '');
   return {
-    text: `Run ${status.replace(/_/gu, ' ')}: ${countsText(counts, run.targetCount)}`,
+    text: `Run ${statusLabel(status)}: ${countsText(counts, run.targetCount)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*Finished: ${label(status)}*\n${countsText(counts, run.targetCount)}` } },
       ...(lines.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } } as KnownBlock] : []),

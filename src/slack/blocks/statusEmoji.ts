@@ -1,4 +1,9 @@
-export const statusEmoji: Readonly<Record<string, string>> = {
+import type { ExecutionStatus } from '../../domain/executionStatus.ts';
+import type { RunStatus } from '../../domain/runStatus.ts';
+import { statusLabel } from '../../domain/statusLabel.ts';
+
+// Keyed by both status lists, so a new status cannot go without its emoji.
+export const statusEmoji: Readonly<Record<RunStatus | ExecutionStatus, string>> = {
   pending_approval: ':hourglass_flowing_sand:',
   approved: ':white_check_mark:',
   running: ':arrows_counterclockwise:',
@@ -19,4 +24,5 @@ export const statusEmoji: Readonly<Record<string, string>> = {
   in_progress: ':arrows_counterclockwise:',
 };
 
-export const label = (status: string): string => `${statusEmoji[status] ?? ''} ${status.replace(/_/gu, ' ')}`.trim();
+export const label = (status: string): string =>
+  `${(statusEmoji as Readonly<Record<string, string>>)[status] ?? ''} ${statusLabel(status)}`.trim();

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
+import type { Refusal } from '../../../domain/refusal.ts';
 import type { SubmitResult, TargetFileContent } from '../../../runs/submitRun.ts';
 import { announceRun } from '../../announceRun.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
@@ -12,6 +13,8 @@ import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const FIELDS = ['instances', 'targets_picker', 'targets_file', 'change', 'action'];
 const fieldBlock = (key: string): string => (key.startsWith('param:') || FIELDS.includes(key) ? key : 'action');
+/** Where a refusal shows in the modal: under its field(s), or under the action when it belongs to none. */
+const placed = (r: Refusal): Readonly<Record<string, string>> => r.fields ?? { [r.field ?? 'action']: r.message };
 
 // Field errors are plain text (they quote what was typed, host names and ServiceNow values): Slack shows
 // `response_action: errors` as plain text, so they are only cleaned there, and escaped for mrkdwn here.
@@ -63,14 +66,14 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         if (inModal) {
           await ack({
             response_action: 'errors',
-            errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [fieldBlock(k), cleanText(v).slice(0, 3000)])),
+            errors: Object.fromEntries(Object.entries(placed(result)).map(([k, v]) => [fieldBlock(k), cleanText(v).slice(0, 3000)])),
           });
         } else {
           await client.views.update({
             view_id: view.id,
             view: noticeModal(
               'Not submitted',
-              `Your request was not submitted:\n${errorText(result.errors)}\nRun the command again with these fixed.`,
+              `Your request was not submitted:\n${errorText(placed(result))}\nRun the command again with these fixed.`,
             ),
           });
         }
