@@ -307,10 +307,11 @@ const backgroundJobs = createPeriodicJobs({
             run: async () => {
               const results = await syncInventory({ pool, targets: config.targets, ssm, tagging, bound: queues });
               const failed = results.filter((r) => !r.ok);
-              if (failed.length > 0)
+              const tagsFailed = results.filter((r) => !r.tags.ok);
+              if (failed.length > 0 || tagsFailed.length > 0)
                 logger.warn(
-                  { failed: failed.length, scopes: results.length },
-                  'inventory sync: some account/regions kept their last good data',
+                  { failed: failed.length, tagsFailed: tagsFailed.length, scopes: results.length },
+                  'inventory sync: some account/regions kept their last good data (ids or tags)',
                 );
             },
           },
