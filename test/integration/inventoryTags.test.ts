@@ -14,6 +14,7 @@ import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
 import { createTaggingClients, type TaggingClients } from '../../src/aws/taggingClients.ts';
 import type { TargetAccount } from '../../src/config/targetsSchema.ts';
 import { searchInventory } from '../../src/db/queries/inventorySearch.ts';
+import { createPool } from '../../src/db/pool.ts';
 import { createWorkQueues } from '../../src/executor/workQueues.ts';
 import { noMetrics, type OpsMetrics } from '../../src/http/opsMetrics.ts';
 import type { ScopeBound } from '../../src/inventory/describeScope.ts';
@@ -21,6 +22,7 @@ import { syncInventory, type ScopeSyncResult } from '../../src/inventory/syncInv
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { inventorySyncText } from '../../src/slack/blocks/inventorySyncText.ts';
 import { startHarness, TARGETS, type Harness } from '../helpers/executorHarness.ts';
+import { testRuntimeUrl } from '../helpers/pgAdmin.ts';
 import { ACCOUNTS, BASE_CREDENTIALS } from '../helpers/sandbox.ts';
 
 // 10,000 instances over three accounts, four scopes and both partitions; each tagged one carries an Asset tag of
@@ -51,6 +53,8 @@ const metrics: OpsMetrics = {
   awsCall: (service, operation, partition, outcome) => metered.push({ service, operation, partition, outcome }),
 };
 let tagging: TaggingClients;
+/** The bot's own database role: the sync runs with exactly its grants. */
+let runtime: Awaited<ReturnType<typeof createPool>>;
 
 const account = (id: string): TargetAccount => {
   const a = TARGETS.accounts.find((x) => x.id === id);
@@ -60,7 +64,7 @@ const account = (id: string): TargetAccount => {
 const bound = (): ScopeBound => createWorkQueues({ global: 10, perRegion: 4 });
 const sync = async (o: { bound?: ScopeBound; accounts?: TargetAccount[] } = {}): Promise<ScopeSyncResult[]> =>
   syncInventory({
-    pool: h.db.pool,
+    pool: runtime,
     targets: TARGETS,
     ssm: h.ssm,
     tagging,
@@ -84,8 +88,10 @@ beforeAll(async () => {
     baseCredentials: { aws: async () => BASE_CREDENTIALS.aws, 'aws-us-gov': async () => BASE_CREDENTIALS['aws-us-gov'] },
   });
   tagging = createTaggingClients(broker, { endpoint: h.aws.url, metrics });
+  runtime = await createPool(testRuntimeUrl(h.db.name), { maximumPoolSize: 8 });
 }, 60_000);
 afterAll(async () => {
+  await runtime?.end();
   tagging?.destroy();
   broker?.destroy();
   await h?.close();

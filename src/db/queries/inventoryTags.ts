@@ -13,7 +13,7 @@ export type TagReadState = { readonly lastSuccessAt: Date | null; readonly lastE
 const ts = z.union([z.number(), z.string(), z.date()]).transform((v) => new Date(v));
 const stateRow = z.object({ tags_last_success_at: ts.nullable(), tags_last_error: z.string().nullable(), tagged: z.number().int() });
 
-/** Stages one GetResources page of a read: one statement whatever the page holds. */
+/** Stages one GetResources page of a read: one statement whatever the page holds (an instance listed twice keeps its first). */
 export const stageTagPage = async (db: Db, readId: string, page: readonly InstanceTags[]): Promise<void> => {
   if (page.length === 0) return;
   await db.query(sql.type(z.object({}))`
@@ -22,7 +22,7 @@ export const stageTagPage = async (db: Db, readId: string, page: readonly Instan
       page.map((p) => [p.instanceId, JSON.stringify(p.tags)]),
       ['text', 'text'],
     )} as u(instance_id, tags)
-    on conflict (read_id, instance_id) do update set tags = excluded.tags`);
+    on conflict (read_id, instance_id) do nothing`);
 };
 
 /**
