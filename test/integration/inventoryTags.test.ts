@@ -62,12 +62,12 @@ const account = (id: string): TargetAccount => {
   return a;
 };
 const bound = (): ScopeBound => createWorkQueues({ global: 10, perRegion: 4 });
-const sync = async (o: { bound?: ScopeBound; accounts?: TargetAccount[] } = {}): Promise<ScopeSyncResult[]> =>
+const sync = async (o: { bound?: ScopeBound; accounts?: TargetAccount[]; tagging?: TaggingClients } = {}): Promise<ScopeSyncResult[]> =>
   syncInventory({
     pool: runtime,
     targets: TARGETS,
     ssm: h.ssm,
-    tagging,
+    tagging: o.tagging ?? tagging,
     bound: o.bound ?? bound(),
     ...(o.accounts ? { accounts: o.accounts } : {}),
   });
@@ -254,6 +254,34 @@ describe('inventory tags (GetResources)', () => {
     expect(await searchInventory(h.db.pool, 'asset-gv-7', 100)).toEqual([]);
     expect(inventorySyncText(healed)).not.toContain(':warning:');
   }, 120_000);
+});
+
+describe('throttled tag reads', () => {
+  it('a throttled GetResources page is asked again after the region pause, and the read completes', async () => {
+    h.aws.resetCalls();
+    metered.length = 0;
+    // No SDK retries here, so every throttle reaches the per-region work queue, which pauses and asks again.
+    const once = createTaggingClients(broker, { endpoint: h.aws.url, metrics, maxAttempts: 1 });
+    h.aws.setThrottle({ rate: 0.3, operations: ['GetResources'] });
+    const queues = createWorkQueues({ global: 10, perRegion: 4, baseBackoffMs: 5, maxBackoffMs: 20, throttleRetries: 50 });
+    const results = await sync({ bound: queues, accounts: [account(ACCOUNTS.com.id)], tagging: once }).finally(() => {
+      h.aws.setThrottle(undefined);
+      once.destroy();
+    });
+    expect(results.map((r) => r.tags.ok)).toEqual([true, true]);
+    const calls = getResourcesCalls();
+    const throttled = calls.filter((c) => c.errorCode === 'ThrottledException');
+    expect(throttled.length).toBeGreaterThan(0);
+    // 50 pages (3,000 + 2,000 tagged) answered once each; the throttled calls had no effect.
+    expect(calls.filter((c) => c.status === 200)).toHaveLength(50);
+    expect(calls).toHaveLength(50 + throttled.length);
+    const stored = await tagsInDb([comEast[2999]!.instanceId, comWest[0]!.instanceId]);
+    expect(stored.get(comEast[2999]!.instanceId)).toEqual(comEast[2999]!.tags);
+    // Counted like SSM's calls: ok or throttled, by partition.
+    const counted = metered.filter((m) => m.service === 'tagging' && m.partition === 'aws');
+    expect(counted.filter((m) => m.outcome === 'ok')).toHaveLength(50);
+    expect(counted.filter((m) => m.outcome === 'throttled')).toHaveLength(throttled.length);
+  }, 60_000);
 });
 
 describe('the fake GetResources is strict', () => {
