@@ -7,6 +7,7 @@ import { createTargetResolver } from './inventory/resolveTargets.ts';
 import { createInventorySyncRequest } from './inventory/requestSync.ts';
 import { syncInventory } from './inventory/syncInventory.ts';
 import { createSsmClients } from './aws/ssmClients.ts';
+import { createTaggingClients } from './aws/taggingClients.ts';
 import { createChangeVerifier } from './changes/changeVerifier.ts';
 import { countedFetch } from './changes/countedFetch.ts';
 import { createServiceNowClient } from './changes/serviceNowClient.ts';
@@ -132,6 +133,8 @@ logger.info({ tools: registry.tools.map((t) => `${t.command} (${t.actions.length
 
 const broker = createCredentialBroker({ targets: config.targets, metrics });
 const ssm = createSsmClients(broker, { metrics });
+// The inventory's tags (GetResources): same assumed roles, per-region bound and metrics as SSM.
+const tagging = createTaggingClients(broker, { metrics });
 const accounts = new Map(config.targets.accounts.map((a) => [a.id, a]));
 const serviceNow = createServiceNowClient({
   url: config.SERVICENOW_URL,
@@ -275,7 +278,7 @@ const inventory = createInventorySyncRequest({
   pool,
   adminIds: config.ADMIN_USER_IDS,
   approvers: approvers.members,
-  syncAll: async (requesterId) => syncInventory({ pool, targets: config.targets, ssm, bound: queues, requesterId }),
+  syncAll: async (requesterId) => syncInventory({ pool, targets: config.targets, ssm, tagging, bound: queues, requesterId }),
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
@@ -303,12 +306,13 @@ const backgroundJobs = createPeriodicJobs({
             name: 'inventory-sync',
             intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
             run: async () => {
-              const results = await syncInventory({ pool, targets: config.targets, ssm, bound: queues });
+              const results = await syncInventory({ pool, targets: config.targets, ssm, tagging, bound: queues });
               const failed = results.filter((r) => !r.ok);
-              if (failed.length > 0)
+              const tagsFailed = results.filter((r) => !r.tags.ok);
+              if (failed.length > 0 || tagsFailed.length > 0)
                 logger.warn(
-                  { failed: failed.length, scopes: results.length },
-                  'inventory sync: some account/regions kept their last good data',
+                  { failed: failed.length, tagsFailed: tagsFailed.length, scopes: results.length },
+                  'inventory sync: some account/regions kept their last good data (ids or tags)',
                 );
             },
           },
@@ -473,6 +477,7 @@ const shutdown = async (signal: string): Promise<void> => {
   await app.stop().catch(() => {});
   broker.destroy();
   ssm.destroy();
+  tagging.destroy();
   await pool.end();
   await embedded?.stop();
   logger.info({ signal }, 'stopped');

@@ -5,7 +5,13 @@ type AwsLikeError = { name?: string; $metadata?: { httpStatusCode?: number } };
 
 const throttled = (error: unknown): boolean => {
   const e = error as AwsLikeError;
-  return e.name === 'ThrottlingException' || e.name === 'TooManyRequestsException' || e.$metadata?.httpStatusCode === 429;
+  // The Resource Groups Tagging API names its throttle ThrottledException.
+  return (
+    e.name === 'ThrottlingException' ||
+    e.name === 'ThrottledException' ||
+    e.name === 'TooManyRequestsException' ||
+    e.$metadata?.httpStatusCode === 429
+  );
 };
 
 /**

@@ -1,9 +1,17 @@
 type AwsLikeError = { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
 
-/** SSM answered "not now" and did nothing: safe to try the same call again after a pause. */
+/**
+ * AWS answered "not now" and did nothing: safe to try the same call again after a pause. (SSM says
+ * ThrottlingException; the Resource Groups Tagging API, read in the same per-region bound, ThrottledException.)
+ */
 export const isThrottle = (error: unknown): boolean => {
   const e = error as AwsLikeError;
-  return e.name === 'ThrottlingException' || e.name === 'TooManyRequestsException' || e.$metadata?.httpStatusCode === 429;
+  return (
+    e.name === 'ThrottlingException' ||
+    e.name === 'ThrottledException' ||
+    e.name === 'TooManyRequestsException' ||
+    e.$metadata?.httpStatusCode === 429
+  );
 };
 
 /**

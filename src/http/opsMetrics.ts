@@ -2,7 +2,7 @@
  * What the parts of the bot report to /metrics. They receive this small interface (wired in main.ts),
  * so only http/ knows prom-client. Every method is cheap and never throws.
  */
-export type AwsService = 'ssm' | 'sts';
+export type AwsService = 'ssm' | 'sts' | 'tagging';
 export type CallOutcome = 'ok' | 'error' | 'throttled';
 
 export type OpsMetrics = {

@@ -1,9 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import type { SsmClients } from '../aws/ssmClients.ts';
+import type { TaggingClients } from '../aws/taggingClients.ts';
 import type { TargetAccount, Targets } from '../config/targetsSchema.ts';
 import { recordScopeSync } from '../db/queries/instances.ts';
+import { abandonTagRead, applyTagRead, stageTagPage, type TagScope } from '../db/queries/inventoryTags.ts';
 import { describeScope, scopesOf, type ScopeBound } from './describeScope.ts';
 import type { Partition } from '../domain/partition.ts';
+import { readScopeTags } from './readScopeTags.ts';
+
+/** How a scope's tag read (GetResources) went; a failed one keeps the last good tags, this old. */
+export type ScopeTagsResult = {
+  readonly ok: boolean;
+  /** Instances of the scope carrying at least one tag, after this read (or as kept when it failed). */
+  readonly tagged: number;
+  readonly error?: string;
+  /** The scope's tags were last read whole then (null: never). */
+  readonly lastSuccessAt: Date | null;
+};
 
 export type ScopeSyncResult = {
   readonly accountId: string;
@@ -16,12 +30,15 @@ export type ScopeSyncResult = {
   readonly error?: string;
   /** The scope's data is this old (null: never synced successfully). */
   readonly lastSuccessAt: Date | null;
+  readonly tags: ScopeTagsResult;
 };
 
 export type SyncInventoryDeps = {
   readonly pool: DatabasePool;
   readonly targets: Targets;
   readonly ssm: SsmClients;
+  /** GetResources, for the instances' tags (DescribeInstanceInformation returns none). */
+  readonly tagging: TaggingClients;
   readonly bound: ScopeBound;
   /** Who asked (SourceIdentity in CloudTrail); the schedule uses the bot's own name. */
   readonly requesterId?: string;
@@ -35,9 +52,36 @@ const errorText = (error: unknown): string => {
 };
 
 /**
+ * Reads a scope's tags into the inventory: each page staged as it comes (one statement a page), applied whole
+ * at the end. A failure anywhere leaves the instances' last good tags and marks the scope's tag read failed.
+ */
+const syncScopeTags = async (
+  deps: SyncInventoryDeps,
+  session: { runId: string; requesterId: string },
+  account: TargetAccount,
+  region: string,
+): Promise<ScopeTagsResult> => {
+  const scope: TagScope = { accountId: account.id, region, partition: account.partition };
+  const readId = randomUUID();
+  try {
+    await readScopeTags({ tagging: deps.tagging, bound: deps.bound, session }, account, region, (page) =>
+      stageTagPage(deps.pool, readId, page),
+    );
+  } catch (error) {
+    const text = errorText(error);
+    const kept = await abandonTagRead(deps.pool, scope, readId, text);
+    return { ok: false, error: text, tagged: kept.tagged, lastSuccessAt: kept.lastSuccessAt };
+  }
+  const state = await applyTagRead(deps.pool, scope, readId);
+  return { ok: true, tagged: state.tagged, lastSuccessAt: state.lastSuccessAt };
+};
+
+/**
  * One call syncs every configured account/region (both partitions, each account with its own assumed
  * credentials), all scopes at once but each page inside the per-region bound. A scope that fails keeps
- * its last good rows; its result says so and how old they are. Never throws for one scope's failure.
+ * its last good rows; its result says so and how old they are. Never throws for one scope's failure. Then the
+ * scope's tags (GetResources, same credentials and bound), after the ids so new instances get theirs; a failed
+ * tag read is reported the same way and never undoes the scope's ids.
  */
 export const syncInventory = async (deps: SyncInventoryDeps): Promise<ScopeSyncResult[]> => {
   const session = { runId: 'inventory', requesterId: deps.requesterId ?? 'pcm-ops-bot' };
@@ -52,12 +96,14 @@ export const syncInventory = async (deps: SyncInventoryDeps): Promise<ScopeSyncR
         outcome = { ok: false, error: errorText(error) };
       }
       const row = await deps.pool.transaction(async (tx) => recordScopeSync(tx, scope, outcome));
+      const tags = await syncScopeTags(deps, session, account, region);
       return {
         ...scope,
         accountName: account.name,
         ok: outcome.ok,
         instances: row.instanceCount,
         lastSuccessAt: row.lastSuccessAt,
+        tags,
         ...(outcome.ok ? {} : { error: outcome.error }),
       };
     }),

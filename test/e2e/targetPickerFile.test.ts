@@ -17,6 +17,8 @@ const frontends = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-west-2
 const gov = makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 3, name: 'gov' });
 const all = [...fleet, ...frontends, ...gov];
 const QC_REQUESTERS = 'S0QCREQS001';
+/** The sandbox's configured account/regions. */
+const SCOPES = Object.values(ACCOUNTS).reduce((n, a) => n + a.regions.length, 0);
 
 let s: Sandbox;
 let view: SlackView;
@@ -68,11 +70,15 @@ beforeAll(async () => {
   });
   s.slack.setUsergroup(QC_REQUESTERS, [USERS.requester]);
   await typeOps(s, USERS.admin, 'inventory sync');
+  // The sync is done when every account/region has its ids and then its tags (GetResources) read.
   const deadline = Date.now() + 30_000;
   for (;;) {
     const n = await s.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from instances`);
-    if (n >= all.length) break;
-    if (Date.now() > deadline) throw new Error(`inventory has ${n} of ${all.length} instances`);
+    const tagged = await s.db.pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`select count(*)::int as n from inventory_scopes where tags_last_success_at is not null`,
+    );
+    if (n >= all.length && tagged >= SCOPES) break;
+    if (Date.now() > deadline) throw new Error(`inventory has ${n} of ${all.length} instances, ${tagged} of ${SCOPES} scopes' tags`);
     await new Promise((r) => setTimeout(r, 200));
   }
   view = await openRequestModal(s, '/qc-prep', USERS.requester);
@@ -111,12 +117,17 @@ describe('the type-ahead picker', () => {
     expect(await suggest('ip-%')).toEqual([]);
   });
 
-  it('finds tag values the bot has learned, case-insensitively', async () => {
-    expect(await suggest('frontend')).toEqual([]);
-    // A tag selector teaches the inventory the tag (DescribeInstanceInformation itself carries no tags).
-    const { runId } = await submit({ instances: 'tag:Role=FrontEnd' });
-    expect(runId).toBeDefined();
+  it('finds instances by a tag value the inventory sync read (GetResources), case-insensitively, never selected by it', async () => {
+    // No selector ever named Role=FrontEnd: the sync read every instance's tags through the tagging API.
     expect(await suggest('frontend')).toEqual(frontends.map((i) => i.instanceId).sort());
+    const reads = s.aws.calls.filter((c) => c.operation === 'GetResources');
+    expect(reads.length).toBeGreaterThanOrEqual(SCOPES);
+    expect(reads.every((c) => c.status === 200)).toBe(true);
+    expect(new Set(reads.map((c) => c.partition))).toEqual(new Set(['aws', 'aws-us-gov']));
+    // A tag selector still resolves through SSM and agrees with the picker.
+    const { runId } = await submit({ instances: 'tag:Role=FrontEnd' });
+    expect(await planOf(runId!)).toHaveLength(frontends.length);
+    expect(await suggest('FRONTEND')).toEqual(frontends.map((i) => i.instanceId).sort());
   });
 
   it('gives nothing to someone who may not request the tool, or for fewer than min_query_length characters', async () => {

@@ -7,6 +7,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
 import { createSsmClients, type SsmClients } from '../../src/aws/ssmClients.ts';
+import { createTaggingClients, type TaggingClients } from '../../src/aws/taggingClients.ts';
 import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
 import type { ServiceNowChange } from '../../src/changes/serviceNowClient.ts';
 import type { TargetAccount, Targets } from '../../src/config/targetsSchema.ts';
@@ -79,6 +80,7 @@ export type Harness = {
   readonly registry: ToolRegistry;
   readonly notifier: RecordingNotifier;
   readonly ssm: SsmClients;
+  readonly tagging: TaggingClients;
   readonly owner: string;
   /** Verdict the stub change verifier gives from now on. */
   changeOk: boolean;
@@ -133,6 +135,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     baseCredentials: { aws: async () => BASE_CREDENTIALS.aws, 'aws-us-gov': async () => BASE_CREDENTIALS['aws-us-gov'] },
   });
   const ssm = createSsmClients(broker, { endpoint: aws.url, ...(o.readerMaxAttempts ? { readerMaxAttempts: o.readerMaxAttempts } : {}) });
+  const tagging = createTaggingClients(broker, { endpoint: aws.url });
   const notifier = recordingNotifier();
   const owner = `test:${process.pid}:${randomUUID().slice(0, 8)}`;
   const fleet = new Map(o.instances.map((i) => [i.instanceId, i]));
@@ -144,6 +147,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     registry,
     notifier,
     ssm,
+    tagging,
     owner,
     changeOk: true,
     executor: undefined as unknown as Executor,
@@ -202,6 +206,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     close: async () => {
       await harness.executor.stop();
       ssm.destroy();
+      tagging.destroy();
       broker.destroy();
       if (o.sharing) return;
       await aws.close();

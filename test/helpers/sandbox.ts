@@ -167,6 +167,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     SERVICENOW_PASSWORD: 'sn-password',
     AWS_ENDPOINT_URL_SSM: aws.url,
     AWS_ENDPOINT_URL_STS: aws.url,
+    AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: aws.url,
     AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
     AWS_CONFIG_FILE: configFile,
     POLL_INTERVAL_MS: '100',

@@ -85,7 +85,7 @@ const submit = async (text: string, action = 'initial-qc', user = 'U0REQUESTER')
 describe('fleet targeting', () => {
   it('syncs an inventory of 10,000 instances per account/region; a failed scope keeps its last good data', async () => {
     const bound = createWorkQueues({ global: 10, perRegion: 4 });
-    const results = await syncInventory({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, bound });
+    const results = await syncInventory({ pool: h.db.pool, targets: TARGETS, ssm: h.ssm, tagging: h.tagging, bound });
     expect(results.every((r) => r.ok)).toBe(true);
     expect(results.reduce((n, r) => n + r.instances, 0)).toBe(10_000);
     expect(results.find((r) => r.partition === 'aws-us-gov')?.instances).toBe(1500);
@@ -98,6 +98,7 @@ describe('fleet targeting', () => {
       pool: h.db.pool,
       targets: TARGETS,
       ssm: h.ssm,
+      tagging: h.tagging,
       bound: createWorkQueues({ global: 10, perRegion: 4 }),
     });
     h.aws.failOperations([]);

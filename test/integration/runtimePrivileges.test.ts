@@ -47,6 +47,8 @@ const MATRIX: Record<string, readonly string[]> = {
   // DELETE only for retention: cached inventory rows not seen for INSTANCE_RETENTION_DAYS (migration 1765200000000).
   instances: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
   inventory_scopes: ['INSERT', 'SELECT', 'UPDATE'],
+  // DELETE: a tag read's staged rows, once applied or abandoned (migration 1766800000001).
+  instance_tag_reads: ['DELETE', 'INSERT', 'SELECT'],
   audit_events: ['INSERT', 'SELECT'],
   settings: ['INSERT', 'SELECT', 'UPDATE'],
   work_notes: ['INSERT', 'SELECT', 'UPDATE'],

@@ -186,13 +186,20 @@ const policyStatements = (resource: Doc): Statement[] =>
   (resource.Properties.Policies as Doc[]).flatMap((p) => p.PolicyDocument.Statement as Statement[]);
 
 /** The SSM operations the bot calls: every XCommand imported from @aws-sdk/client-ssm under src/. */
-const ssmOperationsInSource = async (): Promise<string[]> => {
+/** The IAM action of every command the bot imports from the SDK clients it calls with the execution role. */
+const awsOperationsInSource = async (): Promise<string[]> => {
   const files = (await readdir(path.join(root, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts'));
   const ops = new Set<string>();
+  const clients = [
+    ['client-ssm', 'ssm'],
+    ['client-resource-groups-tagging-api', 'tag'],
+  ] as const;
   for (const file of files) {
     const text = await readFile(path.join(root, 'src', file), 'utf8');
-    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-ssm'/gu)) {
-      for (const name of (m[1] ?? '').matchAll(/\b([A-Z][A-Za-z]+)Command\b/gu)) if (name[1]) ops.add(`ssm:${name[1]}`);
+    for (const [client, prefix] of clients) {
+      for (const m of text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'@aws-sdk/${client}'`, 'gu'))) {
+        for (const name of (m[1] ?? '').matchAll(/\b([A-Z][A-Za-z]+)Command\b/gu)) if (name[1]) ops.add(`${prefix}:${name[1]}`);
+      }
     }
   }
   return [...ops].sort();
@@ -221,10 +228,10 @@ describe('IAM templates (both partitions)', () => {
     expect(checked).toBeGreaterThanOrEqual(4);
   });
 
-  it('the execution role allows exactly the SSM calls the bot makes, nothing with a wildcard action', async () => {
+  it('the execution role allows exactly the SSM and tagging calls the bot makes, nothing with a wildcard action', async () => {
     const statements = policyStatements(execution);
     const allowed = [...new Set(statements.flatMap(actions))].sort();
-    expect(allowed).toEqual(await ssmOperationsInSource());
+    expect(allowed).toEqual(await awsOperationsInSource());
     expect(allowed).toEqual([
       'ssm:CancelCommand',
       'ssm:DescribeInstanceInformation',
@@ -232,7 +239,11 @@ describe('IAM templates (both partitions)', () => {
       'ssm:ListCommandInvocations',
       'ssm:ListCommands',
       'ssm:SendCommand',
+      // The inventory's tags (issue 9): read-only, no resource-level permissions, in the allowed regions.
+      'tag:GetResources',
     ]);
+    const tags = statements.filter((s) => actions(s).includes('tag:GetResources'));
+    expect(tags.map((s) => [actions(s), s.Resource])).toEqual([[['tag:GetResources'], '*']]);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
       for (const a of actions(s)) expect(a).not.toContain('*');

@@ -8,7 +8,7 @@ export type Reply = { status: number; contentType: string; body: string; headers
 
 /** Filled in by the handlers as they learn who is calling; becomes a FakeCallRecord. */
 export type CallInfo = {
-  service: 'ssm' | 'sts';
+  service: 'ssm' | 'sts' | 'tagging';
   operation: string;
   region: string | undefined;
   accessKeyId: string | undefined;

@@ -7,7 +7,8 @@ export type MakeInstancesOptions = {
   count: number;
   behavior?: FakeBehaviorSpec;
   platformType?: FakeInstance['platformType'];
-  tags?: Record<string, string>;
+  /** The same tags on every instance, or each instance's own (by its index in the fleet). */
+  tags?: Record<string, string> | ((index: number) => Record<string, string>);
   /** Distinguishes several fleets in the same account+region (default 'fleet'). */
   name?: string;
 };
@@ -25,7 +26,7 @@ export const makeInstances = (options: MakeInstancesOptions): FakeInstance[] =>
       platformType: options.platformType ?? 'Linux',
       ipAddress: ip,
       computerName: `ip-${ip.replaceAll('.', '-')}.${options.region}.compute.internal`,
-      ...(options.tags ? { tags: { ...options.tags } } : {}),
+      ...(options.tags ? { tags: { ...(typeof options.tags === 'function' ? options.tags(index) : options.tags) } } : {}),
       ...(options.behavior ? { behavior: options.behavior } : {}),
     };
   });

@@ -8,11 +8,10 @@ import type { FakeState } from './fakeState.ts';
 import { getCommandInvocation } from './getCommandInvocation.ts';
 import type { CallInfo, RawRequest, Reply } from './httpTypes.ts';
 import { header } from './httpTypes.ts';
+import { authenticate } from './authenticate.ts';
 import { listCommandInvocations } from './listCommandInvocations.ts';
 import { listCommands } from './listCommands.ts';
-import { partitionOfRegion } from './partition.ts';
 import { sendCommand } from './sendCommand.ts';
-import { parseAuthorization, verifySignature } from './sigv4.ts';
 import type { SsmContext } from './ssmContext.ts';
 import type { SendCommandFailureMode } from './types.ts';
 
@@ -49,44 +48,6 @@ const FRONT_END_ERRORS = new Set([
   'SerializationException',
 ]);
 
-const unrecognized = (): AwsError => new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-
-const authenticate = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: number): Pick<SsmContext, 'session' | 'region'> => {
-  const auth = parseAuthorization(header(req, 'authorization'));
-  if (auth === undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-  if (auth === 'malformed') {
-    throw new AwsError(
-      'IncompleteSignatureException',
-      'Authorization header requires Credential, SignedHeaders and Signature in AWS4-HMAC-SHA256 format.',
-    );
-  }
-  info.accessKeyId = auth.accessKeyId;
-  info.region = auth.region;
-  const base = deps.state.baseKeys.get(auth.accessKeyId);
-  if (base) {
-    // Base keys exist only to assume roles; the product must never run commands with them.
-    info.accountId = base.accountId;
-    info.partition = base.partition;
-    throw unrecognized();
-  }
-  const session = deps.state.sessions.get(auth.accessKeyId);
-  if (!session) throw unrecognized();
-  info.accountId = session.accountId;
-  info.partition = session.partition;
-  if (header(req, 'x-amz-security-token') !== session.sessionToken) throw unrecognized();
-  if (auth.service !== 'ssm') throw new AwsError('InvalidSignatureException', "Credential should be scoped to correct service: 'ssm'.");
-  if (deps.verifySignatures && !verifySignature(auth, session.secretAccessKey, req.method, req.path, req.headers, req.body)) {
-    throw new AwsError(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-    );
-  }
-  if (now >= session.expiresAt) throw new AwsError('ExpiredTokenException', 'The security token included in the request is expired');
-  // Credentials never cross partitions.
-  if (partitionOfRegion(auth.region) !== session.partition) throw unrecognized();
-  return { session, region: auth.region };
-};
-
 const json = (status: number, body: unknown, extra: Record<string, string> = {}): Reply => ({
   status,
   contentType: 'application/x-amz-json-1.1',
@@ -104,7 +65,7 @@ export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: n
       throw new AwsError('SerializationException', 'Request body is not valid JSON.');
     }
     info.request = body;
-    const auth = authenticate(deps, req, info, now);
+    const auth = authenticate(deps, req, info, now, 'ssm');
     const operation = OPERATIONS[info.operation];
     if (!operation) throw new AwsError('UnknownOperationException', `Operation ${info.operation} is not supported by this fake.`);
     // A throttled call has no effect at all.

@@ -9,6 +9,7 @@ import { header } from './httpTypes.ts';
 import { createPrng } from './prng.ts';
 import { handleSsm } from './ssm.ts';
 import { handleSts } from './sts.ts';
+import { handleTagging, TAGGING_TARGET_PREFIX } from './tagging.ts';
 import type { FakeAws, FakeAwsOptions, FakeCallRecord, FakeThrottle, SendCommandFailureMode } from './types.ts';
 
 const readBody = async (req: IncomingMessage): Promise<Buffer> => {
@@ -17,7 +18,7 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks);
 };
 
-/** Starts one HTTP server on 127.0.0.1 that answers both SSM (awsJson1_1) and STS (awsQuery). */
+/** Starts one HTTP server on 127.0.0.1 that answers SSM and the Resource Groups Tagging API (awsJson1_1) and STS (awsQuery). */
 export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> => {
   const state = new FakeState(options);
   const random = createPrng(options.seed ?? 1);
@@ -43,10 +44,12 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     shouldFail: (operation: string): boolean => failing.has(operation),
   };
   const stsDeps = { state, verifySignatures };
+  const taggingDeps = { state, verifySignatures, shouldThrottle: ssmDeps.shouldThrottle, shouldFail: ssmDeps.shouldFail };
 
   const route = (raw: RawRequest, info: CallInfo, now: number): Reply | undefined => {
     if (raw.method !== 'POST') return undefined;
     if (header(raw, 'x-amz-target')?.startsWith('AmazonSSM.')) return handleSsm(ssmDeps, raw, info, now);
+    if (header(raw, 'x-amz-target')?.startsWith(TAGGING_TARGET_PREFIX)) return handleTagging(taggingDeps, raw, info, now);
     if (header(raw, 'content-type')?.startsWith('application/x-www-form-urlencoded')) {
       info.service = 'sts';
       return handleSts(stsDeps, raw, info, now);
@@ -73,7 +76,7 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     };
     const reply = route(raw, info, Date.now());
     if (!reply) {
-      res.writeHead(raw.method === 'GET' ? 200 : 404, { 'content-type': 'text/plain' }).end('pcm-ops-bot fake AWS (SSM + STS)\n');
+      res.writeHead(raw.method === 'GET' ? 200 : 404, { 'content-type': 'text/plain' }).end('pcm-ops-bot fake AWS (SSM + STS + tagging)\n');
       return;
     }
     counts.set(info.operation, (counts.get(info.operation) ?? 0) + 1);
@@ -159,6 +162,9 @@ export const startFakeAws = async (options: FakeAwsOptions): Promise<FakeAws> =>
     addInstances: (instances) => state.addInstances(instances),
     setBehavior: (instanceId, behavior) => state.setBehavior(instanceId, behavior),
     setPingStatus: (instanceId, status) => state.setPingStatus(instanceId, status),
+    setTags: (instanceId, tags) => {
+      state.instance(instanceId).tags = tags === undefined ? undefined : { ...tags };
+    },
     failNextSendCommands: (count, mode) => {
       for (let i = 0; i < count; i++) sendCommandFailures.push(mode);
     },

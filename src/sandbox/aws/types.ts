@@ -36,6 +36,7 @@ export type FakeInstance = {
   computerName?: string;
   ipAddress?: string;
   agentVersion?: string;
+  /** Its tags, for GetResources and for DescribeInstanceInformation's `tag:` / `tag-key` filters alike. */
   tags?: Record<string, string>;
   /** Evaluated once per SendCommand; default { status: 'Success' }. */
   behavior?: FakeBehaviorSpec;
@@ -58,6 +59,7 @@ export type FakeBaseCredentials = {
   accountId?: string;
 };
 
+/** SSM calls answer ThrottlingException, tagging calls ThrottledException (each service's own). */
 export type FakeThrottle = { rate: number; operations?: string[] };
 
 export type FakeAwsOptions = {
@@ -86,7 +88,7 @@ export type FakeAwsOptions = {
 export type SendCommandFailureMode = 'accept-then-500' | 'accept-then-drop' | 'reject-500';
 
 export type FakeCallRecord = {
-  service: 'ssm' | 'sts';
+  service: 'ssm' | 'sts' | 'tagging';
   operation: string;
   region: string | undefined;
   accessKeyId: string | undefined;
@@ -148,9 +150,14 @@ export type FakeAws = {
   setBehavior(instanceId: string, behavior: FakeBehaviorSpec | undefined): void;
   /** Applies to commands sent afterwards and to DescribeInstanceInformation. */
   setPingStatus(instanceId: string, status: FakePingStatus): void;
+  /**
+   * Replaces an instance's tags, seen by GetResources and by DescribeInstanceInformation's tag filters alike
+   * (undefined: never tagged, so GetResources does not list it; {} : tags removed, listed with none).
+   */
+  setTags(instanceId: string, tags: Record<string, string> | undefined): void;
   failNextSendCommands(count: number, mode: SendCommandFailureMode): void;
   setThrottle(throttle: FakeThrottle | undefined): void;
-  /** Strict outage: every call of these operations answers 500 InternalServerError and has no effect, until called again with []. */
+  /** Strict outage: every call of these operations answers 500 (SSM InternalServerError, tagging InternalServiceException) and has no effect, until called again with []. */
   failOperations(operations: readonly string[]): void;
   /** Revoke (true) or restore (false) a partition's base key: a revoked key answers InvalidClientTokenId everywhere. */
   revokeBaseCredentials(partition: FakePartition, revoked: boolean): void;

@@ -4,15 +4,21 @@ import { slackDate } from './slackDate.ts';
 
 const MAX_LINES = 40;
 
-/** `/ops inventory sync` answer: one line per account/region, failures first and with their data's age. */
+/** `/ops inventory sync` answer: one line per account/region (ids and tags), failures first and with their data's age. */
 export const inventorySyncText = (results: readonly ScopeSyncResult[]): string => {
-  const failed = results.filter((r) => !r.ok);
+  const failed = results.filter((r) => !r.ok || !r.tags.ok);
   const total = results.reduce((n, r) => n + r.instances, 0);
-  const lines = [...failed, ...results.filter((r) => r.ok)].map((r) => {
+  const since = (at: Date | null): string => (at ? slackDate(at.getTime()) : 'never (no data)');
+  const lines = [...failed, ...results.filter((r) => r.ok && r.tags.ok)].map((r) => {
     const where = `\`${escapeText(r.accountId)}\` ${escapeText(r.accountName)} ${escapeText(r.region)}${r.partition === 'aws-us-gov' ? ' (GovCloud)' : ''}`;
-    return r.ok
-      ? `• :white_check_mark: ${where}: ${r.instances} instance(s)`
-      : `• :warning: ${where}: sync failed (${escapeText(r.error ?? 'error')}); keeping ${r.instances} instance(s) from ${r.lastSuccessAt ? slackDate(r.lastSuccessAt.getTime()) : 'never (no data)'}`;
+    const ids = r.ok
+      ? `${r.instances} instance(s)`
+      : `sync failed (${escapeText(r.error ?? 'error')}); keeping ${r.instances} instance(s) from ${since(r.lastSuccessAt)}`;
+    // Tags come from a separate read (GetResources): its failure keeps the last good tags, with their age.
+    const tags = r.tags.ok
+      ? `${r.tags.tagged} tagged`
+      : `tags could not be read (${escapeText(r.tags.error ?? 'error')}); keeping tags from ${since(r.tags.lastSuccessAt)}`;
+    return `• ${r.ok && r.tags.ok ? ':white_check_mark:' : ':warning:'} ${where}: ${ids}; ${tags}`;
   });
   const shown = lines.slice(0, MAX_LINES);
   if (lines.length > MAX_LINES) shown.push(`• …and ${lines.length - MAX_LINES} more account/regions`);

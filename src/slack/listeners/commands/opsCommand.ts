@@ -111,7 +111,14 @@ export const registerOpsCommand = (app: App, deps: SlackDeps): void => {
           await reply(refused(result.message));
           return;
         }
-        log.info({ scopes: result.results.length, failed: result.results.filter((r) => !r.ok).length }, 'inventory synced on demand');
+        log.info(
+          {
+            scopes: result.results.length,
+            failed: result.results.filter((r) => !r.ok).length,
+            tagsFailed: result.results.filter((r) => !r.tags.ok).length,
+          },
+          'inventory synced on demand',
+        );
         await reply({ text: inventorySyncText(result.results) });
         return;
       }
