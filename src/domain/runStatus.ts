@@ -8,6 +8,9 @@ export const runStatuses = [
   'failed',
   'partially_failed',
   'cancelled',
+  // A rollout stopped by its canary or error budget: Continue (an approver) or Stop.
+  'halted',
+  'stopped',
 ] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -15,7 +18,9 @@ export type RunStatus = (typeof runStatuses)[number];
 export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
   pending_approval: ['approved', 'rejected', 'expired', 'cancelled'],
   approved: ['running', 'cancelled', 'failed'],
-  running: ['succeeded', 'failed', 'partially_failed', 'cancelled'],
+  running: ['succeeded', 'failed', 'partially_failed', 'cancelled', 'halted'],
+  halted: ['running', 'stopped'],
+  stopped: [],
   rejected: [],
   expired: [],
   succeeded: [],

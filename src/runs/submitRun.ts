@@ -10,6 +10,8 @@ import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } fro
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
+import { chooseRollout, type RolloutInput } from '../domain/rolloutChoice.ts';
+import { assignWaves } from '../domain/rolloutPolicy.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
@@ -32,9 +34,19 @@ export type SubmitInput = {
   readonly origin?: { readonly viewId: string; readonly viewHash: string };
   /** The modal's optional account/region/partition narrowing (empty lists: everything configured). */
   readonly scope?: TargetScope;
+  /** The requester's rollout adjustments (empty: the action's defaults), checked against the definition's bounds. */
+  readonly rollout?: RolloutInput;
 };
 
-export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
+export type SubmitTarget = {
+  instanceId: string;
+  accountId: string;
+  region: string;
+  partition: Partition;
+  computerName: string | null;
+  /** The rollout wave (null: the action has no rollout). */
+  wave?: number | null;
+};
 
 /** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
@@ -118,13 +130,18 @@ export const createRunSubmitter = (deps: {
       const credentials = resolved.warnings.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
       return { ok: false, errors: { instances: credentials ? `${refused} ${credentials}` : refused } };
     }
-    const targets: SubmitTarget[] = checked.eligible.map((t) => ({
+    const eligible = checked.eligible.map((t) => ({
       instanceId: t.instanceId,
       accountId: t.accountId,
       region: t.region,
       partition: t.partition,
       computerName: t.computerName,
     }));
+    // The rollout is decided now, on the frozen plan, and the digest covers it: what is approved is what runs.
+    const rollout = chooseRollout(action.rollout, input.rollout ?? {}, eligible.length);
+    if (!rollout.ok) return { ok: false, errors: rollout.errors };
+    const waves = rollout.policy ? assignWaves(eligible, rollout.policy) : null;
+    const targets: SubmitTarget[] = eligible.map((t) => ({ ...t, wave: waves?.get(t.instanceId) ?? null }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
     if (credentials) return { ok: false, errors: { instances: credentials } };
     const eligibleIds = targets.map((t) => t.instanceId);
@@ -163,6 +180,7 @@ export const createRunSubmitter = (deps: {
       params: params.data,
       changeNumber,
       targets,
+      rollout: rollout.policy,
     });
     const approvalsRequired = requiredApprovals({
       actionApprovals: action.approval.approvals,
@@ -199,6 +217,7 @@ export const createRunSubmitter = (deps: {
         targetCount: targets.length,
         correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+        rollout: rollout.policy,
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
@@ -229,6 +248,7 @@ export const createRunSubmitter = (deps: {
           planDigest: digest,
           change: changeNumber,
           approvalsRequired,
+          rollout: rollout.policy,
         },
       });
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };

@@ -4,16 +4,23 @@ import { executionStatuses, type ExecutionStatus } from '../../domain/executionS
 import type { StatusCounts } from '../../domain/runOutcome.ts';
 import type { Db } from './db.ts';
 
-export type ExecutionTarget = { instanceId: string; accountId: string; region: string; partition: 'aws' | 'aws-us-gov' };
+export type ExecutionTarget = {
+  instanceId: string;
+  accountId: string;
+  region: string;
+  partition: 'aws' | 'aws-us-gov';
+  /** The rollout wave (absent: the run has no rollout). */
+  wave?: number | null;
+};
 
 /** One row per instance per run, written in one statement. */
 export const insertExecutions = async (db: Db, runId: string, scriptSha256: string, targets: readonly ExecutionTarget[]): Promise<void> => {
   await db.query(sql.type(z.object({}))`
-    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition)
-    select ${runId}::uuid, ${scriptSha256}, t.* from ${sql.unnest(
-      targets.map((t) => [t.instanceId, t.accountId, t.region, t.partition]),
-      ['text', 'text', 'text', 'text'],
-    )} as t(instance_id, account_id, region, partition)`);
+    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition, wave)
+    select ${runId}::uuid, ${scriptSha256}, t.instance_id, t.account_id, t.region, t.partition, t.wave from ${sql.unnest(
+      targets.map((t) => [t.instanceId, t.accountId, t.region, t.partition, t.wave ?? null]),
+      ['text', 'text', 'text', 'text', 'int4'],
+    )} as t(instance_id, account_id, region, partition, wave)`);
 };
 
 const targetRow = z.object({
@@ -21,13 +28,26 @@ const targetRow = z.object({
   account_id: z.string(),
   region: z.string(),
   partition: z.enum(['aws', 'aws-us-gov']),
+  wave: z.number().int().nullable(),
 });
 
 export const listRunTargets = async (db: Db, runId: string): Promise<ExecutionTarget[]> => {
   const rows = await db.any(sql.type(targetRow)`
-    select instance_id, account_id, region, partition from executions where run_id = ${runId} order by id`);
-  return rows.map((r) => ({ instanceId: r.instance_id, accountId: r.account_id, region: r.region, partition: r.partition }));
+    select instance_id, account_id, region, partition, wave from executions where run_id = ${runId} order by id`);
+  return rows.map((r) => ({ instanceId: r.instance_id, accountId: r.account_id, region: r.region, partition: r.partition, wave: r.wave }));
 };
+
+/**
+ * The rollout's tally over the whole run (every account, region and partition): executions that ended, and
+ * those that failed: SSM Failed/TimedOut/Undeliverable (and Terminated, a Failed invocation) or a
+ * PCM_RESULT status of `fail` whatever SSM said (one statement).
+ */
+export const countRolloutTally = async (db: Db, runId: string): Promise<{ finished: number; failed: number }> =>
+  db.one(sql.type(z.object({ finished: z.number().int(), failed: z.number().int() }))`
+    select
+      count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
+      count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed
+    from executions where run_id = ${runId}`);
 
 export type InvocationUpdate = {
   commandId: string;

@@ -37,13 +37,13 @@ export const findInstancesByStepOutcome = async (
 
 const lockRow = z.object({ instance_id: z.string(), run_id: z.string(), tool: z.string(), action: z.string(), requester_id: z.string() });
 
-/** Which of `instanceIds` an active (pending, approved or running) mutating run targets. */
+/** Which of `instanceIds` an active (pending, approved, running or halted) mutating run targets. */
 export const findActiveMutatingLocks = async (db: Db, instanceIds: readonly string[]): Promise<ActiveLock[]> => {
   if (instanceIds.length === 0) return [];
   const rows = await db.any(sql.type(lockRow)`
     select distinct on (e.instance_id) e.instance_id, r.id::text as run_id, r.tool, r.action, r.requester_id
     from runs r join executions e on e.run_id = r.id
-    where r.mutates and r.status in ('pending_approval', 'approved', 'running')
+    where r.mutates and r.status in ('pending_approval', 'approved', 'running', 'halted')
       and e.instance_id = any(${sql.array([...instanceIds], 'text')})
     order by e.instance_id, r.created_at`);
   return rows.map((r) => ({ instanceId: r.instance_id, runId: r.run_id, tool: r.tool, action: r.action, requesterId: r.requester_id }));

@@ -1,0 +1,188 @@
+// Rollout control (issue 10): a Kernel Staging over a fleet in three account/regions in both partitions goes out
+// canary first, then in waves, under a fleet-wide error budget; the executor halts the run when the canary fails
+// or the budget is spent, and Continue (an approver, never the requester) or Stop decides what happens next.
+import { sql } from 'slonik';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { assignWaves, type RolloutPolicy } from '../../src/domain/rolloutPolicy.ts';
+import { rosterOf } from '../../src/domain/roster.ts';
+import { listOwed } from '../../src/db/queries/outbox.ts';
+import { getRun } from '../../src/db/queries/runs.ts';
+import { createRunContinuer } from '../../src/runs/continueRun.ts';
+import { createRunStopper } from '../../src/runs/stopRun.ts';
+import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
+import { ACCOUNTS } from '../helpers/sandbox.ts';
+import { commandsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
+
+const KERNEL = { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' };
+const REQUESTER = 'U0REQUESTER';
+const APPROVER = 'U0APPROVER';
+const approversFor = async () => rosterOf([APPROVER, REQUESTER]);
+
+const ok = (id: string) => ({
+  status: 'Success' as const,
+  runMs: 60,
+  stdout: `staged on ${id}\nPCM_RESULT {"status":"ok","summary":"staged"}\n`,
+});
+const broken = (id: string) => ({
+  status: 'Failed' as const,
+  runMs: 60,
+  stdout: `no package on ${id}\nPCM_RESULT {"status":"fail","summary":"kernel package not found"}\n`,
+});
+
+// 1,000 instances: two commercial account/regions and one GovCloud one.
+const fleet: FakeInstance[] = [
+  ...makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 400 }),
+  ...makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 300 }),
+  ...makeInstances({ accountId: ACCOUNTS.gov.id, region: 'us-gov-west-1', count: 300 }),
+];
+const ids = fleet.map((i) => i.instanceId);
+const partitionOf = new Map(Object.values(ACCOUNTS).map((a) => [a.id, a.partition]));
+const located = fleet.map((i) => ({
+  instanceId: i.instanceId,
+  accountId: i.accountId,
+  region: i.region,
+  partition: partitionOf.get(i.accountId) ?? 'aws',
+}));
+// The defaults of Kernel Staging.
+const DEFAULTS: RolloutPolicy = { canary: { perScope: 1 }, wave: { percent: 10 }, budget: { percent: 5 } };
+const wavesOf = assignWaves(located, DEFAULTS);
+const inWave = (w: number) => ids.filter((id) => wavesOf.get(id) === w);
+
+const sentIds = (h: Harness, runId: string) => commandsOf(h, runId).flatMap((c) => c.instanceIds);
+const auditOf = async (h: Harness, runId: string) =>
+  h.db.pool.any(sql.type(z.object({ actor: z.string(), action: z.string(), data: z.unknown() }))`
+    select actor, action, data from audit_events where run_id = ${runId} order by id`);
+const chunkWaves = async (h: Harness, runId: string) =>
+  h.db.pool.any(sql.type(z.object({ wave: z.number().nullable(), status: z.string() }))`
+    select wave, status from dispatch_chunks where run_id = ${runId} order by seq`);
+
+describe('rollout: canary, waves and a fleet-wide error budget', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ instances: fleet });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  const setFleet = (behavior: (id: string) => ReturnType<typeof ok> | ReturnType<typeof broken>) => {
+    for (const id of ids) h.aws.setBehavior(id, behavior(id));
+  };
+
+  it('a run where every host after the canary fails halts after the first wave, then Continue resumes and Stop ends it', async () => {
+    const canary = new Set(inWave(0));
+    expect(canary.size).toBe(3);
+    expect(inWave(1)).toHaveLength(100);
+    setFleet((id) => (canary.has(id) ? ok(id) : broken(id)));
+
+    const runId = await h.approveRun(ids, { action: 'kernel-staging', params: KERNEL });
+    expect(await h.waitForRun(runId, ['halted', 'succeeded', 'failed', 'partially_failed'])).toBe('halted');
+
+    // At most the canary and one wave ever received a command, and each wave was sent after the one before ended.
+    const sent = sentIds(h, runId);
+    expect(sent.length).toBeLessThanOrEqual(3 + 100);
+    expect(new Set(sent)).toEqual(new Set([...inWave(0), ...inWave(1)]));
+    const chunks = await chunkWaves(h, runId);
+    expect(chunks.filter((c) => c.wave !== null && c.wave >= 2).every((c) => c.status === 'planned')).toBe(true);
+    const canaryCommands = commandsOf(h, runId).filter((c) => c.instanceIds.every((id) => canary.has(id)));
+    const waveCommands = commandsOf(h, runId).filter((c) => c.instanceIds.every((id) => !canary.has(id)));
+    expect(canaryCommands).toHaveLength(3);
+    expect(waveCommands.length).toBeGreaterThan(0);
+
+    const run = await getRun(h.db.pool, runId);
+    expect(run?.lease_owner).toBeNull();
+    expect(run?.halt).toEqual({ reason: 'budget', afterWave: 1, failed: 100, finished: 103, budget: 50 });
+    const owed = await listOwed(h.db.pool, runId);
+    expect(owed.map((o) => o.payload)).toContainEqual({ kind: 'halted', halt: run?.halt });
+    expect((await auditOf(h, runId)).filter((a) => a.action === 'halted')).toEqual([
+      expect.objectContaining({ actor: 'executor', data: expect.objectContaining({ planDigest: run?.plan_digest, failed: 100 }) }),
+    ]);
+
+    // Halted, nothing more is sent, whatever the executor does meanwhile.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(sentIds(h, runId)).toHaveLength(sent.length);
+
+    // The requester cannot continue their own run: refused, audited.
+    const continuer = createRunContinuer({ pool: h.db.pool, approversFor, onContinued: () => h.executor.wake() });
+    const refused = await continuer.continue({ runId, userId: REQUESTER });
+    expect(refused).toMatchObject({ ok: false, code: 'requester_cannot_continue' });
+    expect((await getRun(h.db.pool, runId))?.status).toBe('halted');
+    expect((await auditOf(h, runId)).filter((a) => a.action === 'continue_refused')).toEqual([
+      expect.objectContaining({ actor: REQUESTER, data: expect.objectContaining({ planDigest: run?.plan_digest }) }),
+    ]);
+    // Someone who is no approver cannot either.
+    expect(await continuer.continue({ runId, userId: 'U0STRANGER' })).toMatchObject({ ok: false, code: 'not_allowed' });
+
+    // An approver continues: the failures so far are accepted, wave 2 goes out, fails too, and the run halts again.
+    const continued = await continuer.continue({ runId, userId: APPROVER });
+    expect(continued).toMatchObject({ ok: true });
+    expect((await auditOf(h, runId)).filter((a) => a.action === 'continued')).toEqual([
+      expect.objectContaining({ actor: APPROVER, data: expect.objectContaining({ planDigest: run?.plan_digest, failuresAccepted: 100 }) }),
+    ]);
+    await h.waitForRun(runId, ['running', 'halted']);
+    const deadline = Date.now() + 20_000;
+    while (sentIds(h, runId).length < 203 || (await getRun(h.db.pool, runId))?.status !== 'halted') {
+      if (Date.now() > deadline) throw new Error('the second wave did not go out and halt');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(new Set(sentIds(h, runId))).toEqual(new Set([...inWave(0), ...inWave(1), ...inWave(2)]));
+    expect((await getRun(h.db.pool, runId))?.halt).toEqual({ reason: 'budget', afterWave: 2, failed: 200, finished: 203, budget: 50 });
+
+    // Stop: the run ends, the rest is never sent.
+    const stopper = createRunStopper({ pool: h.db.pool, approversFor });
+    expect(await stopper.stop({ runId, userId: REQUESTER })).toMatchObject({ ok: true });
+    const stopped = await getRun(h.db.pool, runId);
+    expect(stopped?.status).toBe('stopped');
+    expect(stopped?.finished_at).not.toBeNull();
+    const notSent = await h.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+      select count(*)::int as n from executions where run_id = ${runId} and status = 'not_sent'`);
+    expect(notSent).toBe(1000 - 203);
+    expect((await chunkWaves(h, runId)).some((c) => c.status === 'planned')).toBe(false);
+    expect(await continuer.continue({ runId, userId: APPROVER })).toMatchObject({ ok: false, code: 'not_halted' });
+    expect(await stopper.stop({ runId, userId: APPROVER })).toMatchObject({ ok: false, code: 'not_halted' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sentIds(h, runId)).toHaveLength(203);
+    expect((await listOwed(h.db.pool, runId)).map((o) => o.payload)).toContainEqual(
+      expect.objectContaining({ kind: 'summary', status: 'stopped' }),
+    );
+  });
+
+  it('a canary failure halts before wave 1', async () => {
+    // 20 per account/region: ten small waves after the canary.
+    const small = [...Map.groupBy(located, (t) => `${t.accountId}/${t.region}`).values()].flatMap((g) => g.slice(0, 20));
+    const smallWaves = assignWaves(small, DEFAULTS);
+    const canary = new Set(small.filter((t) => smallWaves.get(t.instanceId) === 0).map((t) => t.instanceId));
+    expect(canary.size).toBe(3);
+    const failing = [...canary][1];
+    setFleet((id) => (id === failing ? broken(id) : ok(id)));
+
+    const runId = await h.approveRun(
+      small.map((t) => t.instanceId),
+      { action: 'kernel-staging', params: KERNEL },
+    );
+    expect(await h.waitForRun(runId, ['halted', 'succeeded', 'failed', 'partially_failed'])).toBe('halted');
+    expect(new Set(sentIds(h, runId))).toEqual(canary);
+    expect((await getRun(h.db.pool, runId))?.halt).toEqual({ reason: 'canary', afterWave: 0, failed: 1, finished: 3, budget: 3 });
+
+    // Continued by an approver (the cause fixed), the waves go out one after the other and the run succeeds.
+    if (failing) h.aws.setBehavior(failing, ok(failing));
+    const continuer = createRunContinuer({ pool: h.db.pool, approversFor, onContinued: () => h.executor.wake() });
+    expect(await continuer.continue({ runId, userId: APPROVER })).toMatchObject({ ok: true });
+    expect(await h.waitForRun(runId, ['succeeded', 'failed', 'partially_failed', 'halted'])).toBe('partially_failed');
+    expect(sentIds(h, runId).sort()).toEqual(small.map((t) => t.instanceId).sort());
+    // Each command carries one wave only, and the executions record their wave.
+    for (const c of commandsOf(h, runId)) expect(new Set(c.instanceIds.map((id) => smallWaves.get(id))).size).toBe(1);
+    const recorded = await h.db.pool.any(sql.type(z.object({ instance_id: z.string(), wave: z.number().nullable() }))`
+      select instance_id, wave from executions where run_id = ${runId}`);
+    expect(new Map(recorded.map((r) => [r.instance_id, r.wave]))).toEqual(smallWaves);
+  });
+
+  it('read-only actions have no waves and no budget: everything is sent at once', async () => {
+    setFleet((id) => broken(id));
+    const some = ids.slice(0, 120);
+    const runId = await h.approveRun(some, { action: 'initial-qc' });
+    expect(await h.waitForRun(runId)).toBe('failed');
+    expect(sentIds(h, runId)).toHaveLength(120);
+    expect((await getRun(h.db.pool, runId))?.rollout).toBeNull();
+  });
+});
