@@ -34,6 +34,8 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
         );
       }
       return { ok: true, mode: 'request' };
+    case 'halted':
+      return refuse('halted', 'This rollout is halted: nothing is in flight. Use Stop on its message to end it (or Continue to go on).');
     default:
       return refuse('already_ended', `This run already ended (${c.run.status.replace(/_/gu, ' ')}); there is nothing to cancel.`);
   }

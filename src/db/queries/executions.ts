@@ -169,6 +169,8 @@ const executionRow = z.object({
   script_sha256: z.string(),
   /** Set when retention removed stdout/stderr (OUTPUT_RETENTION_DAYS): the output existed, it is gone on purpose. */
   output_pruned_at: z.number().nullable(),
+  /** The rollout wave (null: the run had no rollout). */
+  wave: z.number().int().nullable(),
 });
 export type ExecutionRow = z.infer<typeof executionRow>;
 
@@ -177,7 +179,7 @@ export const listExecutionsForSummary = async (db: Db, runId: string, limit: num
   db.any(sql.type(executionRow)`
     select instance_id, account_id, region, partition, command_id, status, status_details, response_code,
            left(stdout, 2000) as stdout, stdout_truncated, left(stderr, 2000) as stderr, stderr_truncated, result, script_sha256,
-           output_pruned_at
+           output_pruned_at, wave
     from executions where run_id = ${runId}
     order by (status = 'success'), instance_id
     limit ${limit}`);
@@ -191,3 +193,14 @@ export const findInstancesWithSuccess = async (
     select distinct e.instance_id from executions e join runs r on r.id = e.run_id
     where r.tool = ${p.tool} and r.action = ${p.action} and r.change_number = ${p.changeNumber}
       and e.status = 'success' and e.instance_id = any(${sql.array([...p.instanceIds], 'text')})`);
+
+const waveTally = z.object({ wave: z.number().int(), total: z.number().int(), finished: z.number().int(), failed: z.number().int() });
+export type WaveTally = z.infer<typeof waveTally>;
+
+/** Per rollout wave: instances, how many ended and how many failed (the rollout's definition of a failure; one statement). */
+export const countExecutionsByWave = async (db: Db, runId: string): Promise<readonly WaveTally[]> =>
+  db.any(sql.type(waveTally)`
+    select wave, count(*)::int as total,
+           count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
+           count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed
+    from executions where run_id = ${runId} and wave is not null group by wave order by wave`);

@@ -2,6 +2,7 @@ import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/type
 import { z } from 'zod';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
 import { credentialStatusText } from './credentialStatusLines.ts';
+import { rolloutBlocks } from './rolloutBlocks.ts';
 
 export const REQUEST_CALLBACK_ID = 'run_request';
 export const SELECT_ACTION_ID = 'select_action';
@@ -228,6 +229,7 @@ export const requestModal = (
         },
       },
       ...paramBlocks(action),
+      ...rolloutBlocks(action),
       ...(credentialWarnings.length > 0
         ? [
             {

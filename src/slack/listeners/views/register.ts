@@ -10,7 +10,8 @@ import { readRequestState, stateValuesSchema } from '../../blocks/readRequestSta
 import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
 
-const fieldBlock = (key: string): string => (key.startsWith('param:') || ['instances', 'change', 'action'].includes(key) ? key : 'action');
+const fieldBlock = (key: string): string =>
+  key.startsWith('param:') || key.startsWith('rollout:') || ['instances', 'change', 'action'].includes(key) ? key : 'action';
 
 // Field errors are plain text (they quote what was typed, host names and ServiceNow values): Slack shows
 // `response_action: errors` as plain text, so they are only cleaned there, and escaped for mrkdwn here.
@@ -43,6 +44,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       channelId: metadata.data.channel,
       origin: { viewId: view.id, viewHash: view.hash },
       scope: state.scope,
+      rollout: state.rollout,
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch(
