@@ -108,13 +108,21 @@ export type RolloutTally = {
   readonly failed: number;
   /** Failures a Continue accepted: the budget applies to what fails after it. */
   readonly accepted: number;
+  /** Canary executions that ended without succeeding (any status but success, or a PCM_RESULT of `fail`). */
+  readonly canaryUnsuccessful: number;
+  /** Canary executions. */
+  readonly canaryTotal: number;
+  /** The run was halted before and continued: its canary (whatever it did) was accepted then. */
+  readonly continued: boolean;
 };
 
 export type Halt = {
   readonly reason: 'canary' | 'budget';
   /** The last wave that was sent (0: the canary). */
   readonly afterWave: number;
+  /** Failures over the run (budget), or canary hosts that did not succeed (canary). */
   readonly failed: number;
+  /** Executions that ended over the run (budget), or the canary's size (canary). */
   readonly finished: number;
   readonly budget: number;
 };
@@ -140,12 +148,11 @@ export const rolloutStep = (p: RolloutPolicy, waves: readonly WaveProgress[], ta
   const fresh = tally.failed - tally.accepted;
   const sentWaves = sorted.filter((w) => w.open > 0 || w.ended > 0);
   const afterWave = sentWaves.at(-1)?.wave ?? CANARY_WAVE;
-  const halt = (reason: Halt['reason']): RolloutStep => ({
+  const halt = (reason: Halt['reason'], counted = { failed: tally.failed, finished: tally.finished }): RolloutStep => ({
     kind: 'halt',
     reason,
     afterWave,
-    failed: tally.failed,
-    finished: tally.finished,
+    ...counted,
     budget: Number.isFinite(budget) ? budget : -1,
   });
   if (fresh > budget) return inFlight ? { kind: 'wait' } : halt('budget');
@@ -153,8 +160,11 @@ export const rolloutStep = (p: RolloutPolicy, waves: readonly WaveProgress[], ta
   if (next.open > 0 || next.ended > 0) return { kind: 'dispatch', wave: next.wave };
   const earlier = sorted.filter((w) => w.wave < next.wave);
   if (earlier.some((w) => w.open > 0 || w.planned > 0)) return { kind: 'wait' };
+  // The canary must fully succeed: a canary host that failed, was never reached or was cancelled halts the run.
   const canaryOnly = earlier.length > 0 && earlier.every((w) => w.wave === CANARY_WAVE);
-  if (p.canary && canaryOnly && fresh > 0) return halt('canary');
+  if (p.canary && canaryOnly && !tally.continued && tally.canaryUnsuccessful > 0) {
+    return halt('canary', { failed: tally.canaryUnsuccessful, finished: tally.canaryTotal });
+  }
   if (p.pauseSeconds && earlier.length > 0) {
     const endedAt = Math.max(...earlier.map((w) => w.endedAt ?? 0));
     const until = endedAt + p.pauseSeconds * 1000;
@@ -181,5 +191,5 @@ export const describeRollout = (p: RolloutPolicy | null | undefined, total?: num
 /** Why a run halted, as its thread says it ("halted after wave 2: 61 of 210 failed, budget 50"). */
 export const haltText = (h: Halt): string =>
   h.reason === 'canary'
-    ? `halted after the canary: ${h.failed} of ${h.finished} failed; the canary must fully succeed`
+    ? `halted after the canary: ${h.failed} of ${h.finished} did not succeed; the canary must fully succeed`
     : `halted after ${h.afterWave === CANARY_WAVE ? 'the canary' : `wave ${h.afterWave}`}: ${h.failed} of ${h.finished} failed, budget ${h.budget}`;

@@ -183,7 +183,8 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
         await finishRun(ctx);
         return;
       }
-      if (current.deadline_at !== null && Date.now() > current.deadline_at) {
+      const deadlineAt = current.deadline_at === null ? null : Math.max(current.deadline_at, gate?.deadlineAt ?? 0);
+      if (deadlineAt !== null && Date.now() > deadlineAt) {
         if (await endAtDeadline(ctx, state.memory)) return;
       }
     }

@@ -10,9 +10,10 @@ const DEFAULT_DEADLINE_MARGIN_MS = 5 * 60_000;
 
 /** What this round may send under the run's rollout policy. */
 export type Gate =
-  | { readonly kind: 'wave'; readonly wave: number }
+  /** `deadlineAt`: the run's deadline now covers the wave (the round's row was read before it moved). */
+  | { readonly kind: 'wave'; readonly wave: number; readonly deadlineAt: number }
   /** Nothing is sent this round (a wave in flight, a pause, the budget spent with commands still out). */
-  | { readonly kind: 'hold'; readonly until?: number }
+  | { readonly kind: 'hold'; readonly until?: number; readonly deadlineAt?: number }
   /** The run halted here (or someone moved it first): the driver stops. */
   | { readonly kind: 'halted' };
 
@@ -25,19 +26,24 @@ export const rolloutGate = async (ctx: RunContext, current: RunRow, policy: Roll
   const { deps, run, action } = ctx;
   const [waves, tally] = await Promise.all([listWaveProgress(deps.pool, run.id), countRolloutTally(deps.pool, run.id)]);
   const now = Date.now();
-  const step = rolloutStep(policy, waves, { targets: run.target_count, ...tally, accepted: current.failures_accepted }, now);
+  // A running run with a halt on record was halted before and continued.
+  const continued = current.halt !== null;
+  const step = rolloutStep(policy, waves, { targets: run.target_count, ...tally, accepted: current.failures_accepted, continued }, now);
+  // Each wave gets the time one command may take from its release (a pause is waited out first), so a
+  // rollout of many waves, or one continued hours after it halted, is not ended by the first wave's deadline.
+  const margin = deps.settings.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+  const covering = async (from: number): Promise<number> => {
+    const deadlineAt = from + (action.timeouts.deliverySeconds + action.timeouts.executionSeconds) * 1000 + margin;
+    await extendRunDeadline(deps.pool, run.id, new Date(deadlineAt));
+    return deadlineAt;
+  };
   switch (step.kind) {
     case 'done':
       return { kind: 'hold' };
     case 'wait':
-      return step.until === undefined ? { kind: 'hold' } : { kind: 'hold', until: step.until };
-    case 'dispatch': {
-      // Each wave gets the time one command may take, from its release (the first deadline covered one).
-      const margin = deps.settings.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
-      const ms = (action.timeouts.deliverySeconds + action.timeouts.executionSeconds) * 1000 + margin;
-      await extendRunDeadline(deps.pool, run.id, new Date(now + ms));
-      return { kind: 'wave', wave: step.wave };
-    }
+      return step.until === undefined ? { kind: 'hold' } : { kind: 'hold', until: step.until, deadlineAt: await covering(step.until) };
+    case 'dispatch':
+      return { kind: 'wave', wave: step.wave, deadlineAt: await covering(now) };
     case 'halt': {
       const { kind: _kind, ...halt } = step;
       await haltRun(ctx, halt);

@@ -87,7 +87,15 @@ describe('assignWaves', () => {
 });
 
 const wave = (w: number, p: Partial<WaveProgress> = {}): WaveProgress => ({ wave: w, planned: 0, open: 0, ended: 0, endedAt: null, ...p });
-const tally = (failed: number, finished: number, accepted = 0) => ({ targets: 1000, failed, finished, accepted });
+const tally = (failed: number, finished: number, accepted = 0, canary: { unsuccessful?: number; continued?: boolean } = {}) => ({
+  targets: 1000,
+  failed,
+  finished,
+  accepted,
+  canaryTotal: 3,
+  canaryUnsuccessful: canary.unsuccessful ?? 0,
+  continued: canary.continued ?? false,
+});
 
 describe('rolloutStep', () => {
   it('sends the canary first, then each wave only when the one before has ended', () => {
@@ -103,9 +111,9 @@ describe('rolloutStep', () => {
     expect(rolloutStep(DEFAULTS, [wave(0, { ended: 3 }), wave(1, { ended: 3 })], tally(0, 103), 10)).toEqual({ kind: 'done' });
   });
 
-  it('halts after the canary on any canary failure, before wave 1', () => {
+  it('halts after the canary when any canary host did not succeed, before wave 1', () => {
     const canaryDone = [wave(0, { ended: 3, endedAt: 5 }), wave(1, { planned: 3 })];
-    expect(rolloutStep(DEFAULTS, canaryDone, tally(1, 3), 10)).toEqual({
+    expect(rolloutStep(DEFAULTS, canaryDone, tally(1, 3, 0, { unsuccessful: 1 }), 10)).toEqual({
       kind: 'halt',
       reason: 'canary',
       afterWave: 0,
@@ -113,8 +121,13 @@ describe('rolloutStep', () => {
       finished: 3,
       budget: 50,
     });
-    // Continued (the failure accepted): wave 1 goes out.
-    expect(rolloutStep(DEFAULTS, canaryDone, tally(1, 3, 1), 10)).toEqual({ kind: 'dispatch', wave: 1 });
+    // Not reached (not_sent, cancelled) is no failure for the budget, but the canary did not fully succeed.
+    expect(rolloutStep(DEFAULTS, canaryDone, tally(0, 2, 0, { unsuccessful: 1 }), 10)).toMatchObject({ kind: 'halt', reason: 'canary' });
+    // Continued (the canary accepted): wave 1 goes out.
+    expect(rolloutStep(DEFAULTS, canaryDone, tally(1, 3, 1, { unsuccessful: 1, continued: true }), 10)).toEqual({
+      kind: 'dispatch',
+      wave: 1,
+    });
   });
 
   it('once the budget is spent sends nothing more, lets what is in flight finish, then halts', () => {
@@ -160,7 +173,9 @@ describe('rolloutStep', () => {
     expect(haltText({ reason: 'budget', afterWave: 2, failed: 61, finished: 210, budget: 50 })).toBe(
       'halted after wave 2: 61 of 210 failed, budget 50',
     );
-    expect(haltText({ reason: 'canary', afterWave: 0, failed: 1, finished: 3, budget: 50 })).toContain('the canary must fully succeed');
+    expect(haltText({ reason: 'canary', afterWave: 0, failed: 1, finished: 3, budget: 50 })).toBe(
+      'halted after the canary: 1 of 3 did not succeed; the canary must fully succeed',
+    );
     expect(describeRollout(DEFAULTS, 1000)).toBe('canary 1 per account/region, waves of 10 % (100), error budget 5 % (50)');
     expect(describeRollout(null)).toBe('all at once, no error budget');
   });

@@ -40,13 +40,22 @@ export const listRunTargets = async (db: Db, runId: string): Promise<ExecutionTa
 /**
  * The rollout's tally over the whole run (every account, region and partition): executions that ended, and
  * those that failed: SSM Failed/TimedOut/Undeliverable (and Terminated, a Failed invocation) or a
- * PCM_RESULT status of `fail` whatever SSM said (one statement).
+ * PCM_RESULT status of `fail` whatever SSM said; and the canary's (wave 0) size and hosts that ended
+ * without succeeding (one statement).
  */
-export const countRolloutTally = async (db: Db, runId: string): Promise<{ finished: number; failed: number }> =>
-  db.one(sql.type(z.object({ finished: z.number().int(), failed: z.number().int() }))`
+export const countRolloutTally = async (
+  db: Db,
+  runId: string,
+): Promise<{ finished: number; failed: number; canaryTotal: number; canaryUnsuccessful: number }> =>
+  db.one(sql.type(
+    z.object({ finished: z.number().int(), failed: z.number().int(), canaryTotal: z.number().int(), canaryUnsuccessful: z.number().int() }),
+  )`
     select
       count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
-      count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed
+      count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed,
+      count(*) filter (where wave = 0)::int as "canaryTotal",
+      count(*) filter (where wave = 0 and status not in ('pending', 'sent', 'in_progress')
+                         and (status <> 'success' or coalesce(result->>'status', '') = 'fail'))::int as "canaryUnsuccessful"
     from executions where run_id = ${runId}`);
 
 export type InvocationUpdate = {
