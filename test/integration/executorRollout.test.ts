@@ -113,6 +113,9 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     // Someone who is no approver cannot either.
     expect(await continuer.continue({ runId, userId: 'U0STRANGER' })).toMatchObject({ ok: false, code: 'not_allowed' });
 
+    // Halted for longer than the first wave's deadline: the next wave gets its own.
+    await h.db.pool.query(sql.type(z.object({}))`update runs set deadline_at = now() - interval '1 hour' where id = ${runId}`);
+
     // An approver continues: the failures so far are accepted, wave 2 goes out, fails too, and the run halts again.
     const continued = await continuer.continue({ runId, userId: APPROVER });
     expect(continued).toMatchObject({ ok: true });
@@ -127,6 +130,7 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     }
     expect(new Set(sentIds(h, runId))).toEqual(new Set([...inWave(0), ...inWave(1), ...inWave(2)]));
     expect((await getRun(h.db.pool, runId))?.halt).toEqual({ reason: 'budget', afterWave: 2, failed: 200, finished: 203, budget: 50 });
+    expect((await auditOf(h, runId)).filter((a) => a.action === 'deadline_reached' || a.action === 'finished')).toEqual([]);
 
     // Stop: the run ends, the rest is never sent.
     const stopper = createRunStopper({ pool: h.db.pool, approversFor });
