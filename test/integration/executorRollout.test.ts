@@ -10,9 +10,24 @@ import { listOwed } from '../../src/db/queries/outbox.ts';
 import { getRun } from '../../src/db/queries/runs.ts';
 import { createRunContinuer } from '../../src/runs/continueRun.ts';
 import { createRunStopper } from '../../src/runs/stopRun.ts';
+import { createRunSubmitter } from '../../src/runs/submitRun.ts';
+import { createWorkQueues } from '../../src/executor/workQueues.ts';
+import { createTargetResolver } from '../../src/inventory/resolveTargets.ts';
+import { planDigest } from '../../src/domain/planDigest.ts';
+import { listRunTargets } from '../../src/db/queries/executions.ts';
+import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
+import { requestModal } from '../../src/slack/blocks/requestModal.ts';
+import { readRequestState } from '../../src/slack/blocks/readRequestState.ts';
+import { runDetailsMessage } from '../../src/slack/blocks/runDetails.ts';
+import { runMessage } from '../../src/slack/blocks/runMessage.ts';
+import { loadRunDetails } from '../../src/slack/loadRunDetails.ts';
+import { loadTargetGroups, toRunView } from '../../src/slack/loadRunView.ts';
+import { validateMessageBlocks, validateView } from '../../src/sandbox/slack/blockKitLimits.ts';
+import { CHANGE } from '../helpers/sandbox.ts';
+import { stateValuesForBlocks } from '../helpers/slackPayloads.ts';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { ACCOUNTS } from '../helpers/sandbox.ts';
-import { commandsOf, startHarness, type Harness } from '../helpers/executorHarness.ts';
+import { commandsOf, startHarness, TARGETS, type Harness } from '../helpers/executorHarness.ts';
 
 const KERNEL = { targetKernel: '5.14.0-427.13.1.el9_4.x86_64' };
 const REQUESTER = 'U0REQUESTER';
@@ -188,5 +203,84 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     expect(await h.waitForRun(runId)).toBe('failed');
     expect(sentIds(h, runId)).toHaveLength(120);
     expect((await getRun(h.db.pool, runId))?.rollout).toBeNull();
+  });
+
+  it('the requester adjusts the rollout in the modal within the bounds; the approval message, the digest and /ops show carry it', async () => {
+    const submitter = createRunSubmitter({
+      pool: h.db.pool,
+      registry: h.registry,
+      approvalChannelId: 'C0APPROVALS',
+      approvalTtlMinutes: 60,
+      changes: { verify: async (number) => ({ ok: true, change: { number } as never }) },
+      gate: { check: async () => ({ ok: true }) } as never,
+      resolver: createTargetResolver({
+        pool: h.db.pool,
+        targets: TARGETS,
+        ssm: h.ssm,
+        bound: createWorkQueues({ global: 10, perRegion: 4 }),
+        cacheMinutes: 60,
+      }),
+    });
+    const tool = h.registry.byId('qc-prep');
+    const action = h.registry.action('qc-prep', 'kernel-staging');
+    if (!tool || !action) throw new Error('no kernel staging');
+    const modal = requestModal(tool, action, { tool: 'qc-prep', channel: 'C0OPSCHAN' });
+    expect(validateView(modal, 'modal')).toEqual([]);
+    const typed = (values: Record<string, string>) => readRequestState(stateValuesForBlocks(modal.blocks, values) as never, action).rollout;
+    // The fields start at the defaults.
+    expect(typed({})).toEqual({ canaryPerScope: '1', wave: '10%', budget: '5%', pauseMinutes: '0' });
+
+    const some = [...Map.groupBy(located, (t) => t.accountId).values()].flatMap((g) => g.slice(0, 40)).map((t) => t.instanceId);
+    const submit = (rollout: Record<string, string>) =>
+      submitter.submit({
+        toolId: 'qc-prep',
+        actionId: 'kernel-staging',
+        params: KERNEL,
+        instanceText: some.join('\n'),
+        changeNumber: CHANGE,
+        requesterId: REQUESTER,
+        channelId: 'C0OPSCHAN',
+        rollout: typed(rollout),
+      });
+    const refused = await submit({ 'rollout:wave': '60%', 'rollout:budget': '5%' });
+    expect(refused).toMatchObject({ ok: false, errors: { 'rollout:wave': expect.stringContaining('between 1 % and 25 %') } });
+
+    const result = await submit({ 'rollout:wave': '20%', 'rollout:budget': '3', 'rollout:canary': '2' });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    const run = result.run;
+    expect(run.rollout).toEqual({ canary: { perScope: 2 }, wave: { percent: 20 }, budget: { count: 3 } });
+    const targets = await listRunTargets(h.db.pool, run.id);
+    expect(targets.filter((t) => t.wave === 0)).toHaveLength(6);
+    expect(Math.max(...targets.map((t) => t.wave ?? 0))).toBe(5);
+    // The digest covers the policy and every wave.
+    expect(run.plan_digest).toBe(
+      planDigest({
+        tool: 'qc-prep',
+        action: 'kernel-staging',
+        scriptSha256: action.scriptSha256,
+        params: KERNEL,
+        changeNumber: CHANGE,
+        targets,
+        rollout: run.rollout,
+      }),
+    );
+
+    const view = toRunView(run, h.registry);
+    const approval = approvalMessage(view, await loadTargetGroups(h.db.pool, run.id), { approvedBy: [], targeting: null });
+    expect(JSON.stringify(approval.blocks)).toContain('canary 2 per account/region, waves of 20 % (24), error budget 3');
+    expect(validateMessageBlocks(approval.blocks)).toEqual([]);
+    const details = runDetailsMessage(await loadRunDetails(h.db.pool, h.registry, run));
+    expect(JSON.stringify(details.blocks)).toContain('canary: 0 of 6 ended, 0 failed');
+    expect(JSON.stringify(details.blocks)).toMatch(/\(wave \d\)|\(canary\)/u);
+    expect(validateMessageBlocks(details.blocks)).toEqual([]);
+    // A halted parent message carries Continue and Stop.
+    const halted = runMessage({
+      ...view,
+      status: 'halted',
+      halt: { reason: 'budget', afterWave: 2, failed: 61, finished: 210, budget: 50 },
+    });
+    expect(JSON.stringify(halted.blocks)).toContain('halted after wave 2: 61 of 210 failed, budget 50');
+    expect(JSON.stringify(halted.blocks)).toMatch(/continue_run.*stop_run/u);
+    expect(validateMessageBlocks(halted.blocks)).toEqual([]);
   });
 });
