@@ -196,6 +196,30 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     expect(new Map(recorded.map((r) => [r.instance_id, r.wave]))).toEqual(smallWaves);
   });
 
+  it("a wave moved after approval is never sent: the digest covers every instance's wave", async () => {
+    const small = [...Map.groupBy(located, (t) => `${t.accountId}/${t.region}`).values()].flatMap((g) => g.slice(0, 20));
+    const smallWaves = assignWaves(small, DEFAULTS);
+    const canary = small.filter((t) => smallWaves.get(t.instanceId) === 0).map((t) => t.instanceId);
+    setFleet((id) => (id === canary[0] ? broken(id) : ok(id)));
+    const runId = await h.approveRun(
+      small.map((t) => t.instanceId),
+      { action: 'kernel-staging', params: KERNEL },
+    );
+    expect(await h.waitForRun(runId, ['halted', 'succeeded', 'failed', 'partially_failed'])).toBe('halted');
+    // While halted, someone with database access pulls the last wave forward into wave 1.
+    await h.db.pool.query(sql.type(z.object({}))`
+      update executions set wave = 1 where run_id = ${runId} and wave = (select max(wave) from executions where run_id = ${runId})`);
+    await h.db.pool.query(sql.type(z.object({}))`
+      update dispatch_chunks set wave = 1 where run_id = ${runId} and wave = (select max(wave) from dispatch_chunks where run_id = ${runId})`);
+    const continuer = createRunContinuer({ pool: h.db.pool, approversFor, onContinued: () => h.executor.wake() });
+    expect(await continuer.continue({ runId, userId: APPROVER })).toMatchObject({ ok: true });
+    expect(await h.waitForRun(runId)).toBe('partially_failed');
+    expect(new Set(sentIds(h, runId))).toEqual(new Set(canary));
+    const refusal = await h.db.pool.anyFirst(sql.type(z.object({ reason: z.string() }))`
+      select reason from audit_events where run_id = ${runId} and action = 'dispatch_refused'`);
+    expect(refusal).toEqual([expect.stringContaining('differs from the approved one')]);
+  });
+
   it('read-only actions have no waves and no budget: everything is sent at once', async () => {
     setFleet((id) => broken(id));
     const some = ids.slice(0, 120);
