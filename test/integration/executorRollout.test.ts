@@ -116,6 +116,9 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     // Halted, nothing more is sent, whatever the executor does meanwhile.
     await new Promise((r) => setTimeout(r, 400));
     expect(sentIds(h, runId)).toHaveLength(sent.length);
+    // No driver holds it (nothing polls a halted run); the executor's claim loop leaves it alone.
+    expect(h.executor.activeRuns()).not.toContain(runId);
+    expect((await getRun(h.db.pool, runId))?.lease_owner).toBeNull();
 
     // The requester cannot continue their own run: refused, audited.
     const continuer = createRunContinuer({ pool: h.db.pool, approversFor, onContinued: () => h.executor.wake() });
