@@ -40,6 +40,8 @@ import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
 import { createOutbox, SLACK_CALL_TIMEOUT_MS } from './outbox/createOutbox.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
+import { createRunContinuer } from './runs/continueRun.ts';
+import { createRunStopper } from './runs/stopRun.ts';
 import { createRunDecider } from './runs/decideRun.ts';
 import { createRequestGate } from './runs/requestGate.ts';
 import { createRunAccess } from './runs/runAccess.ts';
@@ -282,6 +284,8 @@ const inventory = createInventorySyncRequest({
 });
 const decider = createRunDecider({ pool, changes, approversFor: approvers.forTool, onApproved: () => executor.wake() });
 const canceller = createRunCanceller({ pool, approversFor: approvers.forTool, onCancelRequested: (runId) => executor.nudge(runId) });
+const continuer = createRunContinuer({ pool, approversFor: approvers.forTool, onContinued: () => executor.wake() });
+const stopper = createRunStopper({ pool, approversFor: approvers.forTool });
 const freezer = createFreezeSwitch({ pool, adminIds: config.ADMIN_USER_IDS, approvalChannelId: config.APPROVAL_CHANNEL_ID });
 const runAccess = createRunAccess({ pool, registry, approversFor: approvers.forTool, adminIds: config.ADMIN_USER_IDS });
 
@@ -398,6 +402,8 @@ const app = createSlackApp(
     submitter,
     decider,
     canceller,
+    continuer,
+    stopper,
     freezer,
     requestGate,
     runAccess,

@@ -35,6 +35,8 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
         );
       }
       return { ok: true, mode: 'request' };
+    case 'halted':
+      return refuse('halted', 'This rollout is halted: nothing is in flight. Use Stop on its message to end it (or Continue to go on).');
     default:
       return refuse('already_ended', `This run already ended (${statusLabel(c.run.status)}); there is nothing to cancel.`);
   }

@@ -7,6 +7,8 @@ export type Chunk = {
   readonly accountId: string;
   readonly region: string;
   readonly instanceIds: readonly string[];
+  /** The rollout wave of every instance in the chunk (chunks never span waves); absent without a rollout. */
+  readonly wave?: number;
 };
 
 /** SSM accepts at most 50 InstanceIds per SendCommand. */
@@ -28,6 +30,24 @@ export const chunkTargets = (targets: readonly Target[], size: number = MAX_IDS_
         region: first.region,
         instanceIds: group.slice(i, i + size),
       });
+    }
+  }
+  return chunks;
+};
+
+/**
+ * With a rollout: the chunks of each wave in turn (a chunk never spans two waves), numbered on across
+ * waves, so the canary's chunks come first. Targets without a wave are chunked as one group.
+ */
+export const chunkWaves = (
+  targets: readonly (Target & { readonly wave?: number | null })[],
+  size: number = MAX_IDS_PER_COMMAND,
+): Chunk[] => {
+  const byWave = Map.groupBy(targets, (t) => t.wave ?? -1);
+  const chunks: Chunk[] = [];
+  for (const wave of [...byWave.keys()].sort((a, b) => a - b)) {
+    for (const c of chunkTargets(byWave.get(wave) ?? [], size)) {
+      chunks.push({ ...c, seq: chunks.length, ...(wave >= 0 ? { wave } : {}) });
     }
   }
   return chunks;

@@ -1,3 +1,4 @@
+import type { Halt } from './rolloutPolicy.ts';
 import type { FinishedExecution } from './runNotifier.ts';
 import type { StatusCounts } from './runOutcome.ts';
 
@@ -11,11 +12,13 @@ export type RunReply =
   | { readonly kind: 'started'; readonly targetCount: number }
   | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
   | { readonly kind: 'expired' }
+  /** The rollout halted (canary or error budget): the reply carries Continue and Stop. */
+  | { readonly kind: 'halted'; readonly halt: Halt }
   | { readonly kind: 'decision'; readonly decision: Decision };
 
 /** A decision on a request, as its thread tells it. `reason` as the person typed it (escaped where shown). */
 export type Decision = {
-  readonly event: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested';
+  readonly event: 'approved' | 'approval_recorded' | 'rejected' | 'cancelled' | 'cancel_requested' | 'continued' | 'stopped';
   readonly by: string;
   readonly reason?: string;
   /** Approvals recorded so far and how many the request needs. */

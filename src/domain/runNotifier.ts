@@ -10,6 +10,8 @@ export type FinishedExecution = {
   readonly status: string;
   readonly statusDetails: string | null;
   readonly summary: string | null;
+  /** The rollout wave it was sent in (absent or null: no rollout). */
+  readonly wave?: number | null;
 };
 
 /**

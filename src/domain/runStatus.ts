@@ -8,6 +8,9 @@ export const runStatuses = [
   'failed',
   'partially_failed',
   'cancelled',
+  // A rollout stopped by its canary or error budget: Continue (an approver) or Stop.
+  'halted',
+  'stopped',
 ] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -15,7 +18,9 @@ export type RunStatus = (typeof runStatuses)[number];
 export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
   pending_approval: ['approved', 'rejected', 'expired', 'cancelled'],
   approved: ['running', 'cancelled', 'failed'],
-  running: ['succeeded', 'failed', 'partially_failed', 'cancelled'],
+  running: ['succeeded', 'failed', 'partially_failed', 'cancelled', 'halted'],
+  halted: ['running', 'stopped'],
+  stopped: [],
   rejected: [],
   expired: [],
   succeeded: [],
@@ -29,3 +34,5 @@ export const canTransition = (from: RunStatus, to: RunStatus): boolean => runTra
 /** The statuses a run ends in (no move out of them); every other one is active. */
 export const terminalRunStatuses: readonly RunStatus[] = runStatuses.filter((s) => runTransitions[s].length === 0);
 export const activeRunStatuses: readonly RunStatus[] = runStatuses.filter((s) => runTransitions[s].length > 0);
+/** Statuses in which no replica holds the run's lease: the ended ones, and a halted rollout waiting for a person. */
+export const unleasedRunStatuses: readonly RunStatus[] = [...terminalRunStatuses, 'halted'];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chunkTargets } from '../domain/chunkTargets.ts';
+import { chunkWaves } from '../domain/chunkTargets.ts';
+import { hasRollout } from '../domain/rolloutPolicy.ts';
 import { escapeText } from '../domain/escapeText.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks, listChunkStates, listPlannedChunks, markChunkRejected, planChunks } from '../db/queries/chunks.ts';
@@ -16,6 +17,7 @@ import { finishRun } from './finishRun.ts';
 import { pollChunks, type PollMemory } from './pollChunks.ts';
 import { prepareSend, type SendBase } from './prepareSend.ts';
 import { reconcileChunks } from './reconcileChunks.ts';
+import { rolloutGate, type Gate } from './rolloutGate.ts';
 import { verifyPlan } from './verifyPlan.ts';
 
 const DEFAULT_DEADLINE_MARGIN_MS = 5 * 60_000;
@@ -83,6 +85,13 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
     } else {
       let chunks = await listChunkStates(deps.pool, run.id);
       if (scriptChanged && chunks.some((c) => c.status === 'planned')) await abandonUnsentChunks(deps.pool, run.id, SCRIPT_CHANGED);
+      // A rollout releases one wave at a time and halts the run when its canary or budget says so.
+      const gate: Gate | null =
+        hasRollout(current.rollout) && chunks.some((c) => c.status === 'planned') ? await rolloutGate(ctx, current, current.rollout) : null;
+      if (gate?.kind === 'halted') return;
+      if (gate?.kind === 'hold' && gate.until !== undefined) {
+        nextInterval = Math.max(Math.min(gate.until - Date.now(), interval), deps.settings.pollIntervalMs);
+      }
       // A change freeze holds dispatch: nothing new is sent until it is lifted (or the run deadline ends
       // the run); what was already sent is still reconciled and polled.
       const frozen = chunks.some((c) => c.status === 'planned') && (await isFrozen(deps.pool));
@@ -101,7 +110,9 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
       }
       frozenNoted = frozen;
       const planned =
-        !scriptChanged && !frozen && chunks.some((c) => c.status === 'planned') ? await listPlannedChunks(deps.pool, run.id) : [];
+        !scriptChanged && !frozen && gate?.kind !== 'hold' && chunks.some((c) => c.status === 'planned')
+          ? (await listPlannedChunks(deps.pool, run.id)).filter((c) => gate?.kind !== 'wave' || c.wave === gate.wave)
+          : [];
       // Fail closed when what would be sent is no longer exactly what was approved (the digest is recomputed).
       const tampered = planned.length > 0 ? await verifyPlan(ctx, current, planned) : null;
       if (tampered) {
@@ -172,7 +183,8 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
         await finishRun(ctx);
         return;
       }
-      if (current.deadline_at !== null && Date.now() > current.deadline_at) {
+      const deadlineAt = current.deadline_at === null ? null : Math.max(current.deadline_at, gate?.deadlineAt ?? 0);
+      if (deadlineAt !== null && Date.now() > deadlineAt) {
         if (await endAtDeadline(ctx, state.memory)) return;
       }
     }
@@ -191,7 +203,7 @@ export const driveRun = async (ctx: RunContext): Promise<void> => {
 const plan = async (ctx: RunContext): Promise<void> => {
   const { deps, run, action } = ctx;
   const targets = await listRunTargets(deps.pool, run.id);
-  const planned = chunkTargets(targets).map((c) => ({ ...c, id: randomUUID() }));
+  const planned = chunkWaves(targets).map((c) => ({ ...c, id: randomUUID() }));
   const margin = deps.settings.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   const deadline = new Date(Date.now() + (action.timeouts.deliverySeconds + action.timeouts.executionSeconds) * 1000 + margin);
   await deps.pool.transaction(async (tx) => {

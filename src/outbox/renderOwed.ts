@@ -9,6 +9,7 @@ import { setApprovalMessage, setRunMessage, type RunRow } from '../db/queries/ru
 import { getFreeze } from '../db/queries/settings.ts';
 import { getRunTargeting } from '../db/queries/targeting.ts';
 import { approvalMessage } from '../slack/blocks/approvalMessage.ts';
+import { haltedMessage } from '../slack/blocks/haltControls.ts';
 import { mention } from '../slack/blocks/mention.ts';
 import { runMessage, summaryMessage } from '../slack/blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from '../slack/loadRunView.ts';
@@ -44,6 +45,10 @@ const decisionText = (d: Decision): string => {
       return `:octagonal_sign: ${mention(d.by)} asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
     case 'approval_recorded':
       return `:ballot_box_with_check: Approval ${d.approvals} of ${d.required} by ${mention(d.by)}; waiting for a different approver.`;
+    case 'continued':
+      return `:arrow_forward: ${mention(d.by)} continued the rollout: the next wave is sent.`;
+    case 'stopped':
+      return `:black_square_for_stop: ${mention(d.by)} stopped the rollout: nothing more is sent.`;
   }
 };
 
@@ -64,6 +69,8 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
       return { text: decisionText(reply.decision) };
     case 'expired':
       return { text: `:alarm_clock: ${mention(requester)} your request expired without approval. Submit it again if it is still needed.` };
+    case 'halted':
+      return haltedMessage(view.id, reply.halt);
   }
 };
 

@@ -19,6 +19,8 @@ import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } fro
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
+import { chooseRollout, type RolloutInput } from '../domain/rolloutChoice.ts';
+import { assignWaves } from '../domain/rolloutPolicy.ts';
 import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
@@ -45,6 +47,8 @@ export type SubmitInput = {
   readonly pickedIds?: readonly string[];
   /** The uploaded target list, read only once the requester passed the gate (it costs a download). */
   readonly targetFile?: () => Promise<TargetFileContent>;
+  /** The requester's rollout adjustments (empty: the action's defaults), checked against the definition's bounds. */
+  readonly rollout?: RolloutInput;
 };
 
 /** An uploaded target list as the Slack side fetched it, or why it could not (a field error). */
@@ -57,7 +61,15 @@ export const MAX_PICKS = 100;
 /** A file name for the record: what people may put in one is not markup. */
 const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slice(0, 60) || 'file';
 
-export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
+export type SubmitTarget = {
+  instanceId: string;
+  accountId: string;
+  region: string;
+  partition: Partition;
+  computerName: string | null;
+  /** The rollout wave (null: the action has no rollout). */
+  wave?: number | null;
+};
 
 /** A refusal's `field`/`fields` name the modal field it belongs under (`instances`, `targets_picker`, `targets_file`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
@@ -152,13 +164,18 @@ export const createRunSubmitter = (deps: {
       const credentials = resolved.warnings.length > 0 ? await deps.credentialRefusal?.(deps.accountIds ?? []) : null;
       return credentials ? refuse('credentials', `${refused.message} ${credentials}`, 'instances') : refused;
     }
-    const targets: SubmitTarget[] = checked.eligible.map((t) => ({
+    const eligible = checked.eligible.map((t) => ({
       instanceId: t.instanceId,
       accountId: t.accountId,
       region: t.region,
       partition: t.partition,
       computerName: t.computerName,
     }));
+    // The rollout is decided now, on the frozen plan, and the digest covers it: what is approved is what runs.
+    const rollout = chooseRollout(action.rollout, input.rollout ?? {}, eligible.length);
+    if (!rollout.ok) return invalidForm(rollout.errors);
+    const waves = rollout.policy ? assignWaves(eligible, rollout.policy) : null;
+    const targets: SubmitTarget[] = eligible.map((t) => ({ ...t, wave: waves?.get(t.instanceId) ?? null }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
     if (credentials) return refuse('credentials', credentials, 'instances');
     const eligibleIds = targets.map((t) => t.instanceId);
@@ -196,6 +213,7 @@ export const createRunSubmitter = (deps: {
       params: params.data,
       changeNumber,
       targets,
+      rollout: rollout.policy,
     });
     const approvalsRequired = requiredApprovals({
       actionApprovals: action.approval.approvals,
@@ -232,6 +250,7 @@ export const createRunSubmitter = (deps: {
         targetCount: targets.length,
         correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+        rollout: rollout.policy,
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
@@ -262,6 +281,7 @@ export const createRunSubmitter = (deps: {
           planDigest: digest,
           change: changeNumber,
           approvalsRequired,
+          rollout: rollout.policy,
         },
       });
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };

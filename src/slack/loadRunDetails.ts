@@ -1,7 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { listRunAudit } from '../db/queries/audit.ts';
-import { countExecutionsByStatus, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { countExecutionsByStatus, countExecutionsByWave, listExecutionsForSummary } from '../db/queries/executions.ts';
 import type { RunRow } from '../db/queries/runs.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { RunDetails } from './blocks/runDetails.ts';
@@ -14,11 +14,12 @@ const summaryOf = (result: unknown): string | null => {
 
 /** What `/ops show` displays about one run. */
 export const loadRunDetails = async (pool: DatabasePool, registry: ToolRegistry, run: RunRow): Promise<RunDetails> => {
-  const [approvedBy, counts, executions, audit] = await Promise.all([
+  const [approvedBy, counts, executions, audit, waves] = await Promise.all([
     listApprovers(pool, run.id),
     countExecutionsByStatus(pool, run.id),
     listExecutionsForSummary(pool, run.id, 15),
     listRunAudit(pool, run.id),
+    countExecutionsByWave(pool, run.id),
   ]);
   return {
     run: toRunView(run, registry),
@@ -32,7 +33,9 @@ export const loadRunDetails = async (pool: DatabasePool, registry: ToolRegistry,
       status: e.status,
       statusDetails: e.status_details,
       summary: summaryOf(e.result),
+      wave: e.wave,
     })),
+    waves,
     outputPruned: executions.some((e) => e.output_pruned_at !== null),
     audit: audit.map((a) => ({
       at: a.at,

@@ -1,4 +1,5 @@
 import type { DatabasePool } from 'slonik';
+import type { Halt } from '../domain/rolloutPolicy.ts';
 import { listRunTargets } from '../db/queries/executions.ts';
 import { getRun, type RunRow } from '../db/queries/runs.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -25,6 +26,9 @@ export const toRunView = (run: RunRow, registry: ToolRegistry): RunView => {
     cancelRequestedBy: run.cancel_requested_by,
     createdAt: run.created_at,
     approvalExpiresAt: run.approval_expires_at,
+    rollout: run.rollout,
+    // Written only by the executor's halt (rolloutGate), from the domain's Halt.
+    halt: (run.halt as Halt | null) ?? null,
   };
 };
 

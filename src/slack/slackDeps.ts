@@ -3,6 +3,8 @@ import type { CredentialMonitor } from '../credentials/createCredentialMonitor.t
 import type { DatabasePool } from 'slonik';
 import type { InventorySyncRequest } from '../inventory/requestSync.ts';
 import type { RunCanceller } from '../runs/cancelRun.ts';
+import type { RunContinuer } from '../runs/continueRun.ts';
+import type { RunStopper } from '../runs/stopRun.ts';
 import type { RunDecider } from '../runs/decideRun.ts';
 import type { RequestGate } from '../runs/requestGate.ts';
 import type { RunAccess } from '../runs/runAccess.ts';
@@ -21,6 +23,9 @@ export type SlackDeps = {
   readonly submitter: RunSubmitter;
   readonly decider: RunDecider;
   readonly canceller: RunCanceller;
+  /** Continue and Stop on a halted rollout. */
+  readonly continuer: RunContinuer;
+  readonly stopper: RunStopper;
   readonly freezer: FreezeSwitch;
   /** Who may request which tool from where (checked before the request form opens). */
   readonly requestGate: RequestGate;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RolloutDefinition } from '../domain/rolloutPolicy.ts';
 
 /**
  * The shape every tool folder exports from `definition.ts` (as `default`).
@@ -37,6 +38,13 @@ export type ActionDefinition = {
     readonly s3Region?: string;
     readonly cloudWatchLogGroup?: string;
   };
+  /**
+   * Rollout over the whole run (issue 10): a canary, waves and a fleet-wide error budget, enforced by the
+   * executor across every account, region and partition (SSM's MaxConcurrency/MaxErrors apply only within
+   * one 50-instance command). `bounds`: how far the requester may adjust it in the modal. Absent: the run
+   * is dispatched at once with no budget (read-only checks, one-host actions).
+   */
+  readonly rollout?: RolloutDefinition;
   /** Approval policy: how many distinct approvers (besides the requester) must approve. */
   readonly approval: { readonly approvals: 1 | 2 };
   /**

@@ -321,7 +321,9 @@ describe('second approval for mutating actions (SECOND_APPROVAL=mutating, the de
     expect(events.filter((a) => a.action === 'approved')).toMatchObject([
       { actor: USERS.second, from_status: 'pending_approval', to_status: 'approved' },
     ]);
-    expect(commandsFor(runId)).toHaveLength(3);
+    // Kernel Staging rolls out canary first (one instance per account/region: 3 commands), then the one left (1).
+    expect(commandsFor(runId)).toHaveLength(4);
+    expect(new Set(commandsFor(runId).flatMap((c) => c.instanceIds)).size).toBe(commandsFor(runId).flatMap((c) => c.instanceIds).length);
   });
 
   it('read-only actions still need one approval', async () => {

@@ -155,7 +155,10 @@ describe('exactly once across 100 concurrent approvals and two replicas', () => 
     const approvers = await approvalRows(runId);
     expect(approvers).toHaveLength(2);
     expect(new Set(approvers).size).toBe(2);
-    expect(s.aws.commands().filter((c) => c.comment.includes(runId))).toHaveLength(3);
-    expect(audit['command_sent']).toBe(3);
+    // Kernel Staging rolls out canary first (one instance per account/region: 3 commands), then the rest in one wave.
+    const commands = s.aws.commands().filter((c) => c.comment.includes(runId));
+    expect(commands).toHaveLength(4);
+    expect(commands.flatMap((c) => c.instanceIds).sort()).toEqual(instances.map((i) => i.instanceId).sort());
+    expect(audit['command_sent']).toBe(4);
   });
 });

@@ -12,6 +12,8 @@ import type { ChangeVerifier } from '../../src/changes/changeVerifier.ts';
 import type { ServiceNowChange } from '../../src/changes/serviceNowClient.ts';
 import type { TargetAccount, Targets } from '../../src/config/targetsSchema.ts';
 import { planDigest } from '../../src/domain/planDigest.ts';
+import { chooseRollout } from '../../src/domain/rolloutChoice.ts';
+import { assignWaves, type RolloutPolicy } from '../../src/domain/rolloutPolicy.ts';
 import { refuse } from '../../src/domain/refusal.ts';
 import type { RunNotifier } from '../../src/domain/runNotifier.ts';
 import type { StatusCounts } from '../../src/domain/runOutcome.ts';
@@ -88,7 +90,14 @@ export type Harness = {
   /** Inserts a run for `instanceIds` (located from the fake's fleet) and approves it. */
   readonly approveRun: (
     instanceIds: readonly string[],
-    o?: { tool?: string; action?: string; params?: Record<string, unknown>; cancelBy?: string },
+    o?: {
+      tool?: string;
+      action?: string;
+      params?: Record<string, unknown>;
+      cancelBy?: string;
+      /** The rollout policy (default: the action's, as a submission without adjustments gets it; null: none). */
+      rollout?: RolloutPolicy | null;
+    },
   ) => Promise<string>;
   readonly waitForRun: (runId: string, statuses?: readonly RunStatus[], timeoutMs?: number) => Promise<RunStatus>;
   readonly close: () => Promise<void>;
@@ -155,12 +164,16 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
       const action = registry.action(r.tool ?? 'qc-prep', r.action ?? 'initial-qc');
       if (!action) throw new Error('no such action');
       const params = action.params.parse(r.params ?? {}) as Record<string, unknown>;
-      const targets: ExecutionTarget[] = instanceIds.map((id) => {
+      const located: ExecutionTarget[] = instanceIds.map((id) => {
         const i = fleet.get(id);
         const account = i && accounts.get(i.accountId);
         if (!i || !account) throw new Error(`${id} is not in the fake fleet`);
         return { instanceId: id, accountId: i.accountId, region: i.region, partition: account.partition };
       });
+      const chosen = chooseRollout(action.rollout, {}, located.length);
+      const rollout = r.rollout !== undefined ? r.rollout : chosen.ok ? chosen.policy : null;
+      const waves = rollout ? assignWaves(located, rollout) : null;
+      const targets = located.map((t) => ({ ...t, wave: waves?.get(t.instanceId) ?? null }));
       const id = randomUUID();
       await db.pool.transaction(async (tx) => {
         await insertRun(tx, {
@@ -180,12 +193,14 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
             params,
             changeNumber: CHANGE,
             targets,
+            rollout,
           }),
           approvalsRequired: 1,
           mutates: action.mutates,
           targetCount: targets.length,
           correlationId: randomUUID(),
           approvalExpiresAt: new Date(Date.now() + 3_600_000),
+          rollout,
         });
         await insertExecutions(tx, id, action.scriptSha256, targets);
         await transitionRun(tx, id, ['pending_approval'], 'approved');

@@ -16,10 +16,11 @@ export const chunkRow = z.object({
   command_id: z.string().nullable(),
   intent_at: z.number().nullable(),
   sent_at: z.number().nullable(),
+  wave: z.number().int().nullable(),
 });
 export type ChunkRow = z.infer<typeof chunkRow>;
 
-const cols = sql.fragment`id, run_id, seq, partition, account_id, region, instance_ids, status, command_id, intent_at, sent_at`;
+const cols = sql.fragment`id, run_id, seq, partition, account_id, region, instance_ids, status, command_id, intent_at, sent_at, wave`;
 
 /**
  * Plans a run's chunks once (idempotent on (run_id, seq)) and links each execution to its chunk, in its
@@ -28,12 +29,12 @@ const cols = sql.fragment`id, run_id, seq, partition, account_id, region, instan
 export const planChunks = async (db: Db, runId: string, chunks: readonly (Chunk & { id: string })[]): Promise<void> =>
   db.transaction(async (tx) => {
     const inserted = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`
-      insert into dispatch_chunks (id, run_id, seq, partition, account_id, region, instance_ids)
-      select c.id, ${runId}::uuid, c.seq, c.partition, c.account_id, c.region, string_to_array(c.ids, ',')
+      insert into dispatch_chunks (id, run_id, seq, partition, account_id, region, instance_ids, wave)
+      select c.id, ${runId}::uuid, c.seq, c.partition, c.account_id, c.region, string_to_array(c.ids, ','), c.wave
       from ${sql.unnest(
-        chunks.map((c) => [c.id, c.seq, c.partition, c.accountId, c.region, c.instanceIds.join(',')]),
-        ['uuid', 'int4', 'text', 'text', 'text', 'text'],
-      )} as c(id, seq, partition, account_id, region, ids)
+        chunks.map((c) => [c.id, c.seq, c.partition, c.accountId, c.region, c.instanceIds.join(','), c.wave ?? null]),
+        ['uuid', 'int4', 'text', 'text', 'text', 'text', 'int4'],
+      )} as c(id, seq, partition, account_id, region, ids, wave)
       on conflict (run_id, seq) do nothing
       returning id`);
     if (inserted.length === 0) return;
@@ -58,7 +59,7 @@ export type ChunkState = z.infer<typeof chunkState>;
 
 export const listChunkStates = async (db: Db, runId: string): Promise<readonly ChunkState[]> =>
   db.any(sql.type(chunkState)`
-    select id, run_id, seq, partition, account_id, region, cardinality(instance_ids) as instance_count, status, command_id, intent_at, sent_at
+    select id, run_id, seq, partition, account_id, region, cardinality(instance_ids) as instance_count, status, command_id, intent_at, sent_at, wave
     from dispatch_chunks where run_id = ${runId} order by seq`);
 
 /** The chunks still to be sent, with their instance ids. */
@@ -74,7 +75,7 @@ export const markChunkSending = async (db: Db, id: string, owner: string): Promi
     update dispatch_chunks c set status = 'sending', intent_at = now()
     where c.id = ${id} and c.status = 'planned'
       and exists (select 1 from runs r where r.id = c.run_id and r.status = 'running' and r.lease_owner = ${owner})
-    returning ${sql.fragment`c.id, c.run_id, c.seq, c.partition, c.account_id, c.region, c.instance_ids, c.status, c.command_id, c.intent_at, c.sent_at`}`);
+    returning ${sql.fragment`c.id, c.run_id, c.seq, c.partition, c.account_id, c.region, c.instance_ids, c.status, c.command_id, c.intent_at, c.sent_at, c.wave`}`);
 
 /** Records the command id (guarded on 'sending') and marks the chunk's executions sent (one statement). */
 export const markChunkSent = async (db: Db, id: string, commandId: string): Promise<boolean> =>
@@ -120,3 +121,26 @@ export const abandonUnsentChunks = async (db: Db, runId: string, reason: string)
       update executions set status = 'not_sent', status_details = ${reason}, finished_at = now(), updated_at = now()
       where chunk_id in (select id from chunks) and status = 'pending')
     select count(*)::int as n from chunks`);
+
+const waveProgress = z.object({
+  wave: z.number().int(),
+  planned: z.number().int(),
+  open: z.number().int(),
+  ended: z.number().int(),
+  ended_at: z.number().nullable(),
+});
+
+/** Per rollout wave: chunks not sent, in flight and ended, and when the last one ended (one statement). */
+export const listWaveProgress = async (
+  db: Db,
+  runId: string,
+): Promise<readonly { wave: number; planned: number; open: number; ended: number; endedAt: number | null }[]> => {
+  const rows = await db.any(sql.type(waveProgress)`
+    select coalesce(wave, 0) as wave,
+           count(*) filter (where status = 'planned')::int as planned,
+           count(*) filter (where status in ('sending', 'sent'))::int as open,
+           count(*) filter (where status in ('complete', 'rejected'))::int as ended,
+           max(completed_at) as ended_at
+    from dispatch_chunks where run_id = ${runId} group by coalesce(wave, 0) order by 1`);
+  return rows.map((r) => ({ wave: r.wave, planned: r.planned, open: r.open, ended: r.ended, endedAt: r.ended_at }));
+};

@@ -5,16 +5,23 @@ import type { StatusCounts } from '../../domain/runOutcome.ts';
 import type { Db } from './db.ts';
 import { partitions, type Partition } from '../../domain/partition.ts';
 
-export type ExecutionTarget = { instanceId: string; accountId: string; region: string; partition: Partition };
+export type ExecutionTarget = {
+  instanceId: string;
+  accountId: string;
+  region: string;
+  partition: Partition;
+  /** The rollout wave (absent: the run has no rollout). */
+  wave?: number | null;
+};
 
 /** One row per instance per run, written in one statement. */
 export const insertExecutions = async (db: Db, runId: string, scriptSha256: string, targets: readonly ExecutionTarget[]): Promise<void> => {
   await db.query(sql.type(z.object({}))`
-    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition)
-    select ${runId}::uuid, ${scriptSha256}, t.* from ${sql.unnest(
-      targets.map((t) => [t.instanceId, t.accountId, t.region, t.partition]),
-      ['text', 'text', 'text', 'text'],
-    )} as t(instance_id, account_id, region, partition)`);
+    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition, wave)
+    select ${runId}::uuid, ${scriptSha256}, t.instance_id, t.account_id, t.region, t.partition, t.wave from ${sql.unnest(
+      targets.map((t) => [t.instanceId, t.accountId, t.region, t.partition, t.wave ?? null]),
+      ['text', 'text', 'text', 'text', 'int4'],
+    )} as t(instance_id, account_id, region, partition, wave)`);
 };
 
 const targetRow = z.object({
@@ -22,13 +29,35 @@ const targetRow = z.object({
   account_id: z.string(),
   region: z.string(),
   partition: z.enum(partitions),
+  wave: z.number().int().nullable(),
 });
 
 export const listRunTargets = async (db: Db, runId: string): Promise<ExecutionTarget[]> => {
   const rows = await db.any(sql.type(targetRow)`
-    select instance_id, account_id, region, partition from executions where run_id = ${runId} order by id`);
-  return rows.map((r) => ({ instanceId: r.instance_id, accountId: r.account_id, region: r.region, partition: r.partition }));
+    select instance_id, account_id, region, partition, wave from executions where run_id = ${runId} order by id`);
+  return rows.map((r) => ({ instanceId: r.instance_id, accountId: r.account_id, region: r.region, partition: r.partition, wave: r.wave }));
 };
+
+/**
+ * The rollout's tally over the whole run (every account, region and partition): executions that ended, and
+ * those that failed: SSM Failed/TimedOut/Undeliverable (and Terminated, a Failed invocation) or a
+ * PCM_RESULT status of `fail` whatever SSM said; and the canary's (wave 0) size and hosts that ended
+ * without succeeding (one statement).
+ */
+export const countRolloutTally = async (
+  db: Db,
+  runId: string,
+): Promise<{ finished: number; failed: number; canaryTotal: number; canaryUnsuccessful: number }> =>
+  db.one(sql.type(
+    z.object({ finished: z.number().int(), failed: z.number().int(), canaryTotal: z.number().int(), canaryUnsuccessful: z.number().int() }),
+  )`
+    select
+      count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
+      count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed,
+      count(*) filter (where wave = 0)::int as "canaryTotal",
+      count(*) filter (where wave = 0 and status not in ('pending', 'sent', 'in_progress')
+                         and (status <> 'success' or coalesce(result->>'status', '') = 'fail'))::int as "canaryUnsuccessful"
+    from executions where run_id = ${runId}`);
 
 export type InvocationUpdate = {
   commandId: string;
@@ -150,6 +179,8 @@ const executionRow = z.object({
   script_sha256: z.string(),
   /** Set when retention removed stdout/stderr (OUTPUT_RETENTION_DAYS): the output existed, it is gone on purpose. */
   output_pruned_at: z.number().nullable(),
+  /** The rollout wave (null: the run had no rollout). */
+  wave: z.number().int().nullable(),
 });
 export type ExecutionRow = z.infer<typeof executionRow>;
 
@@ -158,7 +189,7 @@ export const listExecutionsForSummary = async (db: Db, runId: string, limit: num
   db.any(sql.type(executionRow)`
     select instance_id, account_id, region, partition, command_id, status, status_details, response_code,
            left(stdout, 2000) as stdout, stdout_truncated, left(stderr, 2000) as stderr, stderr_truncated, result, script_sha256,
-           output_pruned_at
+           output_pruned_at, wave
     from executions where run_id = ${runId}
     order by (status = 'success'), instance_id
     limit ${limit}`);
@@ -172,3 +203,14 @@ export const findInstancesWithSuccess = async (
     select distinct e.instance_id from executions e join runs r on r.id = e.run_id
     where r.tool = ${p.tool} and r.action = ${p.action} and r.change_number = ${p.changeNumber}
       and e.status = 'success' and e.instance_id = any(${sql.array([...p.instanceIds], 'text')})`);
+
+const waveTally = z.object({ wave: z.number().int(), total: z.number().int(), finished: z.number().int(), failed: z.number().int() });
+export type WaveTally = z.infer<typeof waveTally>;
+
+/** Per rollout wave: instances, how many ended and how many failed (the rollout's definition of a failure; one statement). */
+export const countExecutionsByWave = async (db: Db, runId: string): Promise<readonly WaveTally[]> =>
+  db.any(sql.type(waveTally)`
+    select wave, count(*)::int as total,
+           count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
+           count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed
+    from executions where run_id = ${runId} and wave is not null group by wave order by wave`);

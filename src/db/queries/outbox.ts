@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { ApprovalDecided, Decision, FreezeNotice, RunReply } from '../../domain/owedMessage.ts';
+import type { Halt } from '../../domain/rolloutPolicy.ts';
 import type { Db } from './db.ts';
 
 // The Slack outbox (issue 11): rows are written with the state change that owes them and sent by src/outbox/.
@@ -80,7 +81,8 @@ export const oweDm = (db: Db, user: string, text: string, runId?: string): Promi
  */
 export const oweDecision = async (db: Db, runId: string, d: Decision): Promise<void> =>
   db.transaction(async (tx) => {
-    if (d.event !== 'cancel_requested') {
+    // A cancel request, Continue or Stop comes after the approval was decided: its message stays as it is.
+    if (d.event !== 'cancel_requested' && d.event !== 'continued' && d.event !== 'stopped') {
       await oweApproval(
         tx,
         runId,
@@ -96,6 +98,13 @@ export const oweRunStarted = async (db: Db, runId: string, targetCount: number):
   db.transaction(async (tx) => {
     await oweRunParent(tx, runId);
     await oweRunReply(tx, runId, { kind: 'started', targetCount });
+  });
+
+/** Owed when a rollout halts: the parent shows it (with Continue and Stop) and the thread says why. Call in the halt transaction. */
+export const oweRunHalted = async (db: Db, runId: string, halt: Halt): Promise<void> =>
+  db.transaction(async (tx) => {
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, { kind: 'halted', halt });
   });
 
 /** Owed when a run ends (or expires): its final state, the summary, and for an expiry the approval message. */

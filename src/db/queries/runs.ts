@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { canTransition, runStatuses, terminalRunStatuses, type RunStatus } from '../../domain/runStatus.ts';
+import { rolloutPolicySchema } from '../../domain/rolloutChoice.ts';
+import { canTransition, runStatuses, terminalRunStatuses, unleasedRunStatuses, type RunStatus } from '../../domain/runStatus.ts';
 import type { Db } from './db.ts';
 
 export const runRow = z.object({
@@ -32,6 +33,11 @@ export const runRow = z.object({
   poll_round: z.number().int(),
   cancel_requested_by: z.string().nullable(),
   outcome: z.unknown().nullable(),
+  /** The rollout policy the run was approved with (null: everything at once). */
+  rollout: rolloutPolicySchema.nullable(),
+  failures_accepted: z.number().int(),
+  /** Why the run halted (the last halt), for its messages. */
+  halt: z.unknown().nullable(),
 });
 export type RunRow = z.infer<typeof runRow>;
 
@@ -39,7 +45,7 @@ const runColumns = sql.fragment`
   id, tool, action, params, script_sha256, requester_id, channel_id, message_ts, approval_channel_id, approval_ts,
   change_number, status, plan_digest, approvals_required, mutates, target_count, correlation_id, created_at,
   approval_expires_at, approved_at, started_at, finished_at, deadline_at, lease_owner, next_poll_at, poll_round,
-  cancel_requested_by, outcome`;
+  cancel_requested_by, outcome, rollout, failures_accepted, halt`;
 
 export type NewRun = {
   id: string;
@@ -57,6 +63,8 @@ export type NewRun = {
   targetCount: number;
   correlationId: string;
   approvalExpiresAt: Date;
+  /** The rollout policy (covered by the plan digest); null or absent: everything at once. */
+  rollout?: Record<string, unknown> | null;
   /** The view submission the request came from (its re-delivery is the same request). */
   origin?: { readonly viewId: string; readonly viewHash: string };
 };
@@ -66,10 +74,11 @@ export const insertRun = async (db: Db, r: NewRun): Promise<RunRow | null> =>
   db.maybeOne(sql.type(runRow)`
     insert into runs (id, tool, action, params, script_sha256, requester_id, channel_id, approval_channel_id, change_number,
                       status, plan_digest, approvals_required, mutates, target_count, correlation_id, approval_expires_at,
-                      origin_view_id, origin_view_hash)
+                      origin_view_id, origin_view_hash, rollout)
     values (${r.id}, ${r.tool}, ${r.action}, ${sql.jsonb(r.params as never)}, ${r.scriptSha256}, ${r.requesterId}, ${r.channelId},
             ${r.approvalChannelId}, ${r.changeNumber}, 'pending_approval', ${r.planDigest}, ${r.approvalsRequired}, ${r.mutates},
-            ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)}, ${r.origin?.viewId ?? null}, ${r.origin?.viewHash ?? null})
+            ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)}, ${r.origin?.viewId ?? null}, ${r.origin?.viewHash ?? null},
+            ${r.rollout ? sql.jsonb(r.rollout as never) : null}::jsonb)
     on conflict (origin_view_id, origin_view_hash) do nothing
     returning ${runColumns}`);
 
@@ -131,15 +140,25 @@ export const transitionRun = async (
   id: string,
   from: readonly RunStatus[],
   to: RunStatus,
-  extra: { owner?: string; outcome?: Record<string, unknown>; cancelRequestedBy?: string } = {},
+  extra: {
+    owner?: string;
+    outcome?: Record<string, unknown>;
+    cancelRequestedBy?: string;
+    /** Why a rollout halted (to `halted`). */
+    halt?: Record<string, unknown>;
+    /** Failures a Continue accepts (halted → running). */
+    failuresAccepted?: number;
+  } = {},
 ): Promise<RunRow | null> => {
   return db.maybeOne(sql.type(runRow)`
     update runs set
       ${moveTo(from, to)},
-      lease_owner = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then null else lease_owner end,
-      lease_expires_at = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then null else lease_expires_at end,
+      lease_owner = case when ${to} = any(${sql.array([...unleasedRunStatuses], 'text')}) then null else lease_owner end,
+      lease_expires_at = case when ${to} = any(${sql.array([...unleasedRunStatuses], 'text')}) then null else lease_expires_at end,
       outcome = coalesce(${extra.outcome ? sql.jsonb(extra.outcome as never) : null}::jsonb, outcome),
-      cancel_requested_by = coalesce(${extra.cancelRequestedBy ?? null}, cancel_requested_by)
+      cancel_requested_by = coalesce(${extra.cancelRequestedBy ?? null}, cancel_requested_by),
+      halt = coalesce(${extra.halt ? sql.jsonb(extra.halt as never) : null}::jsonb, halt),
+      failures_accepted = coalesce(${extra.failuresAccepted ?? null}::int, failures_accepted)
     where id = ${id}
       and status = any(${sql.array([...from], 'text')})
       and (${extra.owner ?? null}::text is null or lease_owner = ${extra.owner ?? null})
@@ -181,6 +200,12 @@ export const renewLeases = async (db: Db, owner: string, ids: readonly string[],
 export const releaseRun = async (db: Db, id: string, owner: string): Promise<void> => {
   await db.query(sql.type(z.object({}))`
     update runs set lease_owner = null, lease_expires_at = null where id = ${id} and lease_owner = ${owner}`);
+};
+
+/** A rollout releases a wave: the run's deadline moves to cover it (never earlier). */
+export const extendRunDeadline = async (db: Db, id: string, deadline: Date): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    update runs set deadline_at = greatest(deadline_at, ${sql.timestamp(deadline)}) where id = ${id} and status = 'running'`);
 };
 
 export const setRunDeadline = async (db: Db, id: string, deadline: Date): Promise<void> => {

@@ -39,7 +39,7 @@ export const findInstancesByStepOutcome = async (
 
 const lockRow = z.object({ instance_id: z.string(), run_id: z.string(), tool: z.string(), action: z.string(), requester_id: z.string() });
 
-/** Which of `instanceIds` an active (pending, approved or running) mutating run targets. */
+/** Which of `instanceIds` an active (pending, approved, running or halted) mutating run targets. */
 export const findActiveMutatingLocks = async (db: Db, instanceIds: readonly string[]): Promise<ActiveLock[]> => {
   if (instanceIds.length === 0) return [];
   const rows = await db.any(sql.type(lockRow)`

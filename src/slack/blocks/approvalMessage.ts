@@ -1,3 +1,4 @@
+import { describeRollout } from '../../domain/rolloutPolicy.ts';
 import type { KnownBlock } from '@slack/types';
 import { escapeText } from '../../domain/escapeText.ts';
 import { exclusionLabels, type ExclusionReason } from '../../domain/preflight.ts';
@@ -114,6 +115,8 @@ export const approvalMessage = (
         { type: 'mrkdwn', text: `*Change*\n${escapeText(run.changeNumber)}` },
         { type: 'mrkdwn', text: `*Instances*\n${run.targetCount}` },
         { type: 'mrkdwn', text: `*Parameters*\n${paramsText(run.params)}`.slice(0, 2000) },
+        // What Continue after a halt and the executor's waves are bound to (covered by the plan digest).
+        ...(run.rollout ? [{ type: 'mrkdwn' as const, text: `*Rollout*\n${describeRollout(run.rollout, run.targetCount)}` }] : []),
         {
           type: 'mrkdwn',
           text: `*Status*\n${label(run.status)}${run.approvalsRequired > 1 ? `\nneeds ${run.approvalsRequired} different approvers` : ''}`,

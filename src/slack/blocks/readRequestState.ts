@@ -28,6 +28,8 @@ export type RequestState = {
   picked: string[];
   /** Ids of the files uploaded in the file input. */
   fileIds: string[];
+  /** The rollout fields as typed (absent when the action has none): checked against the definition at submit. */
+  rollout: { canaryPerScope?: string; wave?: string; budget?: string; pauseMinutes?: string };
 };
 
 /** Turns the modal's state into plain data; type coercion per input kind, validation is the action's schema. */
@@ -55,5 +57,18 @@ export const readRequestState = (values: StateValues, action?: LoadedAction): Re
       regions: (read(values, 'scope_regions')?.selected_options ?? []).map((o) => o.value),
       partitions: (read(values, 'scope_partitions')?.selected_options ?? []).map((o) => o.value),
     },
+    rollout: Object.fromEntries(
+      (
+        [
+          ['canaryPerScope', 'rollout:canary'],
+          ['wave', 'rollout:wave'],
+          ['budget', 'rollout:budget'],
+          ['pauseMinutes', 'rollout:pause'],
+        ] as const
+      ).flatMap(([key, block]) => {
+        const value = read(values, block)?.value;
+        return value ? [[key, value]] : [];
+      }),
+    ),
   };
 };

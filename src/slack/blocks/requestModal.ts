@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MAX_PICKS } from '../../runs/submitRun.ts';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
 import { credentialStatusText } from './credentialStatusLines.ts';
+import { rolloutBlocks } from './rolloutBlocks.ts';
 
 export const REQUEST_CALLBACK_ID = 'run_request';
 export const SELECT_ACTION_ID = 'select_action';
@@ -279,6 +280,7 @@ export const requestModal = (
         },
       },
       ...paramBlocks(action),
+      ...rolloutBlocks(action),
       ...(credentialWarnings.length > 0
         ? [
             {

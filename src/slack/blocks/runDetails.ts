@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
+import { CANARY_WAVE, describeRollout, haltText } from '../../domain/rolloutPolicy.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
 import { mention } from './mention.ts';
@@ -26,6 +27,20 @@ export type RunDetails = {
   /** Retention removed the stored stdout/stderr (statuses and results stay). */
   readonly outputPruned?: boolean;
   readonly audit: readonly AuditLine[];
+  /** Per rollout wave: instances, ended, failed (empty without a rollout). */
+  readonly waves?: readonly { readonly wave: number; readonly total: number; readonly finished: number; readonly failed: number }[];
+};
+
+const waveName = (w: number): string => (w === CANARY_WAVE ? 'canary' : `wave ${w}`);
+
+/** The rollout: its policy, why it halted (if it did), and each wave's progress. */
+const rolloutSection = (d: RunDetails): KnownBlock[] => {
+  const { run } = d;
+  if (!run.rollout) return [];
+  const waves = (d.waves ?? []).map((w) => `${waveName(w.wave)}: ${w.finished} of ${w.total} ended, ${w.failed} failed`);
+  const shown = waves.length > 12 ? [...waves.slice(0, 11), `…and ${waves.length - 11} more waves`] : waves;
+  const halt = run.halt ? `\n:double_vertical_bar: ${run.status === 'halted' ? '' : 'last '}${haltText(run.halt)}` : '';
+  return [section(`*Rollout*: ${describeRollout(run.rollout, run.targetCount)}${halt}\n${shown.join('\n')}`)];
 };
 
 const MAX_EXECUTIONS = 15;
@@ -49,7 +64,8 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
       .join(' · ') || 'no results yet';
   const executions = d.notable.slice(0, MAX_EXECUTIONS).map((e) => {
     const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 100);
-    return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${detail ? ` — ${detail}` : ''}`;
+    const wave = e.wave === null || e.wave === undefined ? '' : ` (${waveName(e.wave)})`;
+    return `${label(e.status)} \`${escapeText(e.instanceId)}\` ${escapeText(`${e.accountId}/${e.region}`)}${wave}${detail ? ` — ${detail}` : ''}`;
   });
   const audit = d.audit.slice(-MAX_AUDIT).map((a) => {
     const move = a.fromStatus || a.toStatus ? ` (${a.fromStatus ?? '∅'} → ${a.toStatus ?? '∅'})` : '';
@@ -85,6 +101,7 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
         { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\` · plan digest \`${run.planDigest}\`` },
       ],
     },
+    ...rolloutSection(d),
     section(
       `*Results*: ${counts}${d.outputPruned ? ' · _output pruned (retention)_' : ''}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`,
     ),

@@ -1,7 +1,9 @@
 import type { KnownBlock } from '@slack/types';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
+import { describeRollout, haltText } from '../../domain/rolloutPolicy.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
+import { haltControls } from './haltControls.ts';
 import { mention } from './mention.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
@@ -72,9 +74,25 @@ export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: str
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: countsText(counts, run.targetCount) }] },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${run.id}\` · script \`${run.scriptSha256.slice(0, 12)}\`` }] },
+    ...rolloutBlocks(run),
     ...cancelBlocks(run),
   ],
 });
+
+/** The rollout policy, and while halted why, with Continue and Stop. */
+const rolloutBlocks = (run: RunView): KnownBlock[] => {
+  if (!run.rollout) return [];
+  const policy: KnownBlock = {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `Rollout: ${describeRollout(run.rollout, run.targetCount)}` }],
+  };
+  if (run.status !== 'halted' || !run.halt) return [policy];
+  return [
+    policy,
+    { type: 'section', text: { type: 'mrkdwn', text: `:double_vertical_bar: *${haltText(run.halt)}*` } },
+    haltControls(run.id),
+  ];
+};
 
 const MAX_LINES = 40;
 

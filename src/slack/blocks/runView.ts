@@ -1,3 +1,5 @@
+import type { Halt, RolloutPolicy } from '../../domain/rolloutPolicy.ts';
+
 /** What the Slack builders need to know about a run (a plain projection of the database row). */
 export type RunView = {
   readonly id: string;
@@ -20,6 +22,10 @@ export type RunView = {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly approvalExpiresAt: number;
+  /** The rollout policy the run was approved with (null: everything at once). */
+  readonly rollout?: RolloutPolicy | null;
+  /** Why the rollout halted (the last halt), if it did. */
+  readonly halt?: Halt | null;
 };
 
 export type TargetGroup = {

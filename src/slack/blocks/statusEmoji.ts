@@ -13,6 +13,8 @@ export const statusEmoji: Readonly<Record<RunStatus | ExecutionStatus, string>> 
   cancelled: ':no_entry_sign:',
   rejected: ':no_entry:',
   expired: ':alarm_clock:',
+  halted: ':double_vertical_bar:',
+  stopped: ':black_square_for_stop:',
   success: ':large_green_circle:',
   timed_out: ':hourglass:',
   undeliverable: ':electric_plug:',

@@ -82,6 +82,19 @@ export default defineTool({
       timeouts: { deliverySeconds: 600, executionSeconds: 3600 },
       // Staged in waves; stop early when installs fail widely (bad repo, wrong kernel version).
       rate: { maxConcurrency: '10%', maxErrors: '5%' },
+      // The same over the whole run: one host per account/region first, then 10 % at a time, halted
+      // once more than 5 % of the run failed.
+      rollout: {
+        canary: { perScope: 1 },
+        wave: { percent: 10 },
+        budget: { percent: 5 },
+        bounds: {
+          canaryPerScope: { min: 1, max: 5 },
+          wavePercent: { min: 1, max: 25 },
+          budgetPercent: { min: 0, max: 10 },
+          maxPauseSeconds: 3600,
+        },
+      },
       approval: { approvals: 1 },
     },
     {

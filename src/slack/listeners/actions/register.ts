@@ -9,11 +9,14 @@ import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
 import { rejectModal } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
+import { registerHaltActions } from './haltActions.ts';
 
 const APPROVE_VALUE = /^([0-9a-f-]{36}):([0-9a-f]{64})$/u;
 const runId = z.uuid();
 
 export const registerActions = (app: App, deps: SlackDeps): void => {
+  registerHaltActions(app, deps);
+
   // Choosing another action in the request modal rebuilds it with that action's parameters.
   app.action<BlockAction<StaticSelectAction>>(SELECT_ACTION_ID, async ({ ack, body, action, client }) => {
     await ack();

@@ -12,7 +12,8 @@ import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
 import { runLogFields } from '../../../logging/runLogFields.ts';
 
 const FIELDS = ['instances', 'targets_picker', 'targets_file', 'change', 'action'];
-const fieldBlock = (key: string): string => (key.startsWith('param:') || FIELDS.includes(key) ? key : 'action');
+const fieldBlock = (key: string): string =>
+  key.startsWith('param:') || key.startsWith('rollout:') || FIELDS.includes(key) ? key : 'action';
 /** Where a refusal shows in the modal: under its field(s), or under the action when it belongs to none. */
 const placed = (r: Refusal): Readonly<Record<string, string>> => r.fields ?? { [r.field ?? 'action']: r.message };
 
@@ -56,6 +57,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
       scope: state.scope,
       pickedIds: state.picked,
       ...(state.fileIds.length > 0 ? { targetFile: readFile } : {}),
+      rollout: state.rollout,
     });
     // Slack closes the modal with an error after 3 s: answer within budget, finish in an updated view otherwise.
     const raced = await Promise.race([work.then((r) => ({ r })), sleep(deps.submitBudgetMs).then(() => undefined)]).catch(
