@@ -2,6 +2,7 @@ import { APPROVERS_UNVERIFIED } from './approvalPolicy.ts';
 import { refuse, type Refusal } from './refusal.ts';
 import type { Roster } from './roster.ts';
 import type { RunStatus } from './runStatus.ts';
+import { statusLabel } from './statusLabel.ts';
 
 export type HaltContext = {
   readonly userId: string;
@@ -11,7 +12,7 @@ export type HaltContext = {
 };
 
 const notHalted = (status: RunStatus): Refusal =>
-  refuse('not_halted', `This run is ${status.replace(/_/gu, ' ')}, not halted; there is nothing to continue or stop.`);
+  refuse('not_halted', `This run is ${statusLabel(status)}, not halted; there is nothing to continue or stop.`);
 
 /**
  * Continue a halted rollout: it sends more to hosts after failures, so it takes the same second person an

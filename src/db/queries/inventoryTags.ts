@@ -1,11 +1,12 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Db } from './db.ts';
+import type { Partition } from '../../domain/partition.ts';
 
 /** One resource of a GetResources page: an instance of the scope and every tag it carries. */
 export type InstanceTags = { readonly instanceId: string; readonly tags: Readonly<Record<string, string>> };
 
-export type TagScope = { readonly accountId: string; readonly region: string; readonly partition: 'aws' | 'aws-us-gov' };
+export type TagScope = { readonly accountId: string; readonly region: string; readonly partition: Partition };
 
 /** What a scope's tag read left: when its tags were last read whole (null: never), and the latest failure. */
 export type TagReadState = { readonly lastSuccessAt: Date | null; readonly lastError: string | null; readonly tagged: number };
