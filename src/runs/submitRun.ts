@@ -7,6 +7,7 @@ import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
 import { describeSelector, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
+import { oweSubmitted } from '../db/queries/outbox.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
@@ -34,7 +35,16 @@ export type SubmitInput = {
   readonly scope?: TargetScope;
 };
 
-export type SubmitTarget = { instanceId: string; accountId: string; region: string; partition: Partition; computerName: string | null };
+export type SubmitTarget = {
+  instanceId: string;
+  accountId: string;
+  region: string;
+  partition: Partition;
+  computerName: string | null;
+  /** What pre-flight saw (the approval thread's target list shows it). */
+  platform: string | null;
+  pingStatus: string | null;
+};
 
 /** Field errors keyed by the modal field they belong under (`instances`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
@@ -124,6 +134,8 @@ export const createRunSubmitter = (deps: {
       region: t.region,
       partition: t.partition,
       computerName: t.computerName,
+      platform: t.platformName ?? t.platformType,
+      pingStatus: t.pingStatus ?? null,
     }));
     const credentials = await deps.credentialRefusal?.([...new Set(targets.map((t) => t.accountId))]);
     if (credentials) return { ok: false, errors: { instances: credentials } };
@@ -216,6 +228,8 @@ export const createRunSubmitter = (deps: {
         excluded: checked.excluded.slice(0, MAX_STORED_EXCLUSIONS).map(storedExclusion),
       });
       await insertChangeInstances(tx, changeNumber, runId, targets);
+      // What the request owes Slack, in this transaction: parent, thread, approval, and the complete target list.
+      await oweSubmitted(tx, runId);
       await appendAudit(tx, {
         runId,
         actor: input.requesterId,

@@ -1,6 +1,7 @@
 // The Web API methods the bot uses, answering with Slack's response shapes and error codes.
 import { validateMessageBlocks, validateView } from './blockKitLimits.ts';
 import type { SlackArgs, SlackView } from './fakeSlackTypes.ts';
+import { fileMethods } from './fileMethods.ts';
 import type { MessageContent, SlackState } from './slackState.ts';
 
 export type SlackResult = { ok: boolean } & Record<string, unknown>;
@@ -139,6 +140,7 @@ function userJson(state: SlackState, id: string): Record<string, unknown> | unde
 }
 
 export const webApiMethods: Record<string, WebApiMethod> = {
+  ...fileMethods,
   'auth.test': (s) => ({
     ok: true,
     url: `https://${s.config.teamDomain}.slack.com/`,

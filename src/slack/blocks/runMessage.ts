@@ -6,7 +6,7 @@ import { mention } from './mention.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
 
-const countsText = (counts: StatusCounts, total: number): string => {
+export const countsText = (counts: StatusCounts, total: number): string => {
   const parts = Object.entries(counts)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([status, n]) => `${label(status)}: *${n}*`);
