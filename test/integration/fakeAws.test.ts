@@ -519,6 +519,50 @@ describe('reading results', () => {
       (await rejection(client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Bogus', Values: ['x'] }] })))).name,
     ).toBe('InvalidFilterKey');
   });
+
+  it('DescribeInstanceInformation is as strict as SSM: one filter kind, tag filters alone, ≤ 100 values, MaxResults 5–50 (default 10)', async () => {
+    const f = await start();
+    f.addInstances(makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 30, tags: { Role: 'web' } }));
+    const client = await commercialSsm();
+    const describe = (input: ConstructorParameters<typeof DescribeInstanceInformationCommand>[0]) =>
+      client.send(new DescribeInstanceInformationCommand(input));
+    // "Attempting to use InstanceInformationFilterList and Filters leads to an exception error."
+    const both = await rejection(
+      describe({
+        Filters: [{ Key: 'tag:Role', Values: ['web'] }],
+        InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: ['Online'] }],
+      }),
+    );
+    expect(both.name).toBe('ValidationException');
+    // "Tag filters can't be combined with other filter types."
+    const mixed = await rejection(
+      describe({
+        Filters: [
+          { Key: 'tag:Role', Values: ['web'] },
+          { Key: 'PingStatus', Values: ['Online'] },
+        ],
+      }),
+    );
+    expect(mixed.name).toBe('InvalidFilter');
+    const tagsOnly = await describe({
+      Filters: [
+        { Key: 'tag:Role', Values: ['web'] },
+        { Key: 'tag-key', Values: ['Role'] },
+      ],
+      MaxResults: 50,
+    });
+    expect(tagsOnly.InstanceInformationList).toHaveLength(30);
+    const values = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    expect((await rejection(describe({ Filters: [{ Key: 'tag:Role', Values: values }] }))).name).toBe('ValidationException');
+    expect((await rejection(describe({ InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: [] }] }))).name).toBe(
+      'ValidationException',
+    );
+    await expect(describe({ Filters: [{ Key: 'tag:Role', Values: values.slice(0, 100) }] })).resolves.toBeDefined();
+    expect((await rejection(describe({ MaxResults: 51 }))).name).toBe('ValidationException');
+    const first = await describe({});
+    expect(first.InstanceInformationList).toHaveLength(10);
+    expect(first.NextToken).toBeDefined();
+  });
 });
 
 describe('fault injection', () => {
