@@ -13,6 +13,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
 import type {
+  DescribeInstanceInformationCommandInput,
   DescribeInstanceInformationCommandOutput,
   ListCommandInvocationsCommandOutput,
   SendCommandCommandInput,
@@ -524,11 +525,11 @@ describe('reading results', () => {
     const f = await start();
     f.addInstances(makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 30, tags: { Role: 'web' } }));
     const client = await commercialSsm();
-    const describe = (input: ConstructorParameters<typeof DescribeInstanceInformationCommand>[0]) =>
+    const ask = (input: DescribeInstanceInformationCommandInput) =>
       client.send(new DescribeInstanceInformationCommand(input));
     // "Attempting to use InstanceInformationFilterList and Filters leads to an exception error."
     const both = await rejection(
-      describe({
+      ask({
         Filters: [{ Key: 'tag:Role', Values: ['web'] }],
         InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: ['Online'] }],
       }),
@@ -536,7 +537,7 @@ describe('reading results', () => {
     expect(both.name).toBe('ValidationException');
     // "Tag filters can't be combined with other filter types."
     const mixed = await rejection(
-      describe({
+      ask({
         Filters: [
           { Key: 'tag:Role', Values: ['web'] },
           { Key: 'PingStatus', Values: ['Online'] },
@@ -544,7 +545,7 @@ describe('reading results', () => {
       }),
     );
     expect(mixed.name).toBe('InvalidFilter');
-    const tagsOnly = await describe({
+    const tagsOnly = await ask({
       Filters: [
         { Key: 'tag:Role', Values: ['web'] },
         { Key: 'tag-key', Values: ['Role'] },
@@ -553,13 +554,13 @@ describe('reading results', () => {
     });
     expect(tagsOnly.InstanceInformationList).toHaveLength(30);
     const values = Array.from({ length: 101 }, (_, i) => `v${i}`);
-    expect((await rejection(describe({ Filters: [{ Key: 'tag:Role', Values: values }] }))).name).toBe('ValidationException');
-    expect((await rejection(describe({ InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: [] }] }))).name).toBe(
+    expect((await rejection(ask({ Filters: [{ Key: 'tag:Role', Values: values }] }))).name).toBe('ValidationException');
+    expect((await rejection(ask({ InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: [] }] }))).name).toBe(
       'ValidationException',
     );
-    await expect(describe({ Filters: [{ Key: 'tag:Role', Values: values.slice(0, 100) }] })).resolves.toBeDefined();
-    expect((await rejection(describe({ MaxResults: 51 }))).name).toBe('ValidationException');
-    const first = await describe({});
+    await expect(ask({ Filters: [{ Key: 'tag:Role', Values: values.slice(0, 100) }] })).resolves.toBeDefined();
+    expect((await rejection(ask({ MaxResults: 51 }))).name).toBe('ValidationException');
+    const first = await ask({});
     expect(first.InstanceInformationList).toHaveLength(10);
     expect(first.NextToken).toBeDefined();
   });

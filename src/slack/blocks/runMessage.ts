@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { resultsControls } from './resultsControls.ts';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
@@ -94,6 +95,8 @@ export const summaryMessage = (
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*Finished: ${label(status)}*\n${countsText(counts, run.targetCount)}` } },
       ...(lines.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } } as KnownBlock] : []),
+      // Every instance's output is one pick away, whatever the fleet's size (the results CSV follows in the thread).
+      resultsControls(run.id, { csv: false }),
     ],
   };
 };
