@@ -525,8 +525,7 @@ describe('reading results', () => {
     const f = await start();
     f.addInstances(makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 30, tags: { Role: 'web' } }));
     const client = await commercialSsm();
-    const ask = (input: DescribeInstanceInformationCommandInput) =>
-      client.send(new DescribeInstanceInformationCommand(input));
+    const ask = (input: DescribeInstanceInformationCommandInput) => client.send(new DescribeInstanceInformationCommand(input));
     // "Attempting to use InstanceInformationFilterList and Filters leads to an exception error."
     const both = await rejection(
       ask({
