@@ -98,7 +98,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
    * completing), so a file is never shared twice; an upload that was never completed is invisible and redone.
    */
   const upload = async (row: OwedRow, d: Extract<Delivery, { method: 'files.upload' }>): Promise<void> => {
-    // Up to four Slack calls: hold the row long enough that no other replica takes it meanwhile.
+    // Several Slack calls: hold the row long enough that no other replica takes it meanwhile.
     await holdOwed(o.pool, row.id, FILE_LEASE_SECONDS);
     let channel = d.channel;
     if (/^[UW]/u.test(channel)) {
@@ -110,11 +110,10 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
         if ((error as { data?: { error?: string } }).data?.error === 'file_not_found') return null;
         throw error;
       });
-      const shares = (info?.file?.shares ?? {}) as Record<string, Record<string, { ts?: string; thread_ts?: string }[]> | undefined>;
-      const shared = [...Object.values(shares.public ?? {}), ...Object.values(shares.private ?? {})]
-        .flat()
-        .some((x) => (d.threadTs ? x.thread_ts === d.threadTs : true));
-      if (info?.file && shared && [info.file.channels, info.file.groups, info.file.ims].some((c) => c?.includes(channel))) return;
+      // Shared in this channel (and thread) already: the completion went through before the crash or timeout.
+      const shares = (info?.file?.shares ?? {}) as Record<string, Record<string, { thread_ts?: string }[]> | undefined>;
+      const here = [...(shares.public?.[channel] ?? []), ...(shares.private?.[channel] ?? [])];
+      if (here.some((x) => (d.threadTs ? x.thread_ts === d.threadTs : true))) return;
     }
     const bytes = Buffer.from(d.content, 'utf8');
     const url = await o.client.files.getUploadURLExternal({ filename: d.filename, length: bytes.length });
