@@ -202,7 +202,8 @@ export class FakeSlack {
   /** A JSON-friendly dump of the recorded state (used by main.ts's /_fake/state). */
   snapshot(): Record<string, unknown> {
     const s = this.#state;
-    return { calls: s.calls, messages: s.messages, ephemerals: s.ephemerals, responses: s.responses, views: [...s.views.values()] };
+    const files = [...s.files.values()].map(({ content, ...f }) => ({ ...f, size: content?.length ?? null }));
+    return { calls: s.calls, messages: s.messages, ephemerals: s.ephemerals, responses: s.responses, views: [...s.views.values()], files };
   }
 
   async close(): Promise<void> {
