@@ -14,6 +14,8 @@ export type RunReply =
   | { readonly kind: 'expired' }
   /** The rollout halted (canary or error budget): the reply carries Continue and Stop. */
   | { readonly kind: 'halted'; readonly halt: Halt }
+  /** "Submitted by …", with the pre-flight counts (rendered from the run's stored targeting). */
+  | { readonly kind: 'submitted' }
   | { readonly kind: 'decision'; readonly decision: Decision };
 
 /** A decision on a request, as its thread tells it. `reason` as the person typed it (escaped where shown). */
@@ -31,3 +33,12 @@ export type ApprovalDecided = { readonly status: string; readonly by?: string; r
 
 /** The change freeze switched (announced in the approvals channel). `reason` as typed (escaped where shown). */
 export type FreezeNotice = { readonly on: boolean; readonly reason?: string; readonly by: string };
+
+/**
+ * A file the bot owes (issue 9): its content is generated from the database when it is sent (the frozen plan
+ * for the target list, the executions for the results), so what is uploaded is what was approved or happened.
+ * `approval_thread`: the approval message's thread; `run_thread`: the run's thread; `dm`: that person's DM.
+ */
+export type OwedFile =
+  | { readonly file: 'target_list'; readonly to: { readonly kind: 'approval_thread' } }
+  | { readonly file: 'results'; readonly to: { readonly kind: 'run_thread' } | { readonly kind: 'dm'; readonly user: string } };

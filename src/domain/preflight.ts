@@ -8,6 +8,8 @@ export type PreflightTarget = {
   readonly computerName: string | null;
   readonly platformType: string | null;
   readonly platformName: string | null;
+  /** The SSM agent's ping status when pre-flight looked (the target list shows it). */
+  readonly pingStatus?: string | null;
 };
 
 /** One instance a selector named, with what the inventory knows of it (absent when nothing does). */
@@ -79,6 +81,7 @@ const targetOf = (i: NonNullable<Candidate['instance']>): PreflightTarget => ({
   computerName: i.computerName,
   platformType: i.platformType,
   platformName: i.platformName,
+  pingStatus: i.pingStatus,
 });
 
 /**

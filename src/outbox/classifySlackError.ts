@@ -31,6 +31,11 @@ const MESSAGE_ERRORS = new Set([
   'invalid_thread_ts',
   'thread_not_found',
   'invalid_arguments',
+  // files.*: a scope the app was not installed with, or a file Slack will not take.
+  'missing_scope',
+  'missing_argument',
+  'file_uploads_disabled',
+  'file_upload_size_restricted',
 ]);
 
 /** Reads a WebClient error (@slack/web-api ErrorCode values) without depending on its classes. */

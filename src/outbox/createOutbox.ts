@@ -3,7 +3,18 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { appendAudit } from '../db/queries/audit.ts';
-import { claimOwed, failOwed, hasOwedDm, markOwedSent, outboxBacklog, oweDm, retryOwed, type OwedRow } from '../db/queries/outbox.ts';
+import {
+  claimOwed,
+  failOwed,
+  hasOwedDm,
+  holdOwed,
+  markOwedSent,
+  outboxBacklog,
+  oweDm,
+  retryOwed,
+  setOwedFileId,
+  type OwedRow,
+} from '../db/queries/outbox.ts';
 import { escapeText } from '../domain/escapeText.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { classifySlackError } from './classifySlackError.ts';
@@ -44,6 +55,8 @@ export type OutboxOptions = {
 export const SLACK_CALL_TIMEOUT_MS = 10_000;
 const CLAIM_LEASE_SECONDS = 15;
 const START_WITHIN_MS = CLAIM_LEASE_SECONDS * 1000 - SLACK_CALL_TIMEOUT_MS - 1_000;
+// A file delivery is up to five calls (DM channel, files.info, upload URL, the bytes, complete), each time-bounded.
+const FILE_LEASE_SECONDS = (6 * SLACK_CALL_TIMEOUT_MS) / 1000;
 
 /**
  * The one delivery loop of owed Slack messages (issue 11). Claims the heads of streams (any replica,
@@ -79,7 +92,51 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     if (b) b.tokens -= 1;
   };
 
-  const call = async (d: Delivery, channel: string): Promise<string | undefined> => {
+  /**
+   * A file: get an upload URL, record the file id, POST the bytes, complete the upload into the thread. A
+   * retry of the same row first asks Slack whether the recorded file was already shared there (a crash after
+   * completing), so a file is never shared twice; an upload that was never completed is invisible and redone.
+   */
+  const upload = async (row: OwedRow, d: Extract<Delivery, { method: 'files.upload' }>): Promise<void> => {
+    // Several Slack calls: hold the row long enough that no other replica takes it meanwhile.
+    await holdOwed(o.pool, row.id, FILE_LEASE_SECONDS);
+    let channel = d.channel;
+    if (/^[UW]/u.test(channel)) {
+      const opened = await o.client.conversations.open({ users: channel });
+      channel = opened.channel?.id ?? channel;
+    }
+    if (row.file_id) {
+      const info = await o.client.files.info({ file: row.file_id }).catch((error: unknown) => {
+        if ((error as { data?: { error?: string } }).data?.error === 'file_not_found') return null;
+        throw error;
+      });
+      // Shared in this channel (and thread) already: the completion went through before the crash or timeout.
+      const shares = (info?.file?.shares ?? {}) as Record<string, Record<string, { thread_ts?: string }[]> | undefined>;
+      const here = [...(shares.public?.[channel] ?? []), ...(shares.private?.[channel] ?? [])];
+      if (here.some((x) => (d.threadTs ? x.thread_ts === d.threadTs : true))) return;
+    }
+    const bytes = Buffer.from(d.content, 'utf8');
+    const url = await o.client.files.getUploadURLExternal({ filename: d.filename, length: bytes.length });
+    if (!url.upload_url || !url.file_id) throw new Error('files.getUploadURLExternal answered without upload_url or file_id');
+    await setOwedFileId(o.pool, row.id, url.file_id);
+    const answer = await fetch(url.upload_url, {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+      signal: AbortSignal.timeout(SLACK_CALL_TIMEOUT_MS),
+    });
+    await answer.body?.cancel();
+    if (!answer.ok) throw new Error(`file upload answered HTTP ${answer.status}`);
+    takePost(channel);
+    await o.client.files.completeUploadExternal({
+      files: [{ id: url.file_id, title: d.title }],
+      channel_id: channel,
+      ...(d.threadTs ? { thread_ts: d.threadTs } : {}),
+      initial_comment: d.comment,
+    });
+  };
+
+  const call = async (d: Exclude<Delivery, { method: 'files.upload' }>, channel: string): Promise<string | undefined> => {
     const blocks = d.content.blocks ? [...d.content.blocks] : undefined;
     if (d.method === 'chat.update') {
       await o.client.chat.update({ channel: d.channel, ts: d.ts, text: d.content.text, blocks });
@@ -131,7 +188,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     const now = Date.now();
     const wait = Math.max(
       (blockedUntil.get(d.method) ?? 0) - now,
-      d.method === 'chat.postMessage'
+      d.method !== 'chat.update'
         ? postWaitMs(d.channel, now)
         : (lastUpdate.get(`${d.channel}|${d.ts}`) ?? -Infinity) + updateIntervalMs - now,
     );
@@ -141,7 +198,8 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     for (;;) {
       try {
         if (d.method === 'chat.update') lastUpdate.set(`${d.channel}|${d.ts}`, Date.now());
-        await call(d, channel);
+        if (d.method === 'files.upload') await upload(row, d);
+        else await call(d, channel);
         await markOwedSent(o.pool, row.id);
         return;
       } catch (error) {

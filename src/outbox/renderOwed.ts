@@ -1,7 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { DatabasePool } from 'slonik';
 import { escapeText } from '../domain/escapeText.ts';
-import type { ApprovalDecided, Decision, FreezeNotice, RunReply } from '../domain/owedMessage.ts';
+import type { ApprovalDecided, Decision, FreezeNotice, OwedFile, RunReply } from '../domain/owedMessage.ts';
+import { planDigest } from '../domain/planDigest.ts';
+import { resultsCsv } from '../domain/resultsCsv.ts';
+import { targetListCsv, type TargetListRow } from '../domain/targetListCsv.ts';
+import { listPlannedTargets, listResultRows } from '../db/queries/runFiles.ts';
+import { countsText } from '../slack/blocks/runMessage.ts';
+import { preflightText } from '../slack/blocks/preflightText.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { countExecutionsByStatus } from '../db/queries/executions.ts';
 import type { OwedRow } from '../db/queries/outbox.ts';
@@ -29,7 +35,19 @@ export type Delivery =
       /** Remembers the new message's ts (and where it landed), so later rows of the stream update or reply to it. */
       readonly posted?: (channel: string, ts: string) => Promise<void>;
     }
-  | { readonly method: 'chat.update'; readonly channel: string; readonly ts: string; readonly content: Content };
+  | { readonly method: 'chat.update'; readonly channel: string; readonly ts: string; readonly content: Content }
+  | {
+      /** files.getUploadURLExternal → POST to the upload URL → files.completeUploadExternal. */
+      readonly method: 'files.upload';
+      /** A channel id, or a user id for their DM. */
+      readonly channel: string;
+      readonly threadTs?: string;
+      readonly filename: string;
+      readonly title: string;
+      readonly content: string;
+      /** Escaped mrkdwn introducing the file. */
+      readonly comment: string;
+    };
 
 export type Rendered = { readonly delivery: Delivery; readonly run?: RunRow } | { readonly giveUp: string; readonly run?: RunRow };
 
@@ -71,7 +89,79 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
       return { text: `:alarm_clock: ${mention(requester)} your request expired without approval. Submit it again if it is still needed.` };
     case 'halted':
       return haltedMessage(view.id, reply.halt);
+    case 'submitted':
+      return { text: '' };
   }
+};
+
+/** The file's bytes, generated now from the database: the frozen plan (checked against its digest) or the executions. */
+const renderFile = async (
+  pool: DatabasePool,
+  run: RunRow,
+  file: OwedFile,
+): Promise<Omit<Extract<Delivery, { method: 'files.upload' }>, 'method' | 'channel' | 'threadTs'> | { giveUp: string }> => {
+  const short = run.id.slice(0, 8);
+  if (file.file === 'target_list') {
+    const [planned, targeting] = await Promise.all([listPlannedTargets(pool, run.id), getRunTargeting(pool, run.id)]);
+    // Exactly what was approved: the list must still be the one the plan digest covers.
+    const digest = planDigest({
+      tool: run.tool,
+      action: run.action,
+      scriptSha256: run.script_sha256,
+      params: run.params,
+      changeNumber: run.change_number,
+      targets: planned,
+    });
+    if (digest !== run.plan_digest) return { giveUp: 'the stored target list differs from the approved plan digest' };
+    const excluded: TargetListRow[] = (targeting?.preflight.excluded ?? []).map((e) => {
+      const x = e as {
+        ref: string;
+        detail: string;
+        instanceId?: string;
+        accountId?: string;
+        region?: string;
+        partition?: string;
+        name?: string | null;
+        platform?: string | null;
+        pingStatus?: string | null;
+      };
+      return {
+        instanceId: x.instanceId ?? x.ref,
+        name: x.name ?? null,
+        accountId: x.accountId ?? '',
+        region: x.region ?? '',
+        partition: x.partition ?? '',
+        platform: x.platform ?? null,
+        pingStatus: x.pingStatus ?? null,
+        excluded: x.detail,
+      };
+    });
+    const totalExcluded = targeting?.preflight.summary.excluded ?? excluded.length;
+    const unlisted = totalExcluded - excluded.length;
+    return {
+      filename: `targets-${short}.csv`,
+      title: `Targets of run ${short}`,
+      content: targetListCsv([...planned, ...excluded]),
+      comment:
+        `:page_facing_up: The complete target list: *${planned.length}* target(s)` +
+        (totalExcluded > 0 ? ` and *${totalExcluded}* excluded by pre-flight${unlisted > 0 ? ` (${unlisted} not listed)` : ''}` : '') +
+        ` · plan digest \`${run.plan_digest.slice(0, 12)}\``,
+    };
+  }
+  const [rows, counts] = await Promise.all([listResultRows(pool, run.id), countExecutionsByStatus(pool, run.id)]);
+  return {
+    filename: `results-${short}.csv`,
+    title: `Results of run ${short}`,
+    content: resultsCsv(rows),
+    comment: `:bar_chart: Per-instance results (${rows.length} instances): ${countsText(counts, run.target_count)}`,
+  };
+};
+
+/** "Submitted by …" with the pre-flight counts, as the requester's record of what was resolved. */
+const submittedContent = async (pool: DatabasePool, run: RunRow): Promise<Content> => {
+  const targeting = await getRunTargeting(pool, run.id);
+  const counts = targeting ? `\n${preflightText(targeting)}` : '';
+  return { text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` };
 };
 
 /** Turns an owed row into the call that sends it now, or the reason it can never be sent. */
@@ -105,10 +195,29 @@ export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row
       },
     };
   }
+  if (row.kind === 'file') {
+    const file = row.payload as OwedFile;
+    const to =
+      file.to.kind === 'dm'
+        ? { channel: file.to.user }
+        : file.to.kind === 'approval_thread'
+          ? run.approval_ts
+            ? { channel: run.approval_channel_id, threadTs: run.approval_ts }
+            : null
+          : run.message_ts
+            ? { channel: run.channel_id, threadTs: run.message_ts }
+            : null;
+    // The message it replies to came first in this stream; without its ts it was given up, and so is the file.
+    if (!to) return { run, giveUp: 'the message this file belongs under was never posted' };
+    const rendered = await renderFile(pool, run, file);
+    if ('giveUp' in rendered) return { run, giveUp: rendered.giveUp };
+    return { run, delivery: { method: 'files.upload', ...to, ...rendered } };
+  }
   if (row.kind === 'run_reply') {
     // The parent row came first in this stream; without its ts it was given up, and so is its thread.
     if (!run.message_ts) return { run, giveUp: 'the run has no parent message to reply to' };
-    const content = replyContent(row.payload as RunReply, view, run.requester_id);
+    const reply = row.payload as RunReply;
+    const content = reply.kind === 'submitted' ? await submittedContent(pool, run) : replyContent(reply, view, run.requester_id);
     return { run, delivery: { method: 'chat.postMessage', channel: run.channel_id, threadTs: run.message_ts, content } };
   }
   const { decided } = row.payload as { decided?: ApprovalDecided };

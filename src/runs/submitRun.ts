@@ -16,6 +16,7 @@ import {
 } from '../domain/targetSelectors.ts';
 import { parseTargetFile } from '../domain/targetFile.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
+import { oweSubmitted } from '../db/queries/outbox.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
@@ -55,21 +56,24 @@ export type SubmitInput = {
 export type TargetFileContent =
   { readonly ok: true; readonly name: string; readonly text: string } | { readonly ok: false; readonly message: string };
 
-/** Instances one request may pick (the picker's max_selected_items; a forged payload may send more). */
-export const MAX_PICKS = 100;
-
-/** A file name for the record: what people may put in one is not markup. */
-const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slice(0, 60) || 'file';
-
 export type SubmitTarget = {
   instanceId: string;
   accountId: string;
   region: string;
   partition: Partition;
   computerName: string | null;
+  /** What pre-flight saw (the approval thread's target list shows it). */
+  platform: string | null;
+  pingStatus: string | null;
   /** The rollout wave (null: the action has no rollout). */
   wave?: number | null;
 };
+
+/** Instances one request may pick (the picker's max_selected_items; a forged payload may send more). */
+export const MAX_PICKS = 100;
+
+/** A file name for the record: what people may put in one is not markup. */
+const fileLabel = (name: string): string => name.replace(/[^\w. -]/gu, '_').slice(0, 60) || 'file';
 
 /** A refusal's `field`/`fields` name the modal field it belongs under (`instances`, `targets_picker`, `targets_file`, `change`, `action`, `param:<name>`). */
 export type SubmitResult =
@@ -170,6 +174,8 @@ export const createRunSubmitter = (deps: {
       region: t.region,
       partition: t.partition,
       computerName: t.computerName,
+      platform: t.platformName ?? t.platformType,
+      pingStatus: t.pingStatus ?? null,
     }));
     // The rollout is decided now, on the frozen plan, and the digest covers it: what is approved is what runs.
     const rollout = chooseRollout(action.rollout, input.rollout ?? {}, eligible.length);
@@ -268,6 +274,8 @@ export const createRunSubmitter = (deps: {
         excluded: checked.excluded.slice(0, MAX_STORED_EXCLUSIONS).map(storedExclusion),
       });
       await insertChangeInstances(tx, changeNumber, runId, targets);
+      // What the request owes Slack, in this transaction: parent, thread, approval, and the complete target list.
+      await oweSubmitted(tx, runId);
       await appendAudit(tx, {
         runId,
         actor: input.requesterId,

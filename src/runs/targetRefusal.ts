@@ -13,6 +13,10 @@ export type StoredExclusion = {
   accountId?: string;
   region?: string;
   partition?: string;
+  /** What the inventory knew of it (the approval thread's target list shows it). */
+  name?: string | null;
+  platform?: string | null;
+  pingStatus?: string | null;
 };
 
 export const storedExclusion = (e: Exclusion): StoredExclusion => ({
@@ -20,7 +24,15 @@ export const storedExclusion = (e: Exclusion): StoredExclusion => ({
   reason: e.reason,
   detail: e.detail,
   ...(e.target
-    ? { instanceId: e.target.instanceId, accountId: e.target.accountId, region: e.target.region, partition: e.target.partition }
+    ? {
+        instanceId: e.target.instanceId,
+        accountId: e.target.accountId,
+        region: e.target.region,
+        partition: e.target.partition,
+        name: e.target.computerName,
+        platform: e.target.platformName ?? e.target.platformType,
+        pingStatus: e.target.pingStatus ?? null,
+      }
     : {}),
 });
 

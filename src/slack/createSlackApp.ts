@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/loadConfig.ts';
 import { boltLogger } from './boltLogger.ts';
 import { registerActions } from './listeners/actions/register.ts';
+import { registerResultActions } from './listeners/actions/registerResultActions.ts';
+import { registerOutputOptions } from './listeners/options/registerOutputOptions.ts';
 import { faultAudience, faultText } from './faultAudience.ts';
 import { refuseFutureRequests } from './refuseFutureRequests.ts';
 import { registerCommands } from './listeners/commands/register.ts';
@@ -77,6 +79,8 @@ export const createSlackApp = (
   registerCommands(app, deps);
   registerViews(app, deps);
   registerActions(app, deps);
+  registerResultActions(app, deps);
+  registerOutputOptions(app, deps);
   registerEvents(app, deps);
   registerOptions(app, deps);
 

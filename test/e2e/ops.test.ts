@@ -3,7 +3,7 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FakeEphemeral } from '../../src/sandbox/slack/fakeSlackTypes.ts';
-import { appHomeOpenedEvent, blockActionsPayload } from '../helpers/slackPayloads.ts';
+import { appHomeOpenedEvent, blockActionsPayload, blockSuggestionPayload } from '../helpers/slackPayloads.ts';
 import { postEvent, postInteraction, postSlashCommand } from '../helpers/slackRequest.ts';
 import {
   APPROVAL_CHANNEL,
@@ -173,6 +173,76 @@ describe('/ops', () => {
       }
     }
     expect((await ops(USERS.outsider, 'show deadbeef')).text).toMatch(/No run id starts with `deadbeef`\. Check it with `\/ops history`/u);
+  });
+
+  it('results at scale: the thread has the results CSV; show offers an instance picker that opens its output, and the CSV by DM — only to those who may see the run', async () => {
+    const parent = parentOf(done);
+    const [results] = await s.slack.waitFor(
+      (f) => (f.filesIn(OPS_CHANNEL, parent?.ts).length > 0 ? f.filesIn(OPS_CHANNEL, parent?.ts) : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect((s.slack.fileContent(results?.id ?? '') ?? '').split('\r\n').filter((l) => l !== '')).toHaveLength(instances.length + 1);
+
+    const shown = await ops(USERS.approver, `show ${done.slice(0, 8)}`);
+    const message = { ts: '1700000000.000100', blocks: shown.blocks ?? [], channel: OPS_CHANNEL };
+    const blockId = `results:${done}`;
+    const suggest = async (user: string, value: string) => {
+      const response = await postInteraction(
+        s.bot.url,
+        SIGNING_SECRET,
+        blockSuggestionPayload({ user, actionId: 'view_output', blockId, value, message, channel: OPS_CHANNEL }),
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { options: { text: { text: string }; value: string }[] }).options;
+    };
+    const options = await suggest(USERS.approver, '');
+    expect(options.map((o) => o.value).sort()).toEqual(instances.map((i) => i.instanceId).sort());
+    expect(await suggest(USERS.approver, instances[0]!.instanceId.slice(-6))).toHaveLength(1);
+    expect(await suggest(USERS.outsider, '')).toEqual([]);
+
+    const pick = async (user: string, instanceId: string) => {
+      const triggerId = s.slack.issueTriggerId({ userId: user });
+      const payload = blockActionsPayload({
+        user,
+        actionId: 'view_output',
+        blockId,
+        value: instanceId,
+        message,
+        channel: OPS_CHANNEL,
+        triggerId,
+      });
+      expect((await postInteraction(s.bot.url, SIGNING_SECRET, payload)).status).toBe(200);
+    };
+    // What a host printed: markup that must stay text, a fence, and more than a modal holds, truncated by SSM.
+    const lines = ['<!channel> ``` <https://evil|Approve>', ...Array.from({ length: 3000 }, (_, n) => `line ${n} ${'x'.repeat(60)}`)];
+    await s.db.pool.query(sql.type(z.object({}))`
+      update executions set stdout = ${lines.join('\n')}, stdout_truncated = true, stderr = 'warn: & done'
+      where run_id = ${done} and instance_id = ${instances[1]!.instanceId}`);
+    await pick(USERS.requester, instances[1]!.instanceId);
+    const modal = await s.slack.waitFor(
+      (f) => f.modalsOf(USERS.requester).find((v) => JSON.stringify(v.blocks).includes(instances[1]!.instanceId)),
+      { timeoutMs: 10_000 },
+    );
+    const modalText = JSON.stringify(modal.blocks);
+    expect(modalText).toContain('&lt;!channel&gt; ` ` ` &lt;https://evil|Approve&gt;');
+    expect(modalText).toContain('line 0 x');
+    expect(modalText).toMatch(/The bot cut the last \d+ line\(s\) of stdout here/u);
+    expect(modalText).toContain('SSM truncated stdout itself');
+    expect(modalText).toContain('warn: &amp; done');
+    expect(s.slack.markup().filter((t) => t.where.startsWith('views.open'))).toEqual([]);
+
+    const since = s.slack.ephemerals(USERS.outsider).length;
+    await pick(USERS.outsider, instances[1]!.instanceId);
+    await ephemeralAfter(USERS.outsider, since, /You can only see runs you requested/u);
+    expect(s.slack.modalsOf(USERS.outsider).filter((v) => JSON.stringify(v.title).includes('Instance output'))).toEqual([]);
+
+    const csv = blockActionsPayload({ user: USERS.admin, actionId: 'results_csv', blockId, message, channel: OPS_CHANNEL });
+    expect((await postInteraction(s.bot.url, SIGNING_SECRET, csv)).status).toBe(200);
+    const dm = s.slack.dmChannelOf(USERS.admin);
+    const [file] = await s.slack.waitFor((f) => (f.filesIn(dm).length > 0 ? f.filesIn(dm) : undefined), { timeoutMs: 10_000 });
+    expect(s.slack.fileContent(file!.id)?.startsWith('instance_id,name,account,region,partition,status,')).toBe(true);
   });
 
   it("show <run>: someone else's run is refused to a member without a role, without its details", async () => {

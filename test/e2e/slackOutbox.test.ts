@@ -41,7 +41,8 @@ const finishedThread = async (s: Sandbox, runId: string, timeoutMs = 30_000): Pr
     (f) => {
       const parent = parentOf(s, runId);
       const replies = parent ? f.thread(OPS_CHANNEL, parent.ts) : [];
-      return replies.some((r) => /Finished/u.test(shown(r))) ? replies : undefined;
+      // The last thing a run owes its thread: the per-instance results file, after the summary.
+      return replies.some((r) => /Per-instance results/u.test(shown(r))) ? replies : undefined;
     },
     { timeoutMs },
   );
@@ -59,8 +60,9 @@ const slackBack = (s: Sandbox): void => {
 /** The whole thread a run owes, in order, each exactly once, and the parent and approval showing the end. */
 const expectEverythingDelivered = async (s: Sandbox, runId: string): Promise<void> => {
   const thread = await finishedThread(s, runId);
-  const order = [/Submitted by/u, /Approved by/u, /Started: sending to 4 instance/u, /Finished/u];
-  expect(thread.map(shown).map((t) => order.findIndex((re) => re.test(t)))).toEqual([0, 1, 2, 3]);
+  const order = [/Submitted by/u, /Approved by/u, /Started: sending to 4 instance/u, /Finished/u, /Per-instance results/u];
+  expect(thread.map(shown).map((t) => order.findIndex((re) => re.test(t)))).toEqual([0, 1, 2, 3, 4]);
+  expect(s.slack.filesIn(OPS_CHANNEL, parentOf(s, runId)?.ts)).toHaveLength(1);
   expect(shown(thread[3] as FakeMessage)).toMatch(/succeeded/u);
   expect((thread[3] as FakeMessage).text).toMatch(/: \*4\* \(of 4\)$/u);
   const parent = await s.slack.waitFor(
@@ -181,12 +183,19 @@ describe('the Slack outbox (issue 11)', () => {
     const notice = await s.slack.waitFor((f) => f.messages(dm).find((m) => (m.text ?? '').includes(runId)), { timeoutMs: 10_000 });
     expect(notice.text).toContain('<#C0GONE00001>');
     expect(notice.text).toContain('channel_not_found');
-    const failed = await s.db.pool.any(sql.type(z.object({ kind: z.string(), last_error: z.string().nullable() }))`
-      select kind, last_error from slack_outbox where run_id = ${runId} and state = 'failed'`);
-    expect(failed).toEqual([{ kind: 'approval', last_error: 'channel_not_found' }]);
+    // The target list file belongs in the approval's thread: without the approval it is given up too (one DM for both).
+    const failedRows = () =>
+      s.db.pool.any(sql.type(z.object({ kind: z.string(), last_error: z.string().nullable() }))`
+        select kind, last_error from slack_outbox where run_id = ${runId} and state = 'failed' order by id`);
+    for (let i = 0; i < 100 && (await failedRows()).length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+    const failed = await failedRows();
+    expect(failed).toEqual([
+      { kind: 'approval', last_error: 'channel_not_found' },
+      { kind: 'file', last_error: 'the message this file belongs under was never posted' },
+    ]);
     const audited = await s.db.pool.anyFirst(sql.type(z.object({ reason: z.string().nullable() }))`
-      select reason from audit_events where run_id = ${runId} and action = 'slack_message_failed'`);
-    expect(audited).toEqual(['channel_not_found']);
+      select reason from audit_events where run_id = ${runId} and action = 'slack_message_failed' order by id`);
+    expect(audited).toEqual(['channel_not_found', 'the message this file belongs under was never posted']);
     // The run's own thread is unaffected.
     await s.slack.waitFor(
       () => {

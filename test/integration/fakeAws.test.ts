@@ -13,6 +13,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
 import type {
+  DescribeInstanceInformationCommandInput,
   DescribeInstanceInformationCommandOutput,
   ListCommandInvocationsCommandOutput,
   SendCommandCommandInput,
@@ -518,6 +519,49 @@ describe('reading results', () => {
     expect(
       (await rejection(client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Bogus', Values: ['x'] }] })))).name,
     ).toBe('InvalidFilterKey');
+  });
+
+  it('DescribeInstanceInformation is as strict as SSM: one filter kind, tag filters alone, ≤ 100 values, MaxResults 5–50 (default 10)', async () => {
+    const f = await start();
+    f.addInstances(makeInstances({ accountId: COMMERCIAL.id, region: 'us-east-1', count: 30, tags: { Role: 'web' } }));
+    const client = await commercialSsm();
+    const ask = (input: DescribeInstanceInformationCommandInput) => client.send(new DescribeInstanceInformationCommand(input));
+    // "Attempting to use InstanceInformationFilterList and Filters leads to an exception error."
+    const both = await rejection(
+      ask({
+        Filters: [{ Key: 'tag:Role', Values: ['web'] }],
+        InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: ['Online'] }],
+      }),
+    );
+    expect(both.name).toBe('ValidationException');
+    // "Tag filters can't be combined with other filter types."
+    const mixed = await rejection(
+      ask({
+        Filters: [
+          { Key: 'tag:Role', Values: ['web'] },
+          { Key: 'PingStatus', Values: ['Online'] },
+        ],
+      }),
+    );
+    expect(mixed.name).toBe('InvalidFilter');
+    const tagsOnly = await ask({
+      Filters: [
+        { Key: 'tag:Role', Values: ['web'] },
+        { Key: 'tag-key', Values: ['Role'] },
+      ],
+      MaxResults: 50,
+    });
+    expect(tagsOnly.InstanceInformationList).toHaveLength(30);
+    const values = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    expect((await rejection(ask({ Filters: [{ Key: 'tag:Role', Values: values }] }))).name).toBe('ValidationException');
+    expect((await rejection(ask({ InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: [] }] }))).name).toBe(
+      'ValidationException',
+    );
+    await expect(ask({ Filters: [{ Key: 'tag:Role', Values: values.slice(0, 100) }] })).resolves.toBeDefined();
+    expect((await rejection(ask({ MaxResults: 51 }))).name).toBe('ValidationException');
+    const first = await ask({});
+    expect(first.InstanceInformationList).toHaveLength(10);
+    expect(first.NextToken).toBeDefined();
   });
 });
 

@@ -223,6 +223,85 @@ describe('fake Slack Web API via WebClient', () => {
   });
 });
 
+describe('fake Slack external file upload', () => {
+  const post = (url: string, body: string | Buffer) => fetch(url, { method: 'POST', body });
+
+  it('uploads through getUploadURLExternal → one POST of exactly `length` bytes → completeUploadExternal into a thread', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C0OPS00001', text: 'parent' });
+    const reply = await client.chat.postMessage({ channel: 'C0OPS00001', text: 'reply', thread_ts: parent.ts ?? '' });
+    const bytes = Buffer.from('a,b\r\n1,2\r\n');
+    const url = await client.files.getUploadURLExternal({ filename: 'x.csv', length: bytes.length });
+    expect(url.file_id).toMatch(/^F/u);
+    // Completing before the bytes arrived: Slack has nothing to share.
+    expect(await slackError(client.files.completeUploadExternal({ files: [{ id: url.file_id ?? '' }], channel_id: 'C0OPS00001' }))).toBe(
+      'file_not_found',
+    );
+    expect((await post(url.upload_url ?? '', bytes)).status).toBe(200);
+    // The upload URL is single-use.
+    expect((await post(url.upload_url ?? '', bytes)).status).toBe(404);
+    // thread_ts must be the parent's, never a reply's.
+    expect(
+      await slackError(
+        client.files.completeUploadExternal({ files: [{ id: url.file_id ?? '' }], channel_id: 'C0OPS00001', thread_ts: reply.ts ?? '' }),
+      ),
+    ).toBe('invalid_thread_ts');
+    const done = await client.files.completeUploadExternal({
+      files: [{ id: url.file_id ?? '', title: 'Targets' }],
+      channel_id: 'C0OPS00001',
+      thread_ts: parent.ts ?? '',
+      initial_comment: 'the list',
+    });
+    expect(done.files?.[0]).toMatchObject({ id: url.file_id, title: 'Targets' });
+    expect(fake.filesIn('C0OPS00001', parent.ts ?? '').map((f) => f.id)).toEqual([url.file_id]);
+    expect(fake.fileContent(url.file_id ?? '')).toBe('a,b\r\n1,2\r\n');
+    expect(fake.thread('C0OPS00001', parent.ts ?? '').at(-1)).toMatchObject({ text: 'the list', files: [url.file_id] });
+    // Once completed, a second completion shares nothing more.
+    expect(await slackError(client.files.completeUploadExternal({ files: [{ id: url.file_id ?? '' }], channel_id: 'C0OPS00001' }))).toBe(
+      'file_not_found',
+    );
+    const info = await client.files.info({ file: url.file_id ?? '' });
+    expect(info.file?.channels).toEqual(['C0OPS00001']);
+  });
+
+  it('refuses a wrong length, an expired URL, a missing scope, and a channel the bot is not in', async () => {
+    const url = await client.files.getUploadURLExternal({ filename: 'x.csv', length: 10 });
+    expect((await post(url.upload_url ?? '', 'short')).status).toBe(400);
+    expect(await slackError(client.files.getUploadURLExternal({ filename: 'x.csv', length: 0 }))).toBe('missing_argument');
+
+    const strict = await startFakeSlack({
+      uploadUrlTtlMs: 0,
+      scopes: ['chat:write'],
+      channels: { C0IN000001: { name: 'in' }, C0OUT00001: { name: 'out', member: false } },
+    });
+    const other = new WebClient(strict.botToken, { slackApiUrl: strict.url, retryConfig: { retries: 0 }, logger: silent });
+    try {
+      expect(await slackError(other.files.getUploadURLExternal({ filename: 'x.csv', length: 3 }))).toBe('missing_scope');
+    } finally {
+      await strict.close();
+    }
+    const scoped = await startFakeSlack({
+      uploadUrlTtlMs: 50,
+      channels: { C0IN000001: { name: 'in' }, C0OUT00001: { name: 'out', member: false } },
+    });
+    const scopedClient = new WebClient(scoped.botToken, { slackApiUrl: scoped.url, retryConfig: { retries: 0 }, logger: silent });
+    try {
+      const late = await scopedClient.files.getUploadURLExternal({ filename: 'x.csv', length: 3 });
+      await new Promise((r) => setTimeout(r, 80));
+      expect((await post(late.upload_url ?? '', 'abc')).status).toBe(410);
+      const ok = await scopedClient.files.getUploadURLExternal({ filename: 'x.csv', length: 3 });
+      expect((await post(ok.upload_url ?? '', 'abc')).status).toBe(200);
+      const complete = (channel: string) =>
+        scopedClient.files.completeUploadExternal({ files: [{ id: ok.file_id ?? '' }], channel_id: channel });
+      expect(await slackError(complete('C0NOWHERE1'))).toBe('channel_not_found');
+      expect(await slackError(complete('C0OUT00001'))).toBe('not_in_channel');
+      await complete('C0IN000001');
+      expect(scoped.filesIn('C0IN000001')).toHaveLength(1);
+    } finally {
+      await scoped.close();
+    }
+  });
+});
+
 describe('signSlackRequest', () => {
   it("matches Slack's documented example and an independent HMAC", () => {
     // From Slack's "Verifying requests from Slack" guide.

@@ -1,5 +1,7 @@
 // Issue 9: fleet targeting with the fake AWS and real PostgreSQL: inventory sync, tag selectors over both
 // partitions, pre-flight, the frozen plan dispatched exactly, "from a previous step", locks.
+import { WebClient } from '@slack/web-api';
+import pino from 'pino';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -12,6 +14,10 @@ import { createRequestGate } from '../../src/runs/requestGate.ts';
 import { createRunSubmitter, type RunSubmitter, type SubmitInput } from '../../src/runs/submitRun.ts';
 import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
 import { getRunTargeting } from '../../src/db/queries/targeting.ts';
+import { listOwed } from '../../src/db/queries/outbox.ts';
+import { getRun } from '../../src/db/queries/runs.ts';
+import { createOutbox, type Outbox } from '../../src/outbox/createOutbox.ts';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { loadTargetGroups, toRunView } from '../../src/slack/loadRunView.ts';
 import { preflightText } from '../../src/slack/blocks/preflightText.ts';
 import { makeInstances } from '../../src/sandbox/aws/index.ts';
@@ -38,9 +44,32 @@ let h: Harness;
 let submitter: RunSubmitter;
 type SubmitterDeps = Parameters<typeof createRunSubmitter>[0];
 let submitterWith: (over: Partial<SubmitterDeps>) => RunSubmitter;
+let slack: FakeSlack;
+let outbox: Outbox;
+
+/** Delivers what a run owes Slack through the real outbox to the fake Slack (which enforces Block Kit limits). */
+const deliver = async (runId: string): Promise<void> => {
+  const deadline = Date.now() + 30_000;
+  while ((await listOwed(h.db.pool, runId)).some((r) => r.state === 'pending')) {
+    if (Date.now() > deadline) throw new Error('owed messages not delivered in time');
+    await outbox.drain();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 beforeAll(async () => {
   h = await startHarness({ instances: [...com, ...com2, ...gov, ...govWindows, ...others], aws: { defaultRunMs: 20 } });
+  slack = await startFakeSlack();
+  outbox = createOutbox({
+    pool: h.db.pool,
+    registry: h.registry,
+    logger: pino({ level: 'silent' }),
+    retryBaseMs: 20,
+    retryMaxMs: 50,
+    updateIntervalMs: 0,
+    postBurst: 100,
+    client: new WebClient(slack.botToken, { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+  });
   for (const i of lost) h.aws.setPingStatus(i.instanceId, 'ConnectionLost');
   const bound = createWorkQueues({ global: 10, perRegion: 4 });
   submitterWith = (over) =>
@@ -69,7 +98,11 @@ const refusalsOf = async (user: string) => ({
     select run_id::text, action, reason, data from audit_events where actor = ${user} and action like '%refused' order by id`),
   runs: await h.db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from runs where requester_id = ${user}`),
 });
-afterAll(async () => h.close());
+afterAll(async () => {
+  await outbox?.stop();
+  await slack?.close();
+  await h.close();
+});
 
 const submit = async (text: string, action = 'initial-qc', user = 'U0REQUESTER') =>
   submitter.submit({
@@ -129,6 +162,23 @@ describe('fleet targeting', () => {
     expect(JSON.stringify(message.blocks)).toContain('wrong platform');
     expect(validateMessageBlocks([{ type: 'section', text: { type: 'mrkdwn', text: preflightText(targeting!) } }])).toEqual([]);
 
+    // Delivered through the outbox: the fake Slack refuses anything over Block Kit's limits.
+    await deliver(runId);
+    expect(slack.calls.filter((c) => !c.ok)).toEqual([]);
+    const submitted = await getRun(h.db.pool, runId);
+    const approval = slack.message('C0APPROVALS', submitted?.approval_ts ?? '');
+    expect(JSON.stringify(approval?.blocks)).toContain('*Instances*\\n4920');
+    // The complete target list in the approval thread: 5,000 rows (4,920 targets, 80 excluded) plus the header.
+    const [list] = slack.filesIn('C0APPROVALS', submitted?.approval_ts ?? '');
+    const rows = (slack.fileContent(list?.id ?? '') ?? '').split('\r\n').filter((l) => l !== '');
+    expect(rows).toHaveLength(5001);
+    expect(rows[0]).toBe('instance_id,name,account,region,partition,platform,ping_status,plan,excluded_reason');
+    const listed = rows.slice(1).map((l) => l.split(','));
+    expect(new Set(listed.filter((r) => r[7] === 'target').map((r) => r[0]))).toEqual(new Set(result.targets.map((t) => t.instanceId)));
+    expect(listed.filter((r) => r[7] === 'excluded' && r[6] === 'ConnectionLost')).toHaveLength(50);
+    expect(rows.filter((l) => l.endsWith(',excluded,"Windows, the action runs on Linux"'))).toHaveLength(30);
+    expect(listed.filter((r) => r[4] === 'aws-us-gov')).toHaveLength(1500);
+
     // Tags change after submit: the plan does not.
     h.aws.addInstances(makeInstances({ accountId: ACCOUNTS.com2.id, region: 'us-east-1', count: 10, tags: tagged, name: 'late' }));
     await h.db.pool.transaction(async (tx) => transitionRun(tx, runId, ['pending_approval'], 'approved'));
@@ -137,6 +187,15 @@ describe('fleet targeting', () => {
     const sent = commandsOf(h, runId).flatMap((c) => c.instanceIds);
     expect(sent.length).toBe(4920);
     expect(new Set(sent)).toEqual(new Set(result.targets.map((t) => t.instanceId)));
+
+    // The run's thread gets the per-instance results as a CSV: one row per dispatched instance.
+    await deliver(runId);
+    const finished = await getRun(h.db.pool, runId);
+    const [results] = slack.filesIn(finished?.channel_id ?? '', finished?.message_ts ?? '');
+    const resultRows = (slack.fileContent(results?.id ?? '') ?? '').split('\r\n').filter((l) => l !== '');
+    expect(resultRows).toHaveLength(4921);
+    expect(new Set(resultRows.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(sent));
+    expect(slack.calls.filter((c) => !c.ok)).toEqual([]);
   }, 180_000);
 
   it('"from a previous step" selects exactly the instances that passed', async () => {

@@ -14,14 +14,31 @@ export type ExecutionTarget = {
   wave?: number | null;
 };
 
+/** What pre-flight saw of a target when the plan was frozen (shown in the target list, not part of the digest). */
+export type TargetSnapshot = { computerName?: string | null; platform?: string | null; pingStatus?: string | null };
+
 /** One row per instance per run, written in one statement. */
-export const insertExecutions = async (db: Db, runId: string, scriptSha256: string, targets: readonly ExecutionTarget[]): Promise<void> => {
+export const insertExecutions = async (
+  db: Db,
+  runId: string,
+  scriptSha256: string,
+  targets: readonly (ExecutionTarget & TargetSnapshot)[],
+): Promise<void> => {
   await db.query(sql.type(z.object({}))`
-    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition, wave)
-    select ${runId}::uuid, ${scriptSha256}, t.instance_id, t.account_id, t.region, t.partition, t.wave from ${sql.unnest(
-      targets.map((t) => [t.instanceId, t.accountId, t.region, t.partition, t.wave ?? null]),
-      ['text', 'text', 'text', 'text', 'int4'],
-    )} as t(instance_id, account_id, region, partition, wave)`);
+    insert into executions (run_id, script_sha256, instance_id, account_id, region, partition, computer_name, platform, ping_status, wave)
+    select ${runId}::uuid, ${scriptSha256}, t.* from ${sql.unnest(
+      targets.map((t) => [
+        t.instanceId,
+        t.accountId,
+        t.region,
+        t.partition,
+        t.computerName ?? null,
+        t.platform ?? null,
+        t.pingStatus ?? null,
+        t.wave ?? null,
+      ]),
+      ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'int4'],
+    )} as t(instance_id, account_id, region, partition, computer_name, platform, ping_status, wave)`);
 };
 
 const targetRow = z.object({

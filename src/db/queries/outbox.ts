@@ -1,12 +1,12 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { ApprovalDecided, Decision, FreezeNotice, RunReply } from '../../domain/owedMessage.ts';
+import type { ApprovalDecided, Decision, FreezeNotice, OwedFile, RunReply } from '../../domain/owedMessage.ts';
 import type { Halt } from '../../domain/rolloutPolicy.ts';
 import type { Db } from './db.ts';
 
 // The Slack outbox (issue 11): rows are written with the state change that owes them and sent by src/outbox/.
 
-export type OwedKind = 'run_parent' | 'run_reply' | 'approval' | 'channel_post' | 'dm';
+export type OwedKind = 'run_parent' | 'run_reply' | 'approval' | 'channel_post' | 'dm' | 'file';
 
 const streams = {
   run: (runId: string) => `run:${runId}`,
@@ -52,6 +52,26 @@ export const oweRunReply = (db: Db, runId: string, reply: RunReply): Promise<voi
  */
 export const oweApproval = (db: Db, runId: string, decided?: ApprovalDecided): Promise<void> =>
   owe(db, { stream: streams.run(runId), kind: 'approval', runId, payload: decided ? { decided } : {}, coalesceKey: `approval:${runId}` });
+
+/**
+ * A file (issue 9): to a run's or its approval's thread in the run's stream (after the message it replies
+ * to), or to a person's DM in their DM stream. Its content is generated from the database when it is sent.
+ */
+export const oweFile = (db: Db, runId: string, file: OwedFile): Promise<void> =>
+  owe(db, { stream: file.to.kind === 'dm' ? streams.dm(file.to.user) : streams.run(runId), kind: 'file', runId, payload: file });
+
+/**
+ * Everything a new request owes, in the submit transaction: the parent message in the requester's channel
+ * (the outbox falls back to their DM), the "submitted" reply, the approval request, and the complete target
+ * list in the approval's thread.
+ */
+export const oweSubmitted = async (db: Db, runId: string): Promise<void> =>
+  db.transaction(async (tx) => {
+    await oweRunParent(tx, runId);
+    await oweRunReply(tx, runId, { kind: 'submitted' });
+    await oweApproval(tx, runId);
+    await oweFile(tx, runId, { file: 'target_list', to: { kind: 'approval_thread' } });
+  });
 
 /** A message in a channel, not about one run (e.g. the freeze announcement). `text` is escaped mrkdwn. */
 export const oweChannelPost = (db: Db, channel: string, text: string): Promise<void> =>
@@ -107,27 +127,33 @@ export const oweRunHalted = async (db: Db, runId: string, halt: Halt): Promise<v
     await oweRunReply(tx, runId, { kind: 'halted', halt });
   });
 
-/** Owed when a run ends (or expires): its final state, the summary, and for an expiry the approval message. */
+/**
+ * Owed when a run ends (or expires): its final state, the summary and the per-instance results as a CSV file,
+ * or for an expiry the approval message.
+ */
 export const oweRunFinished = async (db: Db, runId: string, reply: Extract<RunReply, { kind: 'summary' | 'expired' }>): Promise<void> =>
   db.transaction(async (tx) => {
     await oweRunParent(tx, runId);
     await oweRunReply(tx, runId, reply);
     if (reply.kind === 'expired') await oweApproval(tx, runId, { status: 'expired' });
+    else await oweFile(tx, runId, { file: 'results', to: { kind: 'run_thread' } });
   });
 
 const owedRow = z.object({
   id: z.bigint(),
   stream: z.string(),
   run_id: z.string().nullable(),
-  kind: z.enum(['run_parent', 'run_reply', 'approval', 'channel_post', 'dm']),
+  kind: z.enum(['run_parent', 'run_reply', 'approval', 'channel_post', 'dm', 'file']),
   payload: z.unknown(),
   state: z.enum(['pending', 'sent', 'failed']),
   attempts: z.number().int(),
   last_error: z.string().nullable(),
+  /** A file row's Slack file id, once obtained. */
+  file_id: z.string().nullable(),
 });
 export type OwedRow = z.infer<typeof owedRow>;
 
-const cols = sql.fragment`id, stream, run_id, kind, payload, state, attempts, last_error`;
+const cols = sql.fragment`id, stream, run_id, kind, payload, state, attempts, last_error, file_id`;
 
 /**
  * Claims due rows that head their stream (no older unfinished row in it), so a stream is sent strictly in
@@ -148,6 +174,17 @@ export const claimOwed = async (db: Db, p: { limit: number; leaseSeconds: number
 export const markOwedSent = async (db: Db, id: bigint): Promise<void> => {
   await db.query(sql.type(z.object({}))`
     update slack_outbox set state = 'sent', done_at = now(), claimed_until = null, last_error = null where id = ${id} and state = 'pending'`);
+};
+
+/** Extends this delivery's claim on a row (a file takes several Slack calls). */
+export const holdOwed = async (db: Db, id: bigint, leaseSeconds: number): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    update slack_outbox set claimed_until = now() + make_interval(secs => ${leaseSeconds}) where id = ${id} and state = 'pending'`);
+};
+
+/** Records the Slack file id obtained for a file row before its bytes are sent (still claimed by this delivery). */
+export const setOwedFileId = async (db: Db, id: bigint, fileId: string): Promise<void> => {
+  await db.query(sql.type(z.object({}))`update slack_outbox set file_id = ${fileId} where id = ${id} and state = 'pending'`);
 };
 
 /** Not sent yet: released and due again after `delayMs`; a wait that is no failure (pacing, 429) does not count as an attempt. */

@@ -87,16 +87,29 @@ const filterValues = (raw: unknown, keyField: string, valuesField: string): { ke
   return { key, values: values.map(String) };
 };
 
+const isTagKey = (key: string): boolean => key === 'tag-key' || key.startsWith('tag:');
+
+/**
+ * As SSM answers it (API reference and service model): MaxResults 5–50, default 10; "attempting to use
+ * InstanceInformationFilterList and Filters leads to an exception error"; "tag filters can't be combined with
+ * other filter types"; 1–100 values per filter (both filter kinds).
+ */
 export const describeInstanceInformation = (ctx: SsmContext, body: unknown): unknown => {
   const input = asInput(body);
-  const maxResults = optInt(input, 'MaxResults', 5, 50) ?? 50;
+  const maxResults = optInt(input, 'MaxResults', 5, 50) ?? 10;
   const from = decodeToken('DescribeInstanceInformation', input.NextToken);
+  const filters = optList(input, 'Filters', 100) ?? [];
+  const legacy = optList(input, 'InstanceInformationFilterList', 100) ?? [];
+  if (filters.length > 0 && legacy.length > 0) {
+    throw new AwsError('ValidationException', 'InstanceInformationFilterList and Filters cannot be used together; use Filters.');
+  }
+  const keys = filters.map((f) => filterValues(f, 'Key', 'Values'));
+  if (keys.some((f) => isTagKey(f.key)) && keys.some((f) => !isTagKey(f.key))) {
+    throw new AwsError('InvalidFilter', "Tag filters can't be combined with other filter types.");
+  }
   const parsed = [
-    ...(optList(input, 'Filters', 100) ?? []).map((f) => {
-      const { key, values } = filterValues(f, 'Key', 'Values');
-      return predicateFor(key, values, false);
-    }),
-    ...(optList(input, 'InstanceInformationFilterList', 100) ?? []).map((f) => {
+    ...keys.map(({ key, values }) => predicateFor(key, values, false)),
+    ...legacy.map((f) => {
       const { key, values } = filterValues(f, 'key', 'valueSet');
       return predicateFor(key, values, true);
     }),

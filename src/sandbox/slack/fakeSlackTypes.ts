@@ -20,8 +20,15 @@ export interface FakeSlackOptions {
   appId?: string;
   users?: Record<string, FakeSlackUser>;
   usergroups?: Record<string, string[]>;
-  /** When given, posting to any other non-DM channel fails with channel_not_found. */
-  channels?: Record<string, { name: string }>;
+  /**
+   * When given, posting to any other non-DM channel fails with channel_not_found. `member: false`: the bot is not
+   * in that channel (chat:write.public still lets it post; sharing a file there fails with not_in_channel).
+   */
+  channels?: Record<string, { name: string; member?: boolean }>;
+  /** The bot token's scopes (default: every scope the bot's manifest asks for). files.* check theirs. */
+  scopes?: readonly string[];
+  /** How long an upload_url from files.getUploadURLExternal can be used (once). Default 10 minutes. */
+  uploadUrlTtlMs?: number;
   /** How long an issued trigger_id stays valid. Slack: 3 s. */
   triggerTtlMs?: number;
   /** How many times a response_url may be used. Slack: 5. */
@@ -52,11 +59,27 @@ export interface MessageVersion {
   at: Date;
 }
 
+/** A file uploaded through files.getUploadURLExternal + the upload URL + files.completeUploadExternal. */
+export interface FakeFile {
+  id: string;
+  filename: string;
+  /** The length announced in files.getUploadURLExternal. */
+  length: number;
+  title?: string;
+  /** The bytes POSTed to the upload URL (undefined until then). */
+  content?: Buffer;
+  completed: boolean;
+  /** Where completeUploadExternal shared it: the message carrying it. */
+  shares: { channel: string; ts: string; thread_ts?: string }[];
+}
+
 export interface FakeMessage {
   channel: string;
   ts: string;
   thread_ts?: string;
   text?: string;
+  /** Files shared with this message (files.completeUploadExternal): their ids. */
+  files?: string[];
   blocks?: unknown[];
   attachments?: unknown[];
   metadata?: unknown;

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SlackArgs } from './fakeSlackTypes.ts';
 
 // WebClient form-encodes everything and sends nested values as JSON strings in these fields.
-const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata'] as const;
+const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata', 'files'] as const;
 
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   FakeEphemeral,
+  FakeFile,
   FakeMessage,
   FakeSlackOptions,
   FakeSlackUser,
@@ -22,7 +23,9 @@ export interface ResolvedConfig {
   teamName: string;
   appId: string;
   users: Map<string, FakeSlackUser>;
-  channels: Map<string, { name: string }> | undefined;
+  channels: Map<string, { name: string; member?: boolean }> | undefined;
+  scopes: Set<string>;
+  uploadUrlTtlMs: number;
   triggerTtlMs: number;
   responseUrlMaxUses: number;
 }
@@ -45,6 +48,18 @@ export interface MessageContent {
   metadata?: unknown;
 }
 
+/** What the bot's manifest asks for (src/slack/manifest/buildManifest.ts). */
+export const DEFAULT_SCOPES = [
+  'commands',
+  'chat:write',
+  'chat:write.public',
+  'im:write',
+  'usergroups:read',
+  'users:read',
+  'files:read',
+  'files:write',
+] as const;
+
 export class SlackState {
   readonly config: ResolvedConfig;
   readonly calls: RecordedCall[] = [];
@@ -61,6 +76,11 @@ export class SlackState {
   readonly responseUrls = new Map<string, ResponseUrlOptions & { uses: number }>();
   readonly rateLimits = new Map<string, Injection & { retryAfterSeconds: number }>();
   readonly failures = new Map<string, Injection & { error: string; status: number }>();
+  readonly files = new Map<string, FakeFile>();
+  /** Upload URL token → the file it uploads, until used once or expired. */
+  readonly uploadUrls = new Map<string, { fileId: string; expiresAt: number; used: boolean }>();
+  /** The server's origin (upload URLs point at it); set once listening. */
+  baseUrl = '';
 
   // ts values are "<seconds>.<micros>" from a clock that only moves forward, so they sort as strings too.
   readonly #tsBaseMicros = Math.floor(Date.now() / 1000) * 1_000_000;
@@ -68,6 +88,7 @@ export class SlackState {
   #viewCounter = 0;
   #hashCounter = 0;
   #urlCounter = 0;
+  #fileCounter = 0;
 
   constructor(options: FakeSlackOptions) {
     this.config = {
@@ -80,6 +101,8 @@ export class SlackState {
       appId: options.appId ?? 'A0FAKE0001',
       users: new Map(Object.entries(options.users ?? {})),
       channels: options.channels ? new Map(Object.entries(options.channels)) : undefined,
+      scopes: new Set(options.scopes ?? DEFAULT_SCOPES),
+      uploadUrlTtlMs: options.uploadUrlTtlMs ?? 10 * 60_000,
       triggerTtlMs: options.triggerTtlMs ?? 3000,
       responseUrlMaxUses: options.responseUrlMaxUses ?? 5,
     };
@@ -100,6 +123,18 @@ export class SlackState {
   nextHash(): string {
     this.#hashCounter += 1;
     return `${Math.floor(Date.now() / 1000)}.${this.#hashCounter.toString(36).padStart(8, 'h')}`;
+  }
+
+  nextFileId(): string {
+    this.#fileCounter += 1;
+    return `F0FAKE${String(this.#fileCounter).padStart(5, '0')}`;
+  }
+
+  /** Whether the bot is a member of a channel (DMs: always; without a channel list: every channel). */
+  isBotMember(channelId: string): boolean {
+    if (channelId.startsWith('D')) return true;
+    const configured = this.config.channels?.get(channelId);
+    return configured === undefined ? this.config.channels === undefined : configured.member !== false;
   }
 
   nextResponseUrlId(): string {
@@ -193,6 +228,7 @@ export class SlackState {
       ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts, parent_user_id: m.user } : {}),
       ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
       ...(m.attachments !== undefined ? { attachments: m.attachments } : {}),
+      ...(m.files !== undefined ? { files: m.files.map((id) => ({ id })) } : {}),
       bot_profile: { id: m.bot_id, app_id: this.config.appId, name: 'pcm-ops-bot', deleted: false, team_id: this.config.teamId },
     };
   }
@@ -215,5 +251,7 @@ export class SlackState {
     this.responseUrls.clear();
     this.rateLimits.clear();
     this.failures.clear();
+    this.files.clear();
+    this.uploadUrls.clear();
   }
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   FakeEphemeral,
+  FakeFile,
   FakeMessage,
   FakeSlackOptions,
   IssueTriggerOptions,
@@ -13,6 +14,7 @@ import type {
   SlackView,
   WaitForOptions,
 } from './fakeSlackTypes.ts';
+import { handleUpload } from './fileMethods.ts';
 import { handleResponseUrlPost } from './handleResponseUrlPost.ts';
 import { markupTokens, textsIn, type MarkupToken, type ShownText } from './mrkdwnMarkup.ts';
 import { parseWebApiRequest, readBody } from './parseWebApiRequest.ts';
@@ -78,6 +80,23 @@ export class FakeSlack {
   /** The DM channel id conversations.open/postMessage use for a user. */
   dmChannelOf(userId: string): string {
     return this.#state.dmChannelFor(userId);
+  }
+
+  /** Every file the bot started uploading (completed or not), oldest first. (`files` holds those people uploaded.) */
+  botFiles(): FakeFile[] {
+    return [...this.#state.files.values()];
+  }
+
+  /** Files shared in a channel (and thread, when `threadTs` is given), oldest first. */
+  filesIn(channel: string, threadTs?: string): FakeFile[] {
+    return this.botFiles().filter((f) =>
+      f.shares.some((x) => x.channel === channel && (threadTs === undefined || x.thread_ts === threadTs)),
+    );
+  }
+
+  /** What a person downloading the file would get (UTF-8), or undefined when nothing was uploaded. */
+  fileContent(id: string): string | undefined {
+    return this.#state.files.get(id)?.content?.toString('utf8');
   }
 
   /** Current state of every view (modals and homes) by id. */
@@ -189,7 +208,8 @@ export class FakeSlack {
   /** A JSON-friendly dump of the recorded state (used by main.ts's /_fake/state). */
   snapshot(): Record<string, unknown> {
     const s = this.#state;
-    return { calls: s.calls, messages: s.messages, ephemerals: s.ephemerals, responses: s.responses, views: [...s.views.values()] };
+    const files = [...s.files.values()].map(({ content, ...f }) => ({ ...f, size: content?.length ?? null }));
+    return { calls: s.calls, messages: s.messages, ephemerals: s.ephemerals, responses: s.responses, views: [...s.views.values()], files };
   }
 
   async close(): Promise<void> {
@@ -274,7 +294,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const url = new URL(req.url ?? '/', 'http://fake');
     const api = url.pathname.match(/^\/api\/([\w.]+)$/);
     const response = url.pathname.match(/^\/response\/(\w+)$/);
+    const upload = url.pathname.match(/^\/upload\/v1\/(\w+)$/);
     const work = async (): Promise<void> => {
+      if (upload?.[1] !== undefined && req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const answer = handleUpload(state, upload[1], Buffer.concat(chunks), req.headers['content-type'] ?? '');
+        res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(answer.text);
+        return;
+      }
       if (api?.[1] !== undefined) return handleWebApi(state, api[1], req, res, url.searchParams);
       if (response?.[1] !== undefined && req.method === 'POST') {
         const answer = handleResponseUrlPost(state, response[1], await readBody(req));
@@ -293,5 +322,6 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   ref.fake = new FakeSlack(server, state);
+  state.baseUrl = ref.fake.baseUrl;
   return ref.fake;
 }

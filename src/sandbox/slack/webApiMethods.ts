@@ -1,6 +1,7 @@
 // The Web API methods the bot uses, answering with Slack's response shapes and error codes.
 import { validateMessageBlocks, validateView } from './blockKitLimits.ts';
 import type { SlackArgs, SlackView } from './fakeSlackTypes.ts';
+import { fileMethods } from './fileMethods.ts';
 import type { MessageContent, SlackState } from './slackState.ts';
 import { filesInfo } from './slackFiles.ts';
 
@@ -140,7 +141,9 @@ function userJson(state: SlackState, id: string): Record<string, unknown> | unde
 }
 
 export const webApiMethods: Record<string, WebApiMethod> = {
-  'files.info': filesInfo,
+  ...fileMethods,
+  // Files the bot uploaded answer from fileMethods; files people uploaded (a modal's file_input) from slackFiles.
+  'files.info': (s, a) => (s.files.has(String(a['file'] ?? '')) ? fileMethods['files.info']!(s, a) : filesInfo(s, a)),
 
   'auth.test': (s) => ({
     ok: true,

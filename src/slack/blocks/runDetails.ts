@@ -4,6 +4,7 @@ import { CANARY_WAVE, describeRollout, haltText } from '../../domain/rolloutPoli
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
 import { mention } from './mention.ts';
+import { resultsControls } from './resultsControls.ts';
 import { slackDate } from './slackDate.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
@@ -105,6 +106,7 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
     section(
       `*Results*: ${counts}${d.outputPruned ? ' · _output pruned (retention)_' : ''}${executions.length > 0 ? `\n${executions.join('\n')}` : ''}${run.targetCount > executions.length && executions.length > 0 ? `\n…${run.targetCount - executions.length} more not shown` : ''}`,
     ),
+    ...(d.times.startedAt !== null ? [resultsControls(run.id, { csv: true })] : []),
     section(`*Audit trail*${d.audit.length > MAX_AUDIT ? ` (last ${MAX_AUDIT} of ${d.audit.length})` : ''}\n${audit.join('\n') || '—'}`),
   ];
   return { text: `${run.toolTitle} — ${run.actionTitle}: ${statusLabel(run.status)} (${run.id})`, blocks };

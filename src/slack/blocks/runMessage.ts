@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { resultsControls } from './resultsControls.ts';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import { describeRollout, haltText } from '../../domain/rolloutPolicy.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
@@ -10,7 +11,7 @@ import { label } from './statusEmoji.ts';
 import { statusLabel } from '../../domain/statusLabel.ts';
 import { activeRunStatuses } from '../../domain/runStatus.ts';
 
-const countsText = (counts: StatusCounts, total: number): string => {
+export const countsText = (counts: StatusCounts, total: number): string => {
   const parts = Object.entries(counts)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([status, n]) => `${label(status)}: *${n}*`);
@@ -114,6 +115,8 @@ export const summaryMessage = (
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*Finished: ${label(status)}*\n${countsText(counts, run.targetCount)}` } },
       ...(lines.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } } as KnownBlock] : []),
+      // Every instance's output is one pick away, whatever the fleet's size (the results CSV follows in the thread).
+      resultsControls(run.id, { csv: false }),
     ],
   };
 };

@@ -9,6 +9,8 @@ export const BOT_SCOPES = [
   'im:write', // fall back to a DM when the command's channel is not writable
   'usergroups:read', // approvers by user group
   'users:read', // resolve user ids in App Home / history
+  'files:write', // the approval thread's target list and the run's results as CSV files (files.getUploadURLExternal)
+  'files:read', // files.info: whether an owed file was already shared, so a retry never uploads it twice
 ] as const;
 
 export type ManifestMode = 'socket' | 'http';

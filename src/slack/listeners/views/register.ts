@@ -5,7 +5,6 @@ import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
 import type { Refusal } from '../../../domain/refusal.ts';
 import type { SubmitResult, TargetFileContent } from '../../../runs/submitRun.ts';
-import { announceRun } from '../../announceRun.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
@@ -97,7 +96,8 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         return;
       }
       log.info({ ...runLogFields(result.run), targets: result.targets.length }, 'run requested');
-      await announceRun(deps, result.run);
+      // The submit transaction queued the parent message, the thread, the approval and the target list.
+      deps.wakeOutbox();
     };
     if (raced && 'r' in raced) {
       await finish(raced.r, true);
