@@ -17,8 +17,8 @@ export type Outbox = {
   readonly drain: () => Promise<void>;
   /** Stops claiming; the delivery in flight gets `graceMs`, after which its claim lapses and any replica resends. */
   readonly stop: (graceMs?: number) => Promise<void>;
-  /** Messages still owed and the age of the oldest (for /readyz "outbox not stuck" and /metrics). */
-  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null }>;
+  /** Messages still owed, the age of the oldest, and seconds since the last delivery or give-up (any replica). */
+  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null; sinceProgressSeconds: number | null }>;
 };
 
 export type OutboxOptions = {

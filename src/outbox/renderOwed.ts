@@ -10,6 +10,7 @@ import { getFreeze } from '../db/queries/settings.ts';
 import { getRunTargeting } from '../db/queries/targeting.ts';
 import { approvalMessage } from '../slack/blocks/approvalMessage.ts';
 import { mention } from '../slack/blocks/mention.ts';
+import { preflightText } from '../slack/blocks/preflightText.ts';
 import { runMessage, summaryMessage } from '../slack/blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from '../slack/loadRunView.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -52,10 +53,17 @@ const freezeText = (f: FreezeNotice): string =>
     ? `:snowflake: ${mention(f.by)} turned the change freeze *on*${f.reason ? `: ${escapeText(f.reason)}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`
     : `:sunny: ${mention(f.by)} lifted the change freeze; approvals and dispatches are open again.`;
 
-const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], requester: string): Content => {
+const replyContent = async (pool: DatabasePool, reply: RunReply, view: Parameters<typeof runMessage>[0], run: RunRow): Promise<Content> => {
+  const requester = run.requester_id;
   switch (reply.kind) {
     case 'text':
       return { text: reply.text };
+    case 'submitted': {
+      // The pre-flight counts, as the requester's record of what was resolved (the approval message shows them too).
+      const targeting = await getRunTargeting(pool, run.id);
+      const counts = targeting ? `\n${preflightText(targeting)}` : '';
+      return { text: `:memo: Submitted by ${mention(requester)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` };
+    }
     case 'started':
       return { text: `:rocket: Started: sending to ${reply.targetCount} instance(s).` };
     case 'summary':
@@ -101,7 +109,7 @@ export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row
   if (row.kind === 'run_reply') {
     // The parent row came first in this stream; without its ts it was given up, and so is its thread.
     if (!run.message_ts) return { run, giveUp: 'the run has no parent message to reply to' };
-    const content = replyContent(row.payload as RunReply, view, run.requester_id);
+    const content = await replyContent(pool, row.payload as RunReply, view, run);
     return { run, delivery: { method: 'chat.postMessage', channel: run.channel_id, threadTs: run.message_ts, content } };
   }
   const { decided } = row.payload as { decided?: ApprovalDecided };

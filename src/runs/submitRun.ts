@@ -11,6 +11,7 @@ import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
 import { planDigest } from '../domain/planDigest.ts';
 import { appendAudit } from '../db/queries/audit.ts';
+import { oweSubmitted } from '../db/queries/outbox.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
 import type { Db } from '../db/queries/db.ts';
@@ -70,6 +71,8 @@ export const createRunSubmitter = (deps: {
   readonly credentialRefusal?: (accountIds: readonly string[]) => Promise<string | null>;
   /** Every configured account id (to name failing credentials when an instance could not be located). */
   readonly accountIds?: readonly string[];
+  /** A new request's Slack messages were queued (the outbox looks now rather than at its next interval). */
+  readonly onQueued?: () => void;
 }): RunSubmitter => ({
   submit: async (input) => {
     // A re-delivered submission (same view id and hash) is answered like the first, never run twice.
@@ -231,8 +234,11 @@ export const createRunSubmitter = (deps: {
           approvalsRequired,
         },
       });
+      // What the request owes Slack (parent, "submitted" reply, approval request) commits with it or not at all.
+      await oweSubmitted(tx, runId);
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
     });
+    if (created.ok && !created.redelivered) deps.onQueued?.();
     return created;
   },
 });

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { cleanText, escapeText } from '../../../domain/escapeText.ts';
 import { noticeModal, REQUEST_CALLBACK_ID, requestMetadataSchema } from '../../blocks/requestModal.ts';
 import type { SubmitResult } from '../../../runs/submitRun.ts';
-import { announceRun } from '../../announceRun.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
 import { REJECT_CALLBACK_ID } from '../../blocks/rejectModal.ts';
@@ -82,7 +81,7 @@ export const registerViews = (app: App, deps: SlackDeps): void => {
         return;
       }
       log.info({ ...runLogFields(result.run), targets: result.targets.length }, 'run requested');
-      await announceRun(deps, result.run);
+      // The submitter queued the parent, the "submitted" reply and the approval request with the run (outbox).
     };
     if (raced && 'r' in raced) {
       await finish(raced.r, true);
