@@ -3,7 +3,7 @@
 // and drives it to the final summary with the product executor or the baseline. Reports over IPC.
 import { WebClient } from '@slack/web-api';
 import { randomUUID } from 'node:crypto';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -199,6 +199,9 @@ const sampler = setInterval(() => {
   }
 }, 20);
 const startedAt = Date.now();
+// BENCH_SNAPSHOT_AT=2.5,20: heap snapshots at these seconds into the run (what the live heap holds then).
+for (const at of (process.env.BENCH_SNAPSHOT_AT ?? '').split(',').filter(Boolean))
+  setTimeout(() => process.stderr.write(`heap snapshot: ${writeHeapSnapshot()}\n`), Number(at) * 1000).unref();
 const tripsBefore = roundTrips();
 let pollRounds: number;
 if (input.mode === 'product') {
