@@ -1,29 +1,85 @@
-// /metrics counts what the clients really do (issue 11, item 3): Slack calls and 429s through the observed
-// Web API client, ServiceNow calls and failures through the counted fetch, each against its simulator over HTTP.
+// /metrics counts what the clients really do (issue 11, item 3): SSM/STS calls, errors and throttles by operation
+// and partition through the SDK middleware, Slack calls and 429s through the observed Web API client, ServiceNow
+// calls and failures through the counted fetch, each against its simulator over HTTP.
+import { DescribeInstanceInformationCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
+import { createSsmClients } from '../../src/aws/ssmClients.ts';
 import { countedFetch } from '../../src/changes/countedFetch.ts';
 import { createServiceNowClient } from '../../src/changes/serviceNowClient.ts';
 import { createMetricsRegistry } from '../../src/http/metricsRegistry.ts';
 import { changeInWindow } from '../../src/sandbox/servicenow/changeInWindow.ts';
+import { startFakeAws, type FakeAws } from '../../src/sandbox/aws/index.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { createObservedWebClient } from '../../src/slack/createObservedWebClient.ts';
+import { TARGETS } from '../helpers/executorHarness.ts';
 import { parseMetrics, sampleValue } from '../helpers/parseMetrics.ts';
+import { ACCOUNTS, BASE_CREDENTIALS } from '../helpers/sandbox.ts';
 
 const OPS = 'C0OPS00001';
 const CHANGE = 'CHG0012345';
 let slack: FakeSlack;
 let sn: FakeServiceNow;
+let aws: FakeAws;
 
 beforeAll(async () => {
-  [slack, sn] = await Promise.all([
+  [slack, sn, aws] = await Promise.all([
     startFakeSlack({ channels: { [OPS]: { name: 'ops' } } }),
     startFakeServiceNow({ user: 'pcm.bot', password: 'pw', changes: [changeInWindow(CHANGE)] }),
+    startFakeAws({
+      partitions: BASE_CREDENTIALS,
+      accounts: Object.values(ACCOUNTS).map((a) => ({
+        id: a.id,
+        partition: a.partition,
+        roleArn: a.roleArn,
+        ...('externalId' in a ? { externalId: a.externalId } : {}),
+      })),
+    }),
   ]);
 });
-afterAll(async () => Promise.all([slack?.close(), sn?.close()]));
+afterAll(async () => Promise.all([slack?.close(), sn?.close(), aws?.close()]));
 
 describe('call metrics', () => {
+  it('SSM and STS: calls by operation, partition and outcome after the SDK retries; throttles counted apart', async () => {
+    const registry = createMetricsRegistry();
+    const broker = createCredentialBroker({
+      targets: TARGETS,
+      endpoint: aws.url,
+      baseCredentials: { aws: async () => BASE_CREDENTIALS.aws, 'aws-us-gov': async () => BASE_CREDENTIALS['aws-us-gov'] },
+      metrics: registry.metrics,
+    });
+    const ssm = createSsmClients(broker, { endpoint: aws.url, metrics: registry.metrics, readerMaxAttempts: 1 });
+    const session = { runId: 'metrics-test', requesterId: 'U0REQUESTER' };
+    const account = (id: string) => TARGETS.accounts.find((a) => a.id === id)!;
+    try {
+      const gov = ssm.reader(account(ACCOUNTS.gov.id), 'us-gov-west-1', session);
+      await gov.send(new DescribeInstanceInformationCommand({ MaxResults: 5 }));
+      aws.setThrottle({ rate: 1, operations: ['ListCommands'] });
+      await expect(gov.send(new ListCommandsCommand({ MaxResults: 5 }))).rejects.toThrow();
+      aws.setThrottle(undefined);
+      aws.failOperations(['ListCommands']);
+      await expect(
+        ssm.reader(account(ACCOUNTS.com.id), 'us-east-1', session).send(new ListCommandsCommand({ MaxResults: 5 })),
+      ).rejects.toThrow();
+      aws.failOperations([]);
+    } finally {
+      ssm.destroy();
+      broker.destroy();
+    }
+    const samples = parseMetrics(await registry.render());
+    const calls = (labels: Record<string, string>) => sampleValue(samples, 'pcm_ops_aws_calls_total', labels);
+    expect(calls({ service: 'sts', operation: 'AssumeRole', partition: 'aws-us-gov', outcome: 'ok' })).toBe(1);
+    expect(calls({ service: 'sts', operation: 'AssumeRole', partition: 'aws', outcome: 'ok' })).toBe(1);
+    expect(calls({ service: 'ssm', operation: 'DescribeInstanceInformation', partition: 'aws-us-gov', outcome: 'ok' })).toBe(1);
+    expect(calls({ service: 'ssm', operation: 'ListCommands', partition: 'aws-us-gov', outcome: 'throttled' })).toBe(1);
+    expect(
+      sampleValue(samples, 'pcm_ops_aws_throttles_total', { service: 'ssm', operation: 'ListCommands', partition: 'aws-us-gov' }),
+    ).toBe(1);
+    expect(calls({ service: 'ssm', operation: 'ListCommands', partition: 'aws', outcome: 'error' })).toBe(1);
+    expect(sampleValue(samples, 'pcm_ops_aws_throttles_total', { partition: 'aws' })).toBeUndefined();
+  });
+
   it('Slack: calls by method and outcome, and every 429 (as the outbox client sees them: rejected, not waited out)', async () => {
     const registry = createMetricsRegistry();
     const client = createObservedWebClient(
