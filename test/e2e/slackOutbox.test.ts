@@ -85,7 +85,8 @@ const expectEverythingDelivered = async (s: Sandbox, runId: string): Promise<voi
 describe('the Slack outbox (issue 11)', () => {
   let s: Sandbox;
   beforeAll(async () => {
-    s = await startSandbox({ instances, env: { SLACK_RETRY_MAX_SECONDS: '1' } });
+    // Scripts run 1.5 s: a run seen started is still running when the test takes Slack away (on a loaded machine too).
+    s = await startSandbox({ instances, env: { SLACK_RETRY_MAX_SECONDS: '1' }, aws: { defaultRunMs: 1_500 } });
   });
   afterAll(async () => {
     await s?.close();
