@@ -21,7 +21,7 @@ import { migrate } from './db/migrate.ts';
 import { pendingMigrations } from './db/pendingMigrations.ts';
 import { createPool } from './db/pool.ts';
 import { provisionRuntimeRole } from './db/provisionRuntimeRole.ts';
-import { countActiveExecutionsByStatus, countRunsByStatus, pingDatabase } from './db/queries/metrics.ts';
+import { countActiveExecutionsByStatus, countRunsByStatus, pingDatabase, readInventoryAges } from './db/queries/metrics.ts';
 import { upsertScripts } from './db/queries/scripts.ts';
 import { DatabaseSettingsError, describeDatabase, waitForDatabase } from './db/waitForDatabase.ts';
 import { combineNotifiers } from './notify/combineNotifiers.ts';
@@ -39,6 +39,7 @@ import { createLogger } from './logger.ts';
 import { configuredSecrets } from './logging/configuredSecrets.ts';
 import { createSecretScrubber } from './logging/secretScrubber.ts';
 import { createOutbox, SLACK_CALL_TIMEOUT_MS } from './outbox/createOutbox.ts';
+import { outboxStuck } from './outbox/outboxStuck.ts';
 import { createRunCanceller } from './runs/cancelRun.ts';
 import { createRunContinuer } from './runs/continueRun.ts';
 import { createRunStopper } from './runs/stopRun.ts';
@@ -355,11 +356,16 @@ const learnIdentity = async (): Promise<BotIdentity> => {
   return identity;
 };
 
-// /readyz: each check answers now (cached briefly); other parts add theirs (e.g. "outbox not stuck").
+// /readyz: each check answers now (cached briefly).
 const readiness = createReadiness([
   cachedCheck('database', 2_000, () => pingDatabase(pool)),
   cachedCheck('migrations', 30_000, async () => (await pendingMigrations(pool))?.length === 0),
   { name: 'slack', check: () => identity !== undefined },
+  // Owed Slack messages that nobody has been able to deliver for OUTBOX_STUCK_SECONDS (any replica).
+  cachedCheck('outbox', 5_000, async () => {
+    const reason = outboxStuck(await outbox.backlog(), config.OUTBOX_STUCK_SECONDS);
+    return reason ? { reason } : true;
+  }),
 ]);
 // Gauges read at scrape time; a failed read (database down) leaves that gauge empty for the scrape.
 metricsRegistry.addGauge('runs', 'Runs by status', ['status'], async () =>
@@ -392,6 +398,17 @@ metricsRegistry.addGauge('outbox_pending', 'Slack messages owed and not yet deli
 metricsRegistry.addGauge('outbox_oldest_seconds', 'Age of the oldest undelivered Slack message', [], async () => [
   { labels: {}, value: (await outbox.backlog()).oldestSeconds ?? 0 },
 ]);
+// +Inf for a scope never synced successfully, so an alert on age catches it too.
+metricsRegistry.addGauge(
+  'inventory_age_seconds',
+  'Seconds since each account/region inventory last synced successfully (+Inf: never)',
+  ['partition', 'account', 'region'],
+  async () =>
+    (await readInventoryAges(pool)).map((r) => ({
+      labels: { partition: r.partition, account: r.account_id, region: r.region },
+      value: r.age ?? Number.POSITIVE_INFINITY,
+    })),
+);
 metricsRegistry.addGauge('active_runs', 'Runs this replica drives now', [], () => [{ labels: {}, value: executor.activeRuns().length }]);
 
 const app = createSlackApp(
@@ -457,7 +474,6 @@ const stoppables: Stoppable[] = [
   { name: 'work notes', stop: () => workNotes.stop() },
   // Owed messages stay in the database for the next process; the delivery in flight gets a few seconds.
   { name: 'slack outbox', stop: () => outbox.stop() },
-  { name: 'slack sender', stop: () => sender.flush() },
 ];
 
 let stopping = false;

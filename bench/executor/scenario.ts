@@ -3,6 +3,7 @@
 // and drives it to the final summary with the product executor or the baseline. Reports over IPC.
 import { WebClient } from '@slack/web-api';
 import { randomUUID } from 'node:crypto';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -187,12 +188,20 @@ const sampler = setInterval(() => {
     lastTrace = Date.now();
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round(b / 2 ** 20);
+    // Committed size of each V8 space (young generation: new_space; promoted objects: old_space).
+    const spaces = getHeapSpaceStatistics()
+      .filter((s) => s.space_size >= 2 ** 20)
+      .map((s) => `${s.space_name.replace(/_space$/u, '')}=${mb(s.space_size)}/${mb(s.space_used_size)}`)
+      .join(' ');
     process.stderr.write(
-      `t=${((Date.now() - startedAt) / 1000).toFixed(2)}s rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} trips=${roundTrips()}\n`,
+      `t=${((Date.now() - startedAt) / 1000).toFixed(2)}s rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} ${spaces} trips=${roundTrips()}\n`,
     );
   }
 }, 20);
 const startedAt = Date.now();
+// BENCH_SNAPSHOT_AT=2.5,20: heap snapshots at these seconds into the run (what the live heap holds then).
+for (const at of (process.env.BENCH_SNAPSHOT_AT ?? '').split(',').filter(Boolean))
+  setTimeout(() => process.stderr.write(`heap snapshot: ${writeHeapSnapshot()}\n`), Number(at) * 1000).unref();
 const tripsBefore = roundTrips();
 let pollRounds: number;
 if (input.mode === 'product') {

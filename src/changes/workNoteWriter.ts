@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { workNoteText } from '../domain/workNoteText.ts';
@@ -14,7 +13,7 @@ import {
   type WorkNoteRow,
 } from '../db/queries/workNotes.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import { faultOnce } from '../logging/faultOnce.ts';
+import { backoffMs, createDeliveryLoop } from '../jobs/createDeliveryLoop.ts';
 import type { ServiceNowClient } from './serviceNowClient.ts';
 
 const STOP_GRACE_MS = 5_000;
@@ -51,8 +50,9 @@ export type WorkNoteWriterOptions = {
 };
 
 /**
- * Sends queued work notes to the change in ServiceNow. A failure is retried with backoff and never
- * touches the run: notes are queued by the notifier and written here, apart from the executor.
+ * Sends queued work notes to the change in ServiceNow, on the shared delivery loop (src/jobs/createDeliveryLoop.ts).
+ * A failure is retried with backoff and never touches the run: notes are queued by the notifier and written
+ * here, apart from the executor.
  */
 export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter => {
   const intervalMs = o.intervalMs ?? 2_000;
@@ -60,11 +60,6 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
   const base = o.retryBaseSeconds ?? 5;
   const cap = o.maxRetrySeconds ?? 300;
   const log = o.logger.child({ component: 'work-notes' });
-  const tickFaults = faultOnce(log, 'work note tick');
-  const stopping = new AbortController();
-  let wakeUp: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   const safeLink = async (channel: string, ts: string): Promise<string | null> => {
     try {
@@ -136,7 +131,7 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
       await giveUp(note, error);
       return;
     }
-    const delay = Math.min(cap, base * 2 ** (note.attempts - 1));
+    const delay = backoffMs(note.attempts, base, cap);
     await scheduleWorkNoteRetry(o.pool, note.id, error, delay);
     log.warn(
       { runId: note.run_id, kind: note.kind, attempt: note.attempts, retryInSeconds: delay, error },
@@ -144,48 +139,23 @@ export const createWorkNoteWriter = (o: WorkNoteWriterOptions): WorkNoteWriter =
     );
   };
 
-  const tick = async (): Promise<number> => {
+  const loop = createDeliveryLoop<WorkNoteRow>({
+    what: 'work note',
+    logger: log,
+    intervalMs,
+    stopGraceMs: STOP_GRACE_MS,
     // A claim holds a note for longer than one write can take (ServiceNow timeouts and retries included).
-    const due = await claimDueWorkNotes(o.pool, { limit: 10, leaseSeconds: 120 });
-    for (const note of due) {
-      await writeOne(note).catch((error: unknown) => log.error({ err: error, runId: note.run_id }, 'work note writer fault'));
-    }
-    return due.length;
-  };
-
-  const serial = (fn: () => Promise<void>): Promise<void> => {
-    running = running.then(fn, fn);
-    return running;
-  };
+    claim: () => claimDueWorkNotes(o.pool, { limit: 10, leaseSeconds: 120 }),
+    deliver: (note) => writeOne(note),
+    // The claim pushed the next attempt out by its lease: the note is tried again then, on any replica.
+    onFault: async (note, error) => log.error({ err: error, runId: note.run_id }, 'work note writer fault'),
+  });
 
   return {
-    start: () => {
-      loop = (async () => {
-        while (!stopping.signal.aborted) {
-          await serial(async () => {
-            await tick().then(tickFaults.ok, tickFaults.failed);
-          });
-          await new Promise<void>((resolve) => {
-            wakeUp = resolve;
-            void sleep(intervalMs, undefined, { signal: stopping.signal }).then(resolve, resolve);
-          });
-        }
-      })();
-    },
-    wake: () => wakeUp?.(),
-    drain: () =>
-      serial(async () => {
-        while ((await tick()) > 0) {
-          // keep going while notes are due
-        }
-      }),
-    stop: async () => {
-      stopping.abort();
-      wakeUp?.();
-      // A write in flight gets a few seconds; otherwise its claim lapses and any replica retries the note.
-      const grace = new AbortController();
-      await Promise.race([Promise.all([loop, running]), sleep(STOP_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})]);
-      grace.abort();
-    },
+    start: loop.start,
+    wake: loop.wake,
+    drain: loop.drain,
+    // A write in flight gets a few seconds; otherwise its claim lapses and any replica retries the note.
+    stop: () => loop.stop(),
   };
 };

@@ -117,6 +117,8 @@ export const envSchema = z
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
     // The Slack outbox retries an unsent message for as long as Slack is away, backing off up to this.
     SLACK_RETRY_MAX_SECONDS: intFrom(30, 1, 3_600),
+    // /readyz fails ("outbox") when the oldest owed Slack message is older than this and nothing was delivered for as long; 0: never.
+    OUTBOX_STUCK_SECONDS: intFrom(300, 0, 86_400),
     LEASE_SECONDS: intFrom(30, 2, 3_600),
     // On SIGTERM/SIGINT: how long in-flight SSM calls (and other work) may take to settle before they are cut off.
     SHUTDOWN_GRACE_SECONDS: intFrom(20, 1, 600),

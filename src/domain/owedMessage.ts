@@ -9,6 +9,8 @@ import type { StatusCounts } from './runOutcome.ts';
 export type RunReply =
   /** Slack mrkdwn: every value from people, hosts or ServiceNow in it is already escaped. */
   | { readonly kind: 'text'; readonly text: string }
+  /** The request was stored: who asked, where it waits for approval, the pre-flight counts (rendered from the run when sent). */
+  | { readonly kind: 'submitted' }
   | { readonly kind: 'started'; readonly targetCount: number }
   | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
   | { readonly kind: 'expired' }

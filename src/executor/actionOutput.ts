@@ -21,11 +21,9 @@ export type OutputParameters = {
   CloudWatchOutputConfig?: CloudWatchOutputConfig;
 };
 
-export const actionOutputOf = (action: LoadedAction): ActionOutput | undefined => action.output;
-
 /** The SendCommand fields for the action's output destinations (none when it has none). */
 export const outputParameters = (action: LoadedAction, runId: string): OutputParameters => {
-  const output = actionOutputOf(action);
+  const output: ActionOutput | undefined = action.output;
   if (!output) return {};
   return {
     ...(output.s3Bucket

@@ -19,11 +19,19 @@ export const healthRoutes = (readiness: Readiness, registry: MetricsRegistry): C
     path: '/readyz',
     method: ['GET'],
     handler: (_req, res) => {
-      void readiness
-        .evaluate()
-        .then((state) =>
-          json(res, state.ready ? 200 : 503, state.ready ? { status: 'ok' } : { status: 'unavailable', failing: state.failing }),
-        );
+      void readiness.evaluate().then((state) =>
+        json(
+          res,
+          state.ready ? 200 : 503,
+          state.ready
+            ? { status: 'ok' }
+            : {
+                status: 'unavailable',
+                failing: state.failing,
+                ...(Object.keys(state.reasons).length > 0 ? { reasons: state.reasons } : {}),
+              },
+        ),
+      );
     },
   },
   {

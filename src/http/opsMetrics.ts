@@ -22,14 +22,3 @@ export type OpsMetrics = {
   /** A credential check failed (scope: partition or account; kind: the error kind). */
   readonly credentialCheckFailed: (scope: string, kind: string) => void;
 };
-
-export const noMetrics: OpsMetrics = {
-  awsCall: () => {},
-  slackCall: () => {},
-  slackRateLimited: () => {},
-  serviceNowCall: () => {},
-  runFinished: () => {},
-  approvalWaited: () => {},
-  leaseTakeover: () => {},
-  credentialCheckFailed: () => {},
-};

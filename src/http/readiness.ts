@@ -1,7 +1,16 @@
-/** One condition for serving. `check` resolves true when it holds; throwing or a timeout counts as false. */
-export type ReadinessCheck = { readonly name: string; readonly check: () => Promise<boolean> | boolean };
+/** A check's answer: true when it holds; false, or the reason it does not (safe to show to anyone who asks). */
+export type CheckResult = boolean | { readonly reason: string };
 
-export type ReadinessState = { readonly ready: boolean; readonly started: boolean; readonly failing: readonly string[] };
+/** One condition for serving. Throwing or a timeout counts as false. */
+export type ReadinessCheck = { readonly name: string; readonly check: () => Promise<CheckResult> | CheckResult };
+
+export type ReadinessState = {
+  readonly ready: boolean;
+  readonly started: boolean;
+  readonly failing: readonly string[];
+  /** Why, for the failing checks that say (e.g. how old the oldest owed Slack message is). */
+  readonly reasons: Readonly<Record<string, string>>;
+};
 
 export type Readiness = {
   /** Adds a check (e.g. the outbox adds "not stuck"); the list is open so other parts can plug in theirs. */
@@ -13,12 +22,12 @@ export type Readiness = {
 
 const CHECK_TIMEOUT_MS = 1_500;
 
-const withTimeout = async (check: ReadinessCheck): Promise<boolean> => {
+const withTimeout = async (check: ReadinessCheck): Promise<CheckResult> => {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       Promise.resolve().then(check.check),
-      new Promise<boolean>((resolve) => {
+      new Promise<CheckResult>((resolve) => {
         timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
       }),
     ]);
@@ -45,19 +54,20 @@ export const createReadiness = (checks: ReadinessCheck[] = []): Readiness => {
       shuttingDown = true;
     },
     evaluate: async () => {
-      if (shuttingDown) return { ready: false, started, failing: ['shutting down'] };
+      if (shuttingDown) return { ready: false, started, failing: ['shutting down'], reasons: {} };
       const results = await Promise.all(list.map(async (c) => [c.name, await withTimeout(c)] as const));
-      const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
+      const failing = results.filter(([, r]) => r !== true).map(([name]) => name);
+      const reasons = Object.fromEntries(results.flatMap(([name, r]) => (typeof r === 'object' ? [[name, r.reason]] : [])));
       if (failing.length === 0) started = true;
-      return { ready: failing.length === 0, started, failing };
+      return { ready: failing.length === 0, started, failing, reasons };
     },
   };
 };
 
 /** A check whose answer is kept for `ttlMs` (a probe every second must not cost a query every second). */
-export const cachedCheck = (name: string, ttlMs: number, check: () => Promise<boolean>): ReadinessCheck => {
+export const cachedCheck = (name: string, ttlMs: number, check: () => Promise<CheckResult>): ReadinessCheck => {
   let until = 0;
-  let last: Promise<boolean> | undefined;
+  let last: Promise<CheckResult> | undefined;
   return {
     name,
     check: () => {

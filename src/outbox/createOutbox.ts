@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
@@ -16,6 +15,7 @@ import {
   type OwedRow,
 } from '../db/queries/outbox.ts';
 import { escapeText } from '../domain/escapeText.ts';
+import { backoffMs, createDeliveryLoop } from '../jobs/createDeliveryLoop.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { classifySlackError } from './classifySlackError.ts';
 import { renderOwed, type Delivery } from './renderOwed.ts';
@@ -28,8 +28,8 @@ export type Outbox = {
   readonly drain: () => Promise<void>;
   /** Stops claiming; the delivery in flight gets `graceMs`, after which its claim lapses and any replica resends. */
   readonly stop: (graceMs?: number) => Promise<void>;
-  /** Messages still owed and the age of the oldest (for /readyz "outbox not stuck" and /metrics). */
-  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null }>;
+  /** Messages still owed, the age of the oldest, and seconds since the last delivery or give-up (any replica). */
+  readonly backlog: () => Promise<{ pending: number; oldestSeconds: number | null; sinceProgressSeconds: number | null }>;
 };
 
 export type OutboxOptions = {
@@ -59,8 +59,9 @@ const START_WITHIN_MS = CLAIM_LEASE_SECONDS * 1000 - SLACK_CALL_TIMEOUT_MS - 1_0
 const FILE_LEASE_SECONDS = (6 * SLACK_CALL_TIMEOUT_MS) / 1000;
 
 /**
- * The one delivery loop of owed Slack messages (issue 11). Claims the heads of streams (any replica,
- * SKIP LOCKED), renders each from the database, sends it, and records the outcome; nothing else waits on Slack.
+ * The delivery of owed Slack messages (issue 11), on the shared delivery loop (src/jobs/createDeliveryLoop.ts).
+ * Claims the heads of streams (any replica, SKIP LOCKED), renders each from the database, sends it, and records
+ * the outcome; nothing else waits on Slack.
  */
 export const createOutbox = (o: OutboxOptions): Outbox => {
   const intervalMs = o.intervalMs ?? 500;
@@ -70,11 +71,6 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
   const retryBaseMs = o.retryBaseMs ?? 500;
   const retryMaxMs = o.retryMaxMs ?? 30_000;
   const log = o.logger.child({ component: 'slack-outbox' });
-  const stopping = new AbortController();
-  let wakeUp: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-
   // This replica's view of Slack's limits: a 429's Retry-After per method, a token bucket per channel.
   const blockedUntil = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -210,7 +206,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
           return retryOwed(o.pool, row.id, { delayMs: failure.retryAfterMs, countAttempt: false, error: 'ratelimited' });
         }
         if (failure.kind === 'transient') {
-          const delayMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, row.attempts - 1));
+          const delayMs = backoffMs(row.attempts, retryBaseMs, retryMaxMs);
           log.warn(
             { id: String(row.id), stream: row.stream, attempt: row.attempts, retryInMs: delayMs, error: failure.error },
             'Slack message not sent; will retry',
@@ -227,58 +223,30 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     }
   };
 
-  const tick = async (): Promise<number> => {
-    const claimedAt = Date.now();
-    const rows = await claimOwed(o.pool, { limit: 20, leaseSeconds: CLAIM_LEASE_SECONDS });
-    for (const row of rows) {
-      if (stopping.signal.aborted || Date.now() - claimedAt > START_WITHIN_MS) {
+  const loop = createDeliveryLoop<OwedRow>({
+    what: 'outbox',
+    logger: log,
+    intervalMs,
+    claim: () => claimOwed(o.pool, { limit: 20, leaseSeconds: CLAIM_LEASE_SECONDS }),
+    deliver: async (row, claim) => {
+      // Not started while the claim is young enough for its call to end inside it: released, never sent late.
+      if (claim.stopping.aborted || Date.now() - claim.claimedAt > START_WITHIN_MS) {
         await retryOwed(o.pool, row.id, { delayMs: 0, countAttempt: false });
-        continue;
+        return;
       }
-      await deliver(row).catch(async (error: unknown) => {
-        log.error({ err: error, id: String(row.id), stream: row.stream }, 'outbox delivery fault; will retry');
-        await retryOwed(o.pool, row.id, { delayMs: retryMaxMs, countAttempt: true, error: (error as Error).message }).catch(() => {});
-      });
-    }
-    return rows.length;
-  };
-
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = running.then(fn, fn);
-    running = next.catch(() => {});
-    return next;
-  };
+      await deliver(row);
+    },
+    onFault: async (row, error) => {
+      log.error({ err: error, id: String(row.id), stream: row.stream }, 'outbox delivery fault; will retry');
+      await retryOwed(o.pool, row.id, { delayMs: retryMaxMs, countAttempt: true, error: (error as Error).message });
+    },
+  });
 
   return {
-    start: () => {
-      loop = (async () => {
-        while (!stopping.signal.aborted) {
-          const claimed = await serial(tick).catch((error: unknown) => {
-            log.error({ err: error }, 'outbox tick failed');
-            return 0;
-          });
-          if (claimed > 0) continue;
-          await new Promise<void>((resolve) => {
-            wakeUp = resolve;
-            void sleep(intervalMs, undefined, { signal: stopping.signal }).then(resolve, resolve);
-          });
-        }
-      })();
-    },
-    wake: () => wakeUp?.(),
-    drain: () =>
-      serial(async () => {
-        while ((await tick()) > 0) {
-          // keep going while rows are due
-        }
-      }),
+    start: loop.start,
+    wake: loop.wake,
+    drain: loop.drain,
     backlog: () => outboxBacklog(o.pool),
-    stop: async (graceMs = 5_000) => {
-      stopping.abort();
-      wakeUp?.();
-      const grace = new AbortController();
-      await Promise.race([Promise.all([loop, running]), sleep(graceMs, undefined, { signal: grace.signal }).catch(() => {})]);
-      grace.abort();
-    },
+    stop: loop.stop,
   };
 };

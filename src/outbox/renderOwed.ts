@@ -7,7 +7,6 @@ import { resultsCsv } from '../domain/resultsCsv.ts';
 import { targetListCsv, type TargetListRow } from '../domain/targetListCsv.ts';
 import { listPlannedTargets, listResultRows } from '../db/queries/runFiles.ts';
 import { countsText } from '../slack/blocks/runMessage.ts';
-import { preflightText } from '../slack/blocks/preflightText.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { countExecutionsByStatus } from '../db/queries/executions.ts';
 import type { OwedRow } from '../db/queries/outbox.ts';
@@ -17,6 +16,7 @@ import { getRunTargeting } from '../db/queries/targeting.ts';
 import { approvalMessage } from '../slack/blocks/approvalMessage.ts';
 import { haltedMessage } from '../slack/blocks/haltControls.ts';
 import { mention } from '../slack/blocks/mention.ts';
+import { preflightText } from '../slack/blocks/preflightText.ts';
 import { runMessage, summaryMessage } from '../slack/blocks/runMessage.ts';
 import { loadRunView, loadTargetGroups } from '../slack/loadRunView.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -75,10 +75,17 @@ const freezeText = (f: FreezeNotice): string =>
     ? `:snowflake: ${mention(f.by)} turned the change freeze *on*${f.reason ? `: ${escapeText(f.reason)}` : ''}. Approvals and new dispatches are blocked until \`/ops freeze off\`.`
     : `:sunny: ${mention(f.by)} lifted the change freeze; approvals and dispatches are open again.`;
 
-const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], requester: string): Content => {
+const replyContent = async (pool: DatabasePool, reply: RunReply, view: Parameters<typeof runMessage>[0], run: RunRow): Promise<Content> => {
+  const requester = run.requester_id;
   switch (reply.kind) {
     case 'text':
       return { text: reply.text };
+    case 'submitted': {
+      // The pre-flight counts, as the requester's record of what was resolved (the approval message shows them too).
+      const targeting = await getRunTargeting(pool, run.id);
+      const counts = targeting ? `\n${preflightText(targeting)}` : '';
+      return { text: `:memo: Submitted by ${mention(requester)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` };
+    }
     case 'started':
       return { text: `:rocket: Started: sending to ${reply.targetCount} instance(s).` };
     case 'summary':
@@ -89,8 +96,6 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
       return { text: `:alarm_clock: ${mention(requester)} your request expired without approval. Submit it again if it is still needed.` };
     case 'halted':
       return haltedMessage(view.id, reply.halt);
-    case 'submitted':
-      return { text: '' };
   }
 };
 
@@ -157,13 +162,6 @@ const renderFile = async (
   };
 };
 
-/** "Submitted by …" with the pre-flight counts, as the requester's record of what was resolved. */
-const submittedContent = async (pool: DatabasePool, run: RunRow): Promise<Content> => {
-  const targeting = await getRunTargeting(pool, run.id);
-  const counts = targeting ? `\n${preflightText(targeting)}` : '';
-  return { text: `:memo: Submitted by ${mention(run.requester_id)}; waiting for approval in <#${run.approval_channel_id}>.${counts}` };
-};
-
 /** Turns an owed row into the call that sends it now, or the reason it can never be sent. */
 export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row: OwedRow): Promise<Rendered> => {
   if (row.kind === 'channel_post') {
@@ -217,7 +215,7 @@ export const renderOwed = async (pool: DatabasePool, registry: ToolRegistry, row
     // The parent row came first in this stream; without its ts it was given up, and so is its thread.
     if (!run.message_ts) return { run, giveUp: 'the run has no parent message to reply to' };
     const reply = row.payload as RunReply;
-    const content = reply.kind === 'submitted' ? await submittedContent(pool, run) : replyContent(reply, view, run.requester_id);
+    const content = await replyContent(pool, reply, view, run);
     return { run, delivery: { method: 'chat.postMessage', channel: run.channel_id, threadTs: run.message_ts, content } };
   }
   const { decided } = row.payload as { decided?: ApprovalDecided };

@@ -16,7 +16,7 @@ import type { TargetAccount } from '../../src/config/targetsSchema.ts';
 import { searchInventory } from '../../src/db/queries/inventorySearch.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { createWorkQueues } from '../../src/executor/workQueues.ts';
-import { noMetrics, type OpsMetrics } from '../../src/http/opsMetrics.ts';
+import type { OpsMetrics } from '../../src/http/opsMetrics.ts';
 import type { ScopeBound } from '../../src/inventory/describeScope.ts';
 import { syncInventory, type ScopeSyncResult } from '../../src/inventory/syncInventory.ts';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
@@ -48,8 +48,15 @@ const session = { runId: 'tags-test', requesterId: 'U0TEST' };
 let h: Harness;
 let broker: ReturnType<typeof createCredentialBroker>;
 const metered: { service: string; operation: string; partition: string; outcome: string }[] = [];
+const ignored = (): void => {};
 const metrics: OpsMetrics = {
-  ...noMetrics,
+  slackCall: ignored,
+  slackRateLimited: ignored,
+  serviceNowCall: ignored,
+  runFinished: ignored,
+  approvalWaited: ignored,
+  leaseTakeover: ignored,
+  credentialCheckFailed: ignored,
   awsCall: (service, operation, partition, outcome) => metered.push({ service, operation, partition, outcome }),
 };
 let tagging: TaggingClients;

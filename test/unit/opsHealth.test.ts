@@ -2,7 +2,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry } from '../../src/http/metricsRegistry.ts';
+import { healthRoutes } from '../../src/http/healthRoutes.ts';
 import { cachedCheck, createReadiness } from '../../src/http/readiness.ts';
+import { outboxStuck } from '../../src/outbox/outboxStuck.ts';
 import { faultOnce } from '../../src/logging/faultOnce.ts';
 import { parseMetrics, sampleValue } from '../helpers/parseMetrics.ts';
 
@@ -37,14 +39,58 @@ describe('readiness', () => {
         throw refused;
       },
     });
-    expect(await readiness.evaluate()).toEqual({ ready: false, started: false, failing: ['outbox'] });
+    expect(await readiness.evaluate()).toEqual({ ready: false, started: false, failing: ['outbox'], reasons: {} });
     const ok = createReadiness([{ name: 'database', check: () => db }]);
-    expect(await ok.evaluate()).toEqual({ ready: true, started: true, failing: [] });
+    expect(await ok.evaluate()).toEqual({ ready: true, started: true, failing: [], reasons: {} });
     db = false;
-    expect(await ok.evaluate()).toEqual({ ready: false, started: true, failing: ['database'] });
+    expect(await ok.evaluate()).toEqual({ ready: false, started: true, failing: ['database'], reasons: {} });
     db = true;
     ok.stopping();
-    expect(await ok.evaluate()).toEqual({ ready: false, started: true, failing: ['shutting down'] });
+    expect(await ok.evaluate()).toEqual({ ready: false, started: true, failing: ['shutting down'], reasons: {} });
+  });
+
+  it('a check that fails with a reason: /readyz answers 503 with the failing name and that reason', async () => {
+    let stuck = true;
+    const readiness = createReadiness([
+      { name: 'database', check: () => true },
+      { name: 'outbox', check: () => (stuck ? { reason: '3 Slack message(s) owed, the oldest for 400 s' } : true) },
+    ]);
+    const readyz = healthRoutes(readiness, createMetricsRegistry()).find((r) => r.path === '/readyz');
+    const probe = async (): Promise<[number, unknown]> =>
+      new Promise((resolve) => {
+        let status = 0;
+        const res = {
+          writeHead: (code: number) => {
+            status = code;
+            return res;
+          },
+          end: (body: string) => resolve([status, JSON.parse(body)]),
+        };
+        void readyz?.handler({} as never, res as never);
+      });
+    expect(await probe()).toEqual([
+      503,
+      { status: 'unavailable', failing: ['outbox'], reasons: { outbox: '3 Slack message(s) owed, the oldest for 400 s' } },
+    ]);
+    stuck = false;
+    expect(await probe()).toEqual([200, { status: 'ok' }]);
+  });
+});
+
+describe('outbox not stuck', () => {
+  const bound = 300;
+  it('is stuck only when the oldest owed message is older than the bound and nothing was delivered for as long', () => {
+    expect(outboxStuck({ pending: 0, oldestSeconds: null, sinceProgressSeconds: 5_000 }, bound)).toBeNull();
+    // Old backlog that drains (a 429 storm, a burst of runs): progress within the bound.
+    expect(outboxStuck({ pending: 40, oldestSeconds: 900, sinceProgressSeconds: 2 }, bound)).toBeNull();
+    // Young backlog, however long ago the last delivery.
+    expect(outboxStuck({ pending: 2, oldestSeconds: 30, sinceProgressSeconds: 86_400 }, bound)).toBeNull();
+    expect(outboxStuck({ pending: 3, oldestSeconds: 400.4, sinceProgressSeconds: 350 }, bound)).toBe(
+      '3 Slack message(s) owed, the oldest for 400 s; last delivery 350 s ago (bound: OUTBOX_STUCK_SECONDS=300)',
+    );
+    expect(outboxStuck({ pending: 1, oldestSeconds: 301, sinceProgressSeconds: null }, bound)).toMatch(/none delivered yet/u);
+    // 0 turns the check off.
+    expect(outboxStuck({ pending: 1, oldestSeconds: 10_000, sinceProgressSeconds: null }, 0)).toBeNull();
   });
 
   it('a cached check asks at most once per period', async () => {

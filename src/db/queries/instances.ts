@@ -113,16 +113,6 @@ export const upsertInstances = async (db: Db, rows: readonly InstanceRecord[], o
       last_seen_at = now(), synced_at = coalesce(excluded.synced_at, instances.synced_at)`);
 };
 
-/** Cached locations seen within the last `maxAgeMinutes` and still managed. */
-export const findFreshInstances = async (db: Db, ids: readonly string[], maxAgeMinutes: number): Promise<InventoryInstance[]> => {
-  if (ids.length === 0) return [];
-  const rows = await db.any(sql.type(instanceRow)`
-    select ${columns} from instances i left join inventory_scopes s on s.account_id = i.account_id and s.region = i.region
-    where i.instance_id = any(${sql.array(ids, 'text')})
-      and i.last_seen_at > now() - make_interval(mins => ${maxAgeMinutes})`);
-  return rows.map(toInstance).filter((r) => !r.gone);
-};
-
 /** Inventory rows by instance id, whatever their age (the caller decides what stale means). */
 export const findInventoryByIds = async (db: Db, ids: readonly string[]): Promise<InventoryInstance[]> => {
   if (ids.length === 0) return [];
@@ -199,6 +189,3 @@ const toScope = (r: z.infer<typeof scopeRow>): InventoryScopeRow => ({
   lastError: r.last_error,
   instanceCount: r.instance_count,
 });
-
-export const listInventoryScopes = async (db: Db): Promise<InventoryScopeRow[]> =>
-  (await db.any(sql.type(scopeRow)`select * from inventory_scopes order by partition, account_id, region`)).map(toScope);

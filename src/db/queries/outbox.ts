@@ -207,12 +207,18 @@ export const failOwed = async (db: Db, id: bigint, error: string): Promise<void>
 export const hasOwedDm = async (db: Db, runId: string): Promise<boolean> =>
   db.exists(sql.type(z.object({ x: z.number() }))`select 1 as x from slack_outbox where run_id = ${runId} and kind = 'dm'`);
 
-/** Depth and age of what is still owed (readiness and metrics: an outbox that stops draining is visible). */
-export const outboxBacklog = async (db: Db): Promise<{ pending: number; oldestSeconds: number | null }> => {
-  const row = await db.one(sql.type(z.object({ pending: z.number().int(), oldest: z.number().nullable() }))`
-    select count(*)::int as pending, extract(epoch from now() - min(created_at))::float8 as oldest
+/**
+ * Depth and age of what is still owed, and how long ago any owed message was last delivered or given up
+ * (readiness and metrics: an outbox that stops draining is visible).
+ */
+export const outboxBacklog = async (
+  db: Db,
+): Promise<{ pending: number; oldestSeconds: number | null; sinceProgressSeconds: number | null }> => {
+  const row = await db.one(sql.type(z.object({ pending: z.number().int(), oldest: z.number().nullable(), since: z.number().nullable() }))`
+    select count(*)::int as pending, extract(epoch from now() - min(created_at))::float8 as oldest,
+      (select extract(epoch from now() - max(done_at))::float8 from slack_outbox where done_at is not null) as since
     from slack_outbox where state = 'pending'`);
-  return { pending: row.pending, oldestSeconds: row.oldest };
+  return { pending: row.pending, oldestSeconds: row.oldest, sinceProgressSeconds: row.since };
 };
 
 export const listOwed = async (db: Db, runId: string): Promise<readonly OwedRow[]> =>

@@ -272,11 +272,6 @@ export const findRunsByIdPrefix = async (db: Db, prefix: string, limit: number):
     order by created_at desc limit ${limit}`);
 };
 
-/** Pending requests that have an approval message (to refresh when the freeze toggles). */
-export const listOpenApprovalMessages = async (db: Db): Promise<readonly RunRow[]> =>
-  db.any(sql.type(runRow)`
-    select ${runColumns} from runs where status = 'pending_approval' and approval_ts is not null order by created_at`);
-
 /** Pending, unexpired requests by someone else that `userId` has not approved yet (App Home). */
 export const listPendingApprovalsAwaiting = async (db: Db, userId: string, limit: number): Promise<readonly RunRow[]> =>
   db.any(sql.type(runRow)`
