@@ -21,6 +21,10 @@ export type Decision = {
   /** Approvals recorded so far and how many the request needs. */
   readonly approvals: number;
   readonly required: number;
+  /** Approved before the change window opened: when the run starts (epoch ms). */
+  readonly startsAt?: number;
+  /** Cancelled while scheduled (approved, waiting for its window) rather than before approval. */
+  readonly wasScheduled?: boolean;
 };
 
 /** How a decided approval message reads (its buttons are gone once decided). */

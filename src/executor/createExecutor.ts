@@ -5,6 +5,7 @@ import { oweRunFinished } from '../db/queries/outbox.ts';
 import { claimRuns, expireRuns, getRun, releaseRun, renewLeases, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { faultOnce } from '../logging/faultOnce.ts';
 import { driveRun } from './driveRun.ts';
+import { startScheduledRuns } from './startScheduledRuns.ts';
 import type { ExecutorDeps } from './executorDeps.ts';
 import { runLogFields } from '../logging/runLogFields.ts';
 
@@ -24,6 +25,9 @@ export type Executor = {
 };
 
 type Driver = { readonly controller: AbortController; done: Promise<void>; renewedAt: number; nudge?: () => void };
+
+// Scheduled runs looked at per tick (each asks ServiceNow once).
+const SCHEDULED_PER_TICK = 20;
 
 // After a driver failed, this replica leaves the run alone for a moment (another may take it at once).
 const RETRY_AFTER_FAILURE_MS = 5_000;
@@ -127,8 +131,11 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       await oweRunFinished(deps.pool, run.id, { kind: 'expired' });
       await deps.notifier.runFinished({ runId: run.id }, 'expired', {}, []);
     }
+    if (stopping.signal.aborted) return;
+    // Scheduled runs whose window opened become approved here and are claimed below (on any replica).
+    await startScheduledRuns(deps, SCHEDULED_PER_TICK);
     const room = deps.settings.maxActiveRuns - drivers.size;
-    if (room <= 0 || stopping.signal.aborted) return;
+    if (room <= 0) return;
     const now = Date.now();
     for (const [id, until] of coolingUntil) if (until <= now) coolingUntil.delete(id);
     const claimed = await claimRuns(deps.pool, {

@@ -11,6 +11,7 @@ import { getRunTargeting } from '../db/queries/targeting.ts';
 import { approvalMessage } from '../slack/blocks/approvalMessage.ts';
 import { mention } from '../slack/blocks/mention.ts';
 import { runMessage, summaryMessage } from '../slack/blocks/runMessage.ts';
+import { slackDate } from '../slack/blocks/slackDate.ts';
 import { loadRunView, loadTargetGroups } from '../slack/loadRunView.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 
@@ -35,11 +36,13 @@ export type Rendered = { readonly delivery: Delivery; readonly run?: RunRow } | 
 const decisionText = (d: Decision): string => {
   switch (d.event) {
     case 'approved':
-      return `:white_check_mark: Approved by ${mention(d.by)}.`;
+      return d.startsAt
+        ? `:white_check_mark: Approved by ${mention(d.by)}. :calendar: Scheduled: starts when the change window opens, ${slackDate(d.startsAt)}.`
+        : `:white_check_mark: Approved by ${mention(d.by)}.`;
     case 'rejected':
       return `:no_entry: Rejected by ${mention(d.by)}${d.reason ? `: ${escapeText(d.reason)}` : ''}.`;
     case 'cancelled':
-      return `:no_entry_sign: Cancelled by ${mention(d.by)} before approval; nothing ran.`;
+      return `:no_entry_sign: Cancelled by ${mention(d.by)} before ${d.wasScheduled ? 'its scheduled start' : 'approval'}; nothing ran.`;
     case 'cancel_requested':
       return `:octagonal_sign: ${mention(d.by)} asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
     case 'approval_recorded':

@@ -149,9 +149,11 @@ export const createRunSubmitter = (deps: {
       }
     }
 
+    // A change whose window opens later is accepted: once approved, the run waits for the window (scheduled).
     const change = await deps.changes.verify(
       changeNumber,
       targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })),
+      { allowScheduled: true },
     );
     if (!change.ok) return { ok: false, errors: { change: change.message } };
 
@@ -199,6 +201,7 @@ export const createRunSubmitter = (deps: {
         targetCount: targets.length,
         correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
+        scheduledFor: change.startsAt ?? null,
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.

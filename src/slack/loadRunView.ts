@@ -25,6 +25,8 @@ export const toRunView = (run: RunRow, registry: ToolRegistry): RunView => {
     cancelRequestedBy: run.cancel_requested_by,
     createdAt: run.created_at,
     approvalExpiresAt: run.approval_expires_at,
+    scheduledFor: run.scheduled_for,
+    rerunOf: run.rerun_of,
   };
 };
 

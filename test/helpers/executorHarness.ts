@@ -3,7 +3,7 @@
 // own query functions.
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { sql } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
 import { createSsmClients, type SsmClients } from '../../src/aws/ssmClients.ts';
@@ -71,6 +71,8 @@ export type HarnessOptions = {
   /** Wraps the recording notifier (e.g. to make Slack slow); calls are still recorded. */
   readonly notifier?: (recording: RunNotifier) => RunNotifier;
   readonly logger?: Logger;
+  /** The change verifier the executor uses (e.g. a real one against the fake ServiceNow); default a stub driven by `changeOk`. */
+  readonly changes?: (pool: DatabasePool) => ChangeVerifier;
 };
 
 export type Harness = {
@@ -86,7 +88,15 @@ export type Harness = {
   /** Inserts a run for `instanceIds` (located from the fake's fleet) and approves it. */
   readonly approveRun: (
     instanceIds: readonly string[],
-    o?: { tool?: string; action?: string; params?: Record<string, unknown>; cancelBy?: string },
+    o?: {
+      tool?: string;
+      action?: string;
+      params?: Record<string, unknown>;
+      cancelBy?: string;
+      /** Approved before its change window opens: the run waits (`scheduled`) until this time. */
+      scheduledFor?: Date;
+      changeNumber?: string;
+    },
   ) => Promise<string>;
   readonly waitForRun: (runId: string, statuses?: readonly RunStatus[], timeoutMs?: number) => Promise<RunStatus>;
   readonly close: () => Promise<void>;
@@ -158,6 +168,10 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
         return { instanceId: id, accountId: i.accountId, region: i.region, partition: account.partition };
       });
       const id = randomUUID();
+      const changeNumber = r.changeNumber ?? CHANGE;
+      await db.pool.query(
+        sql.type(z.object({}))`insert into changes (number, state) values (${changeNumber}, '-1') on conflict do nothing`,
+      );
       await db.pool.transaction(async (tx) => {
         await insertRun(tx, {
           id,
@@ -168,13 +182,13 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
           requesterId: 'U0REQUESTER',
           channelId: 'C0OPSCHAN',
           approvalChannelId: 'C0APPROVALS',
-          changeNumber: CHANGE,
+          changeNumber,
           planDigest: planDigest({
             tool: action.toolId,
             action: action.id,
             scriptSha256: action.scriptSha256,
             params,
-            changeNumber: CHANGE,
+            changeNumber,
             targets,
           }),
           approvalsRequired: 1,
@@ -184,7 +198,13 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
           approvalExpiresAt: new Date(Date.now() + 3_600_000),
         });
         await insertExecutions(tx, id, action.scriptSha256, targets);
-        await transitionRun(tx, id, ['pending_approval'], 'approved');
+        await transitionRun(
+          tx,
+          id,
+          ['pending_approval'],
+          r.scheduledFor ? 'scheduled' : 'approved',
+          r.scheduledFor ? { scheduledFor: r.scheduledFor } : {},
+        );
         if (r.cancelBy) await tx.query(sql.type(z.object({}))`update runs set cancel_requested_by = ${r.cancelBy} where id = ${id}`);
       });
       harness.executor.wake();
@@ -209,7 +229,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     },
   };
 
-  const changes: ChangeVerifier = {
+  const changes: ChangeVerifier = o.changes?.(db.pool) ?? {
     verify: async (number) =>
       harness.changeOk
         ? { ok: true, change: { number, state: '-1' } as unknown as ServiceNowChange }

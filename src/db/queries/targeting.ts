@@ -43,7 +43,7 @@ export const findActiveMutatingLocks = async (db: Db, instanceIds: readonly stri
   const rows = await db.any(sql.type(lockRow)`
     select distinct on (e.instance_id) e.instance_id, r.id::text as run_id, r.tool, r.action, r.requester_id
     from runs r join executions e on e.run_id = r.id
-    where r.mutates and r.status in ('pending_approval', 'approved', 'running')
+    where r.mutates and r.status in ('pending_approval', 'approved', 'scheduled', 'running')
       and e.instance_id = any(${sql.array([...instanceIds], 'text')})
     order by e.instance_id, r.created_at`);
   return rows.map((r) => ({ instanceId: r.instance_id, runId: r.run_id, tool: r.tool, action: r.action, requesterId: r.requester_id }));

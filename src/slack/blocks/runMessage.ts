@@ -2,7 +2,9 @@ import type { KnownBlock } from '@slack/types';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
+import { isRerunnable, rerunExecutionStatuses } from '../../domain/rerunPolicy.ts';
 import { mention } from './mention.ts';
+import { slackDate } from './slackDate.ts';
 import type { RunView } from './runView.ts';
 import { label } from './statusEmoji.ts';
 
@@ -15,7 +17,9 @@ const countsText = (counts: StatusCounts, total: number): string => {
 
 export const CANCEL_ACTION_ID = 'cancel_run';
 
-const cancellable = new Set(['pending_approval', 'approved', 'running']);
+export const RERUN_ACTION_ID = 'rerun_failed';
+
+const cancellable = new Set(['pending_approval', 'approved', 'scheduled', 'running']);
 
 /** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
 const cancelBlocks = (run: RunView): KnownBlock[] => {
@@ -43,7 +47,7 @@ const cancelBlocks = (run: RunView): KnownBlock[] => {
             text: {
               type: 'mrkdwn',
               text:
-                run.status === 'pending_approval'
+                run.status === 'pending_approval' || run.status === 'scheduled'
                   ? 'The request is withdrawn; nothing will run.'
                   : 'Nothing more is sent; commands already sent are cancelled in SSM.',
             },
@@ -57,6 +61,34 @@ const cancelBlocks = (run: RunView): KnownBlock[] => {
   ];
 };
 
+/** "Re-run failed" on a finished run with failed, timed-out or undeliverable instances: opens a prefilled request. */
+const rerunBlocks = (run: RunView, counts: StatusCounts): KnownBlock[] => {
+  const failed = rerunExecutionStatuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
+  if (!isRerunnable(run.status) || failed === 0) return [];
+  return [
+    {
+      type: 'actions',
+      block_id: 'run_rerun',
+      elements: [
+        {
+          type: 'button',
+          action_id: RERUN_ACTION_ID,
+          value: run.id,
+          text: { type: 'plain_text', text: `Re-run failed (${failed})` },
+        },
+      ],
+    },
+  ];
+};
+
+/** When a scheduled run starts, and what it re-runs: context lines under the status. */
+const scheduleText = (run: RunView): string[] => [
+  ...(run.status === 'scheduled' && run.scheduledFor
+    ? [`:calendar: Scheduled: starts when the change window opens, ${slackDate(run.scheduledFor)}`]
+    : []),
+  ...(run.rerunOf ? [`:repeat: Re-run of the failed instances of run \`${run.rerunOf}\``] : []),
+];
+
 /** The parent message in the requester's channel: one message, kept up to date with chat.update. */
 export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: string; blocks: KnownBlock[] } => ({
   text: `${run.toolTitle} — ${run.actionTitle} (${escapeText(run.changeNumber)}): ${run.status.replace(/_/gu, ' ')}`,
@@ -68,9 +100,11 @@ export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: str
         text: `*${run.toolTitle} — ${run.actionTitle}*  ${label(run.status)}\nRequested by ${mention(run.requesterId)} under *${escapeText(run.changeNumber)}* on *${run.targetCount}* instance(s)`,
       },
     },
+    ...scheduleText(run).map((text): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] })),
     { type: 'context', elements: [{ type: 'mrkdwn', text: countsText(counts, run.targetCount) }] },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${run.id}\` · script \`${run.scriptSha256.slice(0, 12)}\`` }] },
     ...cancelBlocks(run),
+    ...rerunBlocks(run, counts),
   ],
 });
 

@@ -20,6 +20,10 @@ export type RunView = {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly approvalExpiresAt: number;
+  /** When a scheduled run starts (its change window opens), epoch ms; null when not scheduled. */
+  readonly scheduledFor?: number | null;
+  /** The run whose failed instances this one re-runs. */
+  readonly rerunOf?: string | null;
 };
 
 export type TargetGroup = {

@@ -1,6 +1,7 @@
 export const statusEmoji: Readonly<Record<string, string>> = {
   pending_approval: ':hourglass_flowing_sand:',
   approved: ':white_check_mark:',
+  scheduled: ':calendar:',
   running: ':arrows_counterclockwise:',
   succeeded: ':large_green_circle:',
   failed: ':red_circle:',
