@@ -1,3 +1,4 @@
+import type { CauseGroup } from './failureCauses.ts';
 import type { FinishedExecution } from './runNotifier.ts';
 import type { StatusCounts } from './runOutcome.ts';
 
@@ -9,7 +10,15 @@ export type RunReply =
   /** Slack mrkdwn: every value from people, hosts or ServiceNow in it is already escaped. */
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'started'; readonly targetCount: number }
-  | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
+  | {
+      readonly kind: 'summary';
+      readonly status: string;
+      readonly counts: StatusCounts;
+      readonly notable: readonly FinishedExecution[];
+      /** Failures grouped by cause, largest first (the first MAX_STORED_CAUSES), and how many causes there were. */
+      readonly causes?: readonly CauseGroup[];
+      readonly causeCount?: number;
+    }
   | { readonly kind: 'expired' }
   | { readonly kind: 'decision'; readonly decision: Decision };
 

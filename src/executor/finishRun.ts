@@ -1,12 +1,16 @@
 import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { runOutcome } from '../domain/runOutcome.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { countExecutionsByStatus, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { groupFailureCauses } from '../domain/failureCauses.ts';
+import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
+import { countExecutionsByStatus, countFailureCauses, listExecutionsForSummary } from '../db/queries/executions.ts';
 import { oweRunFinished } from '../db/queries/outbox.ts';
 import { transitionRun } from '../db/queries/runs.ts';
 import type { RunContext } from './executorDeps.ts';
 
 const SUMMARY_ROWS = 40;
+// Causes kept with the summary (a message shows fewer; the rest are counted in "…and N more causes").
+const MAX_STORED_CAUSES = 100;
 
 const summaryOf = (result: unknown): string | null => {
   const r = result as { summary?: unknown } | null;
@@ -35,6 +39,7 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
     statusDetails: r.status_details,
     summary: summaryOf(r.result),
   }));
+  const causes = groupFailureCauses(await countFailureCauses(deps.pool, run.id, rerunExecutionStatuses));
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
@@ -47,7 +52,14 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
         correlationId: run.correlation_id,
         data: { counts, ...cancelled?.data },
       });
-      await oweRunFinished(tx, run.id, { kind: 'summary', status, counts, notable });
+      await oweRunFinished(tx, run.id, {
+        kind: 'summary',
+        status,
+        counts,
+        notable,
+        causes: causes.slice(0, MAX_STORED_CAUSES),
+        causeCount: causes.length,
+      });
     }
     return row;
   });

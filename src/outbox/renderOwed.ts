@@ -62,7 +62,7 @@ const replyContent = (reply: RunReply, view: Parameters<typeof runMessage>[0], r
     case 'started':
       return { text: `:rocket: Started: sending to ${reply.targetCount} instance(s).` };
     case 'summary':
-      return summaryMessage(view, reply.status, reply.counts, reply.notable);
+      return summaryMessage(view, reply.status, reply.counts, reply.notable, { causes: reply.causes ?? [], total: reply.causeCount ?? 0 });
     case 'decision':
       return { text: decisionText(reply.decision) };
     case 'expired':

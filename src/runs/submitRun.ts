@@ -5,7 +5,8 @@ import type { Partition } from '../domain/partition.ts';
 import { requiredApprovals, type SecondApprovalPolicy } from '../domain/approvalPolicy.ts';
 import { CHANGE_NUMBER } from '../domain/changeRules.ts';
 import { preflight, type PreflightSummary } from '../domain/preflight.ts';
-import { describeSelector, parseTargetSelectors, type TargetScope } from '../domain/targetSelectors.ts';
+import { isRerunnable } from '../domain/rerunPolicy.ts';
+import { describeSelector, parseTargetSelectors, type TargetScope, type TargetSelector } from '../domain/targetSelectors.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
 import { lockRefusal, MAX_STORED_EXCLUSIONS, storedExclusion, targetRefusal } from './targetRefusal.ts';
@@ -14,7 +15,7 @@ import { appendAudit } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
 import type { Db } from '../db/queries/db.ts';
-import { countRecentSubmissions, findRunByOrigin, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
+import { countRecentSubmissions, findRunByOrigin, getRun, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
 import { upsertScripts } from '../db/queries/scripts.ts';
 import { scriptRecordOf } from '../tools/scriptRecordOf.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -99,11 +100,13 @@ export const createRunSubmitter = (deps: {
     }
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
-      errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
+      errors.instances = `Not understood: ${list(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key, step:tool/action=success|failed or rerun:<run id>.`;
     } else if (parsed.selectors.length === 0)
       errors.instances = `Name at least ${action.targets.min} instance(s): ids, computer names or a tag:Key=Value line.`;
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
+    const rerunOf = await rerunRefusal(deps.pool, parsed.selectors, action.toolId);
+    if (rerunOf && !rerunOf.ok) errors.instances ??= rerunOf.message;
     if (Object.keys(errors).length > 0 || !params.success) return { ok: false, errors };
 
     // Resolve every selector now: the plan is this list, frozen, whatever the tags say later.
@@ -202,6 +205,7 @@ export const createRunSubmitter = (deps: {
         correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
         scheduledFor: change.startsAt ?? null,
+        rerunOf: rerunOf?.ok ? rerunOf.runId : null,
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
@@ -232,6 +236,7 @@ export const createRunSubmitter = (deps: {
           planDigest: digest,
           change: changeNumber,
           approvalsRequired,
+          ...(rerunOf?.ok ? { rerunOf: rerunOf.runId } : {}),
         },
       });
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
@@ -239,6 +244,26 @@ export const createRunSubmitter = (deps: {
     return created;
   },
 });
+
+/**
+ * A `rerun:` selector names a finished run of the same tool whose failed instances are re-run; the first one
+ * links this request to it (rerun_of). Null when the request re-runs nothing.
+ */
+const rerunRefusal = async (
+  db: Db,
+  selectors: readonly TargetSelector[],
+  toolId: string,
+): Promise<{ ok: true; runId: string } | { ok: false; message: string } | null> => {
+  const reruns = selectors.flatMap((s) => (s.kind === 'rerun' ? [s.runId] : []));
+  for (const id of reruns) {
+    const run = await getRun(db, id);
+    if (!run) return { ok: false, message: `rerun:${id} names no run. Copy the run id from its message or \`/ops history\`.` };
+    if (run.tool !== toolId) return { ok: false, message: `rerun:${id} is a run of another tool (${run.tool}); re-run it from that tool.` };
+    if (!isRerunnable(run.status))
+      return { ok: false, message: `rerun:${id} is ${run.status.replace(/_/gu, ' ')}; only a finished run with failures can be re-run.` };
+  }
+  return reruns[0] ? { ok: true, runId: reruns[0] } : null;
+};
 
 const rateRefusal = async (db: Db, requesterId: string, limit: number | undefined): Promise<SubmitResult | null> => {
   if (limit === undefined) return null;

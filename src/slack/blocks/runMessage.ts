@@ -2,7 +2,9 @@ import type { KnownBlock } from '@slack/types';
 import { escapeLine, escapeText } from '../../domain/escapeText.ts';
 import type { FinishedExecution } from '../../domain/runNotifier.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
+import type { CauseGroup } from '../../domain/failureCauses.ts';
 import { isRerunnable, rerunExecutionStatuses } from '../../domain/rerunPolicy.ts';
+import { fitLines } from './fitLines.ts';
 import { mention } from './mention.ts';
 import { slackDate } from './slackDate.ts';
 import type { RunView } from './runView.ts';
@@ -110,12 +112,29 @@ export const runMessage = (run: RunView, counts: StatusCounts = {}): { text: str
 
 const MAX_LINES = 40;
 
-/** The final thread reply: counts, then the instances worth reading (failures first), bounded in size. */
+/** "37 hosts: /boot has N MB free" lines, largest first, cut on line boundaries; the "…and N more causes" line kept. */
+export const causesText = (causes: readonly CauseGroup[], total: number, max = 3000): string => {
+  // Causes beyond the stored ones are always counted: room for their line is kept when there are any.
+  const unstored = Math.max(0, total - causes.length);
+  const more = (n: number) => `• …and ${n + unstored} more causes`;
+  const text = fitLines(
+    '*Failures by cause*',
+    causes.map(
+      (c) => `• *${c.count}* ${c.count === 1 ? 'host' : 'hosts'}: ${escapeLine(c.cause || '(no details)', 150)} _(${label(c.status)})_`,
+    ),
+    unstored > 0 ? max - more(total).length - 1 : max,
+    more,
+  );
+  return unstored > 0 && !text.endsWith('more causes') ? `${text}\n${more(0)}` : text;
+};
+
+/** The final thread reply: counts, failures grouped by cause, then the instances worth reading (failures first), bounded in size. */
 export const summaryMessage = (
   run: RunView,
   status: string,
   counts: StatusCounts,
   notable: readonly FinishedExecution[],
+  causes: { readonly causes: readonly CauseGroup[]; readonly total: number } = { causes: [], total: 0 },
 ): { text: string; blocks: KnownBlock[] } => {
   const lines = notable.slice(0, MAX_LINES).map((e) => {
     const detail = escapeLine(e.summary ?? e.statusDetails ?? '', 120);
@@ -127,6 +146,9 @@ export const summaryMessage = (
     text: `Run ${status.replace(/_/gu, ' ')}: ${countsText(counts, run.targetCount)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*Finished: ${label(status)}*\n${countsText(counts, run.targetCount)}` } },
+      ...(causes.causes.length > 0
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: causesText(causes.causes, causes.total) } } as KnownBlock]
+        : []),
       ...(lines.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } } as KnownBlock] : []),
     ],
   };
