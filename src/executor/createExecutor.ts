@@ -50,6 +50,8 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
 
   const tickFaults = faultOnce(deps.logger, 'executor tick');
   const beatFaults = faultOnce(deps.logger, 'lease heartbeat');
+  const scheduleFaults = faultOnce(deps.logger, 'scheduled runs');
+  let scheduling: Promise<void> | undefined;
 
   const pauseFor =
     (driver: Driver) =>
@@ -132,8 +134,16 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       await deps.notifier.runFinished({ runId: run.id }, 'expired', {}, []);
     }
     if (stopping.signal.aborted) return;
-    // Scheduled runs whose window opened become approved here and are claimed below (on any replica).
-    await startScheduledRuns(deps, SCHEDULED_PER_TICK);
+    // Scheduled runs whose window opened become approved (then claimed like any approved run, on any replica).
+    // Beside the tick, one pass at a time: a slow ServiceNow never holds up the claiming of approved runs.
+    scheduling ??= startScheduledRuns(deps, SCHEDULED_PER_TICK)
+      .then((started) => {
+        scheduleFaults.ok();
+        if (started > 0) wakeUp?.();
+      }, scheduleFaults.failed)
+      .finally(() => {
+        scheduling = undefined;
+      });
     const room = deps.settings.maxActiveRuns - drivers.size;
     if (room <= 0) return;
     const now = Date.now();
@@ -214,6 +224,7 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       stopping.abort();
       wakeUp?.();
       await loop;
+      await scheduling;
       const stopped = [...drivers.entries()];
       const cutOff = setTimeout(() => {
         for (const [, driver] of stopped) driver.controller.abort();
