@@ -1,5 +1,5 @@
 import { escapeText } from '../domain/escapeText.ts';
-import { appendAudit } from '../db/queries/audit.ts';
+import { appendAudit, hasAuditEvent } from '../db/queries/audit.ts';
 import { countExecutionsByStatus, finishOpenExecutions } from '../db/queries/executions.ts';
 import { oweRunFinished, oweRunParent, oweRunReply } from '../db/queries/outbox.ts';
 import { claimScheduledRuns, rescheduleRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
@@ -40,6 +40,7 @@ export const startScheduledRuns = async (deps: ExecutorDeps, limit: number): Pro
       continue;
     }
     const opensAt = verdict.change.plannedStart?.getTime() ?? Date.now();
+    if (frozen && Date.now() >= opensAt) await noteHeldByFreeze(deps, run);
     if (Date.now() < opensAt || frozen) {
       const nextCheckAt = new Date(Math.min(Date.now() + checkMs, Math.max(opensAt, Date.now() + 1000)));
       const kept = await rescheduleRun(deps.pool, {
@@ -70,6 +71,24 @@ export const startScheduledRuns = async (deps: ExecutorDeps, limit: number): Pro
     if (moved) started += 1;
   }
   return started;
+};
+
+/** Due while a freeze is on: said once in the thread (and audited); it starts after the thaw if still in its window. */
+const noteHeldByFreeze = async (deps: ExecutorDeps, run: RunRow): Promise<void> => {
+  await deps.pool.transaction(async (tx) => {
+    if (await hasAuditEvent(tx, run.id, 'dispatch_held')) return;
+    await appendAudit(tx, {
+      runId: run.id,
+      actor: 'executor',
+      action: 'dispatch_held',
+      reason: 'change freeze',
+      correlationId: run.correlation_id,
+    });
+    await oweRunReply(tx, run.id, {
+      kind: 'text',
+      text: ':snowflake: The change window is open but a change freeze is on: the run starts once an admin lifts it (`/ops freeze off`), if its window is still open.',
+    });
+  });
 };
 
 /** The change no longer allows the work: the run ends as failed, nothing sent, the reason in its thread. */

@@ -105,6 +105,8 @@ describe('executor: scheduled start', () => {
     await sleep(Math.max(0, start.getTime() - Date.now()) + 1_500);
     expect(await statusOf(runId)).toBe('scheduled');
     expect(commandsOf(h, runId)).toHaveLength(0);
+    // Said once in the thread, however many checks ran meanwhile.
+    expect((await threadTexts(runId)).filter((t) => t.includes('change freeze is on'))).toHaveLength(1);
 
     await setFreeze(h.db.pool, { on: false, by: 'U0ADMINUSR' });
     expect(await h.waitForRun(runId)).toBe('succeeded');
