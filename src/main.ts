@@ -244,6 +244,7 @@ const executor = createExecutor({
     reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
     detailRefreshMs: config.POLL_DETAIL_INTERVAL_SECONDS * 1000,
     maxActiveRuns: config.MAX_ACTIVE_RUNS,
+    scheduleCheckMs: config.SCHEDULED_CHECK_SECONDS * 1000,
   },
 });
 

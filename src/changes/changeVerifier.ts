@@ -1,10 +1,17 @@
 import type { DatabasePool } from 'slonik';
 import { checkChange, checkCiCoverage, type ChangeRuleOptions, type CoverageTarget } from '../domain/changeRules.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
+import { scheduledStart } from '../domain/scheduledStart.ts';
 import { listActiveChangeTargets, upsertChange } from '../db/queries/changes.ts';
 import { ServiceNowError, type ServiceNowChange, type ServiceNowClient } from './serviceNowClient.ts';
 
-export type ChangeVerdict = { ok: true; change: ServiceNowChange } | Refusal;
+/** `startsAt`: the window has not opened yet (only with `allowScheduled`); the work waits until then. */
+export type ChangeVerdict = { ok: true; change: ServiceNowChange; startsAt?: Date | null } | Refusal;
+
+export type VerifyOptions = {
+  /** A change whose window opens later passes, with `startsAt` (a request may be approved and wait for it). */
+  readonly allowScheduled?: boolean;
+};
 
 export type ChangeVerifier = {
   /**
@@ -13,7 +20,7 @@ export type ChangeVerifier = {
    * `targets` are the instances the work will touch (for CI coverage); without them (the executor's
    * pre-dispatch check) coverage is checked for the targets of every approved or running run under the change.
    */
-  readonly verify: (number: string, targets?: readonly CoverageTarget[]) => Promise<ChangeVerdict>;
+  readonly verify: (number: string, targets?: readonly CoverageTarget[], options?: VerifyOptions) => Promise<ChangeVerdict>;
 };
 
 export type ChangeVerifierRules = Omit<ChangeRuleOptions, 'now'> & {
@@ -52,7 +59,7 @@ export const createChangeVerifier = (deps: {
   };
 
   return {
-    verify: async (number, targets) => {
+    verify: async (number, targets, options = {}) => {
       let change: ServiceNowChange | null;
       try {
         change = await deps.client.getChange(number);
@@ -63,9 +70,10 @@ export const createChangeVerifier = (deps: {
         return refusal;
       }
       const { requireCiCoverage, ...rules } = deps.rules;
+      const now = deps.now?.() ?? new Date();
       let verdict: { ok: true } | Refusal = checkChange(
         change ? { ...change, assignmentGroup: { id: change.assignmentGroup, name: change.assignmentGroupName } } : null,
-        { ...rules, now: deps.now?.() ?? new Date() },
+        { ...rules, now, allowNotStarted: options.allowScheduled === true },
       );
       if (change && verdict.ok && requireCiCoverage) {
         const covered = targets ?? (await listActiveChangeTargets(deps.pool, number));
@@ -80,7 +88,7 @@ export const createChangeVerifier = (deps: {
       if (!verdict.ok) return verdict;
       // checkChange refuses a missing change, so `change` is set here; the guard keeps the types honest.
       return change
-        ? { ok: true, change }
+        ? { ok: true, change, startsAt: options.allowScheduled ? scheduledStart(change, { now, graceMinutes: rules.graceMinutes }) : null }
         : refuse('change_not_found', `${number} was not found in ServiceNow. Check the number and try again.`);
     },
   };

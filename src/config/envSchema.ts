@@ -115,6 +115,8 @@ export const envSchema = z
     POLL_INTERVAL_MS: intFrom(2_000, 10, 600_000),
     POLL_MAX_INTERVAL_MS: intFrom(15_000, 10, 600_000),
     EXECUTOR_TICK_MS: intFrom(1_000, 10, 60_000),
+    // How often a scheduled run's change is checked in ServiceNow while it waits for its window (and at the window start).
+    SCHEDULED_CHECK_SECONDS: intFrom(300, 1, 86_400),
     // The Slack outbox retries an unsent message for as long as Slack is away, backing off up to this.
     SLACK_RETRY_MAX_SECONDS: intFrom(30, 1, 3_600),
     // /readyz fails ("outbox") when the oldest owed Slack message is older than this and nothing was delivered for as long; 0: never.

@@ -12,7 +12,7 @@ export type CancelContext = {
 };
 
 /**
- * `cancel_now`: the run never started, so it moves straight to cancelled. `request`: the run is approved
+ * `cancel_now`: the run never started (pending approval, or scheduled for its change window), so it moves straight to cancelled. `request`: the run is approved
  * or running; the executor stops it (no further sends, CancelCommand for what was sent).
  */
 export type CancelVerdict = { readonly ok: true; readonly mode: 'cancel_now' | 'request' } | Refusal;
@@ -25,6 +25,7 @@ export const decideCancel = (c: CancelContext): CancelVerdict => {
   }
   switch (c.run.status) {
     case 'pending_approval':
+    case 'scheduled':
       return { ok: true, mode: 'cancel_now' };
     case 'approved':
     case 'running':

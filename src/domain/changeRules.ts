@@ -31,6 +31,8 @@ export type ChangeRuleOptions = {
    * Empty (the default) turns the check off.
    */
   readonly requiredAssignmentGroups?: readonly string[];
+  /** A window that has not opened yet passes (the run is scheduled for its start, see scheduledStart). */
+  readonly allowNotStarted?: boolean;
 };
 
 const stateCodes = { implement: '-1', scheduled: '-2' } as const;
@@ -54,7 +56,7 @@ export const checkChange = (change: ChangeFacts | null, options: ChangeRuleOptio
   }
   const graceMs = options.graceMinutes * 60_000;
   const now = options.now.getTime();
-  if (now < change.plannedStart.getTime() - graceMs) {
+  if (now < change.plannedStart.getTime() - graceMs && !options.allowNotStarted) {
     return refuse(
       'change_not_started',
       `${change.number}'s planned window starts ${change.plannedStart.toISOString()}; try again inside the window.`,

@@ -1,3 +1,4 @@
+import type { CauseGroup } from './failureCauses.ts';
 import type { Halt } from './rolloutPolicy.ts';
 import type { FinishedExecution } from './runNotifier.ts';
 import type { StatusCounts } from './runOutcome.ts';
@@ -12,7 +13,15 @@ export type RunReply =
   /** The request was stored: who asked, where it waits for approval, the pre-flight counts (rendered from the run when sent). */
   | { readonly kind: 'submitted' }
   | { readonly kind: 'started'; readonly targetCount: number }
-  | { readonly kind: 'summary'; readonly status: string; readonly counts: StatusCounts; readonly notable: readonly FinishedExecution[] }
+  | {
+      readonly kind: 'summary';
+      readonly status: string;
+      readonly counts: StatusCounts;
+      readonly notable: readonly FinishedExecution[];
+      /** Failures grouped by cause, largest first (the first MAX_STORED_CAUSES), and how many causes there were. */
+      readonly causes?: readonly CauseGroup[];
+      readonly causeCount?: number;
+    }
   | { readonly kind: 'expired' }
   /** The rollout halted (canary or error budget): the reply carries Continue and Stop. */
   | { readonly kind: 'halted'; readonly halt: Halt }
@@ -28,6 +37,10 @@ export type Decision = {
   /** Approvals recorded so far and how many the request needs. */
   readonly approvals: number;
   readonly required: number;
+  /** Approved before the change window opened: when the run starts (epoch ms). */
+  readonly startsAt?: number;
+  /** Cancelled while scheduled (approved, waiting for its window) rather than before approval. */
+  readonly wasScheduled?: boolean;
 };
 
 /** How a decided approval message reads (its buttons are gone once decided). */

@@ -8,13 +8,16 @@ import { parseInstanceIds } from './instanceIds.ts';
  *   tag:PatchGroup=prod-a       instances with that tag value; `tag:Env=prod,stage` for several values
  *   tag-key:Owner               instances that carry the tag key, whatever its value
  *   step:qc-prep/initial-qc=success   instances where that action succeeded (or `=failed`) under this change
+ *   rerun:<run id>              the instances of that run that failed, timed out or were undeliverable
+ *   rerun:<run id>/<cause key>  only those of one cause group of its summary
  */
 export type TargetSelector =
   | { readonly kind: 'ids'; readonly ids: readonly string[] }
   | { readonly kind: 'names'; readonly names: readonly string[] }
   | { readonly kind: 'tag'; readonly key: string; readonly values: readonly string[] }
   | { readonly kind: 'tag-key'; readonly keys: readonly string[] }
-  | { readonly kind: 'step'; readonly tool: string; readonly action: string; readonly outcome: StepOutcome };
+  | { readonly kind: 'step'; readonly tool: string; readonly action: string; readonly outcome: StepOutcome }
+  | { readonly kind: 'rerun'; readonly runId: string; readonly causeKey?: string };
 
 export type StepOutcome = 'success' | 'failed';
 
@@ -27,6 +30,8 @@ const TAG_VALUE = /^[\p{L}\p{N} +\-=._:/@]{1,256}$/u;
 // RFC 1123 host names (SSM's ComputerName), case-insensitive.
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/iu;
 const STEP = /^([a-z0-9][a-z0-9-]{0,40})\/([a-z0-9][a-z0-9-]{0,40})(?:=(success|succeeded|failed))?$/u;
+
+const RERUN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/([0-9a-f]{10}))?$/u;
 
 /** Upper bound on selector lines, whatever the box holds (bounded work at submit). */
 export const MAX_SELECTOR_LINES = 200;
@@ -92,6 +97,12 @@ export const mergeSelectors = (lists: readonly (readonly TargetSelector[])[]): T
   ];
 };
 
+const rerunLine = (body: string): TargetSelector | undefined => {
+  const m = RERUN.exec(body.trim().toLowerCase());
+  if (!m?.[1]) return undefined;
+  return { kind: 'rerun', runId: m[1], ...(m[2] ? { causeKey: m[2] } : {}) };
+};
+
 /** Parses the paste box; pure. Unknown lines come back in `invalid` (as typed, for the error message). */
 export const parseTargetSelectors = (text: string): ParsedSelectors => {
   const selectors: TargetSelector[] = [];
@@ -111,7 +122,9 @@ export const parseTargetSelectors = (text: string): ParsedSelectors => {
         ? tagKeyLine(line.slice(8))
         : lower.startsWith('step:')
           ? stepLine(line.slice(5))
-          : null;
+          : lower.startsWith('rerun:')
+            ? rerunLine(line.slice(6))
+            : null;
     if (prefixed !== null) {
       if (prefixed) selectors.push(prefixed);
       else invalid.push(line);
@@ -150,6 +163,8 @@ export const describeSelector = (s: TargetSelector): string => {
       return `tag-key:${s.keys.join(',')}`;
     case 'step':
       return `step:${s.tool}/${s.action}=${s.outcome}`;
+    case 'rerun':
+      return `rerun:${s.runId}${s.causeKey ? `/${s.causeKey}` : ''}`;
   }
 };
 

@@ -5,6 +5,7 @@ import { oweRunFinished } from '../db/queries/outbox.ts';
 import { claimRuns, expireRuns, getRun, releaseRun, renewLeases, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import { faultOnce } from '../logging/faultOnce.ts';
 import { driveRun } from './driveRun.ts';
+import { startScheduledRuns } from './startScheduledRuns.ts';
 import type { ExecutorDeps } from './executorDeps.ts';
 import { runLogFields } from '../logging/runLogFields.ts';
 
@@ -24,6 +25,9 @@ export type Executor = {
 };
 
 type Driver = { readonly controller: AbortController; done: Promise<void>; renewedAt: number; nudge?: () => void };
+
+// Scheduled runs looked at per tick (each asks ServiceNow once).
+const SCHEDULED_PER_TICK = 20;
 
 // After a driver failed, this replica leaves the run alone for a moment (another may take it at once).
 const RETRY_AFTER_FAILURE_MS = 5_000;
@@ -46,6 +50,8 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
 
   const tickFaults = faultOnce(deps.logger, 'executor tick');
   const beatFaults = faultOnce(deps.logger, 'lease heartbeat');
+  const scheduleFaults = faultOnce(deps.logger, 'scheduled runs');
+  let scheduling: Promise<void> | undefined;
 
   const pauseFor =
     (driver: Driver) =>
@@ -127,8 +133,19 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       await oweRunFinished(deps.pool, run.id, { kind: 'expired' });
       await deps.notifier.runFinished({ runId: run.id }, 'expired', {}, []);
     }
+    if (stopping.signal.aborted) return;
+    // Scheduled runs whose window opened become approved (then claimed like any approved run, on any replica).
+    // Beside the tick, one pass at a time: a slow ServiceNow never holds up the claiming of approved runs.
+    scheduling ??= startScheduledRuns(deps, SCHEDULED_PER_TICK)
+      .then((started) => {
+        scheduleFaults.ok();
+        if (started > 0) wakeUp?.();
+      }, scheduleFaults.failed)
+      .finally(() => {
+        scheduling = undefined;
+      });
     const room = deps.settings.maxActiveRuns - drivers.size;
-    if (room <= 0 || stopping.signal.aborted) return;
+    if (room <= 0) return;
     const now = Date.now();
     for (const [id, until] of coolingUntil) if (until <= now) coolingUntil.delete(id);
     const claimed = await claimRuns(deps.pool, {
@@ -207,6 +224,7 @@ export const createExecutor = (deps: ExecutorDeps): Executor => {
       stopping.abort();
       wakeUp?.();
       await loop;
+      await scheduling;
       const stopped = [...drivers.entries()];
       const cutOff = setTimeout(() => {
         for (const [, driver] of stopped) driver.controller.abort();

@@ -24,6 +24,8 @@ export type ExecutorSettings = {
   readonly deadlineMarginMs?: number;
   /** After CancelCommand, how long to wait for SSM to report the cancellations before closing the run (default 2 minutes). */
   readonly cancelWaitMs?: number;
+  /** How often a scheduled run's change is checked in ServiceNow while it waits (default 5 minutes). */
+  readonly scheduleCheckMs?: number;
 };
 
 export type ExecutorDeps = {

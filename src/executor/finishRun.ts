@@ -1,7 +1,9 @@
 import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { runOutcome } from '../domain/runOutcome.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { countExecutionsByStatus, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { groupFailureCauses, MAX_STORED_CAUSES } from '../domain/failureCauses.ts';
+import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
+import { countExecutionsByStatus, countFailureCauses, listExecutionsForSummary } from '../db/queries/executions.ts';
 import { oweRunFinished } from '../db/queries/outbox.ts';
 import { transitionRun } from '../db/queries/runs.ts';
 import type { RunContext } from './executorDeps.ts';
@@ -35,6 +37,7 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
     statusDetails: r.status_details,
     summary: summaryOf(r.result),
   }));
+  const causes = groupFailureCauses(await countFailureCauses(deps.pool, run.id, rerunExecutionStatuses));
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
@@ -47,7 +50,14 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
         correlationId: run.correlation_id,
         data: { counts, ...cancelled?.data },
       });
-      await oweRunFinished(tx, run.id, { kind: 'summary', status, counts, notable });
+      await oweRunFinished(tx, run.id, {
+        kind: 'summary',
+        status,
+        counts,
+        notable,
+        causes: causes.slice(0, MAX_STORED_CAUSES),
+        causeCount: causes.length,
+      });
     }
     return row;
   });

@@ -13,6 +13,9 @@ import {
 } from '../db/queries/instances.ts';
 import { findInstancesByStepOutcome } from '../db/queries/targeting.ts';
 import { recordInstanceTags, type LearnedTag } from '../db/queries/inventorySearch.ts';
+import { listFailedExecutions } from '../db/queries/executions.ts';
+import { causeKey, normaliseCause } from '../domain/failureCauses.ts';
+import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
 import { chunkValues, describeScope, scopeLabel, scopesOf, type ScopeBound } from './describeScope.ts';
 
 export type ResolveInput = {
@@ -110,6 +113,13 @@ export const createTargetResolver = (deps: {
         });
         ids.push(...rows.filter((r) => inScope(input.scope, r)).map((r) => r.instanceId));
         if (rows.length === 0) warnings.push(`${describeSelector(s)} matched no instance under ${input.changeNumber}`);
+      }
+      if (s.kind === 'rerun') {
+        // The run's failed set as recorded now (or one cause group of it), frozen into this request's plan.
+        const failed = await listFailedExecutions(deps.pool, s.runId, rerunExecutionStatuses);
+        const picked = s.causeKey ? failed.filter((f) => causeKey(f.status, normaliseCause(f.cause)) === s.causeKey) : failed;
+        ids.push(...picked.map((f) => f.instanceId));
+        if (picked.length === 0) warnings.push(`${describeSelector(s)} matched no failed instance`);
       }
     }
     if (ids.length > 0) {

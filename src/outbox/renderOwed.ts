@@ -18,6 +18,7 @@ import { haltedMessage } from '../slack/blocks/haltControls.ts';
 import { mention } from '../slack/blocks/mention.ts';
 import { preflightText } from '../slack/blocks/preflightText.ts';
 import { runMessage, summaryMessage } from '../slack/blocks/runMessage.ts';
+import { slackDate } from '../slack/blocks/slackDate.ts';
 import { loadRunView, loadTargetGroups } from '../slack/loadRunView.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 
@@ -54,11 +55,13 @@ export type Rendered = { readonly delivery: Delivery; readonly run?: RunRow } | 
 const decisionText = (d: Decision): string => {
   switch (d.event) {
     case 'approved':
-      return `:white_check_mark: Approved by ${mention(d.by)}.`;
+      return d.startsAt
+        ? `:white_check_mark: Approved by ${mention(d.by)}. :calendar: Scheduled: starts when the change window opens, ${slackDate(d.startsAt)}.`
+        : `:white_check_mark: Approved by ${mention(d.by)}.`;
     case 'rejected':
       return `:no_entry: Rejected by ${mention(d.by)}${d.reason ? `: ${escapeText(d.reason)}` : ''}.`;
     case 'cancelled':
-      return `:no_entry_sign: Cancelled by ${mention(d.by)} before approval; nothing ran.`;
+      return `:no_entry_sign: Cancelled by ${mention(d.by)} before ${d.wasScheduled ? 'its scheduled start' : 'approval'}; nothing ran.`;
     case 'cancel_requested':
       return `:octagonal_sign: ${mention(d.by)} asked to cancel: nothing more is sent and commands already sent are being cancelled.`;
     case 'approval_recorded':
@@ -89,7 +92,7 @@ const replyContent = async (pool: DatabasePool, reply: RunReply, view: Parameter
     case 'started':
       return { text: `:rocket: Started: sending to ${reply.targetCount} instance(s).` };
     case 'summary':
-      return summaryMessage(view, reply.status, reply.counts, reply.notable);
+      return summaryMessage(view, reply.status, reply.counts, reply.notable, { causes: reply.causes ?? [], total: reply.causeCount ?? 0 });
     case 'decision':
       return { text: decisionText(reply.decision) };
     case 'expired':

@@ -15,7 +15,7 @@ export type RunCanceller = { readonly cancel: (p: { runId: string; userId: strin
 
 /**
  * Cancel from Slack (`/ops cancel`, the Cancel button): the requester or an approver of the tool. A pending
- * request moves straight to cancelled (guarded transition); an approved or running run gets
+ * request or a scheduled run (waiting for its window) moves straight to cancelled (guarded transition); an approved or running run gets
  * `cancel_requested_by` (guarded update) and the executor stops it: no further sends, CancelCommand for
  * what was sent.
  */
@@ -41,18 +41,24 @@ export const createRunCanceller = (deps: {
       // What the cancel owes Slack (approval message, parent, thread) is queued in this same transaction.
       const told = { by: userId, approvals: (await listApprovers(tx, runId)).length, required: run.approvals_required };
       if (verdict.mode === 'cancel_now') {
-        const moved = await transitionRun(tx, runId, ['pending_approval'], 'cancelled', { cancelRequestedBy: userId });
+        const from = run.status === 'scheduled' ? 'scheduled' : 'pending_approval';
+        const moved = await transitionRun(tx, runId, [from], 'cancelled', { cancelRequestedBy: userId });
         if (!moved) return refuse('not_pending', 'This run changed a moment ago; look at its thread and try again if it is still needed.');
-        await finishOpenExecutions(tx, runId, 'not_sent', `cancelled by ${userId} before approval`);
+        await finishOpenExecutions(
+          tx,
+          runId,
+          'not_sent',
+          `cancelled by ${userId} before ${from === 'scheduled' ? 'its start' : 'approval'}`,
+        );
         await appendAudit(tx, {
           runId,
           actor: userId,
           action: 'cancelled',
-          fromStatus: 'pending_approval',
+          fromStatus: from,
           toStatus: 'cancelled',
           correlationId: run.correlation_id,
         });
-        await oweDecision(tx, runId, { event: 'cancelled', ...told });
+        await oweDecision(tx, runId, { event: 'cancelled', ...told, ...(from === 'scheduled' ? { wasScheduled: true } : {}) });
         return { ok: true, outcome: 'cancelled', run: moved };
       }
       const marked = await requestRunCancel(tx, runId, userId);

@@ -65,7 +65,10 @@ export const createRunDecider = (deps: {
         });
       const pre = await check(current, deps.pool);
       if (!pre.ok) return audited(current, approverId, 'approval', pre);
-      const change = await deps.changes.verify(current.change_number, await listRunCoverageTargets(deps.pool, runId));
+      // A change whose window opens later passes: the run is then scheduled for the window's start.
+      const change = await deps.changes.verify(current.change_number, await listRunCoverageTargets(deps.pool, runId), {
+        allowScheduled: true,
+      });
       if (!change.ok) return audited(current, approverId, 'approval', refuse(change.code, `Not approved: ${change.message}`));
 
       const result = await deps.pool.transaction(async (tx): Promise<ApproveResult> => {
@@ -89,19 +92,21 @@ export const createRunDecider = (deps: {
           await oweDecision(tx, runId, { event: 'approval_recorded', ...told });
           return { ok: true, final: false, run, approvers };
         }
-        const moved = await transitionRun(tx, runId, ['pending_approval'], 'approved');
+        const startsAt = change.startsAt ?? null;
+        const to = startsAt ? 'scheduled' : 'approved';
+        const moved = await transitionRun(tx, runId, ['pending_approval'], to, startsAt ? { scheduledFor: startsAt } : {});
         if (!moved) return refuse('not_pending', 'This request was decided by someone else a moment ago; nothing more to do.');
         await appendAudit(tx, {
           runId,
           actor: approverId,
           action: 'approved',
           fromStatus: 'pending_approval',
-          toStatus: 'approved',
+          toStatus: to,
           correlationId: run.correlation_id,
-          data: { approvers },
+          data: { approvers, ...(startsAt ? { scheduledFor: startsAt.toISOString() } : {}) },
         });
         // The Slack messages it owes, in this transaction: "Approved by" is in the thread before "Started".
-        await oweDecision(tx, runId, { event: 'approved', ...told });
+        await oweDecision(tx, runId, { event: 'approved', ...told, ...(startsAt ? { startsAt: startsAt.getTime() } : {}) });
         return { ok: true, final: true, run: moved, approvers };
       });
       if (!result.ok) return audited(current, approverId, 'approval', result);

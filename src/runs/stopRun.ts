@@ -5,7 +5,9 @@ import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks } from '../db/queries/chunks.ts';
-import { countExecutionsByStatus, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { countExecutionsByStatus, countFailureCauses, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { groupFailureCauses, MAX_STORED_CAUSES } from '../domain/failureCauses.ts';
+import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
 import { oweDecision, oweRunFinished } from '../db/queries/outbox.ts';
 import { getRun, lockRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import type { ApproversFor } from './decideRun.ts';
@@ -59,7 +61,15 @@ export const createRunStopper = (deps: { readonly pool: DatabasePool; readonly a
       }));
       const told = { by: userId, approvals: (await listApprovers(tx, runId)).length, required: run.approvals_required };
       await oweDecision(tx, runId, { event: 'stopped', ...told });
-      await oweRunFinished(tx, runId, { kind: 'summary', status: 'stopped', counts, notable });
+      const causes = groupFailureCauses(await countFailureCauses(tx, runId, rerunExecutionStatuses));
+      await oweRunFinished(tx, runId, {
+        kind: 'summary',
+        status: 'stopped',
+        counts,
+        notable,
+        causes: causes.slice(0, MAX_STORED_CAUSES),
+        causeCount: causes.length,
+      });
       return { ok: true, run: moved };
     });
     if (!result.ok && result.code !== 'not_found') {

@@ -13,8 +13,11 @@ import {
   mergeSelectors,
   parseTargetSelectors,
   type TargetScope,
+  type TargetSelector,
 } from '../domain/targetSelectors.ts';
 import { parseTargetFile } from '../domain/targetFile.ts';
+import { isRerunnable } from '../domain/rerunPolicy.ts';
+import { statusLabel } from '../domain/statusLabel.ts';
 import { findActiveMutatingLocks, lockMutatingSubmissions, setRunTargeting } from '../db/queries/targeting.ts';
 import { oweSubmitted } from '../db/queries/outbox.ts';
 import type { TargetResolver } from '../inventory/resolveTargets.ts';
@@ -26,7 +29,7 @@ import { appendAudit, appendRefusal } from '../db/queries/audit.ts';
 import { insertChangeInstances } from '../db/queries/changes.ts';
 import { findInstancesWithSuccess, insertExecutions } from '../db/queries/executions.ts';
 import type { Db } from '../db/queries/db.ts';
-import { countRecentSubmissions, findRunByOrigin, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
+import { countRecentSubmissions, findRunByOrigin, getRun, insertRun, lockRequester, type RunRow } from '../db/queries/runs.ts';
 import { upsertScripts } from '../db/queries/scripts.ts';
 import { scriptRecordOf } from '../tools/scriptRecordOf.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -127,7 +130,7 @@ export const createRunSubmitter = (deps: {
     }
     const parsed = parseTargetSelectors(input.instanceText);
     if (parsed.invalid.length > 0) {
-      errors.instances = `Not understood: ${listSome(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key or step:tool/action=success|failed.`;
+      errors.instances = `Not understood: ${listSome(parsed.invalid, 5)}. One per line: instance ids (i-… or mi-…), computer names, tag:Key=Value[,Value], tag-key:Key, step:tool/action=success|failed or rerun:<run id>.`;
     }
     // The picker's values come from our own options, but the payload is the client's: check them again.
     const picked = [...new Set(input.pickedIds ?? [])];
@@ -154,6 +157,8 @@ export const createRunSubmitter = (deps: {
     ];
     const changeNumber = input.changeNumber.trim().toUpperCase();
     if (!CHANGE_NUMBER.test(changeNumber)) errors.change = 'A ServiceNow change number looks like CHG0012345.';
+    const rerunOf = await rerunRefusal(deps.pool, parsed.selectors, action.toolId);
+    if (rerunOf && !rerunOf.ok) errors.instances ??= rerunOf.message;
     if (Object.keys(errors).length > 0 || !params.success) return invalidForm(errors);
 
     // Resolve every selector now: the plan is this list, frozen, whatever the tags say later.
@@ -205,9 +210,11 @@ export const createRunSubmitter = (deps: {
       }
     }
 
+    // A change whose window opens later is accepted: once approved, the run waits for the window (scheduled).
     const change = await deps.changes.verify(
       changeNumber,
       targets.map((t) => ({ instanceId: t.instanceId, computerName: t.computerName })),
+      { allowScheduled: true },
     );
     if (!change.ok) return refuse(change.code, change.message, 'change');
 
@@ -257,6 +264,8 @@ export const createRunSubmitter = (deps: {
         correlationId: randomUUID(),
         approvalExpiresAt: new Date(Date.now() + deps.approvalTtlMinutes * 60_000),
         rollout: rollout.policy,
+        scheduledFor: change.startsAt ?? null,
+        rerunOf: rerunOf?.ok ? rerunOf.runId : null,
         ...(input.origin ? { origin: input.origin } : {}),
       });
       // The unique key is the guarantee (the lock above makes this rare): the first delivery's run stands.
@@ -290,6 +299,7 @@ export const createRunSubmitter = (deps: {
           change: changeNumber,
           approvalsRequired,
           rollout: rollout.policy,
+          ...(rerunOf?.ok ? { rerunOf: rerunOf.runId } : {}),
         },
       });
       return { ok: true, run: row, targets, preflight: checked.summary, warnings: resolved.warnings };
@@ -326,6 +336,26 @@ export const createRunSubmitter = (deps: {
       });
     },
   };
+};
+
+/**
+ * A `rerun:` selector names a finished run of the same tool whose failed instances are re-run; the first one
+ * links this request to it (rerun_of). Null when the request re-runs nothing.
+ */
+const rerunRefusal = async (
+  db: Db,
+  selectors: readonly TargetSelector[],
+  toolId: string,
+): Promise<{ ok: true; runId: string } | { ok: false; message: string } | null> => {
+  const reruns = selectors.flatMap((s) => (s.kind === 'rerun' ? [s.runId] : []));
+  for (const id of reruns) {
+    const run = await getRun(db, id);
+    if (!run) return { ok: false, message: `rerun:${id} names no run. Copy the run id from its message or \`/ops history\`.` };
+    if (run.tool !== toolId) return { ok: false, message: `rerun:${id} is a run of another tool (${run.tool}); re-run it from that tool.` };
+    if (!isRerunnable(run.status))
+      return { ok: false, message: `rerun:${id} is ${statusLabel(run.status)}; only a finished run with failures can be re-run.` };
+  }
+  return reruns[0] ? { ok: true, runId: reruns[0] } : null;
 };
 
 /** A form that failed validation: one message per field, and all of them in one text for the record. */

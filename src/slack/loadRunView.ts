@@ -29,6 +29,8 @@ export const toRunView = (run: RunRow, registry: ToolRegistry): RunView => {
     rollout: run.rollout,
     // Written only by the executor's halt (rolloutGate), from the domain's Halt.
     halt: (run.halt as Halt | null) ?? null,
+    scheduledFor: run.scheduled_for,
+    rerunOf: run.rerun_of,
   };
 };
 

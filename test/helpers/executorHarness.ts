@@ -3,7 +3,7 @@
 // own query functions.
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { sql } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createCredentialBroker } from '../../src/aws/credentialBroker.ts';
 import { createSsmClients, type SsmClients } from '../../src/aws/ssmClients.ts';
@@ -74,6 +74,8 @@ export type HarnessOptions = {
   /** Wraps the recording notifier (e.g. to make Slack slow); calls are still recorded. */
   readonly notifier?: (recording: RunNotifier) => RunNotifier;
   readonly logger?: Logger;
+  /** The change verifier the executor uses (e.g. a real one against the fake ServiceNow); default a stub driven by `changeOk`. */
+  readonly changes?: (pool: DatabasePool) => ChangeVerifier;
 };
 
 export type Harness = {
@@ -97,6 +99,9 @@ export type Harness = {
       cancelBy?: string;
       /** The rollout policy (default: the action's, as a submission without adjustments gets it; null: none). */
       rollout?: RolloutPolicy | null;
+      /** Approved before its change window opens: the run waits (`scheduled`) until this time. */
+      scheduledFor?: Date;
+      changeNumber?: string;
     },
   ) => Promise<string>;
   readonly waitForRun: (runId: string, statuses?: readonly RunStatus[], timeoutMs?: number) => Promise<RunStatus>;
@@ -175,6 +180,10 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
       const waves = rollout ? assignWaves(located, rollout) : null;
       const targets = located.map((t) => ({ ...t, wave: waves?.get(t.instanceId) ?? null }));
       const id = randomUUID();
+      const changeNumber = r.changeNumber ?? CHANGE;
+      await db.pool.query(
+        sql.type(z.object({}))`insert into changes (number, state) values (${changeNumber}, '-1') on conflict do nothing`,
+      );
       await db.pool.transaction(async (tx) => {
         await insertRun(tx, {
           id,
@@ -185,13 +194,13 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
           requesterId: 'U0REQUESTER',
           channelId: 'C0OPSCHAN',
           approvalChannelId: 'C0APPROVALS',
-          changeNumber: CHANGE,
+          changeNumber,
           planDigest: planDigest({
             tool: action.toolId,
             action: action.id,
             scriptSha256: action.scriptSha256,
             params,
-            changeNumber: CHANGE,
+            changeNumber,
             targets,
             rollout,
           }),
@@ -203,7 +212,13 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
           rollout,
         });
         await insertExecutions(tx, id, action.scriptSha256, targets);
-        await transitionRun(tx, id, ['pending_approval'], 'approved');
+        await transitionRun(
+          tx,
+          id,
+          ['pending_approval'],
+          r.scheduledFor ? 'scheduled' : 'approved',
+          r.scheduledFor ? { scheduledFor: r.scheduledFor } : {},
+        );
         if (r.cancelBy) await tx.query(sql.type(z.object({}))`update runs set cancel_requested_by = ${r.cancelBy} where id = ${id}`);
       });
       harness.executor.wake();
@@ -229,7 +244,7 @@ export const startHarness = async (o: HarnessOptions): Promise<Harness> => {
     },
   };
 
-  const changes: ChangeVerifier = {
+  const changes: ChangeVerifier = o.changes?.(db.pool) ?? {
     verify: async (number) =>
       harness.changeOk
         ? { ok: true, change: { number, state: '-1' } as unknown as ServiceNowChange }

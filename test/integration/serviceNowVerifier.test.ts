@@ -47,6 +47,15 @@ describe('change verification: the rules, against what ServiceNow says now', () 
     expect(await recorded()).toEqual({ sys_id: sysIdFor(CHANGE), state: '-1', last_verdict: 'ok' });
   });
 
+  it('passes a change whose window opens later when the work may wait for it, with the start (scheduled start)', async () => {
+    sn.setChange(changeInWindow(CHANGE, { hoursBefore: -2, hoursAfter: 4 }));
+    const verdict = await verifier().verify(CHANGE, undefined, { allowScheduled: true });
+    expect(verdict).toMatchObject({ ok: true, startsAt: expect.any(Date) });
+    if (verdict.ok) expect(verdict.startsAt?.getTime()).toBe(verdict.change.plannedStart?.getTime());
+    sn.setChange(changeInWindow(CHANGE));
+    expect(await verifier().verify(CHANGE, undefined, { allowScheduled: true })).toMatchObject({ ok: true, startsAt: null });
+  });
+
   it.each([
     ['closed', { state: '3' }, 'change_wrong_state', /Closed/u],
     ['canceled', { state: '4' }, 'change_wrong_state', /Canceled/u],

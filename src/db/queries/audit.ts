@@ -67,3 +67,7 @@ export const listRunAudit = async (db: Db, runId: string): Promise<readonly Audi
   db.any(sql.type(auditRow)`
     select id, at, actor, action, from_status, to_status, reason, correlation_id
     from audit_events where run_id = ${runId} order by id`);
+
+/** Whether the run's audit trail already has an event of this kind (e.g. a note owed once). */
+export const hasAuditEvent = async (db: Db, runId: string, action: string): Promise<boolean> =>
+  db.exists(sql.type(z.object({ x: z.number() }))`select 1 as x from audit_events where run_id = ${runId} and action = ${action}`);

@@ -55,7 +55,7 @@ export const listActiveChangeTargets = async (db: Db, number: string): Promise<{
     from change_instances ci
     join runs r on r.id = ci.run_id
     left join instances i on i.instance_id = ci.instance_id
-    where ci.change_number = ${number} and r.status in ('approved', 'running')
+    where ci.change_number = ${number} and r.status in ('approved', 'scheduled', 'running')
     order by ci.instance_id`);
   return rows.map((r) => ({ instanceId: r.instance_id, computerName: r.computer_name }));
 };

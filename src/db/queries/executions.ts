@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { executionStatuses, terminalExecutionStatuses, type ExecutionStatus } from '../../domain/executionStatus.ts';
+import type { RawCause } from '../../domain/failureCauses.ts';
 import type { StatusCounts } from '../../domain/runOutcome.ts';
 import type { Db } from './db.ts';
 import { partitions, type Partition } from '../../domain/partition.ts';
@@ -231,3 +232,26 @@ export const countExecutionsByWave = async (db: Db, runId: string): Promise<read
            count(*) filter (where status not in ('pending', 'sent', 'in_progress', 'not_sent'))::int as finished,
            count(*) filter (where status in ('failed', 'timed_out', 'undeliverable', 'terminated') or result->>'status' = 'fail')::int as failed
     from executions where run_id = ${runId} and wave is not null group by wave order by wave`);
+
+/**
+ * Failed executions of a run counted per status and raw cause (the PCM_RESULT summary, else SSM's status
+ * details), for grouping by cause; one row per distinct text, so a 10,000-instance run stays a small read.
+ */
+export const countFailureCauses = async (db: Db, runId: string, statuses: readonly ExecutionStatus[]): Promise<readonly RawCause[]> =>
+  db.any(sql.type(z.object({ status: z.string(), cause: z.string().nullable(), count: z.number().int() }))`
+    select status, coalesce(result->>'summary', status_details) as cause, count(*)::int as count
+    from executions where run_id = ${runId} and status = any(${sql.array([...statuses], 'text')})
+    group by 1, 2`);
+
+/** A run's failed executions with their cause text (to pick one cause group's instances for a re-run). */
+export const listFailedExecutions = async (
+  db: Db,
+  runId: string,
+  statuses: readonly ExecutionStatus[],
+): Promise<readonly { instanceId: string; status: string; cause: string | null }[]> => {
+  const rows = await db.any(sql.type(z.object({ instance_id: z.string(), status: z.string(), cause: z.string().nullable() }))`
+    select instance_id, status, coalesce(result->>'summary', status_details) as cause
+    from executions where run_id = ${runId} and status = any(${sql.array([...statuses], 'text')})
+    order by id`);
+  return rows.map((r) => ({ instanceId: r.instance_id, status: r.status, cause: r.cause }));
+};

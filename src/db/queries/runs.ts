@@ -38,6 +38,8 @@ export const runRow = z.object({
   failures_accepted: z.number().int(),
   /** Why the run halted (the last halt), for its messages. */
   halt: z.unknown().nullable(),
+  scheduled_for: z.number().nullable(),
+  rerun_of: z.string().nullable(),
 });
 export type RunRow = z.infer<typeof runRow>;
 
@@ -45,7 +47,7 @@ const runColumns = sql.fragment`
   id, tool, action, params, script_sha256, requester_id, channel_id, message_ts, approval_channel_id, approval_ts,
   change_number, status, plan_digest, approvals_required, mutates, target_count, correlation_id, created_at,
   approval_expires_at, approved_at, started_at, finished_at, deadline_at, lease_owner, next_poll_at, poll_round,
-  cancel_requested_by, outcome, rollout, failures_accepted, halt`;
+  cancel_requested_by, outcome, rollout, failures_accepted, halt, scheduled_for, rerun_of`;
 
 export type NewRun = {
   id: string;
@@ -67,6 +69,10 @@ export type NewRun = {
   rollout?: Record<string, unknown> | null;
   /** The view submission the request came from (its re-delivery is the same request). */
   origin?: { readonly viewId: string; readonly viewHash: string };
+  /** When the change window opens, if later than now (shown to approvers; set again at approval). */
+  scheduledFor?: Date | null;
+  /** The run whose failed instances this request targets ("Re-run failed"). */
+  rerunOf?: string | null;
 };
 
 /** Inserts a pending run; null when a run from the same view submission (origin) already exists. */
@@ -74,11 +80,11 @@ export const insertRun = async (db: Db, r: NewRun): Promise<RunRow | null> =>
   db.maybeOne(sql.type(runRow)`
     insert into runs (id, tool, action, params, script_sha256, requester_id, channel_id, approval_channel_id, change_number,
                       status, plan_digest, approvals_required, mutates, target_count, correlation_id, approval_expires_at,
-                      origin_view_id, origin_view_hash, rollout)
+                      origin_view_id, origin_view_hash, rollout, scheduled_for, rerun_of)
     values (${r.id}, ${r.tool}, ${r.action}, ${sql.jsonb(r.params as never)}, ${r.scriptSha256}, ${r.requesterId}, ${r.channelId},
             ${r.approvalChannelId}, ${r.changeNumber}, 'pending_approval', ${r.planDigest}, ${r.approvalsRequired}, ${r.mutates},
             ${r.targetCount}, ${r.correlationId}, ${sql.timestamp(r.approvalExpiresAt)}, ${r.origin?.viewId ?? null}, ${r.origin?.viewHash ?? null},
-            ${r.rollout ? sql.jsonb(r.rollout as never) : null}::jsonb)
+            ${r.rollout ? sql.jsonb(r.rollout as never) : null}::jsonb, ${r.scheduledFor ? sql.timestamp(r.scheduledFor) : null}, ${r.rerunOf ?? null})
     on conflict (origin_view_id, origin_view_hash) do nothing
     returning ${runColumns}`);
 
@@ -126,7 +132,7 @@ const moveTo = (from: readonly RunStatus[], to: RunStatus) => {
   return sql.fragment`
       status = ${to},
       updated_at = now(),
-      approved_at = case when ${to} = 'approved' then now() else approved_at end,
+      approved_at = case when ${to} in ('approved', 'scheduled') then coalesce(approved_at, now()) else approved_at end,
       started_at = case when ${to} = 'running' then coalesce(started_at, now()) else started_at end,
       finished_at = case when ${to} = any(${sql.array([...terminalRunStatuses], 'text')}) then now() else finished_at end`;
 };
@@ -148,6 +154,8 @@ export const transitionRun = async (
     halt?: Record<string, unknown>;
     /** Failures a Continue accepts (halted → running). */
     failuresAccepted?: number;
+    /** When a scheduled run starts (to `scheduled`, or a moved window). */
+    scheduledFor?: Date;
   } = {},
 ): Promise<RunRow | null> => {
   return db.maybeOne(sql.type(runRow)`
@@ -155,6 +163,7 @@ export const transitionRun = async (
       ${moveTo(from, to)},
       lease_owner = case when ${to} = any(${sql.array([...unleasedRunStatuses], 'text')}) then null else lease_owner end,
       lease_expires_at = case when ${to} = any(${sql.array([...unleasedRunStatuses], 'text')}) then null else lease_expires_at end,
+      scheduled_for = coalesce(${extra.scheduledFor ? sql.timestamp(extra.scheduledFor) : null}::timestamptz, scheduled_for),
       outcome = coalesce(${extra.outcome ? sql.jsonb(extra.outcome as never) : null}::jsonb, outcome),
       cancel_requested_by = coalesce(${extra.cancelRequestedBy ?? null}, cancel_requested_by),
       halt = coalesce(${extra.halt ? sql.jsonb(extra.halt as never) : null}::jsonb, halt),
@@ -185,6 +194,38 @@ export const claimRuns = async (
       order by coalesce(approved_at, created_at)
       limit ${p.limit}
       for update skip locked)
+    returning ${runColumns}`);
+
+/**
+ * Claims scheduled runs to look at (SKIP LOCKED, a short lease, so one replica at a time and a dead one's
+ * claim lapses): those whose window start has come (unless a freeze is on) and those due for their
+ * periodic change check. The caller asks ServiceNow, then starts, reschedules or ends each (guarded on the lease).
+ */
+export const claimScheduledRuns = async (
+  db: Db,
+  p: { owner: string; leaseSeconds: number; limit: number; frozen: boolean },
+): Promise<readonly RunRow[]> =>
+  db.any(sql.type(runRow)`
+    update runs set lease_owner = ${p.owner}, lease_expires_at = now() + make_interval(secs => ${p.leaseSeconds})
+    where id in (
+      select id from runs
+      where status = 'scheduled' and (lease_expires_at is null or lease_expires_at < now())
+        and ((scheduled_for <= now() and not ${p.frozen}) or next_poll_at is null or next_poll_at <= now())
+      order by scheduled_for
+      limit ${p.limit}
+      for update skip locked)
+    returning ${runColumns}`);
+
+/** A scheduled run keeps waiting: its (possibly moved) window start and its next change check; the claim is given back. */
+export const rescheduleRun = async (
+  db: Db,
+  p: { id: string; owner: string; scheduledFor: Date | null; nextCheckAt: Date },
+): Promise<RunRow | null> =>
+  db.maybeOne(sql.type(runRow)`
+    update runs set
+      scheduled_for = coalesce(${p.scheduledFor ? sql.timestamp(p.scheduledFor) : null}::timestamptz, scheduled_for),
+      next_poll_at = ${sql.timestamp(p.nextCheckAt)}, lease_owner = null, lease_expires_at = null, updated_at = now()
+    where id = ${p.id} and status = 'scheduled' and lease_owner = ${p.owner}
     returning ${runColumns}`);
 
 /** Heartbeat: extends the leases this replica still holds and returns those ids (a lost one must be dropped). */

@@ -1,4 +1,5 @@
 import { sql } from 'slonik';
+import { terminalExecutionStatuses } from '../../domain/executionStatus.ts';
 import { z } from 'zod';
 import type { ActiveLock } from '../../domain/preflight.ts';
 import { activeRunStatuses } from '../../domain/runStatus.ts';
@@ -47,6 +48,9 @@ export const findActiveMutatingLocks = async (db: Db, instanceIds: readonly stri
     from runs r join executions e on e.run_id = r.id
     where r.mutates and r.status = any(${sql.array([...activeRunStatuses], 'text')})
       and e.instance_id = any(${sql.array([...instanceIds], 'text')})
+      -- A halted rollout waits for a person: it holds the hosts it has yet to touch, not those it finished
+      -- (so the failed ones can be re-run meanwhile).
+      and (r.status <> 'halted' or not e.status = any(${sql.array([...terminalExecutionStatuses], 'text')}))
     order by e.instance_id, r.created_at`);
   return rows.map((r) => ({ instanceId: r.instance_id, runId: r.run_id, tool: r.tool, action: r.action, requesterId: r.requester_id }));
 };

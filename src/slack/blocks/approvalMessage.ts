@@ -123,6 +123,26 @@ export const approvalMessage = (
         },
       ],
     },
+    ...(run.rerunOf || run.scheduledFor
+      ? [
+          {
+            type: 'context' as const,
+            elements: [
+              ...(run.rerunOf
+                ? [{ type: 'mrkdwn' as const, text: `:repeat: Re-run of the failed instances of run \`${run.rerunOf}\`` }]
+                : []),
+              ...(run.scheduledFor
+                ? [
+                    {
+                      type: 'mrkdwn' as const,
+                      text: `:calendar: The change window opens ${slackDate(run.scheduledFor)}: once approved, the run waits until then.`,
+                    },
+                  ]
+                : []),
+            ],
+          },
+        ]
+      : []),
     ...(state.targeting ? targetingBlocks(state.targeting) : []),
     { type: 'section', text: { type: 'mrkdwn', text: groupsText(groups, '*Targets by account/region*', state.targeting) } },
     {

@@ -2,8 +2,11 @@ import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/type
 import { z } from 'zod';
 import { MAX_PICKS } from '../../runs/submitRun.ts';
 import type { LoadedAction, LoadedTool } from '../../tools/registry.ts';
+import { escapeLine } from '../../domain/escapeText.ts';
+import type { CauseGroup } from '../../domain/failureCauses.ts';
 import { credentialStatusText } from './credentialStatusLines.ts';
 import { rolloutBlocks } from './rolloutBlocks.ts';
+import { fitLines } from './fitLines.ts';
 
 export const REQUEST_CALLBACK_ID = 'run_request';
 export const SELECT_ACTION_ID = 'select_action';
@@ -12,7 +15,15 @@ export const requestMetadataSchema = z.object({ tool: z.string(), channel: z.str
 export type RequestMetadata = z.infer<typeof requestMetadataSchema>;
 
 /** What the rebuilt modal keeps when another action is chosen (an uploaded file cannot be given back: Slack has no initial files). */
-export type RequestValues = { instances?: string; change?: string; picked?: readonly string[] };
+export type RequestValues = {
+  instances?: string;
+  change?: string;
+  picked?: readonly string[];
+  /** Parameter values to start from instead of the defaults (a re-run starts from the first run's). */
+  params?: Readonly<Record<string, unknown>>;
+  /** A "Re-run failed" request: the run and its failure causes (each selectable by its `rerun:<run>/<key>` line). */
+  rerun?: { readonly runId: string; readonly failed: number; readonly causes: readonly CauseGroup[]; readonly total: number };
+};
 
 const plain = (text: string, max = 75): { type: 'plain_text'; text: string } => ({ type: 'plain_text', text: text.slice(0, max) });
 
@@ -39,9 +50,11 @@ const fieldInfo = (schema: z.ZodType): { meta: FieldMeta; inner: z.ZodType; opti
 };
 
 /** One Block Kit input per parameter, chosen by the zod type: enum → select, boolean → checkbox, number → number input, string → text. */
-export const paramBlocks = (action: LoadedAction): KnownBlock[] =>
+export const paramBlocks = (action: LoadedAction, initial: Readonly<Record<string, unknown>> = {}): KnownBlock[] =>
   Object.entries(action.params.shape).map(([name, schema]): KnownBlock => {
-    const { meta, inner, optional, defaultValue } = fieldInfo(schema as z.ZodType);
+    const info = fieldInfo(schema as z.ZodType);
+    const { meta, inner, optional } = info;
+    const defaultValue = name in initial ? initial[name] : info.defaultValue;
     const label = plain(meta.title ?? name, 2000);
     const hint = meta.description ? plain(meta.description, 2000) : undefined;
     const blockId = `param:${name}`;
@@ -198,6 +211,23 @@ const scopeBlocks = (fleet: FleetChoices | undefined): KnownBlock[] => {
   ];
 };
 
+/** What a re-run targets, and the cause groups it can be narrowed to (a line each, replacing the targets). */
+const rerunBlock = (r: NonNullable<RequestValues['rerun']>): KnownBlock => ({
+  type: 'section',
+  text: {
+    type: 'mrkdwn',
+    text: fitLines(
+      `:repeat: *Re-run failed* of run \`${r.runId}\`: \`rerun:${r.runId}\` targets its *${r.failed}* failed, timed-out or undeliverable instance(s), resolved when you submit. To re-run one cause only, put its line in Targets instead:`,
+      r.causes.map(
+        (c) =>
+          `• *${c.count}*: ${escapeLine(c.cause || '(no details)', 90)} (${c.status.replace(/_/gu, ' ')}) \`rerun:${r.runId}/${c.key}\``,
+      ),
+      3000,
+      (n) => `• …and ${n + Math.max(0, r.total - r.causes.length)} more causes`,
+    ),
+  },
+});
+
 /** The request modal, built from the tool's definition; choosing an action rebuilds it (views.update). */
 export const requestModal = (
   tool: LoadedTool,
@@ -243,6 +273,7 @@ export const requestModal = (
           },
         ],
       },
+      ...(values.rerun ? [rerunBlock(values.rerun)] : []),
       {
         type: 'input',
         block_id: 'instances',
@@ -251,8 +282,8 @@ export const requestModal = (
         optional: true,
         hint: plain(
           'Up to 3,000 characters, one selector per line: instance ids or computer names (several per line, separated by spaces or commas), ' +
-            'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, or step:qc-prep/initial-qc=success ' +
-            '(instances where that step succeeded, or =failed, under this change). Tags are resolved in every configured account/region ' +
+            'tag:PatchGroup=prod-a, tag:Env=prod,stage (several values), tag-key:Owner, step:qc-prep/initial-qc=success ' +
+            '(instances where that step succeeded, or =failed, under this change), or rerun:<run id> (the failed instances of a run). Tags are resolved in every configured account/region ' +
             '(narrowed by the selects below); the resolved list is frozen at submit.',
           2000,
         ),
@@ -279,7 +310,7 @@ export const requestModal = (
           ...(values.change ? { initial_value: values.change } : {}),
         },
       },
-      ...paramBlocks(action),
+      ...paramBlocks(action, values.params),
       ...rolloutBlocks(action),
       ...(credentialWarnings.length > 0
         ? [

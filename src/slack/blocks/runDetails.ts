@@ -100,6 +100,9 @@ export const runDetailsMessage = (d: RunDetails): { text: string; blocks: KnownB
       elements: [
         { type: 'mrkdwn', text: `run \`${run.id}\` · correlation \`${run.correlationId}\`` },
         { type: 'mrkdwn', text: `script sha256 \`${run.scriptSha256}\` · plan digest \`${run.planDigest}\`` },
+        // Section fields are at Slack's limit of 10: the schedule and the re-run link go here.
+        ...(run.scheduledFor ? [{ type: 'mrkdwn' as const, text: `:calendar: scheduled for ${when(run.scheduledFor)}` }] : []),
+        ...(run.rerunOf ? [{ type: 'mrkdwn' as const, text: `:repeat: re-run of the failed instances of run \`${run.rerunOf}\`` }] : []),
       ],
     },
     ...rolloutSection(d),

@@ -26,6 +26,10 @@ export type RunView = {
   readonly rollout?: RolloutPolicy | null;
   /** Why the rollout halted (the last halt), if it did. */
   readonly halt?: Halt | null;
+  /** When a scheduled run starts (its change window opens), epoch ms; null when not scheduled. */
+  readonly scheduledFor?: number | null;
+  /** The run whose failed instances this one re-runs. */
+  readonly rerunOf?: string | null;
 };
 
 export type TargetGroup = {

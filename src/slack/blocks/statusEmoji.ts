@@ -6,6 +6,7 @@ import { statusLabel } from '../../domain/statusLabel.ts';
 export const statusEmoji: Readonly<Record<RunStatus | ExecutionStatus, string>> = {
   pending_approval: ':hourglass_flowing_sand:',
   approved: ':white_check_mark:',
+  scheduled: ':calendar:',
   running: ':arrows_counterclockwise:',
   succeeded: ':large_green_circle:',
   failed: ':red_circle:',

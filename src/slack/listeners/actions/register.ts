@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { escapeText } from '../../../domain/escapeText.ts';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approvalMessage.ts';
 import { requestMetadataSchema, requestModal, SELECT_ACTION_ID } from '../../blocks/requestModal.ts';
-import { CANCEL_ACTION_ID } from '../../blocks/runMessage.ts';
+import { CANCEL_ACTION_ID, RERUN_ACTION_ID } from '../../blocks/runMessage.ts';
+import { label } from '../../blocks/statusEmoji.ts';
+import { isRerunnable } from '../../../domain/rerunPolicy.ts';
+import { getRun } from '../../../db/queries/runs.ts';
+import { loadRerunChoices } from '../../loadRerunChoices.ts';
 import { failingCredentialLines } from '../../loadCredentialLines.ts';
 import type { SlackDeps } from '../../slackDeps.ts';
 import { readRequestState, stateValuesSchema } from '../../blocks/readRequestState.ts';
@@ -85,6 +89,46 @@ export const registerActions = (app: App, deps: SlackDeps): void => {
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(id.data) });
+  });
+
+  // "Re-run failed" on a finished run's parent message: the request modal, prefilled with the same tool, action,
+  // parameters and change, targeting `rerun:<run>` (resolved at submit to exactly the failed set). A new request.
+  app.action<BlockAction<ButtonAction>>(RERUN_ACTION_ID, async ({ ack, body, action, client }) => {
+    await ack();
+    const channel = body.channel?.id ?? deps.approvalChannelId;
+    const id = runId.safeParse(action.value);
+    const run = id.success ? await getRun(deps.pool, id.data) : null;
+    const tool = run ? deps.registry.byId(run.tool) : undefined;
+    const chosen = run && tool ? deps.registry.action(tool.id, run.action) : undefined;
+    if (!run || !tool || !chosen) {
+      await deps.sender.ephemeral(channel, body.user.id, ':no_entry: This run or its action no longer exists; nothing to re-run.');
+      return;
+    }
+    if (!isRerunnable(run.status)) {
+      await deps.sender.ephemeral(
+        channel,
+        body.user.id,
+        `:no_entry: This run is ${label(run.status)}; only a finished run with failures can be re-run.`,
+      );
+      return;
+    }
+    // Only someone who may request the tool (here) gets the form; the submission is checked again.
+    const allowed = await deps.requestGate.check({ toolId: tool.id, userId: body.user.id, channelId: run.channel_id, stage: 'command' });
+    if (!allowed.ok) {
+      await deps.sender.ephemeral(channel, body.user.id, `:no_entry: ${escapeText(allowed.message)}`);
+      return;
+    }
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: requestModal(
+        tool,
+        chosen,
+        { tool: tool.id, channel: run.channel_id },
+        { instances: `rerun:${run.id}`, change: run.change_number, params: run.params, rerun: await loadRerunChoices(deps.pool, run.id) },
+        deps.fleet,
+        await failingCredentialLines(deps),
+      ),
+    });
   });
 
   // Cancel on the run's parent message: the same rules and effects as `/ops cancel`.
