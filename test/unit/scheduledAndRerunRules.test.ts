@@ -68,8 +68,8 @@ describe('scheduled: cancel', () => {
 });
 
 describe('re-run failed: the rules', () => {
-  it('is offered on failed and partially failed runs only (one list)', () => {
-    expect([...rerunnableRunStatuses]).toEqual(['failed', 'partially_failed']);
+  it('is offered on failed, partially failed, halted and stopped runs only (one list)', () => {
+    expect([...rerunnableRunStatuses]).toEqual(['failed', 'partially_failed', 'halted', 'stopped']);
     expect(['succeeded', 'running', 'scheduled', 'cancelled'].some(isRerunnable)).toBe(false);
   });
 

@@ -34,7 +34,7 @@ describe('every domain word is defined once, in domain/', () => {
   it('the status lists split into active and terminal along the state machine', () => {
     expect([...activeRunStatuses, ...terminalRunStatuses].sort()).toEqual([...runStatuses].sort());
     for (const s of terminalRunStatuses) expect(runTransitions[s]).toEqual([]);
-    expect(activeRunStatuses).toEqual(['pending_approval', 'approved', 'running', 'halted']);
+    expect(activeRunStatuses).toEqual(['pending_approval', 'approved', 'scheduled', 'running', 'halted']);
   });
 
   it('Slack shows the domain label after the emoji', () => {

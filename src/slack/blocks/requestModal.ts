@@ -1,3 +1,4 @@
+import { statusLabel } from '../../domain/statusLabel.ts';
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { z } from 'zod';
 import { MAX_PICKS } from '../../runs/submitRun.ts';
@@ -219,8 +220,7 @@ const rerunBlock = (r: NonNullable<RequestValues['rerun']>): KnownBlock => ({
     text: fitLines(
       `:repeat: *Re-run failed* of run \`${r.runId}\`: \`rerun:${r.runId}\` targets its *${r.failed}* failed, timed-out or undeliverable instance(s), resolved when you submit. To re-run one cause only, put its line in Targets instead:`,
       r.causes.map(
-        (c) =>
-          `• *${c.count}*: ${escapeLine(c.cause || '(no details)', 90)} (${c.status.replace(/_/gu, ' ')}) \`rerun:${r.runId}/${c.key}\``,
+        (c) => `• *${c.count}*: ${escapeLine(c.cause || '(no details)', 90)} (${statusLabel(c.status)}) \`rerun:${r.runId}/${c.key}\``,
       ),
       3000,
       (n) => `• …and ${n + Math.max(0, r.total - r.causes.length)} more causes`,
