@@ -16,7 +16,12 @@ import { CONSOLE_CHANNELS, CONSOLE_USERS } from './consoleWorld.ts';
 
 export type RelayDeps = { readonly botUrl: string; readonly slack: FakeSlack; readonly signingSecret: string };
 
-export type RelayAnswer = { readonly ok: boolean; readonly error?: string; readonly errors?: Record<string, string>; readonly options?: unknown };
+export type RelayAnswer = {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly errors?: Record<string, string>;
+  readonly options?: unknown;
+};
 
 export type Relay = {
   readonly command: (user: string, channel: string, line: string) => Promise<RelayAnswer>;
@@ -74,7 +79,7 @@ export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay 
   };
   const stackOf = (view: SlackView): SlackView[] => {
     const stack = [view];
-    for (let v = view; v.previous_view_id; ) {
+    for (let v = view; v.previous_view_id;) {
       const previous = slack.views.get(v.previous_view_id);
       if (!previous) break;
       stack.push(previous);
@@ -208,6 +213,10 @@ export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay 
       return answered(await postEvent(botUrl, signingSecret, event), 'app_home_opened');
     },
 
-    topModal: (user) => slack.modalsOf(user).filter((v) => !closed.has(v.id)).at(-1),
+    topModal: (user) =>
+      slack
+        .modalsOf(user)
+        .filter((v) => !closed.has(v.id))
+        .at(-1),
   };
 };

@@ -65,12 +65,23 @@ const requests = {
   }),
   submit: z.object({ user, viewId: z.string().max(60), values: z.record(z.string(), inputValue).default({}) }),
   close: z.object({ user, viewId: z.string().max(60) }),
-  suggest: z.object({ user, viewId: z.string().max(60), actionId: z.string().max(255), blockId: z.string().max(255), query: z.string().max(200) }),
+  suggest: z.object({
+    user,
+    viewId: z.string().max(60),
+    actionId: z.string().max(255),
+    blockId: z.string().max(255),
+    query: z.string().max(200),
+  }),
   home: z.object({ user }),
   reboot: z.object({ instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/u) }),
 };
 
-export type ConsoleRouteDeps = { readonly botUrl: string; readonly slack: FakeSlack; readonly fleet: ConsoleFleet; readonly signingSecret: string };
+export type ConsoleRouteDeps = {
+  readonly botUrl: string;
+  readonly slack: FakeSlack;
+  readonly fleet: ConsoleFleet;
+  readonly signingSecret: string;
+};
 
 /** GET /console (the page), GET /console/api/state|output, POST /console/api/<what a person did>. */
 export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRouteDeps): CustomRoute[] => {
@@ -100,11 +111,14 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRo
       })),
       modal: modal ?? null,
       home: slack.homeOf(me) ?? null,
-      fleet: fleet.view().map(({ lastRun, ...i }) => ({ ...i, lastRun: lastRun ? { ...lastRun, stdout: undefined, stderr: undefined } : null })),
+      fleet: fleet
+        .view()
+        .map(({ lastRun, ...i }) => ({ ...i, lastRun: lastRun ? { ...lastRun, stdout: undefined, stderr: undefined } : null })),
     };
   };
 
-  const api = <S extends z.ZodType>(schema: S, handle: (body: z.infer<S>) => Promise<RelayAnswer | Record<string, unknown>>) =>
+  const api =
+    <S extends z.ZodType>(schema: S, handle: (body: z.infer<S>) => Promise<RelayAnswer | Record<string, unknown>>) =>
     (req: IncomingMessage, res: Res): void => {
       void (async () => {
         try {
@@ -121,21 +135,19 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRo
   const query = (req: IncomingMessage, key: string): string => new URL(req.url ?? '/', 'http://console').searchParams.get(key) ?? '';
 
   return [
-    ...Object.entries(STATIC_FILES).map(
-      ([route, file]): CustomRoute => ({
-        path: route,
-        method: ['GET'],
-        handler: (_req, res) => {
-          void readFile(path.join(STATIC_DIR, file)).then(
-            (content) => {
-              res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS });
-              res.end(content);
-            },
-            () => send(res, 404, { ok: false }),
-          );
-        },
-      }),
-    ),
+    ...Object.entries(STATIC_FILES).map(([route, file]): CustomRoute => ({
+      path: route,
+      method: ['GET'],
+      handler: (_req, res) => {
+        void readFile(path.join(STATIC_DIR, file)).then(
+          (content) => {
+            res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS });
+            res.end(content);
+          },
+          () => send(res, 404, { ok: false }),
+        );
+      },
+    })),
     {
       path: '/',
       method: ['GET'],

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CustomRoute } from '@slack/bolt';
+import { reclaimDataDir } from '../../db/reclaimDataDir.ts';
 import { startFakeAws, type FakeAws } from '../aws/index.ts';
 import { changeInWindow } from '../servicenow/changeInWindow.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../servicenow/startFakeServiceNow.ts';
@@ -42,6 +43,11 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
   const { port, moved } = await choosePort(Number.isInteger(asked) && asked > 0 && asked < 65_536 ? asked : 3000);
   // Its own embedded PostgreSQL port unless one is set, so a bot already running with the default keeps it.
   const databasePort = env.EMBEDDED_DB_PORT?.trim() || String((await choosePort(54330)).port);
+  // The console's database is as simulated as its Slack and hosts: a fresh one each start, in a folder of
+  // its own under DATA_DIR (never the real bot's), after stopping a server a crashed console left behind.
+  const dataDir = path.resolve(env.DATA_DIR?.trim() || '.data', 'console');
+  await reclaimDataDir(path.join(dataDir, 'pg'), { ownerFile: path.join(dataDir, 'pg.owner'), log: () => {} });
+  await rm(path.join(dataDir, 'pg'), { recursive: true, force: true });
   const dir = await mkdtemp(path.join(tmpdir(), 'pcm-console-'));
   const fleet = createConsoleFleet();
   const aws = await startFakeAws({
@@ -78,7 +84,10 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
   const targetsFile = path.join(dir, 'targets.json');
   await writeFile(
     targetsFile,
-    JSON.stringify({ partitions: { aws: { profile: 'console-com' }, 'aws-us-gov': { profile: 'console-gov' } }, accounts: CONSOLE_ACCOUNTS }),
+    JSON.stringify({
+      partitions: { aws: { profile: 'console-com' }, 'aws-us-gov': { profile: 'console-gov' } },
+      accounts: CONSOLE_ACCOUNTS,
+    }),
   );
   const credentialsFile = path.join(dir, 'credentials');
   await writeFile(
@@ -118,8 +127,7 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
     POLL_MAX_INTERVAL_MS: '1500',
     EXECUTOR_TICK_MS: '250',
     SUBMIT_RATE_PER_MINUTE: '100',
-    // The console's database is as simulated as its Slack: a fresh one each start (see main.ts).
-    DATA_DIR: env.DATA_DIR?.trim() || path.resolve('.data/console'),
+    DATA_DIR: dataDir,
     EMBEDDED_DB_PORT: databasePort,
     // Say what happens, not every poll.
     LOG_LEVEL: env.LOG_LEVEL?.trim() || 'warn',

@@ -31,16 +31,37 @@ const link = (url, label) => {
 
 // The emoji the bot uses (Slack shows the rest as their :code:).
 const EMOJI = {
-  no_entry: '⛔', warning: '⚠️', snowflake: '❄️', sunny: '☀️', large_green_circle: '🟢', white_check_mark: '✅', red_circle: '🔴',
-  octagonal_sign: '🛑', no_entry_sign: '🚫', white_circle: '⚪', hourglass_flowing_sand: '⏳', grey_question: '❔',
-  arrows_counterclockwise: '🔄', alarm_clock: '⏰', skull: '💀', rocket: '🚀', outbox_tray: '📤', memo: '📝',
-  large_orange_circle: '🟠', hourglass: '⌛', heavy_minus_sign: '➖', electric_plug: '🔌', ballot_box_with_check: '☑️', x: '❌',
+  no_entry: '⛔',
+  warning: '⚠️',
+  snowflake: '❄️',
+  sunny: '☀️',
+  large_green_circle: '🟢',
+  white_check_mark: '✅',
+  red_circle: '🔴',
+  octagonal_sign: '🛑',
+  no_entry_sign: '🚫',
+  white_circle: '⚪',
+  hourglass_flowing_sand: '⏳',
+  grey_question: '❔',
+  arrows_counterclockwise: '🔄',
+  alarm_clock: '⏰',
+  skull: '💀',
+  rocket: '🚀',
+  outbox_tray: '📤',
+  memo: '📝',
+  large_orange_circle: '🟠',
+  hourglass: '⌛',
+  heavy_minus_sign: '➖',
+  electric_plug: '🔌',
+  ballot_box_with_check: '☑️',
+  x: '❌',
 };
 
 /** Inline mrkdwn: :emoji:, `code`, *bold*, _italic_, ~strike~ (at word edges), <links|label>, <@U…>, <#C…|name>, <!here>. */
 const inline = (text, ctx) => {
   const out = [];
-  const pattern = /:([a-z0-9_+-]+):|`([^`\n]+)`|(?<![\w*])\*([^*\n]+)\*(?![\w*])|(?<![\w_])_([^_\n]+)_(?![\w_])|(?<![\w~])~([^~\n]+)~(?![\w~])|<([^<>\n]+)>/g;
+  const pattern =
+    /:([a-z0-9_+-]+):|`([^`\n]+)`|(?<![\w*])\*([^*\n]+)\*(?![\w*])|(?<![\w_])_([^_\n]+)_(?![\w_])|(?<![\w~])~([^~\n]+)~(?![\w~])|<([^<>\n]+)>/g;
   let last = 0;
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     if (m.index > last) out.push(document.createTextNode(decode(text.slice(last, m.index))));
@@ -53,7 +74,8 @@ const inline = (text, ctx) => {
     else {
       const [target, label] = m[6].split('|', 2);
       if (target.startsWith('@')) out.push(el('span', { class: 'mention' }, [`@${ctx.userName(target.slice(1))}`]));
-      else if (target.startsWith('#')) out.push(el('span', { class: 'mention' }, [`#${decode(label ?? ctx.channelName(target.slice(1)))}`]));
+      else if (target.startsWith('#'))
+        out.push(el('span', { class: 'mention' }, [`#${decode(label ?? ctx.channelName(target.slice(1)))}`]));
       else if (target.startsWith('!')) out.push(el('span', { class: 'mention' }, [`@${decode(label ?? target.slice(1).split('^')[0])}`]));
       else out.push(link(decode(target), decode(label ?? target)));
     }
@@ -72,7 +94,8 @@ export const mrkdwn = (text, ctx) => {
       return;
     }
     part.split('\n').forEach((line, j, lines) => {
-      if (line.startsWith('&gt; ') || line.startsWith('> ')) root.append(el('div', { class: 'blockquote' }, inline(line.replace(/^(&gt;|>) /, ''), ctx)));
+      if (line.startsWith('&gt; ') || line.startsWith('> '))
+        root.append(el('div', { class: 'blockquote' }, inline(line.replace(/^(&gt;|>) /, ''), ctx)));
       else {
         root.append(...inline(line, ctx));
         if (j < lines.length - 1) root.append(el('br'));
@@ -107,19 +130,38 @@ export const renderBlocks = (blocks, ctx) => {
         break;
       case 'section':
         if (block.text) node.append(textObject(block.text, ctx));
-        if (Array.isArray(block.fields)) node.append(el('div', { class: 'fields' }, block.fields.map((f) => el('div', {}, [textObject(f, ctx)]))));
+        if (Array.isArray(block.fields))
+          node.append(
+            el(
+              'div',
+              { class: 'fields' },
+              block.fields.map((f) => el('div', {}, [textObject(f, ctx)])),
+            ),
+          );
         if (block.accessory) node.append(element(block.accessory, blockId, ctx));
         break;
       case 'context':
         node.append(
-          el('div', { class: 'context' }, (block.elements ?? []).map((e) => (e.type === 'image' ? el('span', {}, [`[${String(e.alt_text ?? 'image')}]`]) : textObject(e, ctx)))),
+          el(
+            'div',
+            { class: 'context' },
+            (block.elements ?? []).map((e) =>
+              e.type === 'image' ? el('span', {}, [`[${String(e.alt_text ?? 'image')}]`]) : textObject(e, ctx),
+            ),
+          ),
         );
         break;
       case 'divider':
         node.append(el('hr', { class: 'divider' }));
         break;
       case 'actions':
-        node.append(el('div', { class: 'actions' }, (block.elements ?? []).map((e) => element(e, blockId, ctx))));
+        node.append(
+          el(
+            'div',
+            { class: 'actions' },
+            (block.elements ?? []).map((e) => element(e, blockId, ctx)),
+          ),
+        );
         break;
       case 'input':
         node.append(inputBlock(block, blockId, ctx));
@@ -175,7 +217,11 @@ const externalOf = (e, blockId, ctx, multiple) => {
   const chosen = [];
   const wrap = el('div', { class: 'external' });
   const chips = el('div');
-  const box = el('input', { type: 'text', placeholder: plain(e.placeholder) || 'Type to search…', 'aria-label': plain(e.placeholder) || e.action_id });
+  const box = el('input', {
+    type: 'text',
+    placeholder: plain(e.placeholder) || 'Type to search…',
+    'aria-label': plain(e.placeholder) || e.action_id,
+  });
   const list = el('div', { class: 'suggestions' });
   list.hidden = true;
   const draw = () => chips.replaceChildren(...chosen.map((c) => el('span', { class: 'chip' }, [c.text])));
@@ -239,7 +285,15 @@ const choicesOf = (e, kind) => {
 const element = (e, blockId, ctx) => {
   if (!e || typeof e !== 'object') return el('span');
   if (e.type === 'button') {
-    const b = el('button', { type: 'button', class: `btn ${e.style === 'primary' ? 'primary' : e.style === 'danger' ? 'danger' : ''}`, 'data-action-id': String(e.action_id ?? '') }, [plain(e.text)]);
+    const b = el(
+      'button',
+      {
+        type: 'button',
+        class: `btn ${e.style === 'primary' ? 'primary' : e.style === 'danger' ? 'danger' : ''}`,
+        'data-action-id': String(e.action_id ?? ''),
+      },
+      [plain(e.text)],
+    );
     if (typeof e.url === 'string') {
       const a = link(e.url, plain(e.text));
       if (a.tagName === 'A') a.className = 'btn';

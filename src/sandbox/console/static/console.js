@@ -21,7 +21,11 @@ const toast = (text) => {
 };
 
 const post = async (path, body) => {
-  const response = await fetch(`/console/api/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: me, ...body }) });
+  const response = await fetch(`/console/api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: me, ...body }),
+  });
   const answer = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
   if (!answer.ok) toast(answer.error ?? 'failed');
   void refresh();
@@ -37,7 +41,9 @@ const ctxBase = () => ({
 const confirmDialog = (confirm) =>
   new Promise((resolve) => {
     const layer = $('dialog-layer');
-    const yes = el('button', { type: 'button', class: `btn ${confirm.style === 'danger' ? 'danger' : 'primary'}` }, [String(confirm.confirm?.text ?? 'Yes')]);
+    const yes = el('button', { type: 'button', class: `btn ${confirm.style === 'danger' ? 'danger' : 'primary'}` }, [
+      String(confirm.confirm?.text ?? 'Yes'),
+    ]);
     const no = el('button', { type: 'button', class: 'btn' }, [String(confirm.deny?.text ?? 'Cancel')]);
     const finish = (v) => {
       layer.hidden = true;
@@ -46,8 +52,15 @@ const confirmDialog = (confirm) =>
     };
     yes.addEventListener('click', () => finish(true));
     no.addEventListener('click', () => finish(false));
-    const body = confirm.text?.type === 'mrkdwn' ? mrkdwn(confirm.text.text ?? '', ctxBase()) : el('p', {}, [String(confirm.text?.text ?? '')]);
-    layer.replaceChildren(el('div', { class: 'dialog', role: 'dialog', 'aria-label': String(confirm.title?.text ?? 'Confirm') }, [el('h2', {}, [String(confirm.title?.text ?? 'Are you sure?')]), body, el('footer', {}, [no, yes])]));
+    const body =
+      confirm.text?.type === 'mrkdwn' ? mrkdwn(confirm.text.text ?? '', ctxBase()) : el('p', {}, [String(confirm.text?.text ?? '')]);
+    layer.replaceChildren(
+      el('div', { class: 'dialog', role: 'dialog', 'aria-label': String(confirm.title?.text ?? 'Confirm') }, [
+        el('h2', {}, [String(confirm.title?.text ?? 'Are you sure?')]),
+        body,
+        el('footer', {}, [no, yes]),
+      ]),
+    );
     layer.hidden = false;
   });
 
@@ -62,12 +75,24 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   const ctx = {
     ...ctxBase(),
     onAction: (element, blockId, value) =>
-      withConfirm(element, () => post('action', { channel: channel.id, ts: m.ts, actionId: element.action_id, blockId, ...(value !== undefined ? { value } : {}) })),
+      withConfirm(element, () =>
+        post('action', { channel: channel.id, ts: m.ts, actionId: element.action_id, blockId, ...(value !== undefined ? { value } : {}) }),
+      ),
   };
   const node = el('article', { class: `message${ephemeral ? ' ephemeral' : ''}`, 'data-ts': m.ts });
-  node.append(el('div', { class: 'meta' }, [el('b', {}, ['pcm-ops-bot']), ephemeral ? 'Only visible to you' : new Date(Number(m.ts) * 1000).toLocaleTimeString(), m.edited ? ' (edited)' : '']));
+  node.append(
+    el('div', { class: 'meta' }, [
+      el('b', {}, ['pcm-ops-bot']),
+      ephemeral ? 'Only visible to you' : new Date(Number(m.ts) * 1000).toLocaleTimeString(),
+      m.edited ? ' (edited)' : '',
+    ]),
+  );
   // Slack shows the blocks when there are any, else the text.
-  node.append(m.blocks?.length ? renderBlocks(m.blocks, ephemeral ? { ...ctx, onAction: () => toast('(buttons on ephemeral messages are not simulated)') } : ctx) : mrkdwn(m.text, ctx));
+  node.append(
+    m.blocks?.length
+      ? renderBlocks(m.blocks, ephemeral ? { ...ctx, onAction: () => toast('(buttons on ephemeral messages are not simulated)') } : ctx)
+      : mrkdwn(m.text, ctx),
+  );
   if (!inThread && replies > 0) {
     const open = el('button', { type: 'button', class: 'thread-link' }, [`${replies} ${replies === 1 ? 'reply' : 'replies'}`]);
     open.addEventListener('click', () => {
@@ -88,10 +113,17 @@ const renderTimeline = (channel) => {
   const atBottom = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
   const top = channel.messages.filter((m) => !m.threadTs || m.threadTs === m.ts);
   const items = [
-    ...top.map((m) => ({ ts: m.ts, node: messageNode(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }) })),
+    ...top.map((m) => ({
+      ts: m.ts,
+      node: messageNode(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }),
+    })),
     ...channel.ephemerals.filter((e) => !e.threadTs).map((e) => ({ ts: e.ts, node: messageNode(e, channel, { ephemeral: true }) })),
   ].sort((a, b) => Number(a.ts) - Number(b.ts));
-  timeline.replaceChildren(...(items.length ? items.map((i) => i.node) : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])]));
+  timeline.replaceChildren(
+    ...(items.length
+      ? items.map((i) => i.node)
+      : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])]),
+  );
   if (atBottom) timeline.scrollTop = timeline.scrollHeight;
 };
 
@@ -146,7 +178,15 @@ const renderModal = () => {
     ...ctxBase(),
     form,
     onAction: (element, blockId, value) =>
-      withConfirm(element, () => post('action', { viewId: modal.id, actionId: element.action_id, blockId, values: form.values(), ...(value !== undefined ? { value } : {}) })),
+      withConfirm(element, () =>
+        post('action', {
+          viewId: modal.id,
+          actionId: element.action_id,
+          blockId,
+          values: form.values(),
+          ...(value !== undefined ? { value } : {}),
+        }),
+      ),
     suggest: async (actionId, blockId, query) => (await post('suggest', { viewId: modal.id, actionId, blockId, query })).options,
   };
   const body = el('div', { class: 'body' }, [renderBlocks(modal.blocks, ctx)]);
@@ -159,11 +199,17 @@ const renderModal = () => {
     const submit = el('button', { type: 'submit', class: 'btn primary' }, [String(modal.submit.text ?? 'Submit')]);
     buttons.push(submit);
   }
-  const dialog = el('form', { class: 'modal', role: 'dialog', 'aria-label': String(modal.title?.text ?? 'Modal'), 'data-view-id': modal.id, 'data-callback-id': modal.callback_id }, [
-    el('header', {}, [String(modal.title?.text ?? '')]),
-    body,
-    el('footer', {}, buttons),
-  ]);
+  const dialog = el(
+    'form',
+    {
+      class: 'modal',
+      role: 'dialog',
+      'aria-label': String(modal.title?.text ?? 'Modal'),
+      'data-view-id': modal.id,
+      'data-callback-id': modal.callback_id,
+    },
+    [el('header', {}, [String(modal.title?.text ?? '')]), body, el('footer', {}, buttons)],
+  );
   dialog.addEventListener('submit', (event) => {
     event.preventDefault();
     for (const node of dialog.querySelectorAll('[data-error-for]')) node.textContent = '';
@@ -190,7 +236,13 @@ const renderHome = () => {
   const digest = JSON.stringify([me, home?.id, home?.hash]);
   if (digest === shown.timeline) return;
   shown.timeline = digest;
-  const ctx = { ...ctxBase(), onAction: (element, blockId, value) => withConfirm(element, () => post('action', { viewId: `home:${home.id}`, actionId: element.action_id, blockId, ...(value !== undefined ? { value } : {}) })) };
+  const ctx = {
+    ...ctxBase(),
+    onAction: (element, blockId, value) =>
+      withConfirm(element, () =>
+        post('action', { viewId: `home:${home.id}`, actionId: element.action_id, blockId, ...(value !== undefined ? { value } : {}) }),
+      ),
+  };
   $('timeline').replaceChildren(home ? renderBlocks(home.blocks, ctx) : el('p', { class: 'meta' }, ['Opening the App Home…']));
 };
 
@@ -206,8 +258,15 @@ const showOutput = async (instanceId) => {
   layer.replaceChildren(
     el('div', { class: 'dialog output-dialog', role: 'dialog', 'aria-label': `Output of ${answer.name ?? instanceId}` }, [
       el('h2', {}, [`${answer.name ?? instanceId}`]),
-      run ? el('p', { class: 'meta' }, [`${run.tool} / ${run.action} · ${run.status} (exit ${String(run.exitCode)}) · ${run.at}`]) : el('p', {}, ['No script has run on this instance yet.']),
-      ...(run ? [el('pre', { class: 'output', 'data-stream': 'stdout' }, [run.stdout || '(no output)']), ...(run.stderr ? [el('pre', { class: 'output', 'data-stream': 'stderr' }, [run.stderr])] : [])] : []),
+      run
+        ? el('p', { class: 'meta' }, [`${run.tool} / ${run.action} · ${run.status} (exit ${String(run.exitCode)}) · ${run.at}`])
+        : el('p', {}, ['No script has run on this instance yet.']),
+      ...(run
+        ? [
+            el('pre', { class: 'output', 'data-stream': 'stdout' }, [run.stdout || '(no output)']),
+            ...(run.stderr ? [el('pre', { class: 'output', 'data-stream': 'stderr' }, [run.stderr])] : []),
+          ]
+        : []),
       el('footer', {}, [close]),
     ]),
   );
@@ -226,21 +285,42 @@ const renderFleet = () => {
     output.addEventListener('click', () => void showOutput(i.instanceId));
     const reboot = el('button', { type: 'button', class: 'btn', 'data-reboot': i.instanceId }, ['Reboot']);
     reboot.disabled = i.family === 'windows' || i.pingStatus !== 'Online' || i.busy;
-    reboot.addEventListener('click', () => void post('reboot', { instanceId: i.instanceId }).then((a) => a.ok && toast(`${i.name} rebooted into ${a.runningKernel}`)));
-    const last = i.lastRun ? el('span', { class: `status-${i.lastRun.status}` }, [`${i.lastRun.action} ${i.lastRun.status}`]) : el('span', { class: 'meta' }, ['—']);
+    reboot.addEventListener(
+      'click',
+      () => void post('reboot', { instanceId: i.instanceId }).then((a) => a.ok && toast(`${i.name} rebooted into ${a.runningKernel}`)),
+    );
+    const last = i.lastRun
+      ? el('span', { class: `status-${i.lastRun.status}` }, [`${i.lastRun.action} ${i.lastRun.status}`])
+      : el('span', { class: 'meta' }, ['—']);
     return el('tr', { class: i.pingStatus === 'Online' ? '' : 'offline', 'data-instance': i.instanceId }, [
       el('td', {}, [i.name, el('br'), el('span', { class: 'meta' }, [i.instanceId])]),
       el('td', {}, [`${i.accountName}`, el('br'), el('span', { class: 'meta' }, [i.region])]),
       el('td', {}, [i.platform, el('br'), el('span', { class: 'meta' }, [i.runningKernel ?? ''])]),
       el('td', {}, [i.busy ? 'running…' : i.pingStatus]),
-      el('td', {}, [Object.entries(i.tags).filter(([k]) => k !== 'Name').map(([k, v]) => `${k}=${v}`).join(' ')]),
+      el('td', {}, [
+        Object.entries(i.tags)
+          .filter(([k]) => k !== 'Name')
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ]),
       el('td', {}, [last]),
       el('td', {}, [output, ' ', reboot]),
     ]);
   });
   $('timeline').replaceChildren(
-    el('p', { class: 'meta' }, ['Target them with instance ids, tags (tag:Role=web) or account/region. Kernel Staging sets the boot default; Reboot boots it, then Reboot Verification checks it.']),
-    el('table', { class: 'fleet' }, [el('thead', {}, [el('tr', {}, ['Instance', 'Account', 'Platform / kernel', 'State', 'Tags', 'Last script', ''].map((h) => el('th', {}, [h])))]), el('tbody', {}, rows)]),
+    el('p', { class: 'meta' }, [
+      'Target them with instance ids, tags (tag:Role=web) or account/region. Kernel Staging sets the boot default; Reboot boots it, then Reboot Verification checks it.',
+    ]),
+    el('table', { class: 'fleet' }, [
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['Instance', 'Account', 'Platform / kernel', 'State', 'Tags', 'Last script', ''].map((h) => el('th', {}, [h])),
+        ),
+      ]),
+      el('tbody', {}, rows),
+    ]),
   );
 };
 
@@ -259,14 +339,17 @@ const render = () => {
   switcher.value = me;
   $('channel-list').replaceChildren(
     ...state.channels.map((c) => {
-      const b = el('button', { type: 'button', class: `nav-item${view === c.id ? ' active' : ''}`, 'data-channel': c.id }, [c.id.startsWith('D') ? c.name : `# ${c.name}`]);
+      const b = el('button', { type: 'button', class: `nav-item${view === c.id ? ' active' : ''}`, 'data-channel': c.id }, [
+        c.id.startsWith('D') ? c.name : `# ${c.name}`,
+      ]);
       b.addEventListener('click', () => go(c.id));
       return b;
     }),
   );
   $('open-home').classList.toggle('active', view === 'home');
   $('open-fleet').classList.toggle('active', view === 'fleet');
-  $('hint').textContent = `Changes in ServiceNow:\n${state.changes.inWindow} in window\n${state.changes.outOfWindow} not yet open\n${state.changes.closed} closed`;
+  $('hint').textContent =
+    `Changes in ServiceNow:\n${state.changes.inWindow} in window\n${state.changes.outOfWindow} not yet open\n${state.changes.closed} closed`;
   $('composer').hidden = view === 'home' || view === 'fleet';
   if (view === 'home') renderHome();
   else if (view === 'fleet') renderFleet();
