@@ -53,14 +53,19 @@ import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
 import { scriptRecordOf } from './tools/scriptRecordOf.ts';
 import { loadRegistry } from './tools/registry.ts';
-import { SLACK_SETTINGS, wantsConsole } from './sandbox/console/wantsConsole.ts';
+import { envSchema } from './config/envSchema.ts';
+import { CONSOLE_KEEPS, SLACK_SETTINGS, wantsConsole } from './sandbox/console/wantsConsole.ts';
 
 // No Slack settings: the local console (simulated Slack, AWS, ServiceNow and hosts, and a page that drives
 // the bot) instead of the real bot. Its settings go into the environment, so the rest is the same code.
 const consoleMode = wantsConsole(process.env)
   ? await (await import('./sandbox/console/startConsole.ts')).startConsole(process.env)
   : undefined;
-if (consoleMode) Object.assign(process.env, consoleMode.env);
+if (consoleMode) {
+  // Only the console's settings (and where to listen, keep data and how much to log): never a real database or service.
+  for (const key of Object.keys(envSchema.shape)) if (!CONSOLE_KEEPS.has(key)) delete process.env[key];
+  Object.assign(process.env, consoleMode.env);
+}
 
 const loaded = await loadConfig(process.env);
 if (!loaded.ok) {
