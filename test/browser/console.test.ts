@@ -115,6 +115,10 @@ describe('the local console', () => {
     expect(await page.locator('.output-dialog').textContent()).toContain('initial-qc');
     await page.locator('.output-dialog footer button').click();
 
+    // App Home: opening it sends app_home_opened; the bot publishes the view the page renders.
+    await page.locator('#open-home').click();
+    await page.locator('#timeline .blocks .block').first().waitFor(WAIT);
+
     // The finished run, for the README.
     await openChannel('ops');
     await page.screenshot({ path: path.resolve('docs/console.png') });

@@ -29,32 +29,33 @@ const link = (url, label) => {
   return a;
 };
 
-// The emoji the bot uses (Slack shows the rest as their :code:).
+// The emoji the bot uses, as plain symbols most fonts have (a headless browser often has no emoji font);
+// Slack shows the rest as their :code:.
 const EMOJI = {
-  no_entry: '⛔',
-  warning: '⚠️',
-  snowflake: '❄️',
-  sunny: '☀️',
-  large_green_circle: '🟢',
-  white_check_mark: '✅',
-  red_circle: '🔴',
-  octagonal_sign: '🛑',
-  no_entry_sign: '🚫',
-  white_circle: '⚪',
-  hourglass_flowing_sand: '⏳',
-  grey_question: '❔',
-  arrows_counterclockwise: '🔄',
-  alarm_clock: '⏰',
-  skull: '💀',
-  rocket: '🚀',
-  outbox_tray: '📤',
-  memo: '📝',
-  large_orange_circle: '🟠',
-  hourglass: '⌛',
-  heavy_minus_sign: '➖',
-  electric_plug: '🔌',
-  ballot_box_with_check: '☑️',
-  x: '❌',
+  large_green_circle: ['●', 'green'],
+  red_circle: ['●', 'red'],
+  large_orange_circle: ['●', 'orange'],
+  white_circle: ['○', 'grey'],
+  white_check_mark: ['✔', 'green'],
+  ballot_box_with_check: ['☑', 'green'],
+  x: ['✖', 'red'],
+  no_entry: ['⊘', 'red'],
+  no_entry_sign: ['⊘', 'red'],
+  octagonal_sign: ['■', 'red'],
+  warning: ['⚠', 'orange'],
+  snowflake: ['❄', 'blue'],
+  sunny: ['☀', 'orange'],
+  hourglass_flowing_sand: ['⧗', 'grey'],
+  hourglass: ['⧗', 'grey'],
+  alarm_clock: ['⏲', 'grey'],
+  grey_question: ['?', 'grey'],
+  arrows_counterclockwise: ['↻', 'blue'],
+  skull: ['☠', 'red'],
+  rocket: ['➚', 'blue'],
+  outbox_tray: ['⇪', 'blue'],
+  memo: ['✎', 'grey'],
+  heavy_minus_sign: ['−', 'grey'],
+  electric_plug: ['⚡', 'orange'],
 };
 
 /** Inline mrkdwn: :emoji:, `code`, *bold*, _italic_, ~strike~ (at word edges), <links|label>, <@U…>, <#C…|name>, <!here>. */
@@ -66,8 +67,12 @@ const inline = (text, ctx) => {
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     if (m.index > last) out.push(document.createTextNode(decode(text.slice(last, m.index))));
     last = pattern.lastIndex;
-    if (m[1] !== undefined) out.push(document.createTextNode(EMOJI[m[1]] ?? `:${m[1]}:`));
-    else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
+    if (m[1] !== undefined) {
+      const emoji = Object.hasOwn(EMOJI, m[1]) ? EMOJI[m[1]] : undefined;
+      out.push(
+        emoji ? el('span', { class: `emoji emoji-${emoji[1]}`, title: `:${m[1]}:` }, [emoji[0]]) : document.createTextNode(`:${m[1]}:`),
+      );
+    } else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
     else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
     else if (m[4] !== undefined) out.push(el('i', {}, inline(m[4], ctx)));
     else if (m[5] !== undefined) out.push(el('s', {}, inline(m[5], ctx)));
