@@ -73,6 +73,23 @@ describe('startup', () => {
     }
   });
 
+  it('exits 1 with one line, no stack trace, when PORT is taken', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, () => resolve((holder.address() as import('node:net').AddressInfo).port)),
+    );
+    try {
+      const bot = await launchBot({ ...s.env, PORT: String(port) }, { waitReady: false });
+      expect(await bot.exited).toBe(1);
+      const text = bot.output.join('\n');
+      expect(text).toContain(`port ${port} is in use by another program; stop it or set PORT to a free port`);
+      expect(text).not.toMatch(/\bat .*\.[jt]s:\d+/u);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
   it('exits 1 with one clear list when other settings are missing', async () => {
     const { APPROVAL_CHANNEL_ID: _a, ...rest } = s.env;
     const bot = await launchBot(rest, { waitReady: false });

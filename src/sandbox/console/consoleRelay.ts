@@ -33,6 +33,15 @@ export type Relay = {
     blockId: string,
     value: InputValue | undefined,
   ) => Promise<RelayAnswer>;
+  /** A click on an ephemeral message: Slack sends no `message`, only the container (is_ephemeral). */
+  readonly ephemeralAction: (
+    user: string,
+    channel: string,
+    ts: string,
+    actionId: string,
+    blockId: string,
+    value: InputValue | undefined,
+  ) => Promise<RelayAnswer>;
   readonly viewAction: (
     user: string,
     viewId: string,
@@ -68,6 +77,14 @@ const readJson = async (response: Response): Promise<unknown> => {
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The element with this action_id in message blocks (actions blocks and section accessories). */
+const elementIn = (blocks: readonly unknown[], actionId: string): Record<string, unknown> | undefined =>
+  blocks
+    .filter(isRecord)
+    .flatMap((b) => [...(Array.isArray(b['elements']) ? b['elements'] : []), b['accessory']])
+    .filter(isRecord)
+    .find((e) => e['action_id'] === actionId);
 
 export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay => {
   const closed = new Set<string>();
@@ -141,6 +158,24 @@ export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay 
         channel: { id: channel, name: CONSOLE_CHANNELS.find((c) => c.id === channel)?.name ?? 'directmessage' },
         triggerId: slack.issueTriggerId({ userId: user }),
         responseUrl: slack.responseUrl({ user, channel, messageTs: ts }),
+      });
+      return answered(await postInteraction(botUrl, signingSecret, payload), 'the click');
+    },
+
+    ephemeralAction: async (user, channel, ts, actionId, blockId, value) => {
+      const person = knownUser(user);
+      const ephemeral = slack.ephemerals(user).find((e) => e.channel === channel && e.message_ts === ts);
+      if (!ephemeral) throw new RelayError('that message is gone');
+      const element = elementIn(ephemeral.blocks ?? [], actionId);
+      const payload = blockActionsPayload({
+        user: person,
+        actionId,
+        blockId,
+        actionType: typeof element?.['type'] === 'string' ? element['type'] : 'button',
+        ...(value !== undefined ? { value } : typeof element?.['value'] === 'string' ? { value: element['value'] } : {}),
+        channel: { id: channel, name: CONSOLE_CHANNELS.find((c) => c.id === channel)?.name ?? 'directmessage' },
+        triggerId: slack.issueTriggerId({ userId: user }),
+        responseUrl: slack.responseUrl({ user, channel }),
       });
       return answered(await postInteraction(botUrl, signingSecret, payload), 'the click');
     },

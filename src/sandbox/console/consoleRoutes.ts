@@ -61,6 +61,7 @@ const requests = {
     channel: z.string().max(40).optional(),
     ts: z.string().max(40).optional(),
     viewId: z.string().max(60).optional(),
+    ephemeral: z.boolean().default(false),
     values: z.record(z.string(), inputValue).default({}),
   }),
   submit: z.object({ user, viewId: z.string().max(60), values: z.record(z.string(), inputValue).default({}) }),
@@ -184,6 +185,7 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRo
       method: ['POST'],
       handler: api(requests.action, (b) => {
         if (b.viewId) return relay.viewAction(b.user, b.viewId, b.actionId, b.blockId, b.value, b.values);
+        if (b.channel && b.ts && b.ephemeral) return relay.ephemeralAction(b.user, b.channel, b.ts, b.actionId, b.blockId, b.value);
         if (b.channel && b.ts) return relay.messageAction(b.user, b.channel, b.ts, b.actionId, b.blockId, b.value);
         throw new RelayError('an action needs a message or a view');
       }),

@@ -10,7 +10,7 @@ import { startFakeAws, type FakeAws } from '../aws/index.ts';
 import { changeInWindow } from '../servicenow/changeInWindow.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../servicenow/startFakeServiceNow.ts';
 import { startFakeSlack, type FakeSlack } from '../slack/startFakeSlack.ts';
-import { choosePort } from './choosePort.ts';
+import { choosePort, pickedPort } from './choosePort.ts';
 import { createConsoleFleet, type ConsoleFleet } from './consoleFleet.ts';
 import { consoleRoutes } from './consoleRoutes.ts';
 import {
@@ -42,7 +42,7 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
   const asked = Number(env.PORT?.trim() || 3000);
   const { port, moved } = await choosePort(Number.isInteger(asked) && asked > 0 && asked < 65_536 ? asked : 3000);
   // Its own embedded PostgreSQL port unless one is set, so a bot already running with the default keeps it.
-  const databasePort = env.EMBEDDED_DB_PORT?.trim() || String((await choosePort(54330)).port);
+  const databasePort = env.EMBEDDED_DB_PORT?.trim() || String(await pickedPort());
   // The console's database is as simulated as its Slack and hosts: a fresh one each start, in a folder of
   // its own under DATA_DIR (never the real bot's), after stopping a server a crashed console left behind.
   const dataDir = path.resolve(env.DATA_DIR?.trim() || '.data', 'console');

@@ -76,7 +76,14 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
     ...ctxBase(),
     onAction: (element, blockId, value) =>
       withConfirm(element, () =>
-        post('action', { channel: channel.id, ts: m.ts, actionId: element.action_id, blockId, ...(value !== undefined ? { value } : {}) }),
+        post('action', {
+          channel: channel.id,
+          ts: m.ts,
+          ephemeral: Boolean(ephemeral),
+          actionId: element.action_id,
+          blockId,
+          ...(value !== undefined ? { value } : {}),
+        }),
       ),
   };
   const node = el('article', { class: `message${ephemeral ? ' ephemeral' : ''}`, 'data-ts': m.ts });
@@ -88,11 +95,7 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
     ]),
   );
   // Slack shows the blocks when there are any, else the text.
-  node.append(
-    m.blocks?.length
-      ? renderBlocks(m.blocks, ephemeral ? { ...ctx, onAction: () => toast('(buttons on ephemeral messages are not simulated)') } : ctx)
-      : mrkdwn(m.text, ctx),
-  );
+  node.append(m.blocks?.length ? renderBlocks(m.blocks, ctx) : mrkdwn(m.text, ctx));
   if (!inThread && replies > 0) {
     const open = el('button', { type: 'button', class: 'thread-link' }, [`${replies} ${replies === 1 ? 'reply' : 'replies'}`]);
     open.addEventListener('click', () => {
