@@ -48,6 +48,7 @@ import { createApproverDirectory } from './slack/approverDirectory.ts';
 import { boltLogger } from './slack/boltLogger.ts';
 import { createObservedWebClient } from './slack/createObservedWebClient.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
+import { buildManifest } from './slack/manifest/buildManifest.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
@@ -419,7 +420,10 @@ const app = createSlackApp(
     adminIds: config.ADMIN_USER_IDS,
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
   },
-  [...healthRoutes(readiness, metricsRegistry), ...(consoleMode?.routes(`http://127.0.0.1:${config.PORT}`) ?? [])],
+  [
+    ...healthRoutes(readiness, metricsRegistry),
+    ...(consoleMode?.routes(`http://127.0.0.1:${config.PORT}`, buildManifest(registry, 'http')) ?? []),
+  ],
   logger,
   learnIdentity,
 );

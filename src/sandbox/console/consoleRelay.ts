@@ -14,7 +14,13 @@ import { postEvent, postInteraction, postSlashCommand } from '../slack/slackRequ
 import type { FakeSlack } from '../slack/startFakeSlack.ts';
 import { CONSOLE_CHANNELS, CONSOLE_USERS } from './consoleWorld.ts';
 
-export type RelayDeps = { readonly botUrl: string; readonly slack: FakeSlack; readonly signingSecret: string };
+export type RelayDeps = {
+  readonly botUrl: string;
+  readonly slack: FakeSlack;
+  readonly signingSecret: string;
+  /** The app's slash commands (its manifest): Slack sends the bot no other. */
+  readonly commands: readonly string[];
+};
 
 export type RelayAnswer = {
   readonly ok: boolean;
@@ -86,7 +92,7 @@ const elementIn = (blocks: readonly unknown[], actionId: string): Record<string,
     .filter(isRecord)
     .find((e) => e['action_id'] === actionId);
 
-export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay => {
+export const createRelay = ({ botUrl, slack, signingSecret, commands }: RelayDeps): Relay => {
   const closed = new Set<string>();
   const modal = (user: string, viewId: string): SlackView => {
     const view = slack.views.get(viewId);
@@ -122,10 +128,12 @@ export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay 
       const person = knownUser(user);
       const match = /^(\/[a-z0-9_-]+)\s*([\s\S]*)$/iu.exec(line.trim());
       if (!match?.[1]) throw new RelayError('type a slash command, e.g. /qc-prep');
+      if (!commands.includes(match[1].toLowerCase()))
+        throw new RelayError(`${match[1]} is not a valid command (this app has ${commands.join(', ')})`);
       const channelName = CONSOLE_CHANNELS.find((c) => c.id === channel)?.name ?? 'directmessage';
       const responseUrl = slack.responseUrl({ user, channel });
       const response = await postSlashCommand(botUrl, signingSecret, {
-        command: match[1],
+        command: match[1].toLowerCase(),
         text: match[2] ?? '',
         user_id: person.id,
         user_name: person.name,
@@ -141,7 +149,6 @@ export const createRelay = ({ botUrl, slack, signingSecret }: RelayDeps): Relay 
         const message = typeof body === 'string' ? { text: body } : body;
         await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
       }
-      if (response.status === 404) return { ok: false, error: `${match[1]} is not a command of this app` };
       return answered(response, match[1]);
     },
 

@@ -82,11 +82,22 @@ export type ConsoleRouteDeps = {
   readonly slack: FakeSlack;
   readonly fleet: ConsoleFleet;
   readonly signingSecret: string;
+  readonly manifest: Record<string, unknown>;
+};
+
+type SlashCommand = { readonly command: string; readonly usage_hint?: string; readonly description?: string };
+
+/** The slash commands of the app's manifest: the only ones Slack sends the bot. */
+const slashCommandsOf = (manifest: Record<string, unknown>): SlashCommand[] => {
+  const features = manifest['features'];
+  const list = typeof features === 'object' && features !== null ? (features as Record<string, unknown>)['slash_commands'] : undefined;
+  return Array.isArray(list) ? (list as SlashCommand[]) : [];
 };
 
 /** GET /console (the page), GET /console/api/state|output, POST /console/api/<what a person did>. */
-export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRouteDeps): CustomRoute[] => {
-  const relay = createRelay({ botUrl, slack, signingSecret });
+export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret, manifest }: ConsoleRouteDeps): CustomRoute[] => {
+  const commands = slashCommandsOf(manifest);
+  const relay = createRelay({ botUrl, slack, signingSecret, commands: commands.map((c) => c.command) });
 
   const state = (me: string) => {
     const dm = slack.dmChannelOf(me);
@@ -96,6 +107,7 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret }: ConsoleRo
       me,
       users: CONSOLE_USERS,
       changes: CONSOLE_CHANGES,
+      commands: commands.map((c) => ({ command: c.command, hint: c.usage_hint ?? '', description: c.description ?? '' })),
       channels: channels.map((c) => ({
         ...c,
         messages: slack.messages(c.id).map((m) => ({

@@ -34,7 +34,8 @@ export type StartedConsole = {
   readonly aws: FakeAws;
   readonly serviceNow: FakeServiceNow;
   readonly fleet: ConsoleFleet;
-  readonly routes: (botUrl: string) => CustomRoute[];
+  /** The page and its relay; `manifest` is the app's (Slack routes only the slash commands it lists). */
+  readonly routes: (botUrl: string, manifest: Record<string, unknown>) => CustomRoute[];
   readonly close: () => Promise<void>;
 };
 
@@ -140,7 +141,7 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
     aws,
     serviceNow,
     fleet,
-    routes: (botUrl) => consoleRoutes({ botUrl, slack, fleet, signingSecret: CONSOLE_SIGNING_SECRET }),
+    routes: (botUrl, manifest) => consoleRoutes({ botUrl, slack, fleet, signingSecret: CONSOLE_SIGNING_SECRET, manifest }),
     close: async () => {
       await Promise.all([aws.close(), slack.close(), serviceNow.close()]);
       await fleet.cleanup();

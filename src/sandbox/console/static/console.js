@@ -340,6 +340,14 @@ const render = () => {
     }
   }
   switcher.value = me;
+  const datalist = $('slash-commands');
+  if (datalist.options.length === 0) {
+    for (const c of state.commands) {
+      const option = el('option', {}, [`${c.description}${c.hint ? ` — ${c.hint}` : ''}`]);
+      option.value = c.command;
+      datalist.append(option);
+    }
+  }
   $('channel-list').replaceChildren(
     ...state.channels.map((c) => {
       const b = el('button', { type: 'button', class: `nav-item${view === c.id ? ' active' : ''}`, 'data-channel': c.id }, [
@@ -412,7 +420,7 @@ $('composer').addEventListener('submit', (event) => {
   const text = box.value.trim();
   if (!text) return;
   if (!text.startsWith('/')) {
-    toast('The bot answers slash commands: try /qc-prep, /qc-post, /sft-fix or /ops help');
+    toast(`The bot answers slash commands: ${state?.commands.map((c) => c.command).join(', ') ?? '/qc-prep'}`);
     return;
   }
   box.value = '';
