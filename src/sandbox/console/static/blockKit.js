@@ -81,6 +81,7 @@ const inline = (text, ctx) => {
       if (target.startsWith('@')) out.push(el('span', { class: 'mention' }, [`@${ctx.userName(target.slice(1))}`]));
       else if (target.startsWith('#'))
         out.push(el('span', { class: 'mention' }, [`#${decode(label ?? ctx.channelName(target.slice(1)))}`]));
+      else if (target.startsWith('!date^')) out.push(document.createTextNode(decode(label ?? target)));
       else if (target.startsWith('!')) out.push(el('span', { class: 'mention' }, [`@${decode(label ?? target.slice(1).split('^')[0])}`]));
       else out.push(link(decode(target), decode(label ?? target)));
     }
