@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -74,11 +75,8 @@ describe('startup', () => {
   });
 
   it('exits 1 with one line, no stack trace, when PORT is taken', async () => {
-    const { createServer } = await import('node:net');
     const holder = createServer();
-    const port = await new Promise<number>((resolve) =>
-      holder.listen(0, () => resolve((holder.address() as import('node:net').AddressInfo).port)),
-    );
+    const port = await new Promise<number>((resolve) => holder.listen(0, () => resolve((holder.address() as AddressInfo).port)));
     try {
       const bot = await launchBot({ ...s.env, PORT: String(port) }, { waitReady: false });
       expect(await bot.exited).toBe(1);
