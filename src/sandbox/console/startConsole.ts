@@ -42,8 +42,8 @@ export type StartedConsole = {
 export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConsole> => {
   const asked = Number(env.PORT?.trim() || 3000);
   const { port, moved } = await choosePort(Number.isInteger(asked) && asked > 0 && asked < 65_536 ? asked : 3000);
-  // Its own embedded PostgreSQL port unless one is set, so a bot already running with the default keeps it.
-  const databasePort = env.EMBEDDED_DB_PORT?.trim() || String(await pickedPort());
+  // Its own embedded PostgreSQL port, never the real bot's (which may be running on EMBEDDED_DB_PORT).
+  const databasePort = String(await pickedPort());
   // The console's database is as simulated as its Slack and hosts: a fresh one each start, in a folder of
   // its own under DATA_DIR (never the real bot's), after stopping a server a crashed console left behind.
   const dataDir = path.resolve(env.DATA_DIR?.trim() || '.data', 'console');

@@ -4,4 +4,4 @@ export const SLACK_SETTINGS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK
 export const wantsConsole = (env: NodeJS.ProcessEnv): boolean => SLACK_SETTINGS.every((key) => !env[key]?.trim());
 
 /** The settings the console honours; it replaces every other one with its simulated world's. */
-export const CONSOLE_KEEPS: ReadonlySet<string> = new Set(['PORT', 'DATA_DIR', 'EMBEDDED_DB_PORT', 'LOG_LEVEL']);
+export const CONSOLE_KEEPS: ReadonlySet<string> = new Set(['PORT', 'DATA_DIR', 'LOG_LEVEL']);
