@@ -154,10 +154,12 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
       const { inv, instance, run } = item;
       if (inv.cancelledAt !== undefined) continue;
       const killedExitCode = instance.platformType === 'Windows' ? -1 : 137;
-      const result = await run({ commands, documentName, instance }).catch((error: unknown): FakeBehavior => ({
-        status: 'Failed',
-        stderr: `simulated host: ${String(error)}\n`,
-      }));
+      const result = await Promise.resolve()
+        .then(() => run({ commands, documentName, instance }))
+        .catch((error: unknown): FakeBehavior => ({
+          status: 'Failed',
+          stderr: `simulated host: ${String(error)}\n`,
+        }));
       settleInvocation(inv, result, Date.now(), killedExitCode);
     }
   };
