@@ -59,9 +59,17 @@ import { CONSOLE_KEEPS, SLACK_SETTINGS, wantsConsole } from './sandbox/console/w
 
 // No Slack settings: the local console (simulated Slack, AWS, ServiceNow and hosts, and a page that drives
 // the bot) instead of the real bot. Its settings go into the environment, so the rest is the same code.
-const consoleMode = wantsConsole(process.env)
-  ? await (await import('./sandbox/console/startConsole.ts')).startConsole(process.env)
-  : undefined;
+const startConsole = async () => {
+  const { ConsoleStartError, startConsole: start } = await import('./sandbox/console/startConsole.ts');
+  try {
+    return await start(process.env);
+  } catch (error) {
+    if (!(error instanceof ConsoleStartError)) throw error;
+    process.stderr.write(`pcm-ops-bot: the local console cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+};
+const consoleMode = wantsConsole(process.env) ? await startConsole() : undefined;
 if (consoleMode) {
   // Only the console's settings (and where to listen, keep data and how much to log): never a real database or service.
   for (const key of Object.keys(envSchema.shape)) if (!CONSOLE_KEEPS.has(key)) delete process.env[key];

@@ -14,10 +14,10 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-const startConsole = async (env: Record<string, string> = {}): Promise<LaunchedBot> => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'pcm-console-start-'));
-  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-  const bot = await launchBot({ DATA_DIR: dataDir, ...env }, { waitReady: false });
+const startConsole = async (env: Record<string, string> = {}, dataDir?: string): Promise<LaunchedBot> => {
+  const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'pcm-console-start-')));
+  if (!dataDir) cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const bot = await launchBot({ DATA_DIR: dir, ...env }, { waitReady: false });
   cleanup.push(() => bot.stop());
   return bot;
 };
@@ -45,6 +45,17 @@ describe('npm start without Slack settings', () => {
     const unsigned = await fetch(`http://127.0.0.1:${bot.port}/slack/events`, { method: 'POST', body: '{}' });
     expect(unsigned.status).toBe(401);
   }, 90_000);
+
+  it('a second console on the same DATA_DIR stops with one line and leaves the first one running', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'pcm-console-start-'));
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const first = await startConsole({}, dataDir);
+    const url = URL_LINE.exec(await first.waitForOutput(URL_LINE, 60_000))?.[1] ?? '';
+    const second = await startConsole({}, dataDir);
+    expect(await second.exited).toBe(1);
+    expect(second.output).toEqual([expect.stringMatching(/^pcm-ops-bot: the local console cannot start: .*(another|DATA_DIR)/u)]);
+    expect((await fetchPage(url)).status).toBe(200);
+  }, 120_000);
 
   it('falls back to a free port when PORT is busy, with one clear line and no stack trace', async () => {
     const busyPort = await freePort();

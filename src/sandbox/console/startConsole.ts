@@ -1,10 +1,11 @@
 // `npm start` without Slack settings: the bot runs against the simulators (Slack Web API, SSM+STS,
 // ServiceNow) and a fleet of simulated hosts, and serves a Slack-like page that drives it with
 // signed requests. Everything here is local; nothing leaves the machine.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CustomRoute } from '@slack/bolt';
+import { EmbeddedStartError } from '../../db/embeddedStartError.ts';
 import { reclaimDataDir } from '../../db/reclaimDataDir.ts';
 import { startFakeAws, type FakeAws } from '../aws/index.ts';
 import { changeInWindow } from '../servicenow/changeInWindow.ts';
@@ -23,6 +24,9 @@ import {
   CONSOLE_SIGNING_SECRET,
   CONSOLE_USERS,
 } from './consoleWorld.ts';
+
+/** Why the console cannot start, in one sentence for the person who typed `npm start`. */
+export class ConsoleStartError extends Error {}
 
 export type StartedConsole = {
   /** The settings the bot reads (added to process.env before the configuration is loaded). */
@@ -47,7 +51,22 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
   // The console's database is as simulated as its Slack and hosts: a fresh one each start, in a folder of
   // its own under DATA_DIR (never the real bot's), after stopping a server a crashed console left behind.
   const dataDir = path.resolve(env.DATA_DIR?.trim() || '.data', 'console');
-  await reclaimDataDir(path.join(dataDir, 'pg'), { ownerFile: path.join(dataDir, 'pg.owner'), log: () => {} });
+  try {
+    await reclaimDataDir(path.join(dataDir, 'pg'), { ownerFile: path.join(dataDir, 'pg.owner'), log: () => {} });
+  } catch (error) {
+    if (error instanceof EmbeddedStartError) throw new ConsoleStartError(error.message, { cause: error });
+    throw error;
+  }
+  // A server still there belongs to a console that is running: never wipe its data under it.
+  if (
+    await stat(path.join(dataDir, 'pg', 'postmaster.pid')).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new ConsoleStartError(
+      `another local console is running with its data in ${dataDir}; stop it, or start this one with another DATA_DIR`,
+    );
   await rm(path.join(dataDir, 'pg'), { recursive: true, force: true });
   const dir = await mkdtemp(path.join(tmpdir(), 'pcm-console-'));
   const fleet = createConsoleFleet();
