@@ -116,6 +116,7 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret, manifest }:
           text: m.text ?? '',
           blocks: m.blocks ?? [],
           edited: m.history.length > 0,
+          postedAt: m.postedAt.toISOString(),
         })),
         ephemerals: slack
           .ephemerals(me)

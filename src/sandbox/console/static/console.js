@@ -90,7 +90,7 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   node.append(
     el('div', { class: 'meta' }, [
       el('b', {}, ['pcm-ops-bot']),
-      ephemeral ? 'Only visible to you' : new Date(Number(m.ts) * 1000).toLocaleTimeString(),
+      ephemeral ? 'Only visible to you' : new Date(m.postedAt ?? Number(m.ts) * 1000).toLocaleTimeString(),
       m.edited ? ' (edited)' : '',
     ]),
   );
