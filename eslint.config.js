@@ -66,6 +66,27 @@ export default tseslint.config(
   // The dependency rules of the architecture (README "Architecture", /work/shared/layout.md). A later block
   // replaces an earlier block's options for the same rule, so every folder's block lists all its patterns.
   ...boundaries(),
+  // The console page's own scripts run in the browser (served as they are, no build step).
+  {
+    files: ['src/sandbox/console/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'localStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/db/migrateCli.ts', 'src/sandbox/*/main.ts'],
     rules: { 'no-console': 'off' },

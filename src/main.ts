@@ -53,11 +53,33 @@ import { boltLogger } from './slack/boltLogger.ts';
 import { createObservedWebClient } from './slack/createObservedWebClient.ts';
 import { createSlackApp, type BotIdentity } from './slack/createSlackApp.ts';
 import { createTargetFileReader } from './slack/readTargetFile.ts';
+import { buildManifest } from './slack/manifest/buildManifest.ts';
 import { createSender } from './slack/sender.ts';
 import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
 import { scriptRecordOf } from './tools/scriptRecordOf.ts';
 import { loadRegistry } from './tools/registry.ts';
+import { envSchema } from './config/envSchema.ts';
+import { CONSOLE_KEEPS, SLACK_SETTINGS, wantsConsole } from './sandbox/console/wantsConsole.ts';
+
+// No Slack settings: the local console (simulated Slack, AWS, ServiceNow and hosts, and a page that drives
+// the bot) instead of the real bot. Its settings go into the environment, so the rest is the same code.
+const startConsole = async () => {
+  const { ConsoleStartError, startConsole: start } = await import('./sandbox/console/startConsole.ts');
+  try {
+    return await start(process.env);
+  } catch (error) {
+    if (!(error instanceof ConsoleStartError)) throw error;
+    process.stderr.write(`pcm-ops-bot: the local console cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+};
+const consoleMode = wantsConsole(process.env) ? await startConsole() : undefined;
+if (consoleMode) {
+  // Only the console's settings (and where to listen, keep data and how much to log): never a real database or service.
+  for (const key of Object.keys(envSchema.shape)) if (!CONSOLE_KEEPS.has(key)) delete process.env[key];
+  Object.assign(process.env, consoleMode.env);
+}
 
 const loaded = await loadConfig(process.env);
 if (!loaded.ok) {
@@ -437,16 +459,36 @@ const app = createSlackApp(
     fleet: { accounts: config.targets.accounts, regions: config.targets.accounts.flatMap((a) => a.regions) },
     targetFiles: createTargetFileReader({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL }),
   },
-  healthRoutes(readiness, metricsRegistry),
+  [
+    ...healthRoutes(readiness, metricsRegistry),
+    ...(consoleMode?.routes(`http://127.0.0.1:${config.PORT}`, buildManifest(registry, 'http')) ?? []),
+  ],
   logger,
   learnIdentity,
 );
-await app.start(config.PORT);
+try {
+  // The console is for this machine only; the real bot listens on every interface.
+  await (consoleMode ? app.start({ port: config.PORT, host: '127.0.0.1' }) : app.start(config.PORT));
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  logger.fatal(
+    { port: config.PORT, code },
+    code === 'EADDRINUSE' ? `port ${config.PORT} is in use by another program; stop it or set PORT to a free port` : 'cannot listen',
+  );
+  await embedded?.stop();
+  process.exit(1);
+}
 executor.start();
 workNotes.start();
 backgroundJobs.start();
 outbox.start();
 logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
+if (consoleMode) {
+  if (consoleMode.portMoved) logger.warn(`port ${consoleMode.portMoved.asked} is in use; the console uses port ${config.PORT} instead`);
+  logger.warn(
+    `local console (no ${SLACK_SETTINGS.slice(0, 2).join(' / ')} set: simulated Slack, AWS, ServiceNow and fleet): open http://localhost:${config.PORT}/console — for the real Slack, copy .env.example to .env and fill it in`,
+  );
+}
 
 // Readiness waits for Slack to accept the token; retried so a Slack blip at start is not a crash.
 void (async () => {
@@ -503,6 +545,7 @@ const shutdown = async (signal: string): Promise<void> => {
   tagging.destroy();
   await pool.end();
   await embedded?.stop();
+  await consoleMode?.close();
   logger.info({ signal }, 'stopped');
   process.exit(0);
 };

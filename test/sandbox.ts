@@ -1,4 +1,4 @@
-// `npm run sandbox`: the bot against the same fakes the tests use (Slack, SSM+STS in both partitions,
+// `npm run sandbox:demo`: the bot against the same fakes the tests use (Slack, SSM+STS in both partitions,
 // ServiceNow), with its embedded PostgreSQL. With `--demo` it also drives one whole /qc-prep run the
 // way Slack would and prints the thread. Stops on Ctrl-C.
 import path from 'node:path';

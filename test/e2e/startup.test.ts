@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -45,14 +46,54 @@ describe('startup', () => {
     await s?.close();
   });
 
+  // With no Slack settings at all it is the local console (test/browser/consoleStartup.test.ts); with some, the real bot.
   it('exits 1 with one clear list when Slack settings are missing', async () => {
-    const { SLACK_BOT_TOKEN: _t, SLACK_SIGNING_SECRET: _s, APPROVAL_CHANNEL_ID: _a, ...rest } = s.env;
+    for (const missing of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'] as const) {
+      const { [missing]: _slack, APPROVAL_CHANNEL_ID: _a, ...rest } = s.env;
+      const bot = await launchBot(rest, { waitReady: false });
+      expect(await bot.exited).toBe(1);
+      const text = bot.output.join('\n');
+      expect(text).toContain('pcm-ops-bot cannot start; fix these settings:');
+      expect(text).toMatch(new RegExp(`- ${missing}: is required`, 'u'));
+      expect(text).toMatch(/- APPROVAL_CHANNEL_ID: is required/u);
+      expect(text).not.toMatch(/\bat .*\.ts:\d+/u); // no stack trace
+    }
+  });
+
+  it('without any Slack setting starts the local console, not the bot on the settings given', async () => {
+    const { SLACK_BOT_TOKEN: _t, SLACK_SIGNING_SECRET: _s, ...rest } = s.env;
+    const bot = await launchBot({ ...rest, DATA_DIR: path.join(s.dir, 'console-data') }, { waitReady: false });
+    try {
+      const line = await bot.waitForOutput(/local console/u, 60_000);
+      expect(line).toContain(`http://localhost:${bot.port}/console`);
+      // The console's own world: the DATABASE_URL given is not used (nor any other real service).
+      expect(bot.output.join('\n')).toContain('using an embedded PostgreSQL');
+      expect(bot.output.join('\n')).not.toContain('database reachable');
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('exits 1 with one line, no stack trace, when PORT is taken', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, () => resolve((holder.address() as AddressInfo).port)));
+    try {
+      const bot = await launchBot({ ...s.env, PORT: String(port) }, { waitReady: false });
+      expect(await bot.exited).toBe(1);
+      const text = bot.output.join('\n');
+      expect(text).toContain(`port ${port} is in use by another program; stop it or set PORT to a free port`);
+      expect(text).not.toMatch(/\bat .*\.[jt]s:\d+/u);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
+  it('exits 1 with one clear list when other settings are missing', async () => {
+    const { APPROVAL_CHANNEL_ID: _a, ...rest } = s.env;
     const bot = await launchBot(rest, { waitReady: false });
     expect(await bot.exited).toBe(1);
     const text = bot.output.join('\n');
     expect(text).toContain('pcm-ops-bot cannot start; fix these settings:');
-    expect(text).toMatch(/- SLACK_BOT_TOKEN: is required/u);
-    expect(text).toMatch(/- SLACK_SIGNING_SECRET: is required/u);
     expect(text).toMatch(/- APPROVAL_CHANNEL_ID: is required/u);
     expect(text).not.toMatch(/\bat .*\.ts:\d+/u); // no stack trace
   });

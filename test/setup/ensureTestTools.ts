@@ -3,11 +3,20 @@
 // rather than ending in a wall of failed tests.
 import { spawnSync } from 'node:child_process';
 
-type Tool = { readonly command: string; readonly debianPackage: string; readonly why: string };
+type Tool = { readonly command: string; readonly debianPackage: string; readonly brew: string; readonly why: string };
 
-const TOOLS: readonly Tool[] = [{ command: 'shellcheck', debianPackage: 'shellcheck', why: 'lints every tool script' }];
+// chromium: Debian's package (the browser test drives it with playwright-core; CHROMIUM_PATH overrides it).
+const TOOLS: readonly Tool[] = [
+  { command: 'shellcheck', debianPackage: 'shellcheck', brew: 'shellcheck', why: 'lints every tool script' },
+  {
+    command: process.env.CHROMIUM_PATH ?? 'chromium',
+    debianPackage: 'chromium',
+    brew: '--cask chromium (then set CHROMIUM_PATH to its binary)',
+    why: 'runs the browser test of the local console',
+  },
+];
 
-const onPath = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const onPath = (command: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' }).status === 0;
 
 const missing = TOOLS.filter((t) => !onPath(t.command));
 if (missing.length === 0) process.exit(0);
@@ -19,7 +28,7 @@ if (!canInstall) {
   process.stderr.write(
     `npm test needs ${names}, which ${missing.length === 1 ? 'is' : 'are'} not on the PATH. Install, then run npm test again:\n` +
       `  Debian/Ubuntu: sudo apt-get install -y ${packages.join(' ')}\n` +
-      `  macOS:         brew install ${packages.join(' ')}\n`,
+      `  macOS:         ${missing.map((t) => `brew install ${t.brew}`).join('; ')}\n`,
   );
   process.exit(1);
 }

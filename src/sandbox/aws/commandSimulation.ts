@@ -20,8 +20,9 @@ export type InvocationEntry = {
   readonly requestedAt: number;
   /** When the agent started the plugin (InProgress); undefined if it never did. */
   readonly startAt: number | undefined;
-  readonly endAt: number;
-  readonly outcome: Outcome;
+  /** Both change once when a runner (FakeRunner) settles the invocation. */
+  endAt: number;
+  outcome: Outcome;
   /** The agent cannot be reached: the service keeps retrying delivery (status Delayed). */
   readonly unreachable: boolean;
   cancelledAt: number | undefined;
@@ -51,6 +52,19 @@ export type Timing = {
 };
 
 export type PlannedInvocation = { instanceId: string; instanceName: string; behavior: FakeBehavior; reachable: boolean };
+
+/**
+ * What a runner's invocation looks like until it reports: still running until executionTimeout,
+ * then killed (TimedOut) — exactly what the agent does with a script that never finishes.
+ */
+export const RUNNER_PLACEHOLDER: FakeBehavior = { status: 'Success', runMs: Number.MAX_SAFE_INTEGER };
+
+/** A runner reported: the invocation ends now with that outcome (unless it already ended, e.g. killed at executionTimeout). */
+export const settleInvocation = (inv: InvocationEntry, behavior: FakeBehavior, now: number, killedExitCode: number): void => {
+  if (inv.startAt === undefined || now >= inv.endAt) return;
+  inv.endAt = Math.max(now, inv.startAt);
+  inv.outcome = outcomeOf(behavior, killedExitCode);
+};
 
 const outcomeOf = (b: FakeBehavior, killedExitCode: number): Outcome => {
   const out = { stdout: b.stdout ?? '', stderr: b.stderr ?? '' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError, DropConnection } from './awsError.ts';
 import { commandJson } from './commandJson.ts';
-import { scheduleInvocations } from './commandSimulation.ts';
+import { RUNNER_PLACEHOLDER, scheduleInvocations, settleInvocation } from './commandSimulation.ts';
 import type { PlannedInvocation } from './commandSimulation.ts';
 import type { CommandEntry } from './fakeState.ts';
 import type { SsmContext } from './ssmContext.ts';
@@ -89,8 +89,11 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
   const executionTimeoutMs = Number(parameters.executionTimeout?.[0] ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS) * 1000 * ctx.timeScale;
   const plan: PlannedInvocation[] = instances.map((instance) => {
     const spec = instance.behavior;
-    const behavior: FakeBehavior =
-      typeof spec === 'function' ? spec({ commands, documentName, instance }) : (spec ?? { status: 'Success' });
+    const behavior: FakeBehavior = instance.run
+      ? RUNNER_PLACEHOLDER
+      : typeof spec === 'function'
+        ? spec({ commands, documentName, instance })
+        : (spec ?? { status: 'Success' });
     return {
       instanceId: instance.instanceId,
       instanceName: instance.computerName ?? '',
@@ -99,6 +102,7 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
     };
   });
   const windows = instances.some((i) => i.platformType === 'Windows');
+  const concurrency = Math.max(1, resolveLimit(maxConcurrency, instances.length, Math.ceil));
   const maxErrorsLimit = resolveLimit(maxErrors, instances.length, Math.floor);
   const invocations = scheduleInvocations(commandId, plan, {
     requestedAt,
@@ -106,7 +110,8 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
     defaultRunMs: ctx.defaultRunMs,
     deliveryTimeoutMs,
     executionTimeoutMs,
-    maxConcurrency: Math.max(1, resolveLimit(maxConcurrency, instances.length, Math.ceil)),
+    // Runners take as long as they take: all are dispatched at once and limited while they run (below).
+    maxConcurrency: instances.some((i) => i.run) ? instances.length : concurrency,
     maxErrors: maxErrorsLimit,
     killedExitCode: windows ? -1 : 137,
   });
@@ -137,6 +142,29 @@ export const sendCommand = (ctx: SsmContext, body: unknown): unknown => {
     sentBy: { accessKeyId: session.accessKeyId, roleSessionName: session.roleSessionName, sourceIdentity: session.sourceIdentity },
   };
   ctx.state.addCommand(command);
+  // Runners execute the command for real once the agent has it, at most MaxConcurrency at a time (the
+  // others show InProgress meanwhile, where SSM would show Pending); their answer settles the invocation.
+  const runnable = invocations.flatMap((inv) => {
+    const instance = ctx.state.instances.get(inv.instanceId);
+    return instance?.run && inv.startAt !== undefined ? [{ inv, instance, run: instance.run }] : [];
+  });
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let item = runnable[next++]; item; item = runnable[next++]) {
+      const { inv, instance, run } = item;
+      if (inv.cancelledAt !== undefined) continue;
+      const killedExitCode = instance.platformType === 'Windows' ? -1 : 137;
+      const result = await Promise.resolve()
+        .then(() => run({ commands, documentName, instance }))
+        .catch((error: unknown): FakeBehavior => ({
+          status: 'Failed',
+          stderr: `simulated host: ${String(error)}\n`,
+        }));
+      settleInvocation(inv, result, Date.now(), killedExitCode);
+    }
+  };
+  if (runnable.length > 0)
+    setTimeout(() => void Promise.all(Array.from({ length: Math.min(concurrency, runnable.length) }, lane)), ctx.deliveryMs);
 
   if (failure === 'accept-then-500') throw new AwsError('InternalServerError', 'An internal error occurred.', 500);
   if (failure === 'accept-then-drop') throw new DropConnection();

@@ -25,6 +25,13 @@ export type FakeBehaviorContext = { commands: string[]; documentName: string; in
 
 export type FakeBehaviorSpec = FakeBehavior | ((ctx: FakeBehaviorContext) => FakeBehavior);
 
+/**
+ * Runs the command text for real (e.g. on a simulated host, `src/sandbox/simHost/`) and reports the
+ * outcome. The invocation stays InProgress until the promise settles (a rejection is a Failed
+ * invocation); one that outlives executionTimeout is TimedOut, as the agent would kill it.
+ */
+export type FakeRunner = (ctx: FakeBehaviorContext) => Promise<FakeBehavior>;
+
 export type FakeInstance = {
   instanceId: string;
   accountId: string;
@@ -40,6 +47,8 @@ export type FakeInstance = {
   tags?: Record<string, string>;
   /** Evaluated once per SendCommand; default { status: 'Success' }. */
   behavior?: FakeBehaviorSpec;
+  /** When set (and the instance is reachable), the command runs through it instead of `behavior`. */
+  run?: FakeRunner;
 };
 
 export type FakeAccount = {
