@@ -7,6 +7,8 @@ export type ResultRow = {
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
+  /** The rollout wave (0 = the canary); null when the run had no rollout. */
+  readonly wave: number | null;
   readonly status: string;
   readonly statusDetails: string | null;
   /** The PCM_RESULT line's status and summary, when the script gave one. */
@@ -28,6 +30,7 @@ export const RESULT_COLUMNS: readonly { readonly header: string; readonly value:
   { header: 'account', value: (r) => r.accountId },
   { header: 'region', value: (r) => r.region },
   { header: 'partition', value: (r) => r.partition },
+  { header: 'wave', value: (r) => r.wave },
   { header: 'status', value: (r) => r.status },
   { header: 'status_details', value: (r) => r.statusDetails },
   { header: 'result_status', value: (r) => r.resultStatus },

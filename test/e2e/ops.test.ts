@@ -242,7 +242,7 @@ describe('/ops', () => {
     expect((await postInteraction(s.bot.url, SIGNING_SECRET, csv)).status).toBe(200);
     const dm = s.slack.dmChannelOf(USERS.admin);
     const [file] = await s.slack.waitFor((f) => (f.filesIn(dm).length > 0 ? f.filesIn(dm) : undefined), { timeoutMs: 10_000 });
-    expect(s.slack.fileContent(file!.id)?.startsWith('instance_id,name,account,region,partition,status,')).toBe(true);
+    expect(s.slack.fileContent(file!.id)?.startsWith('instance_id,name,account,region,partition,wave,status,')).toBe(true);
   });
 
   it("show <run>: someone else's run is refused to a member without a role, without its details", async () => {

@@ -15,6 +15,9 @@ import { createWorkQueues } from '../../src/executor/workQueues.ts';
 import { createTargetResolver } from '../../src/inventory/resolveTargets.ts';
 import { planDigest } from '../../src/domain/planDigest.ts';
 import { listRunTargets } from '../../src/db/queries/executions.ts';
+import { listResultRows } from '../../src/db/queries/runFiles.ts';
+import { findActiveMutatingLocks } from '../../src/db/queries/targeting.ts';
+import { resultsCsv } from '../../src/domain/resultsCsv.ts';
 import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
 import { requestModal } from '../../src/slack/blocks/requestModal.ts';
 import { readRequestState } from '../../src/slack/blocks/readRequestState.ts';
@@ -120,6 +123,11 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     expect(h.executor.activeRuns()).not.toContain(runId);
     expect((await getRun(h.db.pool, runId))?.lease_owner).toBeNull();
 
+    // While it waits for a person it holds the hosts it has yet to touch, not the ones that failed (they can be re-run).
+    const failedHost = inWave(1)[0]!;
+    const untouched = inWave(5)[0]!;
+    expect((await findActiveMutatingLocks(h.db.pool, [failedHost, untouched])).map((l) => l.instanceId)).toEqual([untouched]);
+
     // The requester cannot continue their own run: refused, audited.
     const continuer = createRunContinuer({ pool: h.db.pool, approversFor, onContinued: () => h.executor.wake() });
     const refused = await continuer.continue({ runId, userId: REQUESTER });
@@ -165,8 +173,27 @@ describe('rollout: canary, waves and a fleet-wide error budget', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(sentIds(h, runId)).toHaveLength(203);
     expect((await listOwed(h.db.pool, runId)).map((o) => o.payload)).toContainEqual(
-      expect.objectContaining({ kind: 'summary', status: 'stopped' }),
+      expect.objectContaining({
+        kind: 'summary',
+        status: 'stopped',
+        // Grouped by cause (hosts SSM stopped under the command's MaxErrors are `terminated`, not a cause group).
+        causes: [expect.objectContaining({ cause: 'kernel package not found', status: 'failed' })],
+        causeCount: 1,
+      }),
     );
+
+    // Honest wave accounting: the results CSV says which wave each instance was in (0: the canary).
+    const [header, ...lines] = resultsCsv(await listResultRows(h.db.pool, runId))
+      .split('\r\n')
+      .filter((l) => l !== '');
+    const columns = header!.split(',');
+    const cell = (line: string, name: string): string => line.split(',')[columns.indexOf(name)]!;
+    expect(columns).toContain('wave');
+    expect(lines).toHaveLength(1000);
+    const waveOf = new Map(lines.map((l) => [cell(l, 'instance_id'), cell(l, 'wave')]));
+    for (const id of inWave(0)) expect(waveOf.get(id)).toBe('0');
+    for (const id of inWave(2)) expect(waveOf.get(id)).toBe('2');
+    expect(lines.filter((l) => cell(l, 'status') === 'not_sent').every((l) => Number(cell(l, 'wave')) >= 3)).toBe(true);
   });
 
   it('a canary failure halts before wave 1', async () => {

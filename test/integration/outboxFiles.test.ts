@@ -229,11 +229,11 @@ describe('files through the outbox', () => {
       const [results] = slack.filesIn(OPS, run?.message_ts ?? '');
       const lines = (slack.fileContent(results!.id) ?? '').split('\r\n');
       expect(lines[0]).toBe(
-        'instance_id,name,account,region,partition,status,status_details,result_status,summary,response_code,started_at,ended_at,stdout_truncated,stderr_truncated',
+        'instance_id,name,account,region,partition,wave,status,status_details,result_status,summary,response_code,started_at,ended_at,stdout_truncated,stderr_truncated',
       );
       expect(lines).toHaveLength(TARGETS.length + 2);
       expect(lines[1]).toMatch(
-        /^i-0aaaaaaaaaaaaaaa1,web-1,111111111111,us-east-1,aws,success,,ok,'-2\+3 ready,0,\d{4}-.*Z,.*Z,false,false$/u,
+        /^i-0aaaaaaaaaaaaaaa1,web-1,111111111111,us-east-1,aws,,success,,ok,'-2\+3 ready,0,\d{4}-.*Z,.*Z,false,false$/u,
       );
     } finally {
       await outbox.stop();

@@ -38,6 +38,7 @@ const resultRow = z.object({
   account_id: z.string(),
   region: z.string(),
   partition: z.string(),
+  wave: z.number().int().nullable(),
   status: z.enum(executionStatuses),
   status_details: z.string().nullable(),
   result_status: z.string().nullable(),
@@ -52,7 +53,7 @@ const resultRow = z.object({
 /** Every instance's outcome in a run, in plan order (one statement; no output text, so 5,000 rows stay small). */
 export const listResultRows = async (db: Db, runId: string): Promise<ResultRow[]> => {
   const rows = await db.any(sql.type(resultRow)`
-    select instance_id, computer_name, account_id, region, partition, status, status_details,
+    select instance_id, computer_name, account_id, region, partition, wave, status, status_details,
            case when jsonb_typeof(result -> 'status') = 'string' then result ->> 'status' end as result_status,
            case when jsonb_typeof(result -> 'summary') = 'string' then result ->> 'summary' end as summary,
            response_code, started_at, finished_at, stdout_truncated, stderr_truncated
@@ -63,6 +64,7 @@ export const listResultRows = async (db: Db, runId: string): Promise<ResultRow[]
     accountId: r.account_id,
     region: r.region,
     partition: r.partition,
+    wave: r.wave,
     status: r.status,
     statusDetails: r.status_details,
     resultStatus: r.result_status,
