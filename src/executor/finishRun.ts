@@ -1,19 +1,10 @@
-import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { runOutcome } from '../domain/runOutcome.ts';
 import { appendAudit } from '../db/queries/audit.ts';
-import { groupFailureCauses, MAX_STORED_CAUSES } from '../domain/failureCauses.ts';
-import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
-import { countExecutionsByStatus, countFailureCauses, listExecutionsForSummary } from '../db/queries/executions.ts';
+import { countExecutionsByStatus } from '../db/queries/executions.ts';
+import { loadRunSummary } from '../db/queries/runSummary.ts';
 import { oweRunFinished } from '../db/queries/outbox.ts';
 import { transitionRun } from '../db/queries/runs.ts';
 import type { RunContext } from './executorDeps.ts';
-
-const SUMMARY_ROWS = 40;
-
-const summaryOf = (result: unknown): string | null => {
-  const r = result as { summary?: unknown } | null;
-  return r && typeof r.summary === 'string' ? r.summary : null;
-};
 
 /** A cancel ends the run as `cancelled`, recorded as the canceller's act (one audit event, not two). */
 export type Cancelled = { readonly by: string; readonly data?: Record<string, unknown> };
@@ -28,16 +19,7 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
   const counts = await countExecutionsByStatus(deps.pool, run.id);
   const status = cancelled ? 'cancelled' : runOutcome(counts);
   // Every execution has ended by now: the summary is read before the transition that owes it.
-  const rows = await listExecutionsForSummary(deps.pool, run.id, SUMMARY_ROWS);
-  const notable: FinishedExecution[] = rows.map((r) => ({
-    instanceId: r.instance_id,
-    accountId: r.account_id,
-    region: r.region,
-    status: r.status,
-    statusDetails: r.status_details,
-    summary: summaryOf(r.result),
-  }));
-  const causes = groupFailureCauses(await countFailureCauses(deps.pool, run.id, rerunExecutionStatuses));
+  const summary = await loadRunSummary(deps.pool, run.id);
   const moved = await deps.pool.transaction(async (tx) => {
     const row = await transitionRun(tx, run.id, ['running'], status, { owner: deps.owner, outcome: { counts } });
     if (row) {
@@ -50,14 +32,7 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
         correlationId: run.correlation_id,
         data: { counts, ...cancelled?.data },
       });
-      await oweRunFinished(tx, run.id, {
-        kind: 'summary',
-        status,
-        counts,
-        notable,
-        causes: causes.slice(0, MAX_STORED_CAUSES),
-        causeCount: causes.length,
-      });
+      await oweRunFinished(tx, run.id, { kind: 'summary', status, counts, ...summary });
     }
     return row;
   });
@@ -67,5 +42,5 @@ export const finishRun = async (ctx: RunContext, cancelled?: Cancelled): Promise
   }
   ctx.log.info({ status, counts }, 'run finished');
   deps.metrics?.runFinished(status, (Date.now() - (run.started_at ?? Date.now())) / 1000);
-  await deps.notifier.runFinished({ runId: run.id }, status, counts, notable);
+  await deps.notifier.runFinished({ runId: run.id }, status, counts, summary.notable);
 };

@@ -1,13 +1,11 @@
 import type { DatabasePool } from 'slonik';
 import { decideStop } from '../domain/haltPolicy.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
-import type { FinishedExecution } from '../domain/runNotifier.ts';
 import { listApprovers } from '../db/queries/approvals.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { abandonUnsentChunks } from '../db/queries/chunks.ts';
-import { countExecutionsByStatus, countFailureCauses, listExecutionsForSummary } from '../db/queries/executions.ts';
-import { groupFailureCauses, MAX_STORED_CAUSES } from '../domain/failureCauses.ts';
-import { rerunExecutionStatuses } from '../domain/rerunPolicy.ts';
+import { countExecutionsByStatus } from '../db/queries/executions.ts';
+import { loadRunSummary } from '../db/queries/runSummary.ts';
 import { oweDecision, oweRunFinished } from '../db/queries/outbox.ts';
 import { getRun, lockRun, transitionRun, type RunRow } from '../db/queries/runs.ts';
 import type { ApproversFor } from './decideRun.ts';
@@ -16,13 +14,6 @@ export type StopResult = { readonly ok: true; readonly run: RunRow } | Refusal;
 export type RunStopper = { readonly stop: (p: { runId: string; userId: string }) => Promise<StopResult> };
 
 const GONE = 'No such run. Check the id with `/ops history`.';
-const SUMMARY_ROWS = 40;
-
-const summaryOf = (result: unknown): string | null => {
-  const r = result as { summary?: unknown } | null;
-  return r && typeof r.summary === 'string' ? r.summary : null;
-};
-
 /**
  * Stop on a halted rollout (the requester or an approver): halted → stopped (terminal, guarded). A halted
  * run has nothing in flight, so stopping is the database's alone: the unsent chunks are abandoned (their
@@ -51,25 +42,9 @@ export const createRunStopper = (deps: { readonly pool: DatabasePool; readonly a
         correlationId: run.correlation_id,
         data: { planDigest: run.plan_digest, halt: run.halt, unsentChunks: unsent, counts },
       });
-      const notable: FinishedExecution[] = (await listExecutionsForSummary(tx, runId, SUMMARY_ROWS)).map((r) => ({
-        instanceId: r.instance_id,
-        accountId: r.account_id,
-        region: r.region,
-        status: r.status,
-        statusDetails: r.status_details,
-        summary: summaryOf(r.result),
-      }));
       const told = { by: userId, approvals: (await listApprovers(tx, runId)).length, required: run.approvals_required };
       await oweDecision(tx, runId, { event: 'stopped', ...told });
-      const causes = groupFailureCauses(await countFailureCauses(tx, runId, rerunExecutionStatuses));
-      await oweRunFinished(tx, runId, {
-        kind: 'summary',
-        status: 'stopped',
-        counts,
-        notable,
-        causes: causes.slice(0, MAX_STORED_CAUSES),
-        causeCount: causes.length,
-      });
+      await oweRunFinished(tx, runId, { kind: 'summary', status: 'stopped', counts, ...(await loadRunSummary(tx, runId)) });
       return { ok: true, run: moved };
     });
     if (!result.ok && result.code !== 'not_found') {
