@@ -56,6 +56,34 @@ const EMOJI = {
   memo: ['✎', 'grey'],
   heavy_minus_sign: ['−', 'grey'],
   electric_plug: ['⚡', 'orange'],
+  black_square_for_stop: ['■', 'grey'],
+  double_vertical_bar: ['‖', 'orange'],
+  calendar: ['▦', 'blue'],
+  page_facing_up: ['▤', 'grey'],
+  repeat: ['↻', 'blue'],
+  scissors: ['✂', 'grey'],
+  wastebasket: ['⌫', 'grey'],
+};
+
+const pad = (n) => String(n).padStart(2, '0');
+/** `<!date^epoch^format|fallback>` in the reader's time zone, as Slack shows it; the fallback when it cannot be read. */
+const slackDate = (target, fallback) => {
+  const [, epoch, format = ''] = target.split('^');
+  const d = new Date(Number(epoch) * 1000);
+  if (!/^\d+$/.test(epoch ?? '') || Number.isNaN(d.getTime())) return fallback;
+  const day = (opts) => d.toLocaleDateString(undefined, opts);
+  const tokens = {
+    date_num: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+    date: day({ month: 'long', day: 'numeric', year: 'numeric' }),
+    date_short: day({ month: 'short', day: 'numeric', year: 'numeric' }),
+    date_long: day({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }),
+    date_pretty: day({ month: 'long', day: 'numeric', year: 'numeric' }),
+    date_short_pretty: day({ month: 'short', day: 'numeric', year: 'numeric' }),
+    date_long_pretty: day({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }),
+    time: `${pad(d.getHours())}:${pad(d.getMinutes())}`,
+    time_secs: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+  };
+  return format.replace(/\{([a-z_]+)\}/g, (m, t) => (Object.hasOwn(tokens, t) ? tokens[t] : m)) || fallback;
 };
 
 /** Inline mrkdwn: :emoji:, `code`, *bold*, _italic_, ~strike~ (at word edges), <links|label>, <@U…>, <#C…|name>, <!here>. */
@@ -81,7 +109,8 @@ const inline = (text, ctx) => {
       if (target.startsWith('@')) out.push(el('span', { class: 'mention' }, [`@${ctx.userName(target.slice(1))}`]));
       else if (target.startsWith('#'))
         out.push(el('span', { class: 'mention' }, [`#${decode(label ?? ctx.channelName(target.slice(1)))}`]));
-      else if (target.startsWith('!date^')) out.push(document.createTextNode(decode(label ?? target)));
+      else if (target.startsWith('!date^'))
+        out.push(el('time', { title: decode(label ?? '') }, [slackDate(target, decode(label ?? target))]));
       else if (target.startsWith('!')) out.push(el('span', { class: 'mention' }, [`@${decode(label ?? target.slice(1).split('^')[0])}`]));
       else out.push(link(decode(target), decode(label ?? target)));
     }
@@ -218,36 +247,66 @@ const selectOf = (e, multiple) => {
   return [select, read, write];
 };
 
-/** external_select: type to ask the bot's options handler, pick from its answer. */
+/**
+ * external_select: typing asks the bot's options handler (a block_suggestion, through the relay) once the
+ * text is min_query_length long (Slack's default 3; 0 asks on focus); picking an option is the change.
+ */
 const externalOf = (e, blockId, ctx, multiple) => {
   const chosen = [];
-  const wrap = el('div', { class: 'external' });
-  const chips = el('div');
+  const min = Number.isInteger(e.min_query_length) ? e.min_query_length : 3;
+  const max = multiple && Number.isInteger(e.max_selected_items) ? e.max_selected_items : Infinity;
+  const wrap = el('div', { class: 'external', 'data-external': String(e.action_id ?? '') });
+  const chips = el('div', { class: 'chips' });
   const box = el('input', {
     type: 'text',
     placeholder: plain(e.placeholder) || 'Type to search…',
-    'aria-label': plain(e.placeholder) || e.action_id,
+    'aria-label': plain(e.placeholder) || String(e.action_id ?? ''),
+    autocomplete: 'off',
   });
-  const list = el('div', { class: 'suggestions' });
+  const list = el('div', { class: 'suggestions', role: 'listbox' });
   list.hidden = true;
-  const draw = () => chips.replaceChildren(...chosen.map((c) => el('span', { class: 'chip' }, [c.text])));
-  const ask = async () => {
-    const answer = await ctx.suggest(e.action_id, blockId, box.value);
-    const options = [...(answer?.options ?? []), ...(answer?.option_groups ?? []).flatMap((g) => g.options ?? [])];
-    list.replaceChildren(
-      ...options.map((o) => {
-        const b = el('button', { type: 'button' }, [plain(o.text)]);
-        b.addEventListener('click', () => {
-          if (!multiple) chosen.length = 0;
-          if (!chosen.some((c) => c.value === o.value)) chosen.push({ value: String(o.value), text: plain(o.text) });
-          list.hidden = true;
-          box.value = '';
+  const changed = () => wrap.dispatchEvent(new window.Event('change'));
+  const draw = () =>
+    chips.replaceChildren(
+      ...chosen.map((c, i) => {
+        const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${c.text}` }, ['×']);
+        remove.addEventListener('click', () => {
+          chosen.splice(i, 1);
           draw();
+          changed();
         });
-        return b;
+        return el('span', { class: 'chip', 'data-value': c.value }, [c.text, multiple ? remove : '']);
       }),
     );
-    list.hidden = options.length === 0;
+  let asked = 0;
+  const ask = async () => {
+    const query = box.value;
+    if ([...query].length < min || !ctx.suggest) {
+      list.hidden = true;
+      return;
+    }
+    const mine = ++asked;
+    const answer = await ctx.suggest(e.action_id, blockId, query);
+    if (mine !== asked) return; // a later keystroke asked again
+    const options = [...(answer?.options ?? []), ...(answer?.option_groups ?? []).flatMap((g) => g.options ?? [])];
+    list.replaceChildren(
+      ...(options.length
+        ? options.map((o) => {
+            const b = el('button', { type: 'button', role: 'option', 'data-value': String(o.value) }, [plain(o.text)]);
+            b.addEventListener('click', () => {
+              if (!multiple) chosen.length = 0;
+              if (!chosen.some((c) => c.value === String(o.value)) && chosen.length < max)
+                chosen.push({ value: String(o.value), text: plain(o.text) });
+              list.hidden = true;
+              box.value = '';
+              draw();
+              changed();
+            });
+            return b;
+          })
+        : [el('div', { class: 'meta' }, ['No results'])]),
+    );
+    list.hidden = false;
   };
   let timer;
   box.addEventListener('input', () => {
@@ -255,15 +314,60 @@ const externalOf = (e, blockId, ctx, multiple) => {
     timer = setTimeout(() => void ask(), 250);
   });
   box.addEventListener('focus', () => void ask());
+  // The typing itself is no change of the select's value.
+  box.addEventListener('change', (event) => event.stopPropagation());
   wrap.append(chips, box, list);
   const read = () => (multiple ? chosen.map((c) => c.value) : (chosen[0]?.value ?? null));
   const write = (v) => {
+    const texts = new Map(chosen.map((c) => [c.value, c.text]));
     chosen.length = 0;
-    for (const value of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]) chosen.push({ value, text: value });
+    for (const value of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v])
+      chosen.push({ value, text: texts.get(value) ?? value });
     draw();
+  };
+  const initial = multiple ? (e.initial_options ?? []) : e.initial_option ? [e.initial_option] : [];
+  for (const o of initial) chosen.push({ value: String(o.value), text: plain(o.text) });
+  draw();
+  return [wrap, read, write];
+};
+
+/**
+ * file_input: the chosen local file is registered with the simulated Slack as this person's upload (as Slack
+ * does on choosing); the value is its file id, which the bot reads with files.info and the private download.
+ */
+const fileInputOf = (e, ctx) => {
+  const ids = [];
+  const wrap = el('div', { class: 'file-input' });
+  const input = el('input', { type: 'file' });
+  if (Array.isArray(e.filetypes)) input.accept = e.filetypes.map((t) => `.${t}`).join(',');
+  const status = el('span', { class: 'meta', 'data-file-status': '' });
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    ids.length = 0;
+    status.textContent = '';
+    if (!file || !ctx.upload) return;
+    status.textContent = 'Uploading…';
+    void ctx.upload(file).then((answer) => {
+      if (answer?.ok) {
+        ids.push(answer.file.id);
+        status.textContent = `Uploaded ${answer.file.name} (${formatSize(file.size)})`;
+      } else status.textContent = String(answer?.error ?? 'Upload failed');
+    });
+  });
+  input.addEventListener('change', (event) => event.stopPropagation());
+  wrap.append(input, ' ', status);
+  const read = () => [...ids];
+  const write = (v) => {
+    ids.length = 0;
+    ids.push(...(Array.isArray(v) ? v : []));
+    if (ids.length) status.textContent = `Uploaded (${ids.join(', ')})`;
   };
   return [wrap, read, write];
 };
+
+/** A file size as Slack shows it. */
+export const formatSize = (bytes) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 const choicesOf = (e, kind) => {
   const wrap = el('div', { class: 'choices' });
@@ -362,12 +466,9 @@ const inputBlock = (block, blockId, ctx) => {
       };
       break;
     }
-    case 'file_input': {
-      node = el('input', { type: 'file' });
-      if (Array.isArray(e.filetypes)) node.accept = e.filetypes.map((t) => `.${t}`).join(',');
-      read = undefined;
+    case 'file_input':
+      [node, read, write] = fileInputOf(e, ctx);
       break;
-    }
     default: {
       const control = stateful(e, blockId, ctx);
       if (!control) {

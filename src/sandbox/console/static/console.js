@@ -1,7 +1,7 @@
 // The local console: a Slack-like page. It shows what the simulated Slack holds (messages the bot
 // posted, its modals and App Home) and sends what a person does to the console's relay, which turns
 // it into the signed request Slack would send the bot.
-import { el, mrkdwn, renderBlocks } from '/console/blockKit.js';
+import { el, formatSize, mrkdwn, renderBlocks } from '/console/blockKit.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -71,6 +71,16 @@ const withConfirm = async (element, run) => {
 
 // ------------------------------------------------------------------ messages
 
+const fileLink = (f) => {
+  const a = el('a', { class: 'file-link', 'data-file-id': f.id, download: '' }, [
+    el('span', { class: 'file-icon' }, ['▤']),
+    el('span', { class: 'file-title' }, [f.title]),
+    el('span', { class: 'meta' }, [` ${f.name === f.title ? '' : `${f.name} · `}${formatSize(f.size)}`]),
+  ]);
+  a.href = `/console/api/file?id=${encodeURIComponent(f.id)}&user=${encodeURIComponent(me)}`;
+  return a;
+};
+
 const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   const ctx = {
     ...ctxBase(),
@@ -85,6 +95,8 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
           ...(value !== undefined ? { value } : {}),
         }),
       ),
+    suggest: async (actionId, blockId, query) =>
+      (await post('suggest', { channel: channel.id, ts: m.ts, ephemeral: Boolean(ephemeral), actionId, blockId, query })).options,
   };
   const node = el('article', { class: `message${ephemeral ? ' ephemeral' : ''}`, 'data-ts': m.ts });
   node.append(
@@ -95,7 +107,10 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
     ]),
   );
   // Slack shows the blocks when there are any, else the text.
-  node.append(m.blocks?.length ? renderBlocks(m.blocks, ctx) : mrkdwn(m.text, ctx));
+  if (m.blocks?.length) node.append(renderBlocks(m.blocks, ctx));
+  else if (m.text) node.append(mrkdwn(m.text, ctx));
+  // Files the bot shared: a download served by the console (always as an attachment).
+  for (const f of m.files ?? []) node.append(fileLink(f));
   if (!inThread && replies > 0) {
     const open = el('button', { type: 'button', class: 'thread-link' }, [`${replies} ${replies === 1 ? 'reply' : 'replies'}`]);
     open.addEventListener('click', () => {
@@ -191,6 +206,10 @@ const renderModal = () => {
         }),
       ),
     suggest: async (actionId, blockId, query) => (await post('suggest', { viewId: modal.id, actionId, blockId, query })).options,
+    upload: async (file) =>
+      file.size > 200_000
+        ? { ok: false, error: 'The console takes target files up to 200 KB.' }
+        : post('upload', { name: file.name, content: await file.text() }),
   };
   const body = el('div', { class: 'body' }, [renderBlocks(modal.blocks, ctx)]);
   for (const [id, value] of Object.entries(before)) if (value !== null && fields.get(id)?.write) fields.get(id).write(value);
