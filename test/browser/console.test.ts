@@ -90,9 +90,14 @@ describe('the local console', () => {
       await page.locator('#message-box').fill('/qc-prep');
       await page.locator('#message-box').press('Enter');
       await modal.locator('#in-instances').waitFor(WAIT);
-      // Two ids typed, the third picked in the type-ahead picker: 3+ characters ask the bot's options handler.
-      await modal.locator('#in-instances').fill(ids.slice(1).join('\n'));
+      // The three target sources, one id each: typed; picked in the type-ahead picker (3+ characters ask the bot's
+      // options handler); a local .txt file in the file input (the bot reads it with files.info and the private download).
+      await modal.locator('#in-instances').fill(ids[1] ?? '');
       await pick(modal.locator('#in-targets_picker'), ids[0]?.slice(0, 12) ?? '', ids[0] ?? '');
+      await modal
+        .locator('#in-targets_file input[type=file]')
+        .setInputFiles({ name: 'targets.txt', mimeType: 'text/plain', buffer: Buffer.from(`# one more\n${ids[2] ?? ''}\n`) });
+      await expect.poll(() => modal.locator('[data-file-status]').textContent(), WAIT).toMatch(/^Uploaded targets\.txt/u);
       await modal.locator('#in-change').fill(change);
       await modal.locator('footer button[type=submit]').click();
     };

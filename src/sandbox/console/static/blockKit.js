@@ -56,6 +56,7 @@ const EMOJI = {
   memo: ['✎', 'grey'],
   heavy_minus_sign: ['−', 'grey'],
   electric_plug: ['⚡', 'orange'],
+  bar_chart: ['▥', 'blue'],
   black_square_for_stop: ['■', 'grey'],
   double_vertical_bar: ['‖', 'orange'],
   calendar: ['▦', 'blue'],
@@ -63,6 +64,11 @@ const EMOJI = {
   repeat: ['↻', 'blue'],
   scissors: ['✂', 'grey'],
   wastebasket: ['⌫', 'grey'],
+};
+
+const emojiNode = (code) => {
+  const emoji = Object.hasOwn(EMOJI, code) ? EMOJI[code] : undefined;
+  return emoji ? el('span', { class: `emoji emoji-${emoji[1]}`, title: `:${code}:` }, [emoji[0]]) : document.createTextNode(`:${code}:`);
 };
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -95,12 +101,8 @@ const inline = (text, ctx) => {
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     if (m.index > last) out.push(document.createTextNode(decode(text.slice(last, m.index))));
     last = pattern.lastIndex;
-    if (m[1] !== undefined) {
-      const emoji = Object.hasOwn(EMOJI, m[1]) ? EMOJI[m[1]] : undefined;
-      out.push(
-        emoji ? el('span', { class: `emoji emoji-${emoji[1]}`, title: `:${m[1]}:` }, [emoji[0]]) : document.createTextNode(`:${m[1]}:`),
-      );
-    } else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
+    if (m[1] !== undefined) out.push(emojiNode(m[1]));
+    else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
     else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
     else if (m[4] !== undefined) out.push(el('i', {}, inline(m[4], ctx)));
     else if (m[5] !== undefined) out.push(el('s', {}, inline(m[5], ctx)));
@@ -148,6 +150,21 @@ export const textObject = (t, ctx) => {
 
 const plain = (t) => (t && typeof t === 'object' ? String(t.text ?? '') : '');
 
+/** plain_text as Slack shows it: verbatim, except :emoji: codes unless `emoji: false`. */
+const plainNodes = (t) => {
+  const text = plain(t);
+  if (t?.emoji === false) return [text];
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/:([a-z0-9_+-]+):/g)) {
+    if (!Object.hasOwn(EMOJI, m[1])) continue;
+    out.push(text.slice(last, m.index), emojiNode(m[1]));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out.filter((n) => n !== '');
+};
+
 /**
  * Renders blocks. ctx: { userName, channelName, onAction(element, blockId, value), form } — `form` (a
  * modal's) collects input elements: form.register(actionId, type, read, write, block).
@@ -161,7 +178,7 @@ export const renderBlocks = (blocks, ctx) => {
     switch (block.type) {
       case 'header':
         node.classList.add('block-header');
-        node.append(plain(block.text));
+        node.append(...plainNodes(block.text));
         break;
       case 'section':
         if (block.text) node.append(textObject(block.text, ctx));
@@ -275,7 +292,7 @@ const externalOf = (e, blockId, ctx, multiple) => {
           draw();
           changed();
         });
-        return el('span', { class: 'chip', 'data-value': c.value }, [c.text, multiple ? remove : '']);
+        return el('span', { class: 'chip', 'data-value': c.value }, [...plainNodes({ text: c.text }), multiple ? remove : '']);
       }),
     );
   let asked = 0;
@@ -292,7 +309,7 @@ const externalOf = (e, blockId, ctx, multiple) => {
     list.replaceChildren(
       ...(options.length
         ? options.map((o) => {
-            const b = el('button', { type: 'button', role: 'option', 'data-value': String(o.value) }, [plain(o.text)]);
+            const b = el('button', { type: 'button', role: 'option', 'data-value': String(o.value) }, plainNodes(o.text));
             b.addEventListener('click', () => {
               if (!multiple) chosen.length = 0;
               if (!chosen.some((c) => c.value === String(o.value)) && chosen.length < max)
@@ -402,7 +419,7 @@ const element = (e, blockId, ctx) => {
         class: `btn ${e.style === 'primary' ? 'primary' : e.style === 'danger' ? 'danger' : ''}`,
         'data-action-id': String(e.action_id ?? ''),
       },
-      [plain(e.text)],
+      plainNodes(e.text),
     );
     if (typeof e.url === 'string') {
       const a = link(e.url, plain(e.text));
