@@ -123,6 +123,27 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   return node;
 };
 
+// Each message's DOM is kept while the message is unchanged, so an update elsewhere (a run's live message) does
+// not take away what a person is doing in another one (typing in an external select, a focused button).
+let messageCache = new Map();
+const cachedMessage = (m, channel, options) => {
+  const key = `${channel.id}/${m.ts}/${options.ephemeral ? 'e' : ''}/${options.inThread ? 't' : ''}`;
+  const digest = JSON.stringify([me, m, options]);
+  const hit = messageCache.get(key);
+  if (hit?.digest === digest) return hit.node;
+  const node = messageNode(m, channel, options);
+  messageCache.set(key, { digest, node });
+  return node;
+};
+
+/** Puts `nodes` in `container` in order, moving only what changed (a moved or removed node loses its focus). */
+const reconcile = (container, nodes) => {
+  nodes.forEach((node, i) => {
+    if (container.children[i] !== node) container.insertBefore(node, container.children[i] ?? null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild.remove();
+};
+
 const renderTimeline = (channel) => {
   const digest = JSON.stringify([me, channel]);
   if (digest === shown.timeline) return;
@@ -133,14 +154,15 @@ const renderTimeline = (channel) => {
   const items = [
     ...top.map((m) => ({
       ts: m.ts,
-      node: messageNode(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }),
+      node: cachedMessage(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }),
     })),
-    ...channel.ephemerals.filter((e) => !e.threadTs).map((e) => ({ ts: e.ts, node: messageNode(e, channel, { ephemeral: true }) })),
+    ...channel.ephemerals.filter((e) => !e.threadTs).map((e) => ({ ts: e.ts, node: cachedMessage(e, channel, { ephemeral: true }) })),
   ].sort((a, b) => Number(a.ts) - Number(b.ts));
-  timeline.replaceChildren(
-    ...(items.length
+  reconcile(
+    timeline,
+    items.length
       ? items.map((i) => i.node)
-      : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])]),
+      : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])],
   );
   if (atBottom) timeline.scrollTop = timeline.scrollHeight;
 };
@@ -160,11 +182,11 @@ const renderThread = () => {
   if (digest === shown.thread) return;
   shown.thread = digest;
   $('thread-title').textContent = `Thread in #${channel.name}`;
-  $('thread').replaceChildren(
-    messageNode(parent, channel, { inThread: true }),
-    ...replies.map((r) => messageNode(r, channel, { inThread: true })),
-    ...ephemerals.map((e) => messageNode(e, channel, { inThread: true, ephemeral: true })),
-  );
+  reconcile($('thread'), [
+    cachedMessage(parent, channel, { inThread: true }),
+    ...replies.map((r) => cachedMessage(r, channel, { inThread: true })),
+    ...ephemerals.map((e) => cachedMessage(e, channel, { inThread: true, ephemeral: true })),
+  ]);
 };
 
 // ------------------------------------------------------------------ modal
