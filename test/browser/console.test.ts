@@ -136,6 +136,9 @@ describe('the local console', () => {
     await openChannel('ops-approvals');
     const approval = page.locator('#timeline article.message', { has: page.locator('button[data-action-id="approve_run"]') }).last();
     await approval.waitFor(WAIT);
+    // The approval's thread carries the complete target list, as a CSV to download.
+    await approval.locator('.thread-link').click();
+    await page.locator('#thread a.file-link[href^="/console/api/file?"]', { hasText: 'Targets of run' }).waitFor(WAIT);
     await clickConfirmed(approval.locator('button[data-action-id="approve_run"]'));
     const refusal = page.locator('#timeline article.ephemeral', { hasText: 'cannot approve your own request' });
     await refusal.waitFor(WAIT);
