@@ -311,6 +311,9 @@ const externalOf = (e, blockId, ctx, multiple) => {
         ? options.map((o) => {
             const b = el('button', { type: 'button', role: 'option', 'data-value': String(o.value) }, plainNodes(o.text));
             b.addEventListener('click', () => {
+              // A pick ends the search: a keystroke's pending or in-flight request must not reopen the list.
+              clearTimeout(timer);
+              asked += 1;
               if (!multiple) chosen.length = 0;
               if (!chosen.some((c) => c.value === String(o.value)) && chosen.length < max)
                 chosen.push({ value: String(o.value), text: plain(o.text) });
@@ -331,6 +334,13 @@ const externalOf = (e, blockId, ctx, multiple) => {
     timer = setTimeout(() => void ask(), 250);
   });
   box.addEventListener('focus', () => void ask());
+  // Leaving the select (not for one of its options) closes the list, as Slack's menu closes.
+  wrap.addEventListener('focusout', (event) => {
+    if (wrap.contains(event.relatedTarget)) return;
+    clearTimeout(timer);
+    asked += 1;
+    list.hidden = true;
+  });
   // The typing itself is no change of the select's value.
   box.addEventListener('change', (event) => event.stopPropagation());
   wrap.append(chips, box, list);
