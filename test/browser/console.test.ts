@@ -168,6 +168,11 @@ describe('the local console', () => {
     const csvRows = csv.trim().split(/\r?\n/u).slice(1);
     expect(csvRows).toHaveLength(3);
     for (const id of ids) expect(csvRows.some((r) => r.includes(id ?? '-'))).toBe(true);
+    // Only for the console's people, and only files the bot shared.
+    const fileUrl = new URL(href, bot.url);
+    fileUrl.searchParams.set('user', 'U0NOBODY00');
+    expect((await fetch(fileUrl)).status).toBe(404);
+    expect((await fetch(new URL('/console/api/file?id=F0NOSUCH&user=U0OPERATOR', bot.url))).status).toBe(404);
 
     // "View output of an instance…" in the finished summary: the bot's options (the run's instances), then its modal.
     await pick(page.locator('#thread [data-external="view_output"]'), ids[0]?.slice(0, 5) ?? '', ids[0] ?? '');
