@@ -333,6 +333,8 @@ const backgroundJobs = createPeriodicJobs({
           {
             name: 'inventory-sync',
             intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
+            // The console's database is new at each start: its picker needs the simulated fleet's inventory at once.
+            ...(consoleMode ? { runAtStart: true } : {}),
             run: async () => {
               const results = await syncInventory({ pool, targets: config.targets, ssm, tagging, bound: queues });
               const failed = results.filter((r) => !r.ok);

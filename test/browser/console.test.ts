@@ -45,6 +45,28 @@ const openChannel = async (name: keyof typeof CHANNELS): Promise<void> => {
   await page.locator(`#channel-list button[data-channel="${CHANNELS[name]}"]`).click();
   await expect.poll(() => page.locator('#main-header').textContent(), WAIT).toBe(`# ${name}`);
 };
+/**
+ * Types into an external select until the bot's options include `value`, then picks it. The options handler
+ * answers with nothing when its search outlasts Slack's 3 s (a loaded machine): type again, as a person would.
+ */
+const pick = async (select: ReturnType<Page['locator']>, query: string, value: string): Promise<void> => {
+  const box = select.locator('input[type=text]');
+  const option = select.locator(`.suggestions button[data-value="${value}"]`);
+  await expect
+    .poll(async () => {
+      if (await option.isVisible()) return true;
+      await box.fill('');
+      await box.fill(query);
+      await select
+        .locator('.suggestions:not([hidden])')
+        .waitFor({ timeout: 20_000 })
+        .catch(() => undefined);
+      return option.isVisible();
+    }, WAIT)
+    .toBe(true);
+  await option.click();
+  await select.locator(`.chip[data-value="${value}"]`).waitFor(WAIT);
+};
 /** Clicks a button and accepts its confirm dialog when it has one. */
 const clickConfirmed = async (button: ReturnType<Page['locator']>): Promise<void> => {
   await button.click();
@@ -68,7 +90,14 @@ describe('the local console', () => {
       await page.locator('#message-box').fill('/qc-prep');
       await page.locator('#message-box').press('Enter');
       await modal.locator('#in-instances').waitFor(WAIT);
-      await modal.locator('#in-instances').fill(ids.join('\n'));
+      // The three target sources, one id each: typed; picked in the type-ahead picker (3+ characters ask the bot's
+      // options handler); a local .txt file in the file input (the bot reads it with files.info and the private download).
+      await modal.locator('#in-instances').fill(ids[1] ?? '');
+      await pick(modal.locator('#in-targets_picker'), ids[0]?.slice(0, 12) ?? '', ids[0] ?? '');
+      await modal
+        .locator('#in-targets_file input[type=file]')
+        .setInputFiles({ name: 'targets.txt', mimeType: 'text/plain', buffer: Buffer.from(`# one more\n${ids[2] ?? ''}\n`) });
+      await expect.poll(() => modal.locator('[data-file-status]').textContent(), WAIT).toMatch(/^Uploaded targets\.txt/u);
       await modal.locator('#in-change').fill(change);
       await modal.locator('footer button[type=submit]').click();
     };
@@ -107,6 +136,9 @@ describe('the local console', () => {
     await openChannel('ops-approvals');
     const approval = page.locator('#timeline article.message', { has: page.locator('button[data-action-id="approve_run"]') }).last();
     await approval.waitFor(WAIT);
+    // The approval's thread carries the complete target list, as a CSV to download.
+    await approval.locator('.thread-link').click();
+    await page.locator('#thread a.file-link[href^="/console/api/file?"]', { hasText: 'Targets of run' }).waitFor(WAIT);
     await clickConfirmed(approval.locator('button[data-action-id="approve_run"]'));
     const refusal = page.locator('#timeline article.ephemeral', { hasText: 'cannot approve your own request' });
     await refusal.waitFor(WAIT);
@@ -124,7 +156,34 @@ describe('the local console', () => {
     await runMessage.locator('.thread-link').click();
     await expect.poll(async () => (await page.locator('#thread').textContent()) ?? '', WAIT).toMatch(/Finished: . ?succeeded/u);
 
-    // One instance's output, from its simulated host.
+    // The results CSV, uploaded by the bot into the run's thread: a download link, served as an attachment.
+    const csvLink = page.locator('#thread a.file-link', { hasText: 'results' });
+    await csvLink.waitFor(WAIT);
+    const href = (await csvLink.getAttribute('href')) ?? '';
+    const download = await fetch(new URL(href, bot.url));
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toMatch(/^text\/csv/u);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="results-[\w.-]+\.csv"$/u);
+    const csv = await download.text();
+    const csvRows = csv.trim().split(/\r?\n/u).slice(1);
+    expect(csvRows).toHaveLength(3);
+    for (const id of ids) expect(csvRows.some((r) => r.includes(id ?? '-'))).toBe(true);
+    // Only for the console's people, and only files the bot shared.
+    const fileUrl = new URL(href, bot.url);
+    fileUrl.searchParams.set('user', 'U0NOBODY00');
+    expect((await fetch(fileUrl)).status).toBe(404);
+    expect((await fetch(new URL('/console/api/file?id=F0NOSUCH&user=U0OPERATOR', bot.url))).status).toBe(404);
+
+    // "View output of an instance…" in the finished summary: the bot's options (the run's instances), then its modal.
+    await pick(page.locator('#thread [data-external="view_output"]'), ids[0]?.slice(0, 5) ?? '', ids[0] ?? '');
+    const outputModal = page.locator('#modal-layer .modal[aria-label="Instance output"]');
+    await outputModal.waitFor(WAIT);
+    await expect.poll(async () => (await outputModal.textContent()) ?? '', WAIT).toContain(ids[0] ?? '-');
+    expect(await outputModal.textContent()).toContain('PCM_RESULT');
+    await outputModal.locator('footer button').click();
+    await outputModal.waitFor({ state: 'detached', ...WAIT });
+
+    // One instance's output, from its simulated host (the fleet panel).
     await page.locator('#open-fleet').click();
     const output = page.locator(`button[data-output="${ids[0] ?? ''}"]`);
     await expect.poll(() => output.isEnabled(), WAIT).toBe(true);

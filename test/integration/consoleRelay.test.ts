@@ -145,4 +145,49 @@ describe('console relay', () => {
     await expect(relay.submit('U0APPROVER', viewId, {})).rejects.toThrow('no longer open');
     expect(received).toHaveLength(1);
   });
+  it('asks for the options of an external select in a message and in an ephemeral message, as Slack does', async () => {
+    const select = {
+      type: 'actions',
+      block_id: 'results:run-1',
+      elements: [{ type: 'external_select', action_id: 'view_output', min_query_length: 0 }],
+    };
+    const posted = await fetch(`${slack.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: OPS_CHANNEL, text: 'Run succeeded', blocks: [select] }),
+    });
+    const { ts } = (await posted.json()) as { ts: string };
+    const option = { text: { type: 'plain_text', text: 'i-0123 success' }, value: 'i-0123' };
+    answers.push({ options: [option] });
+    expect(await relay.suggestInMessage(OPERATOR, OPS_CHANNEL, ts, false, 'view_output', 'results:run-1', 'i-01')).toEqual({
+      ok: true,
+      options: { options: [option] },
+    });
+    expect(received[0]?.payload).toMatchObject({
+      type: 'block_suggestion',
+      action_id: 'view_output',
+      block_id: 'results:run-1',
+      value: 'i-01',
+      container: { type: 'message', message_ts: ts, channel_id: OPS_CHANNEL, is_ephemeral: false },
+      channel: { id: OPS_CHANNEL },
+    });
+    expect(received[0]?.payload).not.toHaveProperty('view');
+
+    // `/ops show` answers with an ephemeral message: the container says so, and only its reader can ask.
+    answers.push({ text: 'Run 1', blocks: [select] });
+    await relay.command(OPERATOR, OPS_CHANNEL, '/ops show run-1');
+    const ephemeral = slack.ephemerals(OPERATOR).at(-1);
+    answers.push({ options: [] });
+    expect(
+      await relay.suggestInMessage(OPERATOR, OPS_CHANNEL, ephemeral?.message_ts ?? '', true, 'view_output', 'results:run-1', ''),
+    ).toEqual({ ok: true, options: { options: [] } });
+    expect(received[2]?.payload).toMatchObject({
+      type: 'block_suggestion',
+      container: { type: 'message', message_ts: ephemeral?.message_ts, channel_id: OPS_CHANNEL, is_ephemeral: true },
+    });
+    await expect(
+      relay.suggestInMessage('U0APPROVER', OPS_CHANNEL, ephemeral?.message_ts ?? '', true, 'view_output', 'results:run-1', ''),
+    ).rejects.toThrow('gone');
+    expect(received).toHaveLength(3);
+  });
 });

@@ -14,6 +14,18 @@ describe('console page', () => {
     }
   });
 
+  it("links only to http(s) targets and to the console's own file downloads", async () => {
+    const hrefs: string[] = [];
+    for (const file of (await readdir(STATIC)).filter((f) => f.endsWith('.js'))) {
+      const source = await readFile(path.join(STATIC, file), 'utf8');
+      hrefs.push(...[...source.matchAll(/\.href = ([^;]+);/gu)].map((m) => m[1] ?? ''));
+      // Files are offered as downloads (the route answers with Content-Disposition: attachment), never opened inline.
+      if (file === 'console.js') expect(source).toMatch(/el\('a', \{ class: 'file-link', [^}]*download: ''/u);
+    }
+    // `parsed.href`: a URL already checked to be http(s) (blockKit's link()); the other: the console's download route.
+    expect(hrefs.sort()).toEqual(['`/console/api/file?id=${encodeURIComponent(f.id)}&user=${encodeURIComponent(me)}`', 'parsed.href']);
+  });
+
   it('loads no script, style or font from another origin and runs no inline script', async () => {
     const html = await readFile(path.join(STATIC, 'index.html'), 'utf8');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//u);

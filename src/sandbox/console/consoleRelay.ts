@@ -59,6 +59,16 @@ export type Relay = {
   readonly submit: (user: string, viewId: string, values: Record<string, InputValue>) => Promise<RelayAnswer>;
   readonly close: (user: string, viewId: string) => Promise<RelayAnswer>;
   readonly suggest: (user: string, viewId: string, actionId: string, blockId: string, query: string) => Promise<RelayAnswer>;
+  /** An external select in a message (or an ephemeral one, e.g. `/ops show`): Slack sends the container, no view. */
+  readonly suggestInMessage: (
+    user: string,
+    channel: string,
+    ts: string,
+    ephemeral: boolean,
+    actionId: string,
+    blockId: string,
+    query: string,
+  ) => Promise<RelayAnswer>;
   readonly openHome: (user: string) => Promise<RelayAnswer>;
   /** The modal on top of the user's stack, if any. */
   readonly topModal: (user: string) => SlackView | undefined;
@@ -120,6 +130,10 @@ export const createRelay = ({ botUrl, slack, signingSecret, commands }: RelayDep
     const body = await readJson(response);
     return isRecord(body) ? body : { ok: false, error: 'bad_response' };
   };
+  const options = async (response: Response): Promise<RelayAnswer> =>
+    response.status === 200
+      ? { ok: true, options: await readJson(response) }
+      : { ok: false, error: `the bot answered the options request with HTTP ${response.status}` };
   const answered = (response: Response, what: string): RelayAnswer =>
     response.status === 200 ? { ok: true } : { ok: false, error: `the bot answered ${what} with HTTP ${response.status}` };
 
@@ -244,8 +258,27 @@ export const createRelay = ({ botUrl, slack, signingSecret, commands }: RelayDep
         signingSecret,
         blockSuggestionPayload({ user: person, actionId, blockId, value: query, view }),
       );
-      if (response.status !== 200) return { ok: false, error: `the bot answered the options request with HTTP ${response.status}` };
-      return { ok: true, options: await readJson(response) };
+      return options(response);
+    },
+
+    suggestInMessage: async (user, channel, ts, ephemeral, actionId, blockId, query) => {
+      const person = knownUser(user);
+      const channelRef = { id: channel, name: CONSOLE_CHANNELS.find((c) => c.id === channel)?.name ?? 'directmessage' };
+      const message = ephemeral ? undefined : slack.message(channel, ts);
+      const shown = ephemeral
+        ? slack.ephemerals(user).some((e) => e.channel === channel && e.message_ts === ts)
+        : message && !message.deleted;
+      if (!shown) throw new RelayError('that message is gone');
+      const payload = blockSuggestionPayload({
+        user: person,
+        actionId,
+        blockId,
+        value: query,
+        channel: channelRef,
+        ...(message ? { message: { ...message, blocks: message.blocks ?? [] } } : {}),
+      });
+      if (ephemeral) payload['container'] = { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: true };
+      return options(await postInteraction(botUrl, signingSecret, payload));
     },
 
     openHome: async (user) => {

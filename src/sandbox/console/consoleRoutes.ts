@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FakeSlack } from '../slack/startFakeSlack.ts';
 import type { ConsoleFleet } from './consoleFleet.ts';
 import { createRelay, RelayError, type RelayAnswer } from './consoleRelay.ts';
+import { downloadHeaders } from './downloadHeaders.ts';
 import { CONSOLE_CHANGES, CONSOLE_CHANNELS, CONSOLE_USERS } from './consoleWorld.ts';
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -30,6 +31,7 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 const MAX_BODY = 256 * 1024;
+const MAX_UPLOAD_CHARS = 200_000;
 
 type Res = ServerResponse;
 
@@ -68,12 +70,17 @@ const requests = {
   close: z.object({ user, viewId: z.string().max(60) }),
   suggest: z.object({
     user,
-    viewId: z.string().max(60),
+    viewId: z.string().max(60).optional(),
+    channel: z.string().max(40).optional(),
+    ts: z.string().max(40).optional(),
+    ephemeral: z.boolean().default(false),
     actionId: z.string().max(255),
     blockId: z.string().max(255),
     query: z.string().max(200),
   }),
   home: z.object({ user }),
+  // A file chosen in a file_input: text (the targets file is .txt or .csv), registered as the person's upload.
+  upload: z.object({ user, name: z.string().min(1).max(255), content: z.string().max(MAX_UPLOAD_CHARS) }),
   reboot: z.object({ instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/u) }),
 };
 
@@ -116,6 +123,10 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret, manifest }:
           text: m.text ?? '',
           blocks: m.blocks ?? [],
           edited: m.history.length > 0,
+          files: (m.files ?? []).flatMap((id) => {
+            const f = slack.botFiles().find((b) => b.id === id);
+            return f ? [{ id, name: f.filename, title: f.title ?? f.filename, size: f.content?.byteLength ?? 0 }] : [];
+          }),
           postedAt: m.postedAt.toISOString(),
         })),
         ephemerals: slack
@@ -208,7 +219,37 @@ export const consoleRoutes = ({ botUrl, slack, fleet, signingSecret, manifest }:
     {
       path: '/console/api/suggest',
       method: ['POST'],
-      handler: api(requests.suggest, (b) => relay.suggest(b.user, b.viewId, b.actionId, b.blockId, b.query)),
+      handler: api(requests.suggest, (b) => {
+        if (b.viewId) return relay.suggest(b.user, b.viewId, b.actionId, b.blockId, b.query);
+        if (b.channel && b.ts) return relay.suggestInMessage(b.user, b.channel, b.ts, b.ephemeral, b.actionId, b.blockId, b.query);
+        throw new RelayError('an options request needs a message or a view');
+      }),
+    },
+    {
+      path: '/console/api/upload',
+      method: ['POST'],
+      handler: api(requests.upload, async (b) => ({
+        ok: true,
+        file: { id: slack.files.upload({ name: b.name, content: b.content, user: b.user }), name: b.name },
+      })),
+    },
+    {
+      path: '/console/api/file',
+      method: ['GET'],
+      handler: (req, res) => {
+        const me = query(req, 'user');
+        const file = slack.botFiles().find((f) => f.id === query(req, 'id'));
+        const visible = [...CONSOLE_CHANNELS.map((c) => c.id), slack.dmChannelOf(me)];
+        // Only a file shared where this person can see it, and only as a download.
+        if (!CONSOLE_USERS.some((u) => u.id === me) || !file?.content || !file.shares.some((sh) => visible.includes(sh.channel)))
+          return send(res, 404, { ok: false, error: 'no such file' });
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          ...downloadHeaders(file.filename),
+          'content-length': file.content.byteLength,
+        });
+        res.end(file.content);
+      },
     },
     { path: '/console/api/home', method: ['POST'], handler: api(requests.home, (b) => relay.openHome(b.user)) },
     {

@@ -140,6 +140,7 @@ export const startConsole = async (env: NodeJS.ProcessEnv): Promise<StartedConso
     SERVICENOW_PASSWORD: 'console-sn-password',
     AWS_ENDPOINT_URL_SSM: aws.url,
     AWS_ENDPOINT_URL_STS: aws.url,
+    // The tags for tag: selectors and the picker (GetResources): the simulated fleet's, never the real AWS.
     AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: aws.url,
     AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
     AWS_CONFIG_FILE: configFile,

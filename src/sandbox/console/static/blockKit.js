@@ -56,6 +56,40 @@ const EMOJI = {
   memo: ['✎', 'grey'],
   heavy_minus_sign: ['−', 'grey'],
   electric_plug: ['⚡', 'orange'],
+  bar_chart: ['▥', 'blue'],
+  black_square_for_stop: ['■', 'grey'],
+  double_vertical_bar: ['‖', 'orange'],
+  calendar: ['▦', 'blue'],
+  page_facing_up: ['▤', 'grey'],
+  repeat: ['↻', 'blue'],
+  scissors: ['✂', 'grey'],
+  wastebasket: ['⌫', 'grey'],
+};
+
+const emojiNode = (code) => {
+  const emoji = Object.hasOwn(EMOJI, code) ? EMOJI[code] : undefined;
+  return emoji ? el('span', { class: `emoji emoji-${emoji[1]}`, title: `:${code}:` }, [emoji[0]]) : document.createTextNode(`:${code}:`);
+};
+
+const pad = (n) => String(n).padStart(2, '0');
+/** `<!date^epoch^format|fallback>` in the reader's time zone, as Slack shows it; the fallback when it cannot be read. */
+const slackDate = (target, fallback) => {
+  const [, epoch, format = ''] = target.split('^');
+  const d = new Date(Number(epoch) * 1000);
+  if (!/^\d+$/.test(epoch ?? '') || Number.isNaN(d.getTime())) return fallback;
+  const day = (opts) => d.toLocaleDateString(undefined, opts);
+  const tokens = {
+    date_num: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+    date: day({ month: 'long', day: 'numeric', year: 'numeric' }),
+    date_short: day({ month: 'short', day: 'numeric', year: 'numeric' }),
+    date_long: day({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }),
+    date_pretty: day({ month: 'long', day: 'numeric', year: 'numeric' }),
+    date_short_pretty: day({ month: 'short', day: 'numeric', year: 'numeric' }),
+    date_long_pretty: day({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }),
+    time: `${pad(d.getHours())}:${pad(d.getMinutes())}`,
+    time_secs: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+  };
+  return format.replace(/\{([a-z_]+)\}/g, (m, t) => (Object.hasOwn(tokens, t) ? tokens[t] : m)) || fallback;
 };
 
 /** Inline mrkdwn: :emoji:, `code`, *bold*, _italic_, ~strike~ (at word edges), <links|label>, <@U…>, <#C…|name>, <!here>. */
@@ -67,12 +101,8 @@ const inline = (text, ctx) => {
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     if (m.index > last) out.push(document.createTextNode(decode(text.slice(last, m.index))));
     last = pattern.lastIndex;
-    if (m[1] !== undefined) {
-      const emoji = Object.hasOwn(EMOJI, m[1]) ? EMOJI[m[1]] : undefined;
-      out.push(
-        emoji ? el('span', { class: `emoji emoji-${emoji[1]}`, title: `:${m[1]}:` }, [emoji[0]]) : document.createTextNode(`:${m[1]}:`),
-      );
-    } else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
+    if (m[1] !== undefined) out.push(emojiNode(m[1]));
+    else if (m[2] !== undefined) out.push(el('code', {}, [decode(m[2])]));
     else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
     else if (m[4] !== undefined) out.push(el('i', {}, inline(m[4], ctx)));
     else if (m[5] !== undefined) out.push(el('s', {}, inline(m[5], ctx)));
@@ -81,7 +111,8 @@ const inline = (text, ctx) => {
       if (target.startsWith('@')) out.push(el('span', { class: 'mention' }, [`@${ctx.userName(target.slice(1))}`]));
       else if (target.startsWith('#'))
         out.push(el('span', { class: 'mention' }, [`#${decode(label ?? ctx.channelName(target.slice(1)))}`]));
-      else if (target.startsWith('!date^')) out.push(document.createTextNode(decode(label ?? target)));
+      else if (target.startsWith('!date^'))
+        out.push(el('time', { title: decode(label ?? '') }, [slackDate(target, decode(label ?? target))]));
       else if (target.startsWith('!')) out.push(el('span', { class: 'mention' }, [`@${decode(label ?? target.slice(1).split('^')[0])}`]));
       else out.push(link(decode(target), decode(label ?? target)));
     }
@@ -119,6 +150,21 @@ export const textObject = (t, ctx) => {
 
 const plain = (t) => (t && typeof t === 'object' ? String(t.text ?? '') : '');
 
+/** plain_text as Slack shows it: verbatim, except :emoji: codes unless `emoji: false`. */
+const plainNodes = (t) => {
+  const text = plain(t);
+  if (t?.emoji === false) return [text];
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/:([a-z0-9_+-]+):/g)) {
+    if (!Object.hasOwn(EMOJI, m[1])) continue;
+    out.push(text.slice(last, m.index), emojiNode(m[1]));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out.filter((n) => n !== '');
+};
+
 /**
  * Renders blocks. ctx: { userName, channelName, onAction(element, blockId, value), form } — `form` (a
  * modal's) collects input elements: form.register(actionId, type, read, write, block).
@@ -132,7 +178,7 @@ export const renderBlocks = (blocks, ctx) => {
     switch (block.type) {
       case 'header':
         node.classList.add('block-header');
-        node.append(plain(block.text));
+        node.append(...plainNodes(block.text));
         break;
       case 'section':
         if (block.text) node.append(textObject(block.text, ctx));
@@ -218,36 +264,69 @@ const selectOf = (e, multiple) => {
   return [select, read, write];
 };
 
-/** external_select: type to ask the bot's options handler, pick from its answer. */
+/**
+ * external_select: typing asks the bot's options handler (a block_suggestion, through the relay) once the
+ * text is min_query_length long (Slack's default 3; 0 asks on focus); picking an option is the change.
+ */
 const externalOf = (e, blockId, ctx, multiple) => {
   const chosen = [];
-  const wrap = el('div', { class: 'external' });
-  const chips = el('div');
+  const min = Number.isInteger(e.min_query_length) ? e.min_query_length : 3;
+  const max = multiple && Number.isInteger(e.max_selected_items) ? e.max_selected_items : Infinity;
+  const wrap = el('div', { class: 'external', 'data-external': String(e.action_id ?? '') });
+  const chips = el('div', { class: 'chips' });
   const box = el('input', {
     type: 'text',
     placeholder: plain(e.placeholder) || 'Type to search…',
-    'aria-label': plain(e.placeholder) || e.action_id,
+    'aria-label': plain(e.placeholder) || String(e.action_id ?? ''),
+    autocomplete: 'off',
   });
-  const list = el('div', { class: 'suggestions' });
+  const list = el('div', { class: 'suggestions', role: 'listbox' });
   list.hidden = true;
-  const draw = () => chips.replaceChildren(...chosen.map((c) => el('span', { class: 'chip' }, [c.text])));
-  const ask = async () => {
-    const answer = await ctx.suggest(e.action_id, blockId, box.value);
-    const options = [...(answer?.options ?? []), ...(answer?.option_groups ?? []).flatMap((g) => g.options ?? [])];
-    list.replaceChildren(
-      ...options.map((o) => {
-        const b = el('button', { type: 'button' }, [plain(o.text)]);
-        b.addEventListener('click', () => {
-          if (!multiple) chosen.length = 0;
-          if (!chosen.some((c) => c.value === o.value)) chosen.push({ value: String(o.value), text: plain(o.text) });
-          list.hidden = true;
-          box.value = '';
+  const changed = () => wrap.dispatchEvent(new window.Event('change'));
+  const draw = () =>
+    chips.replaceChildren(
+      ...chosen.map((c, i) => {
+        const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${c.text}` }, ['×']);
+        remove.addEventListener('click', () => {
+          chosen.splice(i, 1);
           draw();
+          changed();
         });
-        return b;
+        return el('span', { class: 'chip', 'data-value': c.value }, [...plainNodes({ text: c.text }), multiple ? remove : '']);
       }),
     );
-    list.hidden = options.length === 0;
+  let asked = 0;
+  const ask = async () => {
+    const query = box.value;
+    if ([...query].length < min || !ctx.suggest) {
+      list.hidden = true;
+      return;
+    }
+    const mine = ++asked;
+    const answer = await ctx.suggest(e.action_id, blockId, query);
+    if (mine !== asked) return; // a later keystroke asked again
+    const options = [...(answer?.options ?? []), ...(answer?.option_groups ?? []).flatMap((g) => g.options ?? [])];
+    list.replaceChildren(
+      ...(options.length
+        ? options.map((o) => {
+            const b = el('button', { type: 'button', role: 'option', 'data-value': String(o.value) }, plainNodes(o.text));
+            b.addEventListener('click', () => {
+              // A pick ends the search: a keystroke's pending or in-flight request must not reopen the list.
+              clearTimeout(timer);
+              asked += 1;
+              if (!multiple) chosen.length = 0;
+              if (!chosen.some((c) => c.value === String(o.value)) && chosen.length < max)
+                chosen.push({ value: String(o.value), text: plain(o.text) });
+              list.hidden = true;
+              box.value = '';
+              draw();
+              changed();
+            });
+            return b;
+          })
+        : [el('div', { class: 'meta' }, ['No results'])]),
+    );
+    list.hidden = false;
   };
   let timer;
   box.addEventListener('input', () => {
@@ -255,15 +334,67 @@ const externalOf = (e, blockId, ctx, multiple) => {
     timer = setTimeout(() => void ask(), 250);
   });
   box.addEventListener('focus', () => void ask());
+  // Leaving the select (not for one of its options) closes the list, as Slack's menu closes.
+  wrap.addEventListener('focusout', (event) => {
+    if (wrap.contains(event.relatedTarget)) return;
+    clearTimeout(timer);
+    asked += 1;
+    list.hidden = true;
+  });
+  // The typing itself is no change of the select's value.
+  box.addEventListener('change', (event) => event.stopPropagation());
   wrap.append(chips, box, list);
   const read = () => (multiple ? chosen.map((c) => c.value) : (chosen[0]?.value ?? null));
   const write = (v) => {
+    const texts = new Map(chosen.map((c) => [c.value, c.text]));
     chosen.length = 0;
-    for (const value of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]) chosen.push({ value, text: value });
+    for (const value of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v])
+      chosen.push({ value, text: texts.get(value) ?? value });
     draw();
+  };
+  const initial = multiple ? (e.initial_options ?? []) : e.initial_option ? [e.initial_option] : [];
+  for (const o of initial) chosen.push({ value: String(o.value), text: plain(o.text) });
+  draw();
+  return [wrap, read, write];
+};
+
+/**
+ * file_input: the chosen local file is registered with the simulated Slack as this person's upload (as Slack
+ * does on choosing); the value is its file id, which the bot reads with files.info and the private download.
+ */
+const fileInputOf = (e, ctx) => {
+  const ids = [];
+  const wrap = el('div', { class: 'file-input' });
+  const input = el('input', { type: 'file' });
+  if (Array.isArray(e.filetypes)) input.accept = e.filetypes.map((t) => `.${t}`).join(',');
+  const status = el('span', { class: 'meta', 'data-file-status': '' });
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    ids.length = 0;
+    status.textContent = '';
+    if (!file || !ctx.upload) return;
+    status.textContent = 'Uploading…';
+    void ctx.upload(file).then((answer) => {
+      if (answer?.ok) {
+        ids.push(answer.file.id);
+        status.textContent = `Uploaded ${answer.file.name} (${formatSize(file.size)})`;
+      } else status.textContent = String(answer?.error ?? 'Upload failed');
+    });
+  });
+  input.addEventListener('change', (event) => event.stopPropagation());
+  wrap.append(input, ' ', status);
+  const read = () => [...ids];
+  const write = (v) => {
+    ids.length = 0;
+    ids.push(...(Array.isArray(v) ? v : []));
+    if (ids.length) status.textContent = `Uploaded (${ids.join(', ')})`;
   };
   return [wrap, read, write];
 };
+
+/** A file size as Slack shows it. */
+export const formatSize = (bytes) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 const choicesOf = (e, kind) => {
   const wrap = el('div', { class: 'choices' });
@@ -298,7 +429,7 @@ const element = (e, blockId, ctx) => {
         class: `btn ${e.style === 'primary' ? 'primary' : e.style === 'danger' ? 'danger' : ''}`,
         'data-action-id': String(e.action_id ?? ''),
       },
-      [plain(e.text)],
+      plainNodes(e.text),
     );
     if (typeof e.url === 'string') {
       const a = link(e.url, plain(e.text));
@@ -362,12 +493,9 @@ const inputBlock = (block, blockId, ctx) => {
       };
       break;
     }
-    case 'file_input': {
-      node = el('input', { type: 'file' });
-      if (Array.isArray(e.filetypes)) node.accept = e.filetypes.map((t) => `.${t}`).join(',');
-      read = undefined;
+    case 'file_input':
+      [node, read, write] = fileInputOf(e, ctx);
       break;
-    }
     default: {
       const control = stateful(e, blockId, ctx);
       if (!control) {

@@ -1,7 +1,7 @@
 // The local console: a Slack-like page. It shows what the simulated Slack holds (messages the bot
 // posted, its modals and App Home) and sends what a person does to the console's relay, which turns
 // it into the signed request Slack would send the bot.
-import { el, mrkdwn, renderBlocks } from '/console/blockKit.js';
+import { el, formatSize, mrkdwn, renderBlocks } from '/console/blockKit.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -71,6 +71,16 @@ const withConfirm = async (element, run) => {
 
 // ------------------------------------------------------------------ messages
 
+const fileLink = (f) => {
+  const a = el('a', { class: 'file-link', 'data-file-id': f.id, download: '' }, [
+    el('span', { class: 'file-icon' }, ['▤']),
+    el('span', { class: 'file-title' }, [f.title]),
+    el('span', { class: 'meta' }, [` ${f.name === f.title ? '' : `${f.name} · `}${formatSize(f.size)}`]),
+  ]);
+  a.href = `/console/api/file?id=${encodeURIComponent(f.id)}&user=${encodeURIComponent(me)}`;
+  return a;
+};
+
 const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   const ctx = {
     ...ctxBase(),
@@ -85,6 +95,8 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
           ...(value !== undefined ? { value } : {}),
         }),
       ),
+    suggest: async (actionId, blockId, query) =>
+      (await post('suggest', { channel: channel.id, ts: m.ts, ephemeral: Boolean(ephemeral), actionId, blockId, query })).options,
   };
   const node = el('article', { class: `message${ephemeral ? ' ephemeral' : ''}`, 'data-ts': m.ts });
   node.append(
@@ -95,7 +107,10 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
     ]),
   );
   // Slack shows the blocks when there are any, else the text.
-  node.append(m.blocks?.length ? renderBlocks(m.blocks, ctx) : mrkdwn(m.text, ctx));
+  if (m.blocks?.length) node.append(renderBlocks(m.blocks, ctx));
+  else if (m.text) node.append(mrkdwn(m.text, ctx));
+  // Files the bot shared: a download served by the console (always as an attachment).
+  for (const f of m.files ?? []) node.append(fileLink(f));
   if (!inThread && replies > 0) {
     const open = el('button', { type: 'button', class: 'thread-link' }, [`${replies} ${replies === 1 ? 'reply' : 'replies'}`]);
     open.addEventListener('click', () => {
@@ -108,6 +123,27 @@ const messageNode = (m, channel, { inThread, replies, ephemeral }) => {
   return node;
 };
 
+// Each message's DOM is kept while the message is unchanged, so an update elsewhere (a run's live message) does
+// not take away what a person is doing in another one (typing in an external select, a focused button).
+let messageCache = new Map();
+const cachedMessage = (m, channel, options) => {
+  const key = `${channel.id}/${m.ts}/${options.ephemeral ? 'e' : ''}/${options.inThread ? 't' : ''}`;
+  const digest = JSON.stringify([me, m, options]);
+  const hit = messageCache.get(key);
+  if (hit?.digest === digest) return hit.node;
+  const node = messageNode(m, channel, options);
+  messageCache.set(key, { digest, node });
+  return node;
+};
+
+/** Puts `nodes` in `container` in order, moving only what changed (a moved or removed node loses its focus). */
+const reconcile = (container, nodes) => {
+  nodes.forEach((node, i) => {
+    if (container.children[i] !== node) container.insertBefore(node, container.children[i] ?? null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild.remove();
+};
+
 const renderTimeline = (channel) => {
   const digest = JSON.stringify([me, channel]);
   if (digest === shown.timeline) return;
@@ -118,14 +154,15 @@ const renderTimeline = (channel) => {
   const items = [
     ...top.map((m) => ({
       ts: m.ts,
-      node: messageNode(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }),
+      node: cachedMessage(m, channel, { replies: channel.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts).length }),
     })),
-    ...channel.ephemerals.filter((e) => !e.threadTs).map((e) => ({ ts: e.ts, node: messageNode(e, channel, { ephemeral: true }) })),
+    ...channel.ephemerals.filter((e) => !e.threadTs).map((e) => ({ ts: e.ts, node: cachedMessage(e, channel, { ephemeral: true }) })),
   ].sort((a, b) => Number(a.ts) - Number(b.ts));
-  timeline.replaceChildren(
-    ...(items.length
+  reconcile(
+    timeline,
+    items.length
       ? items.map((i) => i.node)
-      : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])]),
+      : [el('p', { class: 'meta' }, ['No messages yet. Type /qc-prep below to request an Initial QC.'])],
   );
   if (atBottom) timeline.scrollTop = timeline.scrollHeight;
 };
@@ -145,11 +182,11 @@ const renderThread = () => {
   if (digest === shown.thread) return;
   shown.thread = digest;
   $('thread-title').textContent = `Thread in #${channel.name}`;
-  $('thread').replaceChildren(
-    messageNode(parent, channel, { inThread: true }),
-    ...replies.map((r) => messageNode(r, channel, { inThread: true })),
-    ...ephemerals.map((e) => messageNode(e, channel, { inThread: true, ephemeral: true })),
-  );
+  reconcile($('thread'), [
+    cachedMessage(parent, channel, { inThread: true }),
+    ...replies.map((r) => cachedMessage(r, channel, { inThread: true })),
+    ...ephemerals.map((e) => cachedMessage(e, channel, { inThread: true, ephemeral: true })),
+  ]);
 };
 
 // ------------------------------------------------------------------ modal
@@ -191,6 +228,10 @@ const renderModal = () => {
         }),
       ),
     suggest: async (actionId, blockId, query) => (await post('suggest', { viewId: modal.id, actionId, blockId, query })).options,
+    upload: async (file) =>
+      file.size > 200_000
+        ? { ok: false, error: 'The console takes target files up to 200 KB.' }
+        : post('upload', { name: file.name, content: await file.text() }),
   };
   const body = el('div', { class: 'body' }, [renderBlocks(modal.blocks, ctx)]);
   for (const [id, value] of Object.entries(before)) if (value !== null && fields.get(id)?.write) fields.get(id).write(value);
