@@ -333,8 +333,9 @@ const backgroundJobs = createPeriodicJobs({
           {
             name: 'inventory-sync',
             intervalMs: config.INVENTORY_SYNC_MINUTES * 60_000,
-            // The console's database is new at each start: its picker needs the simulated fleet's inventory at once.
-            ...(consoleMode ? { runAtStart: true } : {}),
+            // A new deployment (or the console, whose database is new at each start) syncs at once: the picker and
+            // the pre-flight need the inventory. A restart keeps the schedule (the job's row already exists).
+            runAtStart: true,
             run: async () => {
               const results = await syncInventory({ pool, targets: config.targets, ssm, tagging, bound: queues });
               const failed = results.filter((r) => !r.ok);
