@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
-import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import { ACCOUNTS, FAST_TAKEOVER_ENV, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = [
@@ -93,15 +93,7 @@ describe('crash safety: SIGKILL and restart', () => {
       // Every call takes ~50 ms and the bot makes one at a time, so a dispatch of 10 chunks takes ~0.5 s;
       // scripts run 1.5 s, so there is time to kill it mid-poll as well.
       aws: { latencyMs: { min: 40, max: 60 }, defaultRunMs: 1_500 },
-      env: {
-        LEASE_SECONDS: '2',
-        RECONCILE_GRACE_SECONDS: '1',
-        MAX_CONCURRENT_EXECUTIONS: '1',
-        MAX_CONCURRENT_PER_REGION: '1',
-        POLL_INTERVAL_MS: '100',
-        POLL_MAX_INTERVAL_MS: '200',
-        EXECUTOR_TICK_MS: '100',
-      },
+      env: { ...FAST_TAKEOVER_ENV, MAX_CONCURRENT_EXECUTIONS: '1', MAX_CONCURRENT_PER_REGION: '1' },
     });
   });
   afterAll(async () => {

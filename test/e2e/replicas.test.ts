@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
-import { ACCOUNTS, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import { ACCOUNTS, FAST_TAKEOVER_ENV, CHANGE, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = [
@@ -57,14 +57,7 @@ describe('replicas: two bot processes on one database', () => {
       instances: fleet,
       aws: { defaultRunMs: 1_500 },
       // One run at a time per replica, so a second run has to go to the other replica.
-      env: {
-        MAX_ACTIVE_RUNS: '1',
-        LEASE_SECONDS: '2',
-        RECONCILE_GRACE_SECONDS: '1',
-        POLL_INTERVAL_MS: '100',
-        POLL_MAX_INTERVAL_MS: '200',
-        EXECUTOR_TICK_MS: '100',
-      },
+      env: { ...FAST_TAKEOVER_ENV, MAX_ACTIVE_RUNS: '1' },
     });
     second = await launchBot(s.env);
   });

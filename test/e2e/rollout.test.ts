@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
-import { ACCOUNTS, CHANGE, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import { ACCOUNTS, FAST_TAKEOVER_ENV, CHANGE, OPS_CHANNEL, SIGNING_SECRET, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 import { blockActionsPayload } from '../helpers/slackPayloads.ts';
 import { postInteraction } from '../helpers/slackRequest.ts';
@@ -66,13 +66,7 @@ describe('a halted rollout across kill -9 and replicas', () => {
     s = await startSandbox({
       instances: withBehavior,
       aws: { defaultRunMs: 200 },
-      env: {
-        LEASE_SECONDS: '2',
-        RECONCILE_GRACE_SECONDS: '1',
-        POLL_INTERVAL_MS: '100',
-        POLL_MAX_INTERVAL_MS: '200',
-        EXECUTOR_TICK_MS: '100',
-      },
+      env: FAST_TAKEOVER_ENV,
     });
     second = await launchBot(s.env);
   });

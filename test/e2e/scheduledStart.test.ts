@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { makeInstances, type FakeInstance } from '../../src/sandbox/aws/index.ts';
 import { changeInWindow, formatServiceNowDate } from '../../src/sandbox/servicenow/changeInWindow.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
-import { ACCOUNTS, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
+import { ACCOUNTS, FAST_TAKEOVER_ENV, OPS_CHANNEL, startSandbox, USERS, type Sandbox } from '../helpers/sandbox.ts';
 import { submitAndApprove, waitForRunStatus } from '../helpers/slackFlows.ts';
 
 const fleet: FakeInstance[] = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 60 }).map((i) => ({
@@ -62,13 +62,7 @@ describe('scheduled start across kill -9 and replicas', () => {
   beforeAll(async () => {
     s = await startSandbox({
       instances: fleet,
-      env: {
-        SCHEDULED_CHECK_SECONDS: '1',
-        LEASE_SECONDS: '2',
-        EXECUTOR_TICK_MS: '100',
-        POLL_INTERVAL_MS: '100',
-        POLL_MAX_INTERVAL_MS: '200',
-      },
+      env: { ...FAST_TAKEOVER_ENV, SCHEDULED_CHECK_SECONDS: '1' },
     });
     second = await launchBot(s.env);
   });

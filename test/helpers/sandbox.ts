@@ -31,6 +31,15 @@ export const USERS = {
 } as const;
 export const CHANGE = 'CHG0012345';
 
+/** A run's lease lapses in 2 s and the executor looks every 100 ms: crash, takeover and replica tests see it at once. */
+export const FAST_TAKEOVER_ENV = {
+  LEASE_SECONDS: '2',
+  RECONCILE_GRACE_SECONDS: '1',
+  POLL_INTERVAL_MS: '100',
+  POLL_MAX_INTERVAL_MS: '200',
+  EXECUTOR_TICK_MS: '100',
+} as const;
+
 export const ACCOUNTS = {
   com: {
     id: '111111111111',
