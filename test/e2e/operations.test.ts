@@ -67,7 +67,14 @@ describe('operations: probes, metrics and graceful shutdown', () => {
       instances: fleet,
       // Every AWS answer takes 300 ms, so a SendCommand is in flight long enough to be caught mid-call.
       aws: { latencyMs: { min: 300, max: 300 } },
-      env: { MAX_CONCURRENT_PER_REGION: '1', POLL_INTERVAL_MS: '200', POLL_MAX_INTERVAL_MS: '400', SHUTDOWN_GRACE_SECONDS: '8' },
+      // No inventory sync of its own: the test records the inventory's state by hand (the inventory-age gauge).
+      env: {
+        MAX_CONCURRENT_PER_REGION: '1',
+        POLL_INTERVAL_MS: '200',
+        POLL_MAX_INTERVAL_MS: '400',
+        SHUTDOWN_GRACE_SECONDS: '8',
+        INVENTORY_SYNC_MINUTES: '0',
+      },
     });
     second = await launchBot(s.env);
   });
