@@ -1,7 +1,7 @@
 // SSM over awsJson1_1: POST / with X-Amz-Target: AmazonSSM.<Operation>, JSON in and out,
 // errors as HTTP 4xx/5xx {"__type": code, "message": ...} plus x-amzn-ErrorType.
-import { randomUUID } from 'node:crypto';
 import { AwsError, DropConnection } from './awsError.ts';
+import { errorReply, jsonReply, readJsonBody } from './awsJson.ts';
 import { cancelCommand } from './cancelCommand.ts';
 import { describeInstanceInformation } from './describeInstanceInformation.ts';
 import type { FakeState } from './fakeState.ts';
@@ -36,34 +36,10 @@ const OPERATIONS: Record<string, (ctx: SsmContext, body: unknown) => unknown> = 
   DescribeInstanceInformation: describeInstanceInformation,
 };
 
-// Raised by the authentication front end, which answers only a lowercase "message"; SSM's modeled errors
-// carry a "Message" member, so those get both spellings.
-const FRONT_END_ERRORS = new Set([
-  'MissingAuthenticationTokenException',
-  'IncompleteSignatureException',
-  'InvalidSignatureException',
-  'UnrecognizedClientException',
-  'ExpiredTokenException',
-  'UnknownOperationException',
-  'SerializationException',
-]);
-
-const json = (status: number, body: unknown, extra: Record<string, string> = {}): Reply => ({
-  status,
-  contentType: 'application/x-amz-json-1.1',
-  body: JSON.stringify(body),
-  headers: { 'x-amzn-RequestId': randomUUID(), ...extra },
-});
-
 export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: number): Reply => {
   info.operation = (header(req, 'x-amz-target') ?? '').slice('AmazonSSM.'.length);
   try {
-    let body: unknown;
-    try {
-      body = req.body.length === 0 ? {} : JSON.parse(req.body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not valid JSON.');
-    }
+    const body = readJsonBody(req);
     info.request = body;
     const auth = authenticate(deps, req, info, now, 'ssm');
     const operation = OPERATIONS[info.operation];
@@ -82,7 +58,7 @@ export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: n
       invocationVisibleAfterMs: deps.invocationVisibleAfterMs,
       takeSendCommandFailure: deps.takeSendCommandFailure,
     };
-    return json(200, operation(ctx, body));
+    return jsonReply(200, operation(ctx, body));
   } catch (error) {
     if (error instanceof DropConnection) {
       info.errorCode = 'dropped';
@@ -90,9 +66,6 @@ export const handleSsm = (deps: SsmDeps, req: RawRequest, info: CallInfo, now: n
     }
     if (!(error instanceof AwsError)) throw error;
     info.errorCode = error.code;
-    const payload = FRONT_END_ERRORS.has(error.code)
-      ? { __type: error.code, message: error.message }
-      : { __type: error.code, message: error.message, Message: error.message };
-    return json(error.status, payload, { 'x-amzn-ErrorType': error.code });
+    return errorReply(error, { bothSpellings: true });
   }
 };

@@ -1,8 +1,8 @@
 // Resource Groups Tagging API over awsJson1_1: POST / with X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Op>,
 // SigV4 for service `tagging`, JSON in and out, errors {"__type", "Message"} plus x-amzn-ErrorType.
-import { randomUUID } from 'node:crypto';
 import { authenticate } from './authenticate.ts';
 import { AwsError } from './awsError.ts';
+import { errorReply, jsonReply, readJsonBody } from './awsJson.ts';
 import type { FakeState } from './fakeState.ts';
 import { getResources, type TaggingContext } from './getResources.ts';
 import type { CallInfo, RawRequest, Reply } from './httpTypes.ts';
@@ -19,34 +19,11 @@ export type TaggingDeps = {
 
 const OPERATIONS: Record<string, (ctx: TaggingContext, body: unknown) => unknown> = { GetResources: getResources };
 
-// The authentication front end answers a lowercase "message"; the service's modeled errors carry "Message".
-const FRONT_END_ERRORS = new Set([
-  'MissingAuthenticationTokenException',
-  'IncompleteSignatureException',
-  'InvalidSignatureException',
-  'UnrecognizedClientException',
-  'ExpiredTokenException',
-  'UnknownOperationException',
-  'SerializationException',
-]);
-
-const json = (status: number, body: unknown, extra: Record<string, string> = {}): Reply => ({
-  status,
-  contentType: 'application/x-amz-json-1.1',
-  body: JSON.stringify(body),
-  headers: { 'x-amzn-RequestId': randomUUID(), ...extra },
-});
-
 export const handleTagging = (deps: TaggingDeps, req: RawRequest, info: CallInfo, now: number): Reply => {
   info.service = 'tagging';
   info.operation = (header(req, 'x-amz-target') ?? '').slice(TAGGING_TARGET_PREFIX.length);
   try {
-    let body: unknown;
-    try {
-      body = req.body.length === 0 ? {} : JSON.parse(req.body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not valid JSON.');
-    }
+    const body = readJsonBody(req);
     info.request = body;
     const { session, region } = authenticate(deps, req, info, now, 'tagging');
     const operation = OPERATIONS[info.operation];
@@ -54,13 +31,10 @@ export const handleTagging = (deps: TaggingDeps, req: RawRequest, info: CallInfo
     // The service's throttle and outage errors (not SSM's ThrottlingException / InternalServerError).
     if (deps.shouldThrottle(info.operation)) throw new AwsError('ThrottledException', 'Rate exceeded');
     if (deps.shouldFail(info.operation)) throw new AwsError('InternalServiceException', 'Injected failure', 500);
-    return json(200, operation({ state: deps.state, session, region, now }, body));
+    return jsonReply(200, operation({ state: deps.state, session, region, now }, body));
   } catch (error) {
     if (!(error instanceof AwsError)) throw error;
     info.errorCode = error.code;
-    const payload = FRONT_END_ERRORS.has(error.code)
-      ? { __type: error.code, message: error.message }
-      : { __type: error.code, Message: error.message };
-    return json(error.status, payload, { 'x-amzn-ErrorType': error.code });
+    return errorReply(error, { bothSpellings: false });
   }
 };
