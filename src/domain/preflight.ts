@@ -50,6 +50,21 @@ export type Exclusion = {
   readonly target?: PreflightTarget;
 };
 
+/** An exclusion as a run keeps it for the record (`runs.preflight.excluded`): what the target list file shows. */
+export type StoredExclusion = {
+  ref: string;
+  reason: ExclusionReason;
+  detail: string;
+  instanceId?: string;
+  accountId?: string;
+  region?: string;
+  partition?: string;
+  /** What the inventory knew of it (the approval thread's target list shows it). */
+  name?: string | null;
+  platform?: string | null;
+  pingStatus?: string | null;
+};
+
 export type ScopeCount = {
   readonly partition: string;
   readonly accountId: string;

@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { escapeText } from '../domain/escapeText.ts';
 import type { ApprovalDecided, Decision, FreezeNotice, OwedFile, RunReply } from '../domain/owedMessage.ts';
 import { planDigest } from '../domain/planDigest.ts';
+import type { StoredExclusion } from '../domain/preflight.ts';
 import { resultsCsv } from '../domain/resultsCsv.ts';
 import { targetListCsv, type TargetListRow } from '../domain/targetListCsv.ts';
 import { listPlannedTargets, listResultRows } from '../db/queries/runFiles.ts';
@@ -122,17 +123,7 @@ const renderFile = async (
     });
     if (digest !== run.plan_digest) return { giveUp: 'the stored target list differs from the approved plan digest' };
     const excluded: TargetListRow[] = (targeting?.preflight.excluded ?? []).map((e) => {
-      const x = e as {
-        ref: string;
-        detail: string;
-        instanceId?: string;
-        accountId?: string;
-        region?: string;
-        partition?: string;
-        name?: string | null;
-        platform?: string | null;
-        pingStatus?: string | null;
-      };
+      const x = e as StoredExclusion;
       return {
         instanceId: x.instanceId ?? x.ref,
         name: x.name ?? null,

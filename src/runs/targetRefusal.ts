@@ -1,23 +1,16 @@
 import { listSome } from '../domain/listSome.ts';
 import { refuse, type Refusal } from '../domain/refusal.ts';
-import { exclusionLabels, type ActiveLock, type Exclusion, type ExclusionReason, type Preflight } from '../domain/preflight.ts';
+import {
+  exclusionLabels,
+  type ActiveLock,
+  type Exclusion,
+  type ExclusionReason,
+  type Preflight,
+  type StoredExclusion,
+} from '../domain/preflight.ts';
 
 /** How many exclusions a run keeps for the record (the counts are always complete). */
 export const MAX_STORED_EXCLUSIONS = 5_000;
-
-export type StoredExclusion = {
-  ref: string;
-  reason: ExclusionReason;
-  detail: string;
-  instanceId?: string;
-  accountId?: string;
-  region?: string;
-  partition?: string;
-  /** What the inventory knew of it (the approval thread's target list shows it). */
-  name?: string | null;
-  platform?: string | null;
-  pingStatus?: string | null;
-};
 
 export const storedExclusion = (e: Exclusion): StoredExclusion => ({
   ref: e.ref,
