@@ -95,13 +95,15 @@ describe('a halted rollout across kill -9 and replicas', () => {
     await s.slack.waitFor((f) => f.messages(OPS_CHANNEL).find((m) => m.thread_ts && JSON.stringify(m.blocks ?? []).includes(why)), {
       timeoutMs: 10_000,
     });
-    await s.slack.waitFor(
+    const haltedParent = await s.slack.waitFor(
       () => {
         const blocks = JSON.stringify(parentOf(s, runId)?.blocks ?? []);
         return blocks.includes('continue_run') && blocks.includes('stop_run') && blocks.includes(why) ? blocks : undefined;
       },
       { timeoutMs: 10_000 },
     );
+    // Its controls are Continue and Stop; Cancel is for runs that are moving.
+    expect(haltedParent).not.toContain('cancel_run');
 
     // The requester cannot continue their own run.
     await click(s, s.bot.url, runId, USERS.requester, 'continue_run');

@@ -26,7 +26,8 @@ export const CANCEL_ACTION_ID = 'cancel_run';
 
 export const RERUN_ACTION_ID = 'rerun_failed';
 
-const cancellable = new Set<string>(activeRunStatuses);
+// A halted rollout is ended with its own Stop button (haltControls), not Cancel.
+const cancellable = new Set<string>(activeRunStatuses.filter((s) => s !== 'halted'));
 
 /** The Cancel button (requester or an approver), with a confirmation; absent once the run ends or a cancel was asked. */
 const cancelBlocks = (run: RunView): KnownBlock[] => {
