@@ -75,6 +75,9 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
       pollMaxIntervalMs: POLL_MAX_INTERVAL_MS,
     };
     const child = fork(fileURLToPath(new URL('./scenario.ts', import.meta.url)), [], {
+      // BENCH_SCENARIO_EXEC: a wrapper that execs Node for the scenario process (e.g. inside a memory-limited
+      // cgroup, as a container limit would be: Node sizes its heap from the limit it finds).
+      execPath: process.env['BENCH_SCENARIO_EXEC'] ?? process.execPath,
       env: { ...process.env, BENCH_SCENARIO: JSON.stringify(scenario) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
