@@ -14,7 +14,6 @@ import { createSsmClients } from '../../src/aws/ssmClients.ts';
 import { createTaggingClients } from '../../src/aws/taggingClients.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
-import { upsertChange } from '../../src/db/queries/changes.ts';
 import { listOwed } from '../../src/db/queries/outbox.ts';
 import { listResultRows } from '../../src/db/queries/runFiles.ts';
 import { setApprovalMessage } from '../../src/db/queries/runs.ts';
@@ -31,6 +30,7 @@ import { validateMessageBlocks } from '../../src/sandbox/slack/blockKitLimits.ts
 import { loadRegistry } from '../../src/tools/registry.ts';
 import { adminQuery, testServerUrl } from '../../test/helpers/pgAdmin.ts';
 import { ACCOUNTS, BASE_CREDENTIALS, TARGETS } from '../executor/fleet.ts';
+import { seedVerifiedChange } from '../../test/helpers/seedVerifiedChange.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'latency-ms': { type: 'string', default: '0' } } });
 const runs = Number(values.runs);
@@ -84,16 +84,7 @@ const ms = (from: number): number => performance.now() - from;
 const describeCalls = (): number => aws.calls.filter((c) => c.operation === 'DescribeInstanceInformation').length;
 
 try {
-  await upsertChange(pool, {
-    number: 'CHG0012345',
-    sysId: 'a'.repeat(32),
-    state: '-1',
-    plannedStart: null,
-    plannedEnd: null,
-    assignmentGroup: null,
-    shortDescription: null,
-    verdict: 'ok',
-  });
+  await seedVerifiedChange(pool);
   let t = performance.now();
   const synced = await syncInventory({ pool, targets: TARGETS, ssm, tagging, bound });
   console.log(`inventory sync: ${synced.reduce((n, r) => n + r.instances, 0)} instances in ${ms(t).toFixed(0)} ms`);

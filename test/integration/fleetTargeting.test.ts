@@ -1,7 +1,5 @@
 // Issue 9: fleet targeting with the fake AWS and real PostgreSQL: inventory sync, tag selectors over both
 // partitions, pre-flight, the frozen plan dispatched exactly, "from a previous step", locks.
-import { WebClient } from '@slack/web-api';
-import pino from 'pino';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,7 +14,7 @@ import { approvalMessage } from '../../src/slack/blocks/approvalMessage.ts';
 import { getRunTargeting } from '../../src/db/queries/targeting.ts';
 import { listOwed } from '../../src/db/queries/outbox.ts';
 import { getRun } from '../../src/db/queries/runs.ts';
-import { createOutbox, type Outbox } from '../../src/outbox/createOutbox.ts';
+import { type Outbox } from '../../src/outbox/createOutbox.ts';
 import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { loadTargetGroups, toRunView } from '../../src/slack/loadRunView.ts';
 import { preflightText } from '../../src/slack/blocks/preflightText.ts';
@@ -24,6 +22,7 @@ import { makeInstances } from '../../src/sandbox/aws/index.ts';
 import { validateMessageBlocks } from '../../src/sandbox/slack/blockKitLimits.ts';
 import { ACCOUNTS, CHANGE } from '../helpers/sandbox.ts';
 import { commandsOf, startHarness, TARGETS, type Harness } from '../helpers/executorHarness.ts';
+import { fastOutbox } from '../helpers/fastOutbox.ts';
 
 const tagged = { PatchGroup: 'prod-a' };
 const com = makeInstances({ accountId: ACCOUNTS.com.id, region: 'us-east-1', count: 2000, tags: tagged, name: 'a' });
@@ -60,16 +59,7 @@ const deliver = async (runId: string): Promise<void> => {
 beforeAll(async () => {
   h = await startHarness({ instances: [...com, ...com2, ...gov, ...govWindows, ...others], aws: { defaultRunMs: 20 } });
   slack = await startFakeSlack();
-  outbox = createOutbox({
-    pool: h.db.pool,
-    registry: h.registry,
-    logger: pino({ level: 'silent' }),
-    retryBaseMs: 20,
-    retryMaxMs: 50,
-    updateIntervalMs: 0,
-    postBurst: 100,
-    client: new WebClient(slack.botToken, { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-  });
+  outbox = fastOutbox({ pool: h.db.pool, registry: h.registry, slack: slack });
   for (const i of lost) h.aws.setPingStatus(i.instanceId, 'ConnectionLost');
   const bound = createWorkQueues({ global: 10, perRegion: 4 });
   submitterWith = (over) =>

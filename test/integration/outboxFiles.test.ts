@@ -2,23 +2,22 @@
 // the approval thread's complete target list (generated from the frozen plan when sent, formula-safe CSV),
 // the run's results, a retry that never shares a file twice, and Slack's refusals given up on the record.
 import { randomUUID } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
-import pino from 'pino';
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { upsertChange } from '../../src/db/queries/changes.ts';
 import { insertExecutions } from '../../src/db/queries/executions.ts';
 import { listOwed, oweFile, oweSubmitted } from '../../src/db/queries/outbox.ts';
 import { getRun, insertRun } from '../../src/db/queries/runs.ts';
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
 import { setRunTargeting } from '../../src/db/queries/targeting.ts';
 import { planDigest } from '../../src/domain/planDigest.ts';
-import { createOutbox, type Outbox } from '../../src/outbox/createOutbox.ts';
+import { type Outbox } from '../../src/outbox/createOutbox.ts';
 import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { scriptRecordOf } from '../../src/tools/scriptRecordOf.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { seedVerifiedChange } from '../helpers/seedVerifiedChange.ts';
+import { fastOutbox } from '../helpers/fastOutbox.ts';
 
 const OPS = 'C0OPS00001';
 const APPROVALS = 'C0APP00001';
@@ -26,30 +25,11 @@ const CLOSED = 'C0CLOSED01';
 let db: TestDatabase;
 let registry: ToolRegistry;
 
-const outboxFor = (slack: FakeSlack): Outbox =>
-  createOutbox({
-    pool: db.pool,
-    registry,
-    logger: pino({ level: 'silent' }),
-    retryBaseMs: 20,
-    retryMaxMs: 50,
-    updateIntervalMs: 0,
-    postBurst: 100,
-    client: new WebClient(slack.botToken, { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-  });
+const outboxFor = (slack: FakeSlack): Outbox => fastOutbox({ pool: db.pool, registry, slack: slack });
 
 beforeAll(async () => {
   [db, registry] = await Promise.all([createTestDatabase(), loadRegistry()]);
-  await upsertChange(db.pool, {
-    number: 'CHG0012345',
-    sysId: 'a'.repeat(32),
-    state: '-1',
-    plannedStart: null,
-    plannedEnd: null,
-    assignmentGroup: null,
-    shortDescription: null,
-    verdict: 'ok',
-  });
+  await seedVerifiedChange(db.pool);
 });
 afterAll(async () => db?.drop());
 

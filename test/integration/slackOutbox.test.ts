@@ -1,17 +1,16 @@
 // The outbox's delivery against the fake Slack and the real database: strict order per stream (a failing
 // head holds back what follows it), coalesced updates, head-only claiming across concurrent claimers.
 import { randomUUID } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimOwed, listOwed, oweChannelPost, oweRunParent, oweRunReply, retryOwed } from '../../src/db/queries/outbox.ts';
-import { upsertChange } from '../../src/db/queries/changes.ts';
 import { getRun, insertRun } from '../../src/db/queries/runs.ts';
 import { upsertScripts } from '../../src/db/queries/scripts.ts';
-import { createOutbox, type Outbox } from '../../src/outbox/createOutbox.ts';
+import { type Outbox } from '../../src/outbox/createOutbox.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
 import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
+import { seedVerifiedChange } from '../helpers/seedVerifiedChange.ts';
+import { fastOutbox } from '../helpers/fastOutbox.ts';
 
 const OPS = 'C0OPS00001';
 let slack: FakeSlack;
@@ -25,26 +24,8 @@ beforeAll(async () => {
     createTestDatabase(),
     loadRegistry(),
   ]);
-  await upsertChange(db.pool, {
-    number: 'CHG0012345',
-    sysId: 'a'.repeat(32),
-    state: '-1',
-    plannedStart: null,
-    plannedEnd: null,
-    assignmentGroup: null,
-    shortDescription: null,
-    verdict: 'ok',
-  });
-  outbox = createOutbox({
-    pool: db.pool,
-    registry,
-    logger: pino({ level: 'silent' }),
-    retryBaseMs: 20,
-    retryMaxMs: 50,
-    updateIntervalMs: 0,
-    postBurst: 100,
-    client: new WebClient(slack.botToken, { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-  });
+  await seedVerifiedChange(db.pool);
+  outbox = fastOutbox({ pool: db.pool, registry, slack: slack });
 });
 afterAll(async () => {
   await outbox?.stop();
