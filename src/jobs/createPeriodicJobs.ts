@@ -63,9 +63,11 @@ export const createPeriodicJobs = (o: {
     }
   };
 
+  // The look for due jobs in progress: stop() waits for it too, so it never queries a pool being closed.
+  let looking: Promise<void> | undefined;
   const loop = (): void => {
     if (controller.signal.aborted) return;
-    tick()
+    looking = tick()
       .catch((e: unknown) => o.logger.warn({ err: e }, 'could not look for due periodic jobs'))
       .finally(() => {
         if (!controller.signal.aborted) timer = setTimeout(loop, tickMs);
@@ -77,6 +79,7 @@ export const createPeriodicJobs = (o: {
     stop: async () => {
       controller.abort();
       if (timer) clearTimeout(timer);
+      await looking;
       await Promise.allSettled(running.values());
     },
   };

@@ -57,6 +57,39 @@ describe('periodic jobs', () => {
     expect(row.last_error).toBeNull();
   });
 
+  it('stop() waits for a look for due jobs in progress: nothing queries the pool after it resolves (it is closed next)', async () => {
+    // A slow database: every query waits 300 ms, so stop() comes while the first look is still asking.
+    let inFlight = 0;
+    const slow = new Proxy(db.pool, {
+      get: (target, key) => {
+        if (key === 'query')
+          return async (...args: Parameters<typeof target.query>) => {
+            inFlight += 1;
+            try {
+              await sleep(300);
+              return await target.query(...args);
+            } finally {
+              inFlight -= 1;
+            }
+          };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const jobs = createPeriodicJobs({
+      pool: slow,
+      owner: 'replica-stopping',
+      logger,
+      jobs: [{ name: 'slow-look', intervalMs: 60_000, run: async () => {} }],
+      tickMs: 20,
+    });
+    jobs.start();
+    await sleep(50);
+    expect(inFlight).toBe(1);
+    await jobs.stop();
+    expect(inFlight).toBe(0);
+  });
+
   it('a claim left by a replica that died lapses, and another replica takes the job over', async () => {
     await ensurePeriodicJob(db.pool, 'lapsing', 0);
     expect(await claimPeriodicJob(db.pool, 'lapsing', 'dead-replica', { intervalMs: 0, lockMs: 300 })).toBe(true);
