@@ -19,7 +19,10 @@ export const createLogger = (level: string, scrubber: SecretScrubber = createSec
     serializers: { err: (value: unknown) => value },
     hooks: { streamWrite: (line) => scrubber.scrub(line) },
   };
-  const root = destination ? pino(options, destination) : pino(options);
+  // Written synchronously: pino's default stdout stream buffers and flushes at exit only on the main thread,
+  // and the bot runs in a worker thread (src/start.js), where the last lines before an exit would be lost —
+  // as would the lines before a crash anywhere. The bot logs a few lines a second, not per instance.
+  const root = pino(options, destination ?? pino.destination({ fd: 1, sync: true }));
   // pino applies formatters.bindings to the root only; children inherit this wrapper through the prototype.
   const child = root.child;
   root.child = function redactedChild(this: Logger, bindings, childOptions) {
