@@ -4,16 +4,24 @@ import tseslint from 'typescript-eslint';
 
 /** sandbox/ (the local console and its simulators) is started by main.ts only; tests may import it too. */
 const sandboxOnlyFromMain = { group: ['**/sandbox/**', '**/sandbox'], message: 'sandbox/ is imported only by main.ts (and tests).' };
+/** @param {string} who */
 const notSlackOrOutbox = (who) => ({
   group: ['**/slack/**', '**/outbox/**', '@slack/*'],
   message: `${who} never imports slack/ or outbox/: write outbox rows through db/ queries or report through the notifier wired in main.ts.`,
 });
+/**
+ * @param {string[]} files
+ * @param {object[]} patterns
+ * @param {string[]} [ignores]
+ * @returns {import('eslint').Linter.Config}
+ */
 const restrict = (files, patterns, ignores) => ({
   files,
   ...(ignores ? { ignores } : {}),
   rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, sandboxOnlyFromMain] }] },
 });
 // Relative paths leaving db/ for anything but domain/ and config/ (one regex per folder depth).
+/** @param {number} up */
 const dbOnly = (up) => ({
   regex: `^${'\\.\\./'.repeat(up)}(?!domain/|config/)`,
   message: 'db/ imports only domain/ and config/ (and itself).',
@@ -66,6 +74,12 @@ export default tseslint.config(
   // The dependency rules of the architecture (README "Architecture", /work/shared/layout.md). A later block
   // replaces an earlier block's options for the same rule, so every folder's block lists all its patterns.
   ...boundaries(),
+  // The launcher's plain-JavaScript modules (src/start.js and what it imports) run in Node.
+  {
+    files: ['src/start.js', 'src/config/*.js', 'src/process/*.js', 'bench/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { process: 'readonly', URL: 'readonly' } },
+    rules: { 'no-console': 'error' },
+  },
   // The console page's own scripts run in the browser (served as they are, no build step).
   {
     files: ['src/sandbox/console/static/**/*.js'],

@@ -1,7 +1,9 @@
-// Composition root: config → logger → database → clients → executor → Slack app; and shutdown.
+// Composition root: config → logger → database → clients → executor → Slack app; and shutdown. src/start.js runs it
+// in the bot's worker thread (bounded young generation); run directly, it handles the stop signals itself.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
 import { createCredentialBroker } from './aws/credentialBroker.ts';
 import { createTargetResolver } from './inventory/resolveTargets.ts';
 import { createInventorySyncRequest } from './inventory/requestSync.ts';
@@ -59,6 +61,7 @@ import { createSlackLinks } from './slack/slackLinks.ts';
 import { createSlackRunNotifier } from './slack/slackRunNotifier.ts';
 import { scriptRecordOf } from './tools/scriptRecordOf.ts';
 import { loadRegistry } from './tools/registry.ts';
+import { onStopSignal } from './process/onStopSignal.ts';
 import { envSchema } from './config/envSchema.ts';
 import { CONSOLE_KEEPS, SLACK_SETTINGS, wantsConsole } from './sandbox/console/wantsConsole.ts';
 
@@ -485,7 +488,11 @@ executor.start();
 workNotes.start();
 backgroundJobs.start();
 outbox.start();
-logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner }, 'listening');
+// The heap limits src/start.js gave the bot's thread (none when main.ts is run directly).
+const heapLimitsMb = isMainThread
+  ? undefined
+  : { youngGeneration: resourceLimits.maxYoungGenerationSizeMb, oldGeneration: resourceLimits.maxOldGenerationSizeMb };
+logger.info({ port: config.PORT, mode: config.socketMode ? 'socket' : 'http', owner, heapLimitsMb }, 'listening');
 if (consoleMode) {
   if (consoleMode.portMoved) logger.warn(`port ${consoleMode.portMoved.asked} is in use; the console uses port ${config.PORT} instead`);
   logger.warn(
@@ -552,7 +559,6 @@ const shutdown = async (signal: string): Promise<void> => {
   logger.info({ signal }, 'stopped');
   process.exit(0);
 };
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
-// A closed terminal: shut down (and stop the embedded PostgreSQL) rather than die and leave it running.
-process.on('SIGHUP', () => void shutdown('SIGHUP'));
+// SIGTERM, SIGINT, and SIGHUP (a closed terminal: shut down and stop the embedded PostgreSQL rather than
+// die and leave it running), forwarded by src/start.js when the bot runs in its worker thread.
+onStopSignal((signal) => void shutdown(signal));

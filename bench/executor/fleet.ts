@@ -52,3 +52,13 @@ export const benchFleet = (n: number): FakeInstance[] => {
     return makeInstances({ accountId, region, count, name: 'bench' });
   });
 };
+
+/** The script's stdout on one instance: `outputBytes` of report lines, then the result line. */
+export const benchStdout = (instanceId: string, outputBytes: number): string => {
+  const last = `PCM_RESULT {"status":"ok","summary":"ready"}\n`;
+  const head = `ok ${instanceId}\n`;
+  if (outputBytes <= head.length + last.length) return head + last;
+  const line = `${instanceId} kernel 5.14.0-427.13.1.el9_4.x86_64 /boot 812M free, / 18G free, 0 updates pending\n`;
+  const body = line.repeat(Math.ceil(outputBytes / line.length)).slice(0, outputBytes - head.length - last.length);
+  return `${head}${body.slice(0, body.lastIndexOf('\n') + 1)}${last}`;
+};

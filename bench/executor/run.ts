@@ -10,7 +10,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { startFakeAws } from '../../src/sandbox/aws/startFakeAws.ts';
 import { startFakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
 import { adminQuery, testServerUrl } from '../../test/helpers/pgAdmin.ts';
-import { ACCOUNTS, BASE_CREDENTIALS, benchFleet } from './fleet.ts';
+import { ACCOUNTS, BASE_CREDENTIALS, benchFleet, benchStdout } from './fleet.ts';
 import type { ScenarioInput, ScenarioResult } from './scenario.ts';
 
 const SCRIPT_MS = 5_000;
@@ -26,6 +26,9 @@ const { values } = parseArgs({
     // Bytes of stdout per instance (in KiB; 0 = the one-line default). Above ~2.5 KB the listed plugin
     // Output is truncated, so every instance's full output is read with GetCommandInvocation.
     'output-kb': { type: 'string', default: '0' },
+    // bot: the scenario runs in a worker thread with the bot's heap limits, as `npm start` runs the bot;
+    // main: on the child's main thread with Node's defaults (how the bot ran before src/start.js).
+    thread: { type: 'string', default: 'bot' },
   },
 });
 const sizes = (values.sizes ?? '')
@@ -34,17 +37,8 @@ const sizes = (values.sizes ?? '')
   .filter((n) => n > 0);
 const modes = (values.modes ?? '').split(',').filter((m): m is ScenarioInput['mode'] => m === 'product' || m === 'baseline');
 const baselineMax = Number(values['baseline-max']);
+const thread = values.thread === 'main' ? 'main' : 'bot';
 const outputBytes = Math.round(Number(values['output-kb']) * 1024);
-
-/** The script's stdout on one instance: `outputBytes` of report lines, then the result line. */
-const stdoutOf = (instanceId: string): string => {
-  const last = `PCM_RESULT {"status":"ok","summary":"ready"}\n`;
-  const head = `ok ${instanceId}\n`;
-  if (outputBytes <= head.length + last.length) return head + last;
-  const line = `${instanceId} kernel 5.14.0-427.13.1.el9_4.x86_64 /boot 812M free, / 18G free, 0 updates pending\n`;
-  const body = line.repeat(Math.ceil(outputBytes / line.length)).slice(0, outputBytes - head.length - last.length);
-  return `${head}${body.slice(0, body.lastIndexOf('\n') + 1)}${last}`;
-};
 
 type Row = ScenarioResult & { mode: string; n: number; awsCalls: number; slackCalls: number; calls: Record<string, number> };
 
@@ -52,7 +46,7 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
   const aws = await startFakeAws({
     partitions: BASE_CREDENTIALS,
     accounts: Object.values(ACCOUNTS).map((a) => ({ id: a.id, partition: a.partition, roleArn: a.roleArn })),
-    instances: benchFleet(n).map((i) => ({ ...i, behavior: { status: 'Success', stdout: stdoutOf(i.instanceId) } })),
+    instances: benchFleet(n).map((i) => ({ ...i, behavior: { status: 'Success', stdout: benchStdout(i.instanceId, outputBytes) } })),
     latencyMs: LATENCY,
     deliveryMs: 100,
     defaultRunMs: SCRIPT_MS,
@@ -74,7 +68,7 @@ const runScenario = async (mode: ScenarioInput['mode'], n: number): Promise<Row>
       pollIntervalMs: POLL_INTERVAL_MS,
       pollMaxIntervalMs: POLL_MAX_INTERVAL_MS,
     };
-    const child = fork(fileURLToPath(new URL('./scenario.ts', import.meta.url)), [], {
+    const child = fork(fileURLToPath(new URL(thread === 'bot' ? './scenarioThread.js' : './scenario.ts', import.meta.url)), [], {
       // BENCH_SCENARIO_EXEC: a wrapper that execs Node for the scenario process (e.g. inside a memory-limited
       // cgroup, as a container limit would be: Node sizes its heap from the limit it finds).
       execPath: process.env['BENCH_SCENARIO_EXEC'] ?? process.execPath,
@@ -130,7 +124,7 @@ const perRoundOf = (r: Row): string => {
 const target = (SCRIPT_MS + 2 * POLL_MAX_INTERVAL_MS) / 1000;
 const lines = [
   `Script ${SCRIPT_MS / 1000} s, delivery 0.1 s, SSM/STS latency ${LATENCY.min}–${LATENCY.max} ms per call, poll interval ${POLL_INTERVAL_MS / 1000} s growing to ${POLL_MAX_INTERVAL_MS / 1000} s`,
-  `(wall-time target ≤ script + 2 × max poll interval = ${target} s). Output ${outputBytes > 0 ? `${outputBytes / 1024} KiB` : 'one line'} per instance. ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+  `(wall-time target ≤ script + 2 × max poll interval = ${target} s). Output ${outputBytes > 0 ? `${outputBytes / 1024} KiB` : 'one line'} per instance. ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, scenario on the ${thread === 'bot' ? "bot's worker thread (src/start.js heap limits)" : 'main thread (Node defaults)'}.`,
   '',
   '| Executor | N | Wall (approval → summary) | SSM+STS calls | per instance | Slack calls | DB round trips | per poll round: first / median / last | Poll rounds | Peak RSS during run (process max) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

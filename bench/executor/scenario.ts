@@ -1,9 +1,11 @@
-// One benchmark scenario in its own process (so peak RSS is the executor's, not the fakes'): inserts a
+// One benchmark scenario in its own process (in the bot's worker thread, as src/start.js runs the bot, unless
+// `--thread main`) (so peak RSS is the executor's, not the fakes'): inserts a
 // run for N instances through the product's query functions, then, on the parent's signal, approves it
 // and drives it to the final summary with the product executor or the baseline. Reports over IPC.
 import { WebClient } from '@slack/web-api';
 import { randomUUID } from 'node:crypto';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { parentPort } from 'node:worker_threads';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -58,18 +60,21 @@ export type ScenarioResult = {
 const CHANNEL = 'C0BENCH001';
 
 const input = JSON.parse(process.env.BENCH_SCENARIO ?? '{}') as ScenarioInput;
+// The parent's messages come over IPC, or through scenarioThread.ts when this runs in the bot's thread.
+const channel = parentPort ?? process;
 const send = (message: unknown): void => {
-  process.send?.(message);
+  if (parentPort) parentPort.postMessage(message);
+  else process.send?.(message);
 };
 const waitFor = (kind: string): Promise<void> =>
   new Promise((resolve) => {
     const on = (m: { kind?: string }): void => {
       if (m.kind === kind) {
-        process.off('message', on);
+        channel.off('message', on);
         resolve();
       }
     };
-    process.on('message', on);
+    channel.on('message', on);
   });
 
 const logger = pino({ level: process.env.BENCH_LOG ?? 'silent' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secondApprovalPolicies } from '../domain/approvalPolicy.ts';
+import { HEAP_LIMIT_MB } from './heapLimitSetting.js';
 import { isSecureServiceUrl } from './secureServiceUrl.ts';
 
 const csv = z
@@ -124,6 +125,8 @@ export const envSchema = z
     LEASE_SECONDS: intFrom(30, 2, 3_600),
     // On SIGTERM/SIGINT: how long in-flight SSM calls (and other work) may take to settle before they are cut off.
     SHUTDOWN_GRACE_SECONDS: intFrom(20, 1, 600),
+    // Old-generation heap of the bot's thread (src/start.js), MB; Node's own limit if lower. Past it the process exits 1.
+    HEAP_LIMIT_MB: intFrom(HEAP_LIMIT_MB.default, HEAP_LIMIT_MB.min, HEAP_LIMIT_MB.max),
     // How old an unanswered SendCommand's intent must be before "not in ListCommands" means "never created" (then it is sent again).
     RECONCILE_GRACE_SECONDS: intFrom(60, 1, 3_600),
     // How often a still-running command's per-instance statuses are read (long runs); finished commands are read at once.

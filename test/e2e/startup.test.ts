@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOT_YOUNG_GENERATION_MB } from '../../src/process/botHeapLimits.js';
 import { freePort } from '../helpers/freePort.ts';
 import { launchBot, type LaunchedBot } from '../helpers/launchBot.ts';
 import { adminQuery, templateDatabase, testServerUrl, testUrlAs, TEST_OWNER_LOGIN, TEST_RUNTIME_LOGIN } from '../helpers/pgAdmin.ts';
@@ -143,8 +144,21 @@ describe('startup', () => {
 
   it('SIGTERM with DATABASE_URL set: the bot runs its own graceful shutdown and exits 0 (no library exit hook cuts it short)', async () => {
     const bot = await launchBot(s.env);
+    // The bot runs in src/start.js's worker thread, its young generation bounded (no Node flags given).
+    const listening = JSON.parse(await bot.waitForOutput(/"msg":"listening"/u)) as { heapLimitsMb?: { youngGeneration?: number } };
+    expect(listening.heapLimitsMb?.youngGeneration).toBe(BOT_YOUNG_GENERATION_MB);
     expect(await bot.stop()).toBe(0);
     expect(bot.output.join('\n')).toMatch(/"signal":"SIGTERM".*shutting down/u);
+  });
+
+  it("SIGTERM while the database is still awaited ends the process at once, as the signal's default action does", async () => {
+    const unreachable = new URL(testServerUrl('postgres'));
+    unreachable.port = String(await freePort()); // nothing listens there
+    const closed = unreachable.toString();
+    const bot = await launchBot({ ...s.env, DATABASE_URL: closed, DATABASE_MIGRATION_URL: closed }, { waitReady: false });
+    await bot.waitForOutput(/database not reachable yet; retrying/u);
+    expect(await bot.stop()).toBeNull();
+    expect(bot.child.signalCode).toBe('SIGTERM');
   });
 
   it('starts an embedded PostgreSQL when DATABASE_URL is unset, keeps its data and reaches ready', async () => {

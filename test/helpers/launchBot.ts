@@ -23,15 +23,21 @@ export type LaunchedBot = {
 };
 
 /**
- * Starts the bot the way users do (`node src/main.ts`, configured only by environment variables) and
+ * What `node` runs: the process entry users run (the bot in its worker thread), or the composition root
+ * directly on the main thread (the memory benchmark compares the two).
+ */
+export type BotEntry = 'src/start.js' | 'src/main.ts';
+
+/**
+ * Starts the bot the way users do (`node src/start.js`, configured only by environment variables) and
  * waits until GET /healthz answers 200.
  */
 export const launchBot = async (
   env: Record<string, string>,
-  options: { readyTimeoutMs?: number; waitReady?: boolean; detached?: boolean } = {},
+  options: { readyTimeoutMs?: number; waitReady?: boolean; detached?: boolean; entry?: BotEntry } = {},
 ): Promise<LaunchedBot> => {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [options.entry ?? 'src/start.js'], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',

@@ -7,7 +7,7 @@ import { changeInWindow } from '../../src/sandbox/servicenow/changeInWindow.ts';
 import type { FakeServiceNowOptions } from '../../src/sandbox/servicenow/fakeServiceNowTypes.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
 import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack/startFakeSlack.ts';
-import { launchBot, type LaunchedBot } from './launchBot.ts';
+import { launchBot, type BotEntry, type LaunchedBot } from './launchBot.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { freePort } from './freePort.ts';
 import { testRuntimeUrl } from './pgAdmin.ts';
@@ -92,6 +92,8 @@ export type SandboxOptions = {
   /** Extra fake ServiceNow options (e.g. `oauth`); the bot still gets only the basic-auth env unless `env` adds OAuth. */
   readonly serviceNow?: Partial<FakeServiceNowOptions>;
   readonly env?: Record<string, string>;
+  /** Default `src/start.js`, as users run it. */
+  readonly entry?: BotEntry;
 };
 
 /** The standard fleet: two commercial accounts (three regions) and one GovCloud account. */
@@ -187,7 +189,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     SUBMIT_RATE_PER_MINUTE: '100',
     ...options.env,
   };
-  const bot = await launchBot(env, { readyTimeoutMs: db ? 30_000 : 120_000 });
+  const bot = await launchBot(env, { readyTimeoutMs: db ? 30_000 : 120_000, ...(options.entry ? { entry: options.entry } : {}) });
   const database = db ?? (await embeddedHandle(`postgres://postgres:postgres@127.0.0.1:${embeddedPort}/pcm_ops`));
   const sandbox: Sandbox = {
     aws,
@@ -198,7 +200,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     env,
     bot,
     restart: async (extraEnv = {}) => {
-      sandbox.bot = await launchBot({ ...env, ...extraEnv });
+      sandbox.bot = await launchBot({ ...env, ...extraEnv }, options.entry ? { entry: options.entry } : {});
       return sandbox.bot;
     },
     close: async () => {

@@ -312,4 +312,14 @@ describe('container image', () => {
     const ignored = (await readFile(path.join(root, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim());
     for (const entry of ['node_modules', '.data', '.git', 'test', '.env']) expect(ignored, entry).toContain(entry);
   });
+
+  it('starts the bot as `npm start` does, through the launcher that bounds its heap, with no Node flags', async () => {
+    const dockerfile = await readFile(path.join(root, 'Dockerfile'), 'utf8');
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const command = /^CMD \["node", "([^"]+)"\]$/mu.exec(dockerfile)?.[1];
+    expect(command).toBe('src/start.js');
+    expect(pkg.scripts.start).toMatch(new RegExp(`^node --env-file-if-exists=\\.env ${command}$`, 'u'));
+    await expect(readFile(path.join(root, command ?? ''), 'utf8')).resolves.toMatch(/new Worker\(new URL\('\.\/main\.ts'/u);
+    expect(dockerfile).not.toMatch(/NODE_OPTIONS/u);
+  });
 });
