@@ -8,6 +8,7 @@ import {
   hasOwedDm,
   holdOwed,
   markOwedSent,
+  notePostStarted,
   outboxBacklog,
   oweDm,
   retryOwed,
@@ -18,6 +19,7 @@ import { escapeText } from '../domain/escapeText.ts';
 import { backoffMs, createDeliveryLoop } from '../jobs/createDeliveryLoop.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { classifySlackError } from './classifySlackError.ts';
+import { FIND_POSTED_MAX_CALLS, findPosted, owedMetadata } from './findPosted.ts';
 import { renderOwed, type Delivery } from './renderOwed.ts';
 
 export type Outbox = {
@@ -132,13 +134,45 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
     });
   };
 
-  const call = async (d: Exclude<Delivery, { method: 'files.upload' }>, channel: string): Promise<string | undefined> => {
+  /**
+   * An earlier attempt of this row started a post (the row says when): Slack may have accepted it and the
+   * answer, or our record of it, been lost. Look for the message before posting again. A lookup Slack does
+   * not allow here (a missing history scope, a channel the bot is not in) cannot prove it absent: the row is
+   * posted (a message twice rather than none) and that is logged.
+   */
+  const alreadyPosted = async (row: OwedRow, channel: string, threadTs: string | undefined) => {
+    if (row.post_started_at === null) return undefined;
+    // Several Slack calls, then the post: hold the row long enough that no other replica takes it meanwhile.
+    await holdOwed(o.pool, row.id, ((FIND_POSTED_MAX_CALLS + 1) * SLACK_CALL_TIMEOUT_MS) / 1000);
+    try {
+      return await findPosted(o.client, { id: row.id, channel, since: row.post_started_at, ...(threadTs ? { threadTs } : {}) });
+    } catch (error) {
+      // Slack answering, but not with the messages (a scope, membership, a thread gone): posted again. A limit or
+      // an outage: retried later like the post itself.
+      if ((error as { code?: string }).code !== 'slack_webapi_platform_error') throw error;
+      const answer = (error as { data?: { error?: string } }).data?.error;
+      log.warn({ id: String(row.id), channel, error: answer }, 'cannot tell whether an earlier attempt posted this message; posting it');
+      return undefined;
+    }
+  };
+
+  const call = async (row: OwedRow, d: Exclude<Delivery, { method: 'files.upload' }>, channel: string): Promise<string | undefined> => {
     const blocks = d.content.blocks ? [...d.content.blocks] : undefined;
     if (d.method === 'chat.update') {
       await o.client.chat.update({ channel: d.channel, ts: d.ts, text: d.content.text, blocks });
       return d.ts;
     }
+    const found = await alreadyPosted(row, channel, d.threadTs);
+    if (found) {
+      log.info(
+        { id: String(row.id), channel: found.channel, ts: found.ts },
+        'an earlier attempt had posted this message; not posting it again',
+      );
+      await d.posted?.(found.channel, found.ts);
+      return found.ts;
+    }
     takePost(channel);
+    await notePostStarted(o.pool, row.id);
     const answer = await o.client.chat.postMessage({
       channel,
       text: d.content.text,
@@ -146,6 +180,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
       ...(d.threadTs ? { thread_ts: d.threadTs } : {}),
       unfurl_links: false,
       unfurl_media: false,
+      metadata: owedMetadata(row.id),
     });
     // Posting to a user id lands in the DM channel: remember that channel, not the user id.
     if (answer.ts) await d.posted?.(answer.channel ?? channel, answer.ts);
@@ -195,7 +230,7 @@ export const createOutbox = (o: OutboxOptions): Outbox => {
       try {
         if (d.method === 'chat.update') lastUpdate.set(`${d.channel}|${d.ts}`, Date.now());
         if (d.method === 'files.upload') await upload(row, d);
-        else await call(d, channel);
+        else await call(row, d, channel);
         await markOwedSent(o.pool, row.id);
         return;
       } catch (error) {

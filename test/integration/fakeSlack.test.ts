@@ -203,6 +203,68 @@ describe('fake Slack Web API via WebClient', () => {
     expect((await client.usergroups.users.list({ usergroup: 'S0APPROVER' })).users).toEqual(['U0ALICE001']);
   });
 
+  it('applies a call and then fails it on demand (an answer lost after Slack accepted it)', async () => {
+    fake.failNext('chat.postMessage', 'internal_error', { applied: true });
+    expect(await slackError(client.chat.postMessage({ channel: 'C0GENERAL1', text: 'landed anyway' }))).toBe('internal_error');
+    expect(fake.messages('C0GENERAL1').map((m) => m.text)).toEqual(['landed anyway']);
+  });
+
+  it('validates message metadata and reads it back from history and replies only when asked', async () => {
+    const metadata = { event_type: 'pcm_ops_test', event_payload: { id: '7' } };
+    expect(
+      await slackError(
+        client.chat.postMessage({ channel: 'C0GENERAL1', text: 'x', metadata: { event_type: 'no spaces', event_payload: {} } }),
+      ),
+    ).toBe('invalid_metadata_schema');
+    const parent = await client.chat.postMessage({ channel: 'C0GENERAL1', text: 'parent', metadata });
+    const older = await client.chat.postMessage({ channel: 'C0GENERAL1', text: 'second' });
+    await client.chat.postMessage({ channel: 'C0GENERAL1', text: 'reply', thread_ts: parent.ts ?? '', metadata });
+    // Newest first, top level only; metadata with include_all_metadata.
+    const history = await client.conversations.history({ channel: 'C0GENERAL1', include_all_metadata: true });
+    expect(history.messages?.map((m) => [m.text, (m as { metadata?: unknown }).metadata])).toEqual([
+      ['second', undefined],
+      ['parent', metadata],
+    ]);
+    expect((await client.conversations.history({ channel: 'C0GENERAL1' })).messages?.some((m) => 'metadata' in m)).toBe(false);
+    // oldest is exclusive; pages follow the cursor.
+    const after = await client.conversations.history({ channel: 'C0GENERAL1', oldest: parent.ts ?? '' });
+    expect(after.messages?.map((m) => m.ts)).toEqual([older.ts]);
+    const first = await client.conversations.history({ channel: 'C0GENERAL1', limit: 1 });
+    expect(first.has_more).toBe(true);
+    const second = await client.conversations.history({
+      channel: 'C0GENERAL1',
+      limit: 1,
+      cursor: first.response_metadata?.next_cursor ?? '',
+    });
+    expect(second.messages?.map((m) => m.text)).toEqual(['parent']);
+    // A thread: its parent, then the replies.
+    const replies = await client.conversations.replies({ channel: 'C0GENERAL1', ts: parent.ts ?? '', include_all_metadata: true });
+    expect(replies.messages?.map((m) => m.text)).toEqual(['parent', 'reply']);
+    expect(await slackError(client.conversations.replies({ channel: 'C0GENERAL1', ts: '1.000001' }))).toBe('thread_not_found');
+  });
+
+  it('refuses history to a token without the scope and in a channel the bot is not in', async () => {
+    const narrow = await startFakeSlack({
+      channels: { C0OUTSIDE1: { name: 'outside', member: false }, C0INSIDE01: { name: 'inside' } },
+      scopes: ['chat:write', 'im:history'],
+    });
+    try {
+      const c = new WebClient(narrow.botToken, { slackApiUrl: narrow.url, retryConfig: { retries: 0 }, logger: silent });
+      expect(await slackError(c.conversations.history({ channel: 'C0INSIDE01' }))).toBe('missing_scope');
+      expect((await c.conversations.history({ channel: narrow.dmChannelOf('U0ALICE001') })).ok).toBe(true);
+      const wide = await startFakeSlack({ channels: { C0OUTSIDE1: { name: 'outside', member: false } } });
+      try {
+        const w = new WebClient(wide.botToken, { slackApiUrl: wide.url, retryConfig: { retries: 0 }, logger: silent });
+        expect(await slackError(w.conversations.history({ channel: 'C0OUTSIDE1' }))).toBe('not_in_channel');
+        expect(await slackError(w.conversations.history({ channel: 'C0UNKNOWN1' }))).toBe('channel_not_found');
+      } finally {
+        await wide.close();
+      }
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it('records response_url posts, applies replace_original, and allows 5 uses', async () => {
     const posted = await client.chat.postMessage({ channel: 'C0OPS00001', text: 'Approve?' });
     const url = fake.responseUrl({ channel: 'C0OPS00001', messageTs: posted.ts!, user: 'U0BOB00001' });

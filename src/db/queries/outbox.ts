@@ -150,10 +150,12 @@ const owedRow = z.object({
   last_error: z.string().nullable(),
   /** A file row's Slack file id, once obtained. */
   file_id: z.string().nullable(),
+  /** When a chat.postMessage for this row was first started (ms since the epoch): an earlier attempt may have posted it. */
+  post_started_at: z.number().nullable(),
 });
 export type OwedRow = z.infer<typeof owedRow>;
 
-const cols = sql.fragment`id, stream, run_id, kind, payload, state, attempts, last_error, file_id`;
+const cols = sql.fragment`id, stream, run_id, kind, payload, state, attempts, last_error, file_id, post_started_at`;
 
 /**
  * Claims due rows that head their stream (no older unfinished row in it), so a stream is sent strictly in
@@ -180,6 +182,12 @@ export const markOwedSent = async (db: Db, id: bigint): Promise<void> => {
 export const holdOwed = async (db: Db, id: bigint, leaseSeconds: number): Promise<void> => {
   await db.query(sql.type(z.object({}))`
     update slack_outbox set claimed_until = now() + make_interval(secs => ${leaseSeconds}) where id = ${id} and state = 'pending'`);
+};
+
+/** The intent of a post, recorded before chat.postMessage is called (the first attempt's time is kept). */
+export const notePostStarted = async (db: Db, id: bigint): Promise<void> => {
+  await db.query(sql.type(z.object({}))`
+    update slack_outbox set post_started_at = coalesce(post_started_at, now()) where id = ${id} and state = 'pending'`);
 };
 
 /** Records the Slack file id obtained for a file row before its bytes are sent (still claimed by this delivery). */

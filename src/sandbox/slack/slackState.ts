@@ -58,6 +58,9 @@ export const DEFAULT_SCOPES = [
   'users:read',
   'files:read',
   'files:write',
+  'channels:history',
+  'groups:history',
+  'im:history',
 ] as const;
 
 export class SlackState {
@@ -75,7 +78,8 @@ export class SlackState {
   readonly triggers = new Map<string, TriggerEntry>();
   readonly responseUrls = new Map<string, ResponseUrlOptions & { uses: number }>();
   readonly rateLimits = new Map<string, Injection & { retryAfterSeconds: number }>();
-  readonly failures = new Map<string, Injection & { error: string; status: number }>();
+  /** `applied`: the call takes effect before the failure is answered (Slack accepted it; the answer was lost). */
+  readonly failures = new Map<string, Injection & { error: string; status: number; applied: boolean }>();
   readonly files = new Map<string, FakeFile>();
   /** Upload URL token → the file it uploads, until used once or expired. */
   readonly uploadUrls = new Map<string, { fileId: string; expiresAt: number; used: boolean }>();

@@ -173,9 +173,16 @@ export class FakeSlack {
     this.#state.rateLimits.set(method, { remaining: times, retryAfterSeconds });
   }
 
-  /** The next `times` calls of `method` ('*' = any) answer `{ok:false, error}` (or a bare HTTP `status` when not 200). */
-  failNext(method: string, error: string, { times = 1, status = 200 }: { times?: number; status?: number } = {}): void {
-    this.#state.failures.set(method, { remaining: times, error, status });
+  /**
+   * The next `times` calls of `method` ('*' = any) answer `{ok:false, error}` (or a bare HTTP `status` when not
+   * 200). `applied`: each call takes effect first — Slack accepted it and the answer was lost (a gateway's 5xx).
+   */
+  failNext(
+    method: string,
+    error: string,
+    { times = 1, status = 200, applied = false }: { times?: number; status?: number; applied?: boolean } = {},
+  ): void {
+    this.#state.failures.set(method, { remaining: times, error, status, applied });
   }
 
   /** Ends what `failNext` injected for `method` ('*' = the wildcard entry): Slack answers normally again. */
@@ -272,7 +279,10 @@ async function handleWebApi(
   const limited = takeInjection(state.rateLimits, method);
   if (limited) return answer({ ok: false, error: 'ratelimited' }, 429, { 'retry-after': String(limited.retryAfterSeconds) });
   const failure = takeInjection(state.failures, method);
-  if (failure) return answer({ ok: false, error: failure.error }, failure.status);
+  if (failure) {
+    if (failure.applied) handler(state, args);
+    return answer({ ok: false, error: failure.error }, failure.status);
+  }
 
   answer(handler(state, args));
 }

@@ -44,11 +44,74 @@ export function messageContent(args: SlackArgs): MessageContent | SlackResult {
   if (text !== undefined) content.text = text;
   if (Array.isArray(blocks)) content.blocks = blocks;
   if (Array.isArray(attachments)) content.attachments = attachments;
-  if (args['metadata'] !== undefined) content.metadata = args['metadata'];
+  if (args['metadata'] !== undefined) {
+    // Slack's message metadata: an event_type (letters, digits, underscores) and an event_payload object.
+    const metadata = args['metadata'];
+    if (typeof metadata === 'string') return fail('invalid_metadata_format');
+    if (!isRecord(metadata) || typeof metadata['event_type'] !== 'string' || !isRecord(metadata['event_payload']))
+      return fail('invalid_metadata_schema');
+    if (!/^[A-Za-z0-9_]{1,255}$/u.test(metadata['event_type'])) return fail('invalid_metadata_schema');
+    content.metadata = metadata;
+  }
   return content;
 }
 
 const isFailure = (v: MessageContent | SlackResult): v is SlackResult => 'ok' in v;
+
+/** The history scope a conversation needs: DMs im:history, group DMs mpim:history, channels channels:history. */
+const historyScope = (channel: string): string =>
+  channel.startsWith('D') ? 'im:history' : channel.startsWith('G') ? 'mpim:history' : 'channels:history';
+
+/**
+ * conversations.history (top-level messages, newest first) and conversations.replies (a thread: its parent,
+ * then the replies oldest first): `oldest`/`latest` bounds, `limit` (history ≤ 999, replies ≤ 1000) with cursor
+ * pages, message metadata only with include_all_metadata. The bot must be in the channel and hold the scope.
+ */
+function readConversation(s: SlackState, a: SlackArgs, threadTs: string | undefined): SlackResult {
+  const channel = str(a, 'channel');
+  if (channel === undefined || channel === '') return fail('channel_not_found');
+  if (s.config.channels !== undefined && !channel.startsWith('D') && !s.config.channels.has(channel)) return fail('channel_not_found');
+  const scope = historyScope(channel);
+  if (!s.config.scopes.has(scope)) return fail('missing_scope', { needed: scope, provided: [...s.config.scopes].join(',') });
+  if (!s.isBotMember(channel)) return fail('not_in_channel');
+  const limitArg = Number(str(a, 'limit') ?? (threadTs === undefined ? 100 : 1000));
+  const limit = Math.min(Number.isFinite(limitArg) && limitArg > 0 ? Math.floor(limitArg) : 100, threadTs === undefined ? 999 : 1000);
+  const inclusive = ['true', '1'].includes(str(a, 'inclusive') ?? '');
+  const oldest = Number(str(a, 'oldest') ?? 0);
+  const latest = Number(str(a, 'latest') ?? Number.POSITIVE_INFINITY);
+  const inRange = (ts: string): boolean => {
+    const t = Number(ts);
+    return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
+  };
+  const live = s.messages.filter((m) => m.channel === channel && !m.deleted);
+  let messages;
+  if (threadTs === undefined) {
+    messages = live.filter((m) => (m.thread_ts === undefined || m.thread_ts === m.ts) && inRange(m.ts)).reverse();
+  } else {
+    const parent = live.find((m) => m.ts === threadTs);
+    if (!parent) return fail('thread_not_found');
+    const root = parent.thread_ts ?? parent.ts;
+    messages = live.filter((m) => (m.ts === root || m.thread_ts === root) && inRange(m.ts));
+  }
+  const start = Number(
+    str(a, 'cursor')
+      ? Buffer.from(str(a, 'cursor') ?? '', 'base64')
+          .toString('utf8')
+          .replace(/^next:/u, '')
+      : 0,
+  );
+  if (!Number.isInteger(start) || start < 0) return fail('invalid_cursor');
+  const page = messages.slice(start, start + limit);
+  const more = start + limit < messages.length;
+  const withMetadata = ['true', '1'].includes(str(a, 'include_all_metadata') ?? '');
+  return {
+    ok: true,
+    messages: page.map((m) => ({ ...s.messageJson(m), ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}) })),
+    has_more: more,
+    ...(threadTs === undefined ? { pin_count: 0 } : {}),
+    response_metadata: { next_cursor: more ? Buffer.from(`next:${start + limit}`).toString('base64') : '' },
+  };
+}
 
 function viewFrom(state: SlackState, input: Record<string, unknown>, previous: SlackView | undefined, id?: string): SlackView {
   const { config } = state;
@@ -284,6 +347,14 @@ export const webApiMethods: Record<string, WebApiMethod> = {
   'users.info': (s, a) => {
     const user = userJson(s, str(a, 'user') ?? '');
     return user ? { ok: true, user } : fail('user_not_found');
+  },
+
+  'conversations.history': (s, a) => readConversation(s, a, undefined),
+  'conversations.replies': (s, a) => {
+    const ts = str(a, 'ts');
+    if (ts === undefined || ts === '')
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: ts'] } });
+    return readConversation(s, a, ts);
   },
 
   'conversations.open': (s, a) => {

@@ -5,12 +5,18 @@ export const BOT_SCOPES = [
   'commands', // slash commands
   'chat:write', // parent messages, thread replies, approval messages, ephemeral refusals
   'chat:write.public', // post in public channels the bot was not invited to
-  'files:read', // the request modal's uploaded target list (file_input): files.info and the private download
+  // The request modal's uploaded target list (file_input): files.info and the private download; and whether an
+  // owed file was already shared, so a retry never uploads it twice.
+  'files:read',
   'im:write', // fall back to a DM when the command's channel is not writable
   'usergroups:read', // approvers by user group
   'users:read', // resolve user ids in App Home / history
   'files:write', // the approval thread's target list and the run's results as CSV files (files.getUploadURLExternal)
-  'files:read', // files.info: whether an owed file was already shared, so a retry never uploads it twice
+  // Whether an owed message whose post may have gone through (a lost answer, a crash) is already in its channel,
+  // thread or DM, so a retry never posts it twice (conversations.history / .replies, read only then).
+  'channels:history',
+  'groups:history',
+  'im:history',
 ] as const;
 
 export type ManifestMode = 'socket' | 'http';
