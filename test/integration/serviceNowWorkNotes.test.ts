@@ -9,12 +9,12 @@ import { insertApproval } from '../../src/db/queries/approvals.ts';
 import { listRunAudit } from '../../src/db/queries/audit.ts';
 import { upsertChange } from '../../src/db/queries/changes.ts';
 import { insertExecutions } from '../../src/db/queries/executions.ts';
-import { claimRuns, insertRun, setRunMessage, transitionRun } from '../../src/db/queries/runs.ts';
-import { upsertScripts } from '../../src/db/queries/scripts.ts';
+import { claimRuns, setRunMessage, transitionRun } from '../../src/db/queries/runs.ts';
 import { listWorkNotes } from '../helpers/workNotes.ts';
 import { loadRegistry, type ToolRegistry } from '../../src/tools/registry.ts';
 import { changeInWindow, sysIdFor } from '../../src/sandbox/servicenow/changeInWindow.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../../src/sandbox/servicenow/startFakeServiceNow.ts';
+import { insertTestRun } from '../helpers/insertTestRun.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.ts';
 
 const CHANGE = 'CHG0012345';
@@ -51,37 +51,9 @@ beforeEach(() => sn.setMode('up'));
 
 /** A run of qc-prep/initial-qc on two instances, approved by U0APPROVER and claimed (started). */
 const startedRun = async (): Promise<string> => {
-  const action = registry.action('qc-prep', 'initial-qc');
-  if (!action) throw new Error('qc-prep/initial-qc is missing');
-  await upsertScripts(db.pool, [
-    {
-      sha256: action.scriptSha256,
-      tool: 'qc-prep',
-      action: 'initial-qc',
-      name: 'qc-prep/initial-qc.sh',
-      interpreter: 'bash',
-      content: action.scriptContent,
-    },
-  ]);
-  const id = randomUUID();
-  await insertRun(db.pool, {
-    id,
-    tool: 'qc-prep',
-    action: 'initial-qc',
-    params: {},
-    scriptSha256: action.scriptSha256,
-    requesterId: 'U0REQUESTER',
-    channelId: 'C0OPS',
-    approvalChannelId: 'C0APP',
-    changeNumber: CHANGE,
-    planDigest: 'b'.repeat(64),
-    approvalsRequired: 1,
-    mutates: false,
-    targetCount: 2,
-    correlationId: randomUUID(),
-    approvalExpiresAt: new Date(Date.now() + 60_000),
-  });
-  await insertExecutions(db.pool, id, action.scriptSha256, [
+  const id = await insertTestRun(db.pool, registry, { channelId: 'C0OPS', approvalChannelId: 'C0APP', changeNumber: CHANGE });
+  const scriptSha256 = registry.action('qc-prep', 'initial-qc')?.scriptSha256 ?? '';
+  await insertExecutions(db.pool, id, scriptSha256, [
     { instanceId: 'i-0000000000000000a', accountId: '111111111111', region: 'us-east-1', partition: 'aws' },
     { instanceId: 'i-0000000000000000b', accountId: '111111111111', region: 'us-east-1', partition: 'aws' },
   ]);
@@ -187,23 +159,11 @@ describe('ServiceNow work notes for a run', () => {
   });
 
   it('requests that never started get no note', async () => {
-    const action = registry.action('qc-prep', 'initial-qc');
-    const id = randomUUID();
-    await insertRun(db.pool, {
-      id,
-      tool: 'qc-prep',
-      action: 'initial-qc',
-      params: {},
-      scriptSha256: action?.scriptSha256 ?? '',
-      requesterId: 'U0REQUESTER',
+    const id = await insertTestRun(db.pool, registry, {
       channelId: 'C0OPS',
       approvalChannelId: 'C0APP',
       changeNumber: CHANGE,
-      planDigest: 'b'.repeat(64),
-      approvalsRequired: 1,
-      mutates: false,
       targetCount: 1,
-      correlationId: randomUUID(),
       approvalExpiresAt: new Date(Date.now() - 1_000),
     });
     await createWorkNoteNotifier({ pool: db.pool, logger }).runFinished({ runId: id }, 'expired', {}, []);
