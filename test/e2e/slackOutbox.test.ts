@@ -122,6 +122,29 @@ describe('the Slack outbox (issue 11)', () => {
     await expectEverythingDelivered(s, runId);
   });
 
+  it('killed (SIGKILL) while Slack had accepted the summary but not answered, the restarted bot finds it and posts nothing twice', async () => {
+    const runId = await submit(s);
+    expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
+    await s.slack.waitFor(
+      () => {
+        const parent = parentOf(s, runId);
+        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
+      },
+      { timeoutMs: 10_000 },
+    );
+    // The next post is the final summary: Slack takes it, and the bot dies waiting for the answer.
+    s.slack.stallNext('chat.postMessage');
+    await s.slack.waitFor(() => s.slack.callsOf('chat.postMessage').some((c) => c.status === 0), { timeoutMs: 30_000 });
+    await s.bot.kill();
+    const parentTs = parentOf(s, runId)?.ts ?? '';
+    expect(s.slack.thread(OPS_CHANNEL, parentTs).filter((m) => /Finished/u.test(shown(m)))).toHaveLength(1);
+
+    // Its claim lapses within the claim lease (15 s); the restarted bot looks before it posts.
+    await s.restart();
+    await expectEverythingDelivered(s, runId);
+    expect(s.bot.output.join('\n')).toMatch(/an earlier attempt had posted this message; not posting it again/u);
+  });
+
   it('Slack answering 500 from before the approval until after the run: the run does not wait, and every owed message arrives afterwards in order', async () => {
     const runId = await submit(s);
     const parentTs = await s.slack.waitFor(

@@ -45,7 +45,7 @@ export interface RecordedCall {
   at: Date;
   /** Request Content-Type (WebClient: application/x-www-form-urlencoded). */
   contentType: string;
-  /** HTTP status the fake answered (429 when rate limited). */
+  /** HTTP status the fake answered (429 when rate limited; 0: never answered, see stallNext). */
   status: number;
   ok: boolean;
   error?: string;

@@ -80,6 +80,8 @@ export class SlackState {
   readonly rateLimits = new Map<string, Injection & { retryAfterSeconds: number }>();
   /** `applied`: the call takes effect before the failure is answered (Slack accepted it; the answer was lost). */
   readonly failures = new Map<string, Injection & { error: string; status: number; applied: boolean }>();
+  /** Calls that take effect and are never answered (until the fake closes): Slack accepted it, the caller died waiting. */
+  readonly stalls = new Map<string, Injection>();
   readonly files = new Map<string, FakeFile>();
   /** Upload URL token → the file it uploads, until used once or expired. */
   readonly uploadUrls = new Map<string, { fileId: string; expiresAt: number; used: boolean }>();
@@ -255,6 +257,7 @@ export class SlackState {
     this.responseUrls.clear();
     this.rateLimits.clear();
     this.failures.clear();
+    this.stalls.clear();
     this.files.clear();
     this.uploadUrls.clear();
   }

@@ -185,6 +185,14 @@ export class FakeSlack {
     this.#state.failures.set(method, { remaining: times, error, status, applied });
   }
 
+  /**
+   * The next `times` calls of `method` take effect and are never answered (the connection stays open until the
+   * fake closes): Slack accepted the call and its caller is left waiting, e.g. to be killed meanwhile.
+   */
+  stallNext(method: string, { times = 1 }: { times?: number } = {}): void {
+    this.#state.stalls.set(method, { remaining: times });
+  }
+
   /** Ends what `failNext` injected for `method` ('*' = the wildcard entry): Slack answers normally again. */
   heal(method: string): void {
     this.#state.failures.delete(method);
@@ -283,6 +291,7 @@ async function handleWebApi(
     if (failure.applied) handler(state, args);
     return answer({ ok: false, error: failure.error }, failure.status);
   }
+  if (takeInjection(state.stalls, method)) return record(0, handler(state, args));
 
   answer(handler(state, args));
 }
