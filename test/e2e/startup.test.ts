@@ -148,7 +148,16 @@ describe('startup', () => {
     const listening = JSON.parse(await bot.waitForOutput(/"msg":"listening"/u)) as { heapLimitsMb?: { youngGeneration?: number } };
     expect(listening.heapLimitsMb?.youngGeneration).toBe(BOT_YOUNG_GENERATION_MB);
     expect(await bot.stop()).toBe(0);
-    expect(bot.output.join('\n')).toMatch(/"signal":"SIGTERM".*shutting down/u);
+    // Its last line too: the bot's thread writes its log synchronously, so nothing is lost as it exits.
+    expect(bot.output.join('\n')).toMatch(/"signal":"SIGTERM".*shutting down[^]*"signal":"SIGTERM".*"msg":"stopped"/u);
+  });
+
+  it('run directly (`node src/main.ts`, on the main thread, no heap limits) it handles SIGTERM itself', async () => {
+    const bot = await launchBot(s.env, { entry: 'src/main.ts' });
+    const listening = JSON.parse(await bot.waitForOutput(/"msg":"listening"/u)) as { heapLimitsMb?: unknown };
+    expect(listening.heapLimitsMb).toBeUndefined();
+    expect(await bot.stop()).toBe(0);
+    expect(bot.output.join('\n')).toMatch(/"signal":"SIGTERM".*"msg":"stopped"/u);
   });
 
   it("SIGTERM while the database is still awaited ends the process at once, as the signal's default action does", async () => {
