@@ -47,6 +47,20 @@ const finishedThread = async (s: Sandbox, runId: string, timeoutMs = 30_000): Pr
     { timeoutMs },
   );
 
+/** Submits and approves a run and waits for its "Started" reply in the thread. */
+const approvedAndStarted = async (s: Sandbox): Promise<string> => {
+  const runId = await submit(s);
+  expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
+  await s.slack.waitFor(
+    () => {
+      const parent = parentOf(s, runId);
+      return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
+    },
+    { timeoutMs: 10_000 },
+  );
+  return runId;
+};
+
 /** Slack is down for the bot's messages: every post and update answers HTTP 500 until `heal`. */
 const slackDown = (s: Sandbox): void => {
   s.slack.failNext('chat.postMessage', 'internal_error', { times: FOREVER, status: 500 });
@@ -95,15 +109,7 @@ describe('the Slack outbox (issue 11)', () => {
   });
 
   it('killed (SIGKILL) after the run is final in the database but before Slack heard of it, the restarted bot posts the summary', async () => {
-    const runId = await submit(s);
-    expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
-    await s.slack.waitFor(
-      () => {
-        const parent = parentOf(s, runId);
-        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
-      },
-      { timeoutMs: 10_000 },
-    );
+    const runId = await approvedAndStarted(s);
     slackDown(s);
     try {
       expect(await waitForRunStatus(s, runId, ['succeeded', 'failed', 'partially_failed'])).toBe('succeeded');
@@ -123,15 +129,7 @@ describe('the Slack outbox (issue 11)', () => {
   });
 
   it('killed (SIGKILL) while Slack had accepted the summary but not answered, the restarted bot finds it and posts nothing twice', async () => {
-    const runId = await submit(s);
-    expect(await clickDecision(s, runId, USERS.approver)).toBe(200);
-    await s.slack.waitFor(
-      () => {
-        const parent = parentOf(s, runId);
-        return parent && s.slack.thread(OPS_CHANNEL, parent.ts).some((r) => /Started/u.test(shown(r)));
-      },
-      { timeoutMs: 10_000 },
-    );
+    const runId = await approvedAndStarted(s);
     // The next post is the final summary: Slack takes it, and the bot dies waiting for the answer.
     s.slack.stallNext('chat.postMessage');
     await s.slack.waitFor(() => s.slack.callsOf('chat.postMessage').some((c) => c.status === 0), { timeoutMs: 30_000 });
