@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FakePartition } from './types.ts';
+import type { FakeCallRecord } from './types.ts';
 
 export type RawRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: Buffer };
 
@@ -7,16 +7,10 @@ export type RawRequest = { method: string; path: string; headers: IncomingHttpHe
 export type Reply = { status: number; contentType: string; body: string; headers?: Record<string, string>; drop?: boolean };
 
 /** Filled in by the handlers as they learn who is calling; becomes a FakeCallRecord. */
-export type CallInfo = {
-  service: 'ssm' | 'sts' | 'tagging';
-  operation: string;
-  region: string | undefined;
-  accessKeyId: string | undefined;
-  accountId: string | undefined;
-  partition: FakePartition | undefined;
-  request: unknown;
-  errorCode: string | undefined;
-};
+export type CallInfo = Pick<
+  FakeCallRecord,
+  'service' | 'operation' | 'region' | 'accessKeyId' | 'accountId' | 'partition' | 'request' | 'errorCode'
+>;
 
 export const header = (req: RawRequest, name: string): string | undefined => {
   const value = req.headers[name];

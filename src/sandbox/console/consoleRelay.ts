@@ -29,25 +29,21 @@ export type RelayAnswer = {
   readonly options?: unknown;
 };
 
+/** A click on an element of a message (in `channel`, at `ts`). */
+type MessageClick = (
+  user: string,
+  channel: string,
+  ts: string,
+  actionId: string,
+  blockId: string,
+  value: InputValue | undefined,
+) => Promise<RelayAnswer>;
+
 export type Relay = {
   readonly command: (user: string, channel: string, line: string) => Promise<RelayAnswer>;
-  readonly messageAction: (
-    user: string,
-    channel: string,
-    ts: string,
-    actionId: string,
-    blockId: string,
-    value: InputValue | undefined,
-  ) => Promise<RelayAnswer>;
+  readonly messageAction: MessageClick;
   /** A click on an ephemeral message: Slack sends no `message`, only the container (is_ephemeral). */
-  readonly ephemeralAction: (
-    user: string,
-    channel: string,
-    ts: string,
-    actionId: string,
-    blockId: string,
-    value: InputValue | undefined,
-  ) => Promise<RelayAnswer>;
+  readonly ephemeralAction: MessageClick;
   readonly viewAction: (
     user: string,
     viewId: string,
